@@ -1,0 +1,42 @@
+namespace Serve;
+
+/// <summary>
+/// What Serve knows about the request being handled: its id, the application it was routed to and
+/// the multiplexed model id. A deployment method receives it by declaring a parameter of this type,
+/// or reads <see cref="Current"/> (Ray's <c>serve.get_multiplexed_model_id()</c>).
+/// </summary>
+public sealed class ServeRequestContext
+{
+    private static readonly AsyncLocal<ServeRequestContext?> s_current = new();
+
+    /// <summary>Creates a context.</summary>
+    public ServeRequestContext(string requestId, string applicationName, string multiplexedModelId = "", string route = "")
+    {
+        RequestId = requestId;
+        ApplicationName = applicationName;
+        MultiplexedModelId = multiplexedModelId;
+        Route = route;
+    }
+
+    /// <summary>The request id: the client's <c>request_id</c> metadata / <c>x-request-id</c> header, or a generated UUID.</summary>
+    public string RequestId { get; }
+
+    /// <summary>The application the request was routed to.</summary>
+    public string ApplicationName { get; }
+
+    /// <summary>The <c>multiplexed_model_id</c> the client asked for; empty when none.</summary>
+    public string MultiplexedModelId { get; }
+
+    /// <summary>The gRPC method path (<c>/package.Service/Method</c>) or HTTP route the request came in on.</summary>
+    public string Route { get; }
+
+    /// <summary>The context of the request running on this async flow, or null outside a request.</summary>
+    public static ServeRequestContext? Current
+    {
+        get => s_current.Value;
+        internal set => s_current.Value = value;
+    }
+
+    /// <summary>Makes <paramref name="context"/> current for the calling async flow; used by the runtime.</summary>
+    public static void SetCurrent(ServeRequestContext? context) => s_current.Value = context;
+}

@@ -1,0 +1,127 @@
+namespace Serve.Config;
+
+/// <summary>
+/// A whole Serve config file: the keys and layout of Ray Serve's config (<c>serve run config.yaml</c>), with Ray's
+/// defaults for everything left out. Load one with <see cref="ServeConfigLoader"/> or build one in code and call
+/// <see cref="Validate()"/>.
+/// </summary>
+/// <remarks>Records compare lists and dictionaries by reference, not by content.</remarks>
+public sealed record ServeConfig
+{
+    /// <summary>Where proxies run (<c>proxy_location</c>; default <see cref="ProxyLocation.EveryNode"/>).</summary>
+    public ProxyLocation ProxyLocation { get; init; } = ProxyLocation.EveryNode;
+
+    /// <summary>The HTTP proxy's options (<c>http_options</c>).</summary>
+    public HttpOptions HttpOptions { get; init; } = new();
+
+    /// <summary>The gRPC proxy's options (<c>grpc_options</c>).</summary>
+    public GrpcOptions GrpcOptions { get; init; } = new();
+
+    /// <summary>Logging options (<c>logging_config</c>).</summary>
+    public LoggingConfig LoggingConfig { get; init; } = new();
+
+    /// <summary>The applications to run (<c>applications</c>; default none). Names and route prefixes are unique.</summary>
+    public IReadOnlyList<ApplicationConfig> Applications { get; init; } = [];
+
+    /// <summary>Returns the application named <paramref name="name"/>, or null.</summary>
+    /// <param name="name">The application's name (compared ordinally).</param>
+    /// <returns>The application, or null.</returns>
+    public ApplicationConfig? FindApplication(string name)
+    {
+        foreach (var app in Applications)
+        {
+            if (app is not null && string.Equals(app.Name, name, StringComparison.Ordinal))
+            {
+                return app;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Checks the whole config with the same rules the loader applies; throws <see cref="ServeConfigException"/>
+    /// listing every problem by key path (e.g. <c>applications[0].deployments[1].num_replicas</c>).
+    /// </summary>
+    public void Validate() => ConfigIssues.Run(nameof(ServeConfig), issues => Validate(issues, ""));
+
+    internal void Validate(ConfigIssues issues, string path)
+    {
+        if (!Enum.IsDefined(ProxyLocation))
+        {
+            issues.Add(ConfigPath.Key(path, "proxy_location"), $"must be EveryNode, HeadOnly or Disabled; got {(int)ProxyLocation}.");
+        }
+
+        ValidateSection(issues, ConfigPath.Key(path, "http_options"), HttpOptions, static (o, i, p) => o.Validate(i, p));
+        ValidateSection(issues, ConfigPath.Key(path, "grpc_options"), GrpcOptions, static (o, i, p) => o.Validate(i, p));
+        ValidateSection(issues, ConfigPath.Key(path, "logging_config"), LoggingConfig, static (o, i, p) => o.Validate(i, p));
+
+        if (HttpOptions is not null && GrpcOptions is not null && GrpcOptions.IsEnabled
+            && ProxyLocation != ProxyLocation.Disabled && GrpcOptions.Port != 0 && GrpcOptions.Port == HttpOptions.Port)
+        {
+            issues.Add(ConfigPath.Key(ConfigPath.Key(path, "grpc_options"), "port"), $"must differ from http_options.port ({HttpOptions.Port}): both proxies listen at once.");
+        }
+
+        var appsPath = ConfigPath.Key(path, "applications");
+        if (Applications is null)
+        {
+            issues.Add(appsPath, "must be a list of applications; got null.");
+            return;
+        }
+
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        var routes = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < Applications.Count; i++)
+        {
+            var itemPath = ConfigPath.Index(appsPath, i);
+            var app = Applications[i];
+            if (app is null)
+            {
+                issues.Add(itemPath, "must be an application; got null.");
+                continue;
+            }
+
+            app.Validate(issues, itemPath);
+            if (app.Name is not null)
+            {
+                if (names.TryGetValue(app.Name, out var first))
+                {
+                    issues.Add(
+                        ConfigPath.Key(itemPath, "name"),
+                        $"duplicate application name \"{app.Name}\": {ConfigPath.Index(appsPath, first)} has it too; application names must be unique.");
+                }
+                else
+                {
+                    names[app.Name] = i;
+                }
+            }
+
+            if (app.RoutePrefix is not null)
+            {
+                if (routes.TryGetValue(app.RoutePrefix, out var first))
+                {
+                    issues.Add(
+                        ConfigPath.Key(itemPath, "route_prefix"),
+                        $"duplicate route_prefix \"{app.RoutePrefix}\": {ConfigPath.Index(appsPath, first)} (\"{Applications[first].Name}\") uses it too; route prefixes must be unique (use ~ for an application not exposed over HTTP).");
+                }
+                else
+                {
+                    routes[app.RoutePrefix] = i;
+                }
+            }
+        }
+    }
+
+    private static void ValidateSection<T>(ConfigIssues issues, string path, T? section, Action<T, ConfigIssues, string> validate)
+        where T : class
+    {
+        if (section is null)
+        {
+            issues.Add(path, "must be set; got null.");
+        }
+        else
+        {
+            validate(section, issues, path);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Frozen;
+using Serve.Dispatch;
+
+namespace Serve.Control;
+
+/// <summary>A deployed application as the proxies see it: its ingress and its gRPC methods by path.</summary>
+internal sealed class ApplicationState
+{
+    public ApplicationState(string name, string? routePrefix, DeploymentState ingress, FrozenDictionary<string, GrpcMethodDefinition> grpcMethods)
+    {
+        Name = name;
+        RoutePrefix = routePrefix;
+        Ingress = ingress;
+        GrpcMethods = grpcMethods;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The HTTP route prefix; null when the application is not exposed over HTTP.</summary>
+    public string? RoutePrefix { get; }
+
+    public DeploymentState Ingress { get; }
+
+    /// <summary>The ingress's RPCs that the gRPC proxy exposes, by exact <c>:path</c>.</summary>
+    public FrozenDictionary<string, GrpcMethodDefinition> GrpcMethods { get; }
+
+    public ApplicationStatus Status { get; set; } = ApplicationStatus.Deploying;
+
+    public string Message { get; set; } = "";
+
+    public DateTimeOffset LastDeployedTime { get; set; }
+}
+
+/// <summary>
+/// An immutable snapshot of the running applications. The controller publishes a new one on every
+/// change; proxies read the current one without locks.
+/// </summary>
+internal sealed class RouteTable
+{
+    public static RouteTable NotPopulated { get; } = new([], populated: false);
+
+    public RouteTable(IReadOnlyList<ApplicationState> applications, bool populated = true)
+    {
+        Populated = populated;
+        Applications = applications.ToFrozenDictionary(a => a.Name, StringComparer.Ordinal);
+        ApplicationNames = applications.Select(a => a.Name).ToArray();
+        Single = applications.Count == 1 ? applications[0] : null;
+    }
+
+    /// <summary>False until the controller deployed the config for the first time.</summary>
+    public bool Populated { get; }
+
+    public FrozenDictionary<string, ApplicationState> Applications { get; }
+
+    /// <summary>Application names in config order.</summary>
+    public IReadOnlyList<string> ApplicationNames { get; }
+
+    /// <summary>The only application, when exactly one is deployed.</summary>
+    public ApplicationState? Single { get; }
+}

@@ -1,0 +1,205 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serve.Config;
+using Serve.Control;
+using Serve.Proxy.Grpc;
+using Serve.Proxy.Http;
+
+namespace Serve.Hosting;
+
+/// <summary>
+/// Serve in one process: deploys a config's applications and runs the gRPC proxy (HTTP/2 without
+/// TLS, its own port) and the HTTP proxy on Kestrel. What <c>serve run</c> starts.
+/// </summary>
+public sealed partial class ServeHost : IAsyncDisposable
+{
+    /// <summary>How long shutdown waits for running requests (Ray's graceful_shutdown_timeout_s default).</summary>
+    public static readonly TimeSpan DefaultGracefulShutdownTimeout = TimeSpan.FromSeconds(20);
+
+    // Marks connections accepted on the gRPC endpoint; compared by reference, so no string compare per request.
+    private static readonly object s_grpcEndpointMarker = new();
+
+    private readonly WebApplication _app;
+    private readonly ServeController _controller;
+    private readonly ServeConfig _config;
+    private readonly ListenOptions? _grpcListen;
+    private readonly ListenOptions _httpListen;
+    private readonly ILogger _logger;
+    private bool _stopped;
+
+    private ServeHost(WebApplication app, ServeConfig config, ListenOptions? grpcListen, ListenOptions httpListen)
+    {
+        _app = app;
+        _config = config;
+        _grpcListen = grpcListen;
+        _httpListen = httpListen;
+        _controller = app.Services.GetRequiredService<ServeController>();
+        _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serve");
+    }
+
+    /// <summary>The port the gRPC proxy listens on (the bound one when the config asked for port 0), or null when gRPC is off.</summary>
+    public int? GrpcPort => (_grpcListen?.EndPoint as IPEndPoint)?.Port;
+
+    /// <summary>The port the HTTP proxy listens on (the bound one when the config asked for port 0).</summary>
+    public int HttpPort => ((IPEndPoint)_httpListen.EndPoint).Port;
+
+    /// <summary>The application's services (logging, lifetime).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>
+    /// Builds a host for <paramref name="config"/>. The gRPC proxy starts only when
+    /// <c>grpc_options.grpc_servicer_functions</c> is not empty, as in Ray Serve.
+    /// </summary>
+    /// <param name="config">The validated config.</param>
+    /// <param name="configureLogging">Adjusts logging (tests route it elsewhere).</param>
+    public static ServeHost Create(ServeConfig config, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+        });
+        builder.Logging.SetMinimumLevel(ToLogLevel(config.LoggingConfig.LogLevel));
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        configureLogging?.Invoke(builder.Logging);
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DefaultGracefulShutdownTimeout);
+        builder.Services.AddSingleton<ServeController>();
+        builder.Services.AddSingleton(new GrpcProxyOptions(
+            config.GrpcOptions.RequestTimeoutS is { } s ? TimeSpan.FromSeconds(s) : null,
+            config.GrpcOptions.MaxReceiveMessageLength,
+            config.GrpcOptions.MaxSendMessageLength));
+        builder.Services.AddSingleton<GrpcProxy>();
+        builder.Services.AddSingleton<HttpProxy>();
+
+        ListenOptions? grpcListen = null;
+        ListenOptions httpListen = null!;
+        var grpcEnabled = config.GrpcOptions.GrpcServicerFunctions.Count > 0;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            var address = ResolveAddress(config.HttpOptions.Host);
+            if (grpcEnabled)
+            {
+                kestrel.Listen(address, config.GrpcOptions.Port, listen =>
+                {
+                    // h2c needs HTTP/2 only: Http1AndHttp2 without TLS silently serves HTTP/1.1.
+                    listen.Protocols = HttpProtocols.Http2;
+                    listen.Use(next => connection =>
+                    {
+                        connection.Items[s_grpcEndpointMarker] = s_grpcEndpointMarker;
+                        return next(connection);
+                    });
+                    grpcListen = listen;
+                });
+            }
+            kestrel.Listen(address, config.HttpOptions.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                httpListen = listen;
+            });
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(config.HttpOptions.KeepAliveTimeoutS);
+        });
+
+        var app = builder.Build();
+        var grpcProxy = app.Services.GetRequiredService<GrpcProxy>();
+        var httpProxy = app.Services.GetRequiredService<HttpProxy>();
+        app.Run(context =>
+        {
+            var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+            return items is not null && items.ContainsKey(s_grpcEndpointMarker)
+                ? grpcProxy.HandleAsync(context)
+                : httpProxy.HandleAsync(context);
+        });
+        return new ServeHost(app, config, grpcListen, httpListen);
+    }
+
+    /// <summary>Deploys the applications, then starts listening.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _controller.Deploy(_config);
+        var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStopping.Register(_controller.BeginDrain);
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var apps = string.Join(", ", _controller.Routes.ApplicationNames.Select(n => $"'{n}'"));
+            LogStarted(
+                GrpcPort is { } g ? $"{_config.HttpOptions.Host}:{g}" : "off (grpc_servicer_functions is empty)",
+                $"{_config.HttpOptions.Host}:{HttpPort}",
+                apps.Length == 0 ? "(none)" : apps);
+        }
+    }
+
+    /// <summary>
+    /// Runs until Ctrl+C or SIGTERM, then shuts down gracefully: health checks fail, running calls
+    /// finish, replicas are disposed.
+    /// </summary>
+    public async Task<int> RunAsync(CancellationToken cancellationToken = default)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        await _app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        return _controller.FailedApplications.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>Stops listening after running requests finish, then stops the replicas.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_stopped)
+        {
+            return;
+        }
+        _stopped = true;
+        _controller.BeginDrain();
+        await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _controller.StopAsync(DefaultGracefulShutdownTimeout, cancellationToken).ConfigureAwait(false);
+        LogStopped();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal ServeController Controller => _controller;
+
+    private static IPAddress ResolveAddress(string host) => host switch
+    {
+        "localhost" => IPAddress.Loopback,
+        "0.0.0.0" or "" => IPAddress.Any,
+        "::" => IPAddress.IPv6Any,
+        _ => IPAddress.TryParse(host, out var ip) ? ip : throw new ServeConfigException($"http_options.host: '{host}' is not an IP address (use 127.0.0.1, 0.0.0.0 or localhost)."),
+    };
+
+    private static LogLevel ToLogLevel(string level) => level.ToUpperInvariant() switch
+    {
+        "DEBUG" => LogLevel.Debug,
+        "WARNING" => LogLevel.Warning,
+        "ERROR" => LogLevel.Error,
+        "CRITICAL" => LogLevel.Critical,
+        _ => LogLevel.Information,
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serve is running. gRPC proxy: {Grpc}; HTTP proxy: {Http}; applications: {Apps}.")]
+    private partial void LogStarted(string grpc, string http, string apps);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serve shut down cleanly.")]
+    private partial void LogStopped();
+}

@@ -1,0 +1,237 @@
+using Serve.Replicas;
+
+namespace Serve.Routing;
+
+/// <summary>
+/// Chooses a replica for each request of one deployment: power of two choices on the replicas'
+/// ongoing counts, taking a slot under <c>max_ongoing_requests</c>. When every replica is full the
+/// request waits in a FIFO queue bounded by <c>max_queued_requests</c>, and a released slot is
+/// handed straight to the oldest waiter.
+/// </summary>
+internal sealed class ReplicaRouter
+{
+    private readonly object _queueLock = new();
+    private readonly Queue<Waiter> _waiters = new();
+    private Replica[] _replicas = [];
+    private int _queued;
+
+    public ReplicaRouter(string deploymentName, int maxQueuedRequests)
+    {
+        DeploymentName = deploymentName;
+        MaxQueuedRequests = maxQueuedRequests;
+    }
+
+    public string DeploymentName { get; }
+
+    /// <summary>-1 means unbounded.</summary>
+    public int MaxQueuedRequests { get; }
+
+    /// <summary>Requests waiting for a slot now.</summary>
+    public int Queued => Volatile.Read(ref _queued);
+
+    public IReadOnlyList<Replica> Replicas => Volatile.Read(ref _replicas);
+
+    /// <summary>Replaces the replica set (the controller calls it when replicas start or stop).</summary>
+    public void SetReplicas(IEnumerable<Replica> replicas)
+    {
+        Volatile.Write(ref _replicas, replicas.Where(r => r.State == ReplicaState.Running).ToArray());
+        // New capacity may serve queued requests at once.
+        DrainQueue();
+    }
+
+    /// <summary>
+    /// Takes a slot on a replica, waiting in the queue when all are busy. The returned lease must be
+    /// disposed when the request finishes.
+    /// </summary>
+    public ValueTask<ReplicaLease> AcquireAsync(CancellationToken cancellationToken)
+    {
+        var replicas = Volatile.Read(ref _replicas);
+        if (replicas.Length == 0)
+        {
+            throw new NoReplicaException(DeploymentName);
+        }
+        // Waiters go first: a request that arrives while others queue must not overtake them.
+        if (Volatile.Read(ref _queued) == 0)
+        {
+            var chosen = TryAcquireAny(replicas);
+            if (chosen is not null)
+            {
+                return new ValueTask<ReplicaLease>(new ReplicaLease(this, chosen));
+            }
+        }
+        return EnqueueAsync(cancellationToken);
+    }
+
+    private static Replica? TryAcquireAny(Replica[] replicas)
+    {
+        if (replicas.Length == 1)
+        {
+            return replicas[0].TryAcquire() ? replicas[0] : null;
+        }
+        // Power of two choices: two distinct random replicas, the less loaded first.
+        var a = Random.Shared.Next(replicas.Length);
+        var b = Random.Shared.Next(replicas.Length - 1);
+        if (b >= a)
+        {
+            b++;
+        }
+        var first = replicas[a];
+        var second = replicas[b];
+        if (second.Ongoing < first.Ongoing)
+        {
+            (first, second) = (second, first);
+        }
+        if (first.TryAcquire())
+        {
+            return first;
+        }
+        if (second.TryAcquire())
+        {
+            return second;
+        }
+        // Both sampled replicas were full: look at the rest before queueing.
+        foreach (var replica in replicas)
+        {
+            if (replica.TryAcquire())
+            {
+                return replica;
+            }
+        }
+        return null;
+    }
+
+    private async ValueTask<ReplicaLease> EnqueueAsync(CancellationToken cancellationToken)
+    {
+        Waiter waiter;
+        lock (_queueLock)
+        {
+            // Re-check under the lock: a slot may have been freed since the fast path.
+            if (_waiters.Count == 0)
+            {
+                var replicas = Volatile.Read(ref _replicas);
+                if (replicas.Length == 0)
+                {
+                    throw new NoReplicaException(DeploymentName);
+                }
+                var chosen = TryAcquireAny(replicas);
+                if (chosen is not null)
+                {
+                    return new ReplicaLease(this, chosen);
+                }
+            }
+            if (MaxQueuedRequests >= 0 && _queued >= MaxQueuedRequests)
+            {
+                throw new BackpressureException(DeploymentName, _queued, MaxQueuedRequests);
+            }
+            waiter = new Waiter();
+            _waiters.Enqueue(waiter);
+            _queued++;
+        }
+
+        await using (cancellationToken.Register(static state => ((Waiter)state!).Completion.TrySetCanceled(), waiter).ConfigureAwait(false))
+        {
+            try
+            {
+                var replica = await waiter.Completion.Task.ConfigureAwait(false);
+                return new ReplicaLease(this, replica);
+            }
+            catch (OperationCanceledException)
+            {
+                lock (_queueLock)
+                {
+                    // The waiter stays in the queue marked done; DrainQueue skips it. Count it out now.
+                    if (!waiter.Counted)
+                    {
+                        waiter.Counted = true;
+                        _queued--;
+                    }
+                }
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Called when a lease ends: hand the slot to the oldest waiter, else free it.</summary>
+    internal void Release(Replica replica)
+    {
+        if (Volatile.Read(ref _queued) > 0)
+        {
+            lock (_queueLock)
+            {
+                while (_waiters.TryDequeue(out var waiter))
+                {
+                    if (!waiter.Counted)
+                    {
+                        waiter.Counted = true;
+                        _queued--;
+                    }
+                    // The slot passes to the waiter without being released.
+                    if (waiter.Completion.TrySetResult(replica))
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        replica.Release();
+    }
+
+    private void DrainQueue()
+    {
+        if (Volatile.Read(ref _queued) == 0)
+        {
+            return;
+        }
+        lock (_queueLock)
+        {
+            var replicas = Volatile.Read(ref _replicas);
+            while (_waiters.TryPeek(out var waiter))
+            {
+                if (waiter.Completion.Task.IsCompleted)
+                {
+                    _waiters.Dequeue();
+                    continue;
+                }
+                var chosen = TryAcquireAny(replicas);
+                if (chosen is null)
+                {
+                    return;
+                }
+                _waiters.Dequeue();
+                if (!waiter.Counted)
+                {
+                    waiter.Counted = true;
+                    _queued--;
+                }
+                if (!waiter.Completion.TrySetResult(chosen))
+                {
+                    chosen.Release();
+                }
+            }
+        }
+    }
+
+    private sealed class Waiter
+    {
+        public TaskCompletionSource<Replica> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>True once the waiter no longer counts toward <c>_queued</c>.</summary>
+        public bool Counted { get; set; }
+    }
+}
+
+/// <summary>A slot on one replica, held while a request runs there.</summary>
+internal readonly struct ReplicaLease : IDisposable
+{
+    private readonly ReplicaRouter _router;
+
+    public ReplicaLease(ReplicaRouter router, Replica replica)
+    {
+        _router = router;
+        Replica = replica;
+    }
+
+    public Replica Replica { get; }
+
+    public void Dispose() => _router.Release(Replica);
+}

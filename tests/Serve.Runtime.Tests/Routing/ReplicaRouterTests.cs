@@ -1,0 +1,154 @@
+using Serve.Replicas;
+using Serve.Routing;
+
+namespace Serve.Runtime.Tests.Routing;
+
+public sealed class ReplicaRouterTests
+{
+    private static Replica NewReplica(string id, int maxOngoing) => new(id, "d", new object(), maxOngoing);
+
+    [Fact]
+    public async Task No_replica_is_reported_as_such()
+    {
+        var router = new ReplicaRouter("d", -1);
+        var ex = await Assert.ThrowsAsync<NoReplicaException>(async () => await router.AcquireAsync(CancellationToken.None));
+        Assert.Contains("'d' has no running replica", ex.Message);
+    }
+
+    [Fact]
+    public async Task Slots_never_exceed_max_ongoing_requests()
+    {
+        var replicas = new[] { NewReplica("a", 2), NewReplica("b", 2) };
+        var router = new ReplicaRouter("d", -1);
+        router.SetReplicas(replicas);
+
+        var leases = new List<ReplicaLease>();
+        for (var i = 0; i < 4; i++)
+        {
+            leases.Add(await router.AcquireAsync(CancellationToken.None));
+        }
+        Assert.All(replicas, r => Assert.Equal(2, r.Ongoing));
+
+        var fifth = router.AcquireAsync(CancellationToken.None);
+        Assert.False(fifth.IsCompleted);
+        Assert.Equal(1, router.Queued);
+
+        leases[0].Dispose();
+        var lease = await fifth;
+        // The freed slot passed straight to the waiter: the count on that replica stays at the limit.
+        Assert.Same(leases[0].Replica, lease.Replica);
+        Assert.Equal(2, lease.Replica.Ongoing);
+        Assert.Equal(0, router.Queued);
+
+        lease.Dispose();
+        foreach (var l in leases.Skip(1))
+        {
+            l.Dispose();
+        }
+        Assert.All(replicas, r => Assert.Equal(0, r.Ongoing));
+    }
+
+    [Fact]
+    public async Task Waiters_are_served_in_arrival_order()
+    {
+        var router = new ReplicaRouter("d", -1);
+        router.SetReplicas([NewReplica("a", 1)]);
+        var first = await router.AcquireAsync(CancellationToken.None);
+        var second = router.AcquireAsync(CancellationToken.None).AsTask();
+        var third = router.AcquireAsync(CancellationToken.None).AsTask();
+
+        first.Dispose();
+        var secondLease = await second;
+        Assert.False(third.IsCompleted);
+        secondLease.Dispose();
+        (await third).Dispose();
+        Assert.Equal(0, router.Replicas[0].Ongoing);
+    }
+
+    [Fact]
+    public async Task A_full_queue_raises_backpressure()
+    {
+        var router = new ReplicaRouter("d", maxQueuedRequests: 1);
+        router.SetReplicas([NewReplica("a", 1)]);
+        using var running = await router.AcquireAsync(CancellationToken.None);
+        var queued = router.AcquireAsync(CancellationToken.None);
+
+        var ex = await Assert.ThrowsAsync<BackpressureException>(async () => await router.AcquireAsync(CancellationToken.None));
+        Assert.Equal("Request dropped due to backpressure (num_queued_requests=1, max_queued_requests=1) on deployment 'd'.", ex.Message);
+        Assert.False(queued.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_cancelled_waiter_leaves_the_queue_and_does_not_take_a_slot()
+    {
+        var router = new ReplicaRouter("d", maxQueuedRequests: 1);
+        var replica = NewReplica("a", 1);
+        router.SetReplicas([replica]);
+        var running = await router.AcquireAsync(CancellationToken.None);
+
+        using var cts = new CancellationTokenSource();
+        var waiting = router.AcquireAsync(cts.Token).AsTask();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Equal(0, router.Queued);
+
+        running.Dispose();
+        Assert.Equal(0, replica.Ongoing);
+        // The queue has room again.
+        (await router.AcquireAsync(CancellationToken.None)).Dispose();
+    }
+
+    [Fact]
+    public async Task New_replicas_serve_queued_requests()
+    {
+        var router = new ReplicaRouter("d", -1);
+        var a = NewReplica("a", 1);
+        router.SetReplicas([a]);
+        using var running = await router.AcquireAsync(CancellationToken.None);
+        var waiting = router.AcquireAsync(CancellationToken.None).AsTask();
+
+        var b = NewReplica("b", 1);
+        router.SetReplicas([a, b]);
+        var lease = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Same(b, lease.Replica);
+        lease.Dispose();
+    }
+
+    [Fact]
+    public async Task Load_spreads_over_replicas_under_concurrency()
+    {
+        var replicas = Enumerable.Range(0, 4).Select(i => NewReplica($"r{i}", 5)).ToArray();
+        var router = new ReplicaRouter("d", -1);
+        router.SetReplicas(replicas);
+        var served = new int[replicas.Length];
+        var peak = 0;
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, ct) =>
+        {
+            using var lease = await router.AcquireAsync(ct);
+            var ongoing = lease.Replica.Ongoing;
+            InterlockedMax(ref peak, ongoing);
+            Interlocked.Increment(ref served[Array.IndexOf(replicas, lease.Replica)]);
+            await Task.Yield();
+        });
+
+        Assert.Equal(2000, served.Sum());
+        Assert.All(served, count => Assert.True(count > 100, $"unbalanced: {string.Join(",", served)}"));
+        Assert.True(peak <= 5, $"peak ongoing {peak} exceeded max_ongoing_requests");
+        Assert.All(replicas, r => Assert.Equal(0, r.Ongoing));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
+        }
+    }
+}
