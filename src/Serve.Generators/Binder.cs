@@ -1,0 +1,335 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Serve.Generators.Model;
+
+namespace Serve.Generators;
+
+/// <summary>
+/// Checks a deployment against the services it declares and decides what to emit: one invoker per
+/// correctly bound RPC, and a diagnostic for every mismatch.
+/// </summary>
+internal static class Binder
+{
+    public static DeploymentResult Bind(DeploymentInfo deployment, ServiceCatalog catalog)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var className = deployment.FullTypeName;
+
+        if (!deployment.IsPartial || deployment.ContainingTypes.Any(t => !t.IsPartial))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DeploymentNotPartial, deployment.Location, className));
+            return Result(null, diagnostics);
+        }
+        string? classProblem = deployment.IsGeneric ? "is generic (or nested in a generic type); deployments must be non-generic classes"
+            : deployment.IsStatic ? "is static; deployments must be instantiable classes"
+            : deployment.IsAbstract ? "is abstract; deployments must be instantiable classes"
+            : null;
+        if (classProblem is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedDeploymentClass, deployment.Location, className, classProblem));
+            return Result(null, diagnostics);
+        }
+        if (!deployment.IsAccessible)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedDeploymentClass, deployment.Location, className,
+                "is private or protected (or nested in such a type); Serve's module registry needs it to be public or internal"));
+        }
+        if (deployment.PublicConstructorCount != 1)
+        {
+            var problem = deployment.PublicConstructorCount == 0
+                ? "has no public constructor"
+                : "has " + deployment.PublicConstructorCount.ToString(CultureInfo.InvariantCulture) + " public constructors";
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoUsableConstructor, deployment.Location, className, problem));
+        }
+
+        // The served services.
+        var served = new List<(ServiceModel Service, LocationInfo? Location)>();
+        var seenServices = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var reference in deployment.Services)
+        {
+            if (!seenServices.Add(reference.Name))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateService, reference.Location, deployment.DeploymentName, reference.Name));
+                continue;
+            }
+            var service = catalog.Find(reference.Name);
+            if (service is null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownService, reference.Location, reference.Name, SuggestService(catalog, reference.Name)));
+                continue;
+            }
+            served.Add((service, reference.Location));
+        }
+
+        // Every RPC to bind, with the reasons some cannot be.
+        var rpcs = new List<(ServiceModel Service, RpcModel Rpc, bool Bindable)>();
+        foreach (var (service, location) in served)
+        {
+            foreach (var rpc in service.Methods)
+            {
+                var bindable = true;
+                if (rpc.Kind is RpcKind.ClientStreaming or RpcKind.DuplexStreaming)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StreamingNotSupported, location, deployment.DeploymentName, service.FullName, rpc.Name,
+                        rpc.Kind == RpcKind.ClientStreaming ? "client-streaming" : "bidirectional-streaming"));
+                    bindable = false;
+                }
+                else if (!rpc.IsResolved)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnresolvedMessageType, location, rpc.Name, service.FullName,
+                        rpc.RequestClrType.Length == 0 ? rpc.RequestType : rpc.ResponseType));
+                    bindable = false;
+                }
+                rpcs.Add((service, rpc, bindable));
+            }
+        }
+
+        // Which methods claim which RPCs.
+        var candidates = new Dictionary<(string Service, string Rpc), List<DeploymentMethodInfo>>();
+        foreach (var method in deployment.Methods)
+        {
+            var rpcName = method.RpcName ?? method.Name;
+            var targets = rpcs.Where(r => r.Rpc.Name == rpcName).ToList();
+            if (targets.Count == 0 && method.RpcName is not null)
+            {
+                var suggestion = rpcs.Select(r => r.Rpc.Name).FirstOrDefault(n => string.Equals(n, method.RpcName, StringComparison.OrdinalIgnoreCase));
+                var servedNames = served.Count == 0 ? "none" : string.Join(", ", served.Select(s => s.Service.FullName));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownRpc, method.RpcNameLocation ?? method.Location, method.RpcName, method.Name,
+                    deployment.DeploymentName, servedNames, suggestion is null ? "" : "; did you mean '" + suggestion + "'?"));
+                continue;
+            }
+            foreach (var target in targets)
+            {
+                var key = (target.Service.FullName, target.Rpc.Name);
+                if (!candidates.TryGetValue(key, out var list))
+                {
+                    candidates[key] = list = new List<DeploymentMethodInfo>();
+                }
+                list.Add(method);
+            }
+        }
+
+        var invokers = new List<InvokerModel>();
+        var invokerNames = new HashSet<string>(StringComparer.Ordinal);
+        var caseReported = new HashSet<DeploymentMethodInfo>();
+        foreach (var (service, rpc, bindable) in rpcs)
+        {
+            candidates.TryGetValue((service.FullName, rpc.Name), out var methods);
+            if (!bindable)
+            {
+                continue;
+            }
+            if (methods is null || methods.Count == 0)
+            {
+                var nearMiss = deployment.Methods.FirstOrDefault(m => m.RpcName is null
+                    && !string.Equals(m.Name, rpc.Name, StringComparison.Ordinal)
+                    && string.Equals(m.Name, rpc.Name, StringComparison.OrdinalIgnoreCase));
+                if (nearMiss is not null)
+                {
+                    if (caseReported.Add(nearMiss))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CaseMismatch, nearMiss.Location, nearMiss.Name, rpc.Name));
+                    }
+                }
+                else
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingMethod, deployment.Location, deployment.DeploymentName, service.FullName, rpc.Name, SignatureToWrite(rpc)));
+                }
+                continue;
+            }
+            for (var i = 1; i < methods.Count; i++)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateBinding, methods[i].Location, methods[0].Name, methods[i].Name, rpc.Name));
+            }
+            var invoker = Check(methods[0], service, rpc, diagnostics);
+            if (invoker is not null)
+            {
+                var name = "__ServeInvoke_" + Sanitize(service.Name) + "_" + Sanitize(rpc.Name);
+                for (var n = 2; !invokerNames.Add(name); n++)
+                {
+                    name = "__ServeInvoke_" + Sanitize(service.Name) + "_" + Sanitize(rpc.Name) + "_" + n.ToString(CultureInfo.InvariantCulture);
+                }
+                invokers.Add(invoker with { InvokerName = name });
+            }
+        }
+
+        var model = new DeploymentModel(
+            deployment.Namespace,
+            deployment.ContainingTypes,
+            deployment.Keyword,
+            deployment.ClassName,
+            deployment.FullTypeName,
+            deployment.GlobalTypeName,
+            deployment.DeploymentName,
+            deployment.HasExplicitName,
+            deployment.NumReplicas,
+            deployment.MaxOngoingRequests,
+            deployment.MaxQueuedRequests,
+            deployment.Constructor,
+            served.Select(s => s.Service.FullName).ToEquatableArray(),
+            invokers.ToEquatableArray(),
+            deployment.IsAccessible);
+        return Result(model, diagnostics);
+    }
+
+    /// <summary>Checks one method against the RPC it binds to; null (and diagnostics) when it does not fit.</summary>
+    private static InvokerModel? Check(DeploymentMethodInfo method, ServiceModel service, RpcModel rpc, List<DiagnosticInfo> diagnostics)
+    {
+        var before = diagnostics.Count;
+        void Unsupported(LocationInfo? location, string reason)
+            => diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedSignature, location ?? method.Location, method.Name, rpc.Name, reason));
+
+        if (method.IsStatic)
+        {
+            Unsupported(method.Location, "static methods cannot serve RPCs; make it an instance method");
+        }
+        if (method.IsGeneric)
+        {
+            Unsupported(method.Location, "generic methods cannot serve RPCs");
+        }
+        if (!method.IsAccessible)
+        {
+            Unsupported(method.Location, "it must be public or internal");
+        }
+
+        var requestDisplay = Display(rpc.RequestClrType);
+        var arguments = new List<ArgumentKind>();
+        if (method.Parameters.Count == 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongRequestType, method.Location, method.Name, rpc.Name, requestDisplay, " but it has no parameters"));
+        }
+        else
+        {
+            var first = method.Parameters[0];
+            if (first.IsByRef)
+            {
+                Unsupported(first.Location, "parameter '" + first.Name + "' is passed by reference (ref, out or in)");
+            }
+            else if (first.Type != rpc.RequestClrType)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongRequestType, first.Location, method.Name, rpc.Name, requestDisplay, ", not '" + first.Display + "'"));
+            }
+            arguments.Add(ArgumentKind.Request);
+            var seen = new HashSet<ParameterKind>();
+            for (var i = 1; i < method.Parameters.Count; i++)
+            {
+                var parameter = method.Parameters[i];
+                if (parameter.IsByRef)
+                {
+                    Unsupported(parameter.Location, "parameter '" + parameter.Name + "' is passed by reference (ref, out or in)");
+                }
+                else if (parameter.Kind == ParameterKind.Other)
+                {
+                    Unsupported(parameter.Location, "parameter '" + parameter.Name + "' of type '" + parameter.Display
+                        + "' is not supported; after the request message a method may only take Serve.ServeRequestContext and System.Threading.CancellationToken");
+                }
+                else if (!seen.Add(parameter.Kind))
+                {
+                    Unsupported(parameter.Location, "parameter '" + parameter.Name + "' repeats a parameter of type '" + parameter.Display + "'");
+                }
+                else
+                {
+                    arguments.Add(parameter.Kind == ParameterKind.Context ? ArgumentKind.Context : ArgumentKind.CancellationToken);
+                }
+            }
+        }
+
+        var ret = method.Return;
+        var response = rpc.ResponseClrType;
+        var responseDisplay = Display(response);
+        var isStream = ret.Kind is ReturnKind.Enumerable or ReturnKind.AsyncEnumerable;
+        var isSingle = ret.Kind is ReturnKind.Value or ReturnKind.Task or ReturnKind.ValueTask;
+        if (rpc.Kind == RpcKind.Unary)
+        {
+            var expected = "'" + responseDisplay + "', 'Task<" + responseDisplay + ">' or 'ValueTask<" + responseDisplay + ">'";
+            if (isStream)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, method.ReturnTypeLocation, method.Name, "unary", rpc.Name, ret.Display, expected));
+            }
+            else if (!isSingle || ret.ElementType != response)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongResponseType, method.ReturnTypeLocation, method.Name, rpc.Name, expected, ret.Display));
+            }
+        }
+        else
+        {
+            var expected = "'IAsyncEnumerable<" + responseDisplay + ">' or 'IEnumerable<" + responseDisplay + ">'";
+            if (isSingle && ret.ElementType == response)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, method.ReturnTypeLocation, method.Name, "server-streaming", rpc.Name, ret.Display, expected));
+            }
+            else if (!isStream || ret.ElementType != response)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongResponseType, method.ReturnTypeLocation, method.Name, rpc.Name, expected, ret.Display));
+            }
+        }
+
+        if (diagnostics.Count != before)
+        {
+            return null;
+        }
+        return new InvokerModel(
+            "",
+            service.FullName,
+            rpc.Name,
+            rpc.Kind,
+            rpc.RequestType,
+            rpc.RequestClrType,
+            rpc.ResponseType,
+            rpc.ResponseClrType,
+            method.Name,
+            arguments.ToEquatableArray(),
+            ret.Kind,
+            isStream && !ret.IsExactInterface);
+    }
+
+    private static string SuggestService(ServiceCatalog catalog, string name)
+    {
+        var shortName = name.Substring(name.LastIndexOf('.') + 1);
+        var matches = catalog.Services
+            .Where(s => string.Equals(s.FullName, name, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(s.Name, shortName, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
+            .Select(s => s.FullName)
+            .OrderBy(s => s, StringComparer.Ordinal)
+            .ToList();
+        if (matches.Count > 0)
+        {
+            return "; did you mean '" + string.Join("' or '", matches) + "'?";
+        }
+        if (catalog.Services.Count == 0)
+        {
+            return " (the compilation has no .proto services; add the file with <Protobuf Include=\"x.proto\" GrpcServices=\"None\" />)";
+        }
+        return " (known services: " + string.Join(", ", catalog.Services.Select(s => s.FullName).OrderBy(s => s, StringComparer.Ordinal)) + ")";
+    }
+
+    private static string SignatureToWrite(RpcModel rpc)
+    {
+        var request = rpc.RequestClrType.Length > 0 ? Display(rpc.RequestClrType) : rpc.RequestType;
+        var response = rpc.ResponseClrType.Length > 0 ? Display(rpc.ResponseClrType) : rpc.ResponseType;
+        var returnType = rpc.Kind == RpcKind.ServerStreaming ? "System.Collections.Generic.IAsyncEnumerable<" + response + ">" : response;
+        return "public " + returnType + " " + Parser.EscapeIdentifier(rpc.Name) + "(" + request + " request)";
+    }
+
+    private static string Display(string globalTypeName)
+        => globalTypeName.StartsWith("global::", StringComparison.Ordinal) ? globalTypeName.Substring("global::".Length) : globalTypeName;
+
+    private static string Sanitize(string name)
+    {
+        var chars = name.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (!char.IsLetterOrDigit(chars[i]) && chars[i] != '_')
+            {
+                chars[i] = '_';
+            }
+        }
+        return new string(chars);
+    }
+
+    private static DeploymentResult Result(DeploymentModel? model, List<DiagnosticInfo> diagnostics)
+        => new(model, diagnostics.Distinct().ToEquatableArray());
+}

@@ -1,0 +1,124 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+
+namespace Serve.Generators;
+
+/// <summary>Every diagnostic the generator reports. The ids are stable; docs/diagnostics.md documents each one.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "Serve";
+
+    public static readonly DiagnosticDescriptor DeploymentNotPartial = Error(
+        "SERVE0001",
+        "Deployment class must be partial",
+        "Deployment class '{0}' must be declared 'partial' (and so must every type containing it) so that Serve can add its Bind method and dispatch table");
+
+    public static readonly DiagnosticDescriptor UnknownService = Error(
+        "SERVE0002",
+        "Unknown gRPC service",
+        "[GrpcService(\"{0}\")] names a service that no .proto file of this compilation defines{1}");
+
+    public static readonly DiagnosticDescriptor MissingMethod = Error(
+        "SERVE0003",
+        "RPC has no deployment method",
+        "Deployment '{0}' serves '{1}' but has no method for RPC '{2}'; add '{3}' (or bind a method with another name with [GrpcMethod(\"{2}\")])");
+
+    public static readonly DiagnosticDescriptor CaseMismatch = Error(
+        "SERVE0004",
+        "Method name differs from an RPC name only in case",
+        "Method '{0}' does not bind to any RPC: RPC names are case-sensitive; did you mean '{1}'? Rename the method or add [GrpcMethod(\"{1}\")].");
+
+    public static readonly DiagnosticDescriptor WrongRequestType = Error(
+        "SERVE0005",
+        "Wrong request type",
+        "Method '{0}' binds to RPC '{1}'; its first parameter must be the request message '{2}'{3}");
+
+    public static readonly DiagnosticDescriptor WrongResponseType = Error(
+        "SERVE0006",
+        "Wrong response type",
+        "Method '{0}' binds to RPC '{1}' and must return {2}, not '{3}'");
+
+    public static readonly DiagnosticDescriptor WrongStreamingShape = Error(
+        "SERVE0007",
+        "Streaming shape mismatch",
+        "Method '{0}' binds to {1} RPC '{2}' but returns '{3}'; it must return {4}");
+
+    public static readonly DiagnosticDescriptor UnsupportedSignature = Error(
+        "SERVE0008",
+        "Unsupported deployment method signature",
+        "Method '{0}' cannot serve RPC '{1}': {2}");
+
+    public static readonly DiagnosticDescriptor DuplicateBinding = Error(
+        "SERVE0009",
+        "Two methods bound to one RPC",
+        "Methods '{0}' and '{1}' both bind to RPC '{2}'; keep one, or bind the other elsewhere with [GrpcMethod]");
+
+    public static readonly DiagnosticDescriptor UnknownRpc = Error(
+        "SERVE0010",
+        "[GrpcMethod] names an unknown RPC",
+        "[GrpcMethod(\"{0}\")] on method '{1}' names no RPC of the services deployment '{2}' serves ({3}){4}");
+
+    public static readonly DiagnosticDescriptor StreamingNotSupported = Error(
+        "SERVE0011",
+        "Client-streaming and bidirectional-streaming RPCs are not supported yet",
+        "Deployment '{0}' serves '{1}', whose RPC '{2}' is {3}; Serve does not support client-streaming or bidirectional-streaming RPCs yet");
+
+    public static readonly DiagnosticDescriptor InvalidApplicationBuilder = Error(
+        "SERVE0012",
+        "Invalid [ApplicationBuilder] member",
+        "[ApplicationBuilder] member '{0}' {1}; it must be a static property or a static method taking no parameters or one Serve.ApplicationArgs, returning Serve.Application, in a non-generic public or internal type");
+
+    public static readonly DiagnosticDescriptor NoUsableConstructor = Error(
+        "SERVE0013",
+        "Deployment has no usable public constructor",
+        "Deployment class '{0}' {1}; Bind(...) and replicas use its single public constructor");
+
+    public static readonly DiagnosticDescriptor UnsupportedDeploymentClass = Error(
+        "SERVE0014",
+        "Unsupported deployment class",
+        "Deployment class '{0}' {1}");
+
+    public static readonly DiagnosticDescriptor UnreadableDescriptor = Warning(
+        "SERVE0015",
+        "Protobuf descriptor could not be read",
+        "The protobuf descriptor in '{0}' could not be read ({1}); its services are ignored");
+
+    public static readonly DiagnosticDescriptor UnresolvedMessageType = Error(
+        "SERVE0016",
+        "Message type has no C# type in this compilation",
+        "RPC '{0}' of '{1}' uses message '{2}', whose C# type is not generated in this compilation; add its .proto file to the project with <Protobuf Include=... />");
+
+    public static readonly DiagnosticDescriptor DuplicateService = Warning(
+        "SERVE0017",
+        "Service declared twice",
+        "Deployment '{0}' declares [GrpcService(\"{1}\")] more than once");
+
+    public static readonly DiagnosticDescriptor GeneratorFailure = Error(
+        "SERVE9999",
+        "The Serve source generator failed",
+        "The Serve source generator failed while {0}: {1}. Please report this bug.");
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
+        DeploymentNotPartial, UnknownService, MissingMethod, CaseMismatch, WrongRequestType, WrongResponseType,
+        WrongStreamingShape, UnsupportedSignature, DuplicateBinding, UnknownRpc, StreamingNotSupported,
+        InvalidApplicationBuilder, NoUsableConstructor, UnsupportedDeploymentClass, UnreadableDescriptor,
+        UnresolvedMessageType, DuplicateService, GeneratorFailure);
+
+    public static DiagnosticDescriptor ById(string id) => s_byId[id];
+
+    private static Dictionary<string, DiagnosticDescriptor> Index(params DiagnosticDescriptor[] descriptors)
+    {
+        var map = new Dictionary<string, DiagnosticDescriptor>();
+        foreach (var d in descriptors)
+        {
+            map.Add(d.Id, d);
+        }
+        return map;
+    }
+
+    private static DiagnosticDescriptor Error(string id, string title, string message)
+        => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static DiagnosticDescriptor Warning(string id, string title, string message)
+        => new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+}

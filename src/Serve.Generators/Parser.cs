@@ -1,0 +1,333 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Serve.Generators.Model;
+
+namespace Serve.Generators;
+
+/// <summary>Turns symbols into models: <c>[Deployment]</c> classes and <c>[ApplicationBuilder]</c> members.</summary>
+internal static class Parser
+{
+    private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat;
+
+    private static readonly SymbolDisplayFormat s_annotatedTypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>Reads a <c>[Deployment]</c> class.</summary>
+    public static DeploymentInfo? ParseDeployment(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax declaration)
+        {
+            return null;
+        }
+        var wellKnown = WellKnownTypes.Get(context.SemanticModel.Compilation);
+
+        var containing = new List<ContainingTypeInfo>();
+        var isGeneric = type.TypeParameters.Length > 0;
+        var isAccessible = IsAccessibleInAssembly(type.DeclaredAccessibility);
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            containing.Insert(0, new ContainingTypeInfo(Keyword(outer), outer.Name, IsPartial(outer)));
+            isGeneric |= outer.TypeParameters.Length > 0;
+            isAccessible &= IsAccessibleInAssembly(outer.DeclaredAccessibility);
+        }
+        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
+        var fullTypeName = string.Join(".", new[] { ns }.Where(s => s.Length > 0).Concat(containing.Select(c => c.Name)).Concat(new[] { type.Name }));
+
+        string? name = null;
+        int? numReplicas = null, maxOngoing = null, maxQueued = null;
+        foreach (var attribute in context.Attributes)
+        {
+            foreach (var argument in attribute.NamedArguments)
+            {
+                switch (argument.Key)
+                {
+                    case "Name":
+                        name = argument.Value.Value as string;
+                        break;
+                    case "NumReplicas":
+                        numReplicas = argument.Value.Value as int?;
+                        break;
+                    case "MaxOngoingRequests":
+                        maxOngoing = argument.Value.Value as int?;
+                        break;
+                    case "MaxQueuedRequests":
+                        maxQueued = argument.Value.Value as int?;
+                        break;
+                }
+            }
+        }
+
+        var publicConstructors = type.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public).ToList();
+        var constructor = publicConstructors.FirstOrDefault();
+        EquatableArray<ParameterInfo>? constructorParameters = constructor is null
+            ? null
+            : constructor.Parameters.Select(p => new ParameterInfo(EscapeIdentifier(p.Name), p.Type.ToDisplayString(s_annotatedTypeFormat))).ToEquatableArray();
+
+        var services = new List<ServiceReference>();
+        foreach (var attribute in type.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.GrpcServiceAttribute)
+                && attribute.ConstructorArguments.Length == 1
+                && attribute.ConstructorArguments[0].Value is string serviceName)
+            {
+                services.Add(new ServiceReference(serviceName, AttributeLocation(attribute, cancellationToken)));
+            }
+        }
+
+        var methods = new List<DeploymentMethodInfo>();
+        foreach (var member in type.GetMembers())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary, IsImplicitlyDeclared: false } method)
+            {
+                methods.Add(ParseMethod(method, wellKnown, cancellationToken));
+            }
+        }
+
+        return new DeploymentInfo(
+            ns,
+            type.Name,
+            fullTypeName,
+            type.ToDisplayString(s_typeFormat),
+            Keyword(type),
+            containing.ToEquatableArray(),
+            declaration.Modifiers.Any(SyntaxKind.PartialKeyword) && IsPartial(type),
+            isGeneric,
+            type.IsAbstract,
+            type.IsStatic,
+            isAccessible,
+            LocationInfo.From(declaration.Identifier.GetLocation()),
+            name ?? type.Name,
+            name is not null,
+            numReplicas,
+            maxOngoing,
+            maxQueued,
+            constructorParameters,
+            publicConstructors.Count,
+            services.ToEquatableArray(),
+            methods.ToEquatableArray());
+    }
+
+    private static DeploymentMethodInfo ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    {
+        string? rpcName = null;
+        LocationInfo? rpcNameLocation = null;
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.GrpcMethodAttribute)
+                && attribute.ConstructorArguments.Length == 1
+                && attribute.ConstructorArguments[0].Value is string value)
+            {
+                rpcName = value;
+                rpcNameLocation = AttributeLocation(attribute, cancellationToken);
+            }
+        }
+
+        var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as MethodDeclarationSyntax;
+        var parameters = method.Parameters.Select(p => new MethodParameterInfo(
+            p.Name,
+            p.Type.ToDisplayString(s_typeFormat),
+            p.Type.ToDisplayString(),
+            SymbolEqualityComparer.Default.Equals(p.Type, wellKnown.ServeRequestContext) ? ParameterKind.Context
+                : SymbolEqualityComparer.Default.Equals(p.Type, wellKnown.CancellationToken) ? ParameterKind.CancellationToken
+                : ParameterKind.Other,
+            p.RefKind != RefKind.None,
+            LocationInfo.From(p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken)) ?? LocationInfo.From(p.Locations.FirstOrDefault())))
+            .ToEquatableArray();
+
+        return new DeploymentMethodInfo(
+            method.Name,
+            rpcName,
+            rpcNameLocation,
+            LocationInfo.From(method.Locations.FirstOrDefault()),
+            LocationInfo.From(syntax?.ReturnType) ?? LocationInfo.From(method.Locations.FirstOrDefault()),
+            method.IsStatic,
+            method.IsGenericMethod,
+            IsAccessibleInAssembly(method.DeclaredAccessibility),
+            ClassifyReturn(method.ReturnType, method.ReturnsVoid, wellKnown),
+            parameters);
+    }
+
+    private static ReturnInfo ClassifyReturn(ITypeSymbol type, bool returnsVoid, WellKnownTypes wellKnown)
+    {
+        var display = type.ToDisplayString();
+        if (returnsVoid)
+        {
+            return new ReturnInfo(ReturnKind.Void, "", display, false);
+        }
+        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.Task))
+        {
+            return new ReturnInfo(ReturnKind.NonGenericTask, "", display, false);
+        }
+        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.ValueTask))
+        {
+            return new ReturnInfo(ReturnKind.NonGenericValueTask, "", display, false);
+        }
+        if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named)
+        {
+            var definition = named.OriginalDefinition;
+            var element = named.TypeArguments[0].ToDisplayString(s_typeFormat);
+            if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.TaskOfT))
+            {
+                return new ReturnInfo(ReturnKind.Task, element, display, false);
+            }
+            if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.ValueTaskOfT))
+            {
+                return new ReturnInfo(ReturnKind.ValueTask, element, display, false);
+            }
+            if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.IAsyncEnumerableOfT))
+            {
+                return new ReturnInfo(ReturnKind.AsyncEnumerable, element, display, true);
+            }
+            if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.IEnumerableOfT))
+            {
+                return new ReturnInfo(ReturnKind.Enumerable, element, display, true);
+            }
+        }
+        if (type.SpecialType != SpecialType.System_String)
+        {
+            foreach (var candidate in new[] { wellKnown.IAsyncEnumerableOfT, wellKnown.IEnumerableOfT })
+            {
+                var implemented = type.AllInterfaces.FirstOrDefault(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, candidate));
+                if (implemented is not null)
+                {
+                    var kind = SymbolEqualityComparer.Default.Equals(candidate, wellKnown.IEnumerableOfT) ? ReturnKind.Enumerable : ReturnKind.AsyncEnumerable;
+                    return new ReturnInfo(kind, implemented.TypeArguments[0].ToDisplayString(s_typeFormat), display, false);
+                }
+            }
+        }
+        return new ReturnInfo(ReturnKind.Value, type.ToDisplayString(s_typeFormat), display, false);
+    }
+
+    /// <summary>Reads an <c>[ApplicationBuilder]</c> member.</summary>
+    public static ApplicationBuilderModel? ParseApplicationBuilder(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var member = context.TargetSymbol;
+        var type = member.ContainingType;
+        if (type is null)
+        {
+            return null;
+        }
+        var wellKnown = WellKnownTypes.Get(context.SemanticModel.Compilation);
+        var typeNames = new List<string>();
+        var typeOk = true;
+        for (var t = type; t is not null; t = t.ContainingType)
+        {
+            typeNames.Insert(0, t.Name);
+            typeOk &= t.TypeParameters.Length == 0 && IsAccessibleInAssembly(t.DeclaredAccessibility);
+        }
+        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
+        var importPath = (ns.Length == 0 ? "" : ns + ".") + string.Join(".", typeNames) + ":" + member.Name;
+        var target = type.ToDisplayString(s_typeFormat) + "." + EscapeIdentifier(member.Name);
+
+        string? problem = null;
+        string expression = "";
+        ITypeSymbol? returnType = member switch
+        {
+            IMethodSymbol m => m.ReturnType,
+            IPropertySymbol p => p.Type,
+            _ => null,
+        };
+        if (!member.IsStatic)
+        {
+            problem = "is not static";
+        }
+        else if (!typeOk)
+        {
+            problem = "is declared in a generic, private or protected type";
+        }
+        else if (!IsAccessibleInAssembly(member.DeclaredAccessibility))
+        {
+            problem = "is private or protected";
+        }
+        else if (!SymbolEqualityComparer.Default.Equals(returnType, wellKnown.Application))
+        {
+            problem = "does not return Serve.Application";
+        }
+        else if (member is IMethodSymbol method)
+        {
+            if (method.IsGenericMethod)
+            {
+                problem = "is generic";
+            }
+            else if (method.Parameters.Length == 0)
+            {
+                expression = target + "()";
+            }
+            else if (method.Parameters.Length == 1 && method.Parameters[0].RefKind == RefKind.None
+                && SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type, wellKnown.ApplicationArgs))
+            {
+                expression = target + "(args)";
+            }
+            else
+            {
+                problem = "has parameters other than one Serve.ApplicationArgs";
+            }
+        }
+        else if (member is IPropertySymbol property)
+        {
+            if (property.GetMethod is null || !IsAccessibleInAssembly(property.GetMethod.DeclaredAccessibility) || property.IsIndexer)
+            {
+                problem = "has no public or internal getter";
+            }
+            else
+            {
+                expression = target;
+            }
+        }
+
+        var diagnostics = problem is null
+            ? EquatableArray<DiagnosticInfo>.Empty
+            : new EquatableArray<DiagnosticInfo>(new[]
+            {
+                DiagnosticInfo.Create(DiagnosticDescriptors.InvalidApplicationBuilder, MemberLocation(context.TargetNode), importPath, problem),
+            });
+        return new ApplicationBuilderModel(importPath, problem is null ? expression : "", diagnostics);
+    }
+
+    private static LocationInfo? MemberLocation(SyntaxNode node) => node switch
+    {
+        MethodDeclarationSyntax m => LocationInfo.From(m.Identifier.GetLocation()),
+        PropertyDeclarationSyntax p => LocationInfo.From(p.Identifier.GetLocation()),
+        _ => LocationInfo.From(node),
+    };
+
+    private static LocationInfo? AttributeLocation(AttributeData attribute, CancellationToken cancellationToken)
+    {
+        if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is AttributeSyntax syntax)
+        {
+            var argument = syntax.ArgumentList?.Arguments.FirstOrDefault();
+            return LocationInfo.From((SyntaxNode?)argument ?? syntax);
+        }
+        return null;
+    }
+
+    private static bool IsAccessibleInAssembly(Accessibility accessibility)
+        => accessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal;
+
+    private static bool IsPartial(INamedTypeSymbol type)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is not TypeDeclarationSyntax declaration || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static string Keyword(INamedTypeSymbol type) => type.TypeKind switch
+    {
+        TypeKind.Struct => type.IsRecord ? "record struct" : "struct",
+        TypeKind.Interface => "interface",
+        _ => type.IsRecord ? "record" : "class",
+    };
+
+    public static string EscapeIdentifier(string name)
+        => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+}

@@ -1,0 +1,229 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
+using Serve.Generators.Model;
+using Serve.Generators.Protobuf;
+
+namespace Serve.Generators;
+
+/// <summary>
+/// The Serve source generator. Inputs: <c>[Deployment]</c> classes, <c>[ApplicationBuilder]</c> members and
+/// the protobuf descriptors of protoc's C# output. Outputs: per deployment a <c>Bind</c> method and a
+/// reflection-free gRPC dispatch table; per proto service method descriptors and a client; one module
+/// registry; and a diagnostic for every mismatch between a deployment and its services.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class ServeGenerator : IIncrementalGenerator
+{
+    /// <summary>Names of the tracked pipeline steps (for tests).</summary>
+    public static class TrackingNames
+    {
+        /// <summary>Descriptors read from <c>*Reflection</c> classes.</summary>
+        public const string ProtoFiles = nameof(ProtoFiles);
+        /// <summary>All services with resolved message types.</summary>
+        public const string ServiceCatalog = nameof(ServiceCatalog);
+        /// <summary><c>[Deployment]</c> classes read from symbols.</summary>
+        public const string Deployments = nameof(Deployments);
+        /// <summary>Deployments checked against the services.</summary>
+        public const string DeploymentResults = nameof(DeploymentResults);
+        /// <summary>What is emitted per deployment.</summary>
+        public const string DeploymentModels = nameof(DeploymentModels);
+        /// <summary><c>[ApplicationBuilder]</c> members.</summary>
+        public const string ApplicationBuilders = nameof(ApplicationBuilders);
+        /// <summary>The module registry.</summary>
+        public const string Registry = nameof(Registry);
+    }
+
+    private const string DeploymentAttribute = "Serve.DeploymentAttribute";
+    private const string ApplicationBuilderAttribute = "Serve.ApplicationBuilderAttribute";
+
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // 1. Protobuf descriptors: syntactic only. The node is a stepping stone; for an unchanged file it is the
+        //    same node, so the (costly) descriptor decoding below is cached.
+        var protoFiles = context.SyntaxProvider
+            .CreateSyntaxProvider(ProtoParser.IsCandidate, static (ctx, _) => (ClassDeclarationSyntax)ctx.Node)
+            .Select(static (node, ct) => ParseProtoFile(node, ct))
+            .Where(static file => file is not null)
+            .Select(static (file, _) => file!)
+            .WithTrackingName(TrackingNames.ProtoFiles);
+
+        var catalog = protoFiles.Collect()
+            .Select(static (files, _) => ProtoParser.BuildCatalog(files))
+            .WithTrackingName(TrackingNames.ServiceCatalog);
+
+        // 2. Deployments: symbols -> model, without the protos (so proto edits do not re-read symbols).
+        var deployments = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                DeploymentAttribute,
+                static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
+                static (ctx, ct) => ParseDeployment(ctx, ct))
+            .WithTrackingName(TrackingNames.Deployments);
+
+        var results = deployments.Combine(catalog)
+            .Select(static (pair, _) => BindDeployment(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.DeploymentResults);
+
+        var models = results
+            .Select(static (result, _) => result.Model)
+            .WithTrackingName(TrackingNames.DeploymentModels);
+
+        // 3. Application builders.
+        var builders = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                ApplicationBuilderAttribute,
+                static (node, _) => node is MethodDeclarationSyntax or PropertyDeclarationSyntax,
+                static (ctx, ct) => ParseApplicationBuilder(ctx, ct))
+            .Where(static b => b is not null)
+            .Select(static (b, _) => b!)
+            .WithTrackingName(TrackingNames.ApplicationBuilders);
+
+        // 4. The registry.
+        var registeredDeployments = models
+            .Where(static m => m is { IsRegistrable: true })
+            .Select(static (m, _) => m!.GlobalTypeName)
+            .Collect();
+        var registeredBuilders = builders
+            .Where(static b => b.IsValid)
+            .Select(static (b, _) => new ApplicationBuilderRegistration(b.ImportPath, b.Expression))
+            .Collect();
+        var assemblyName = context.CompilationProvider.Select(static (c, _) => c.AssemblyName ?? "");
+        var registry = registeredDeployments.Combine(registeredBuilders).Combine(assemblyName)
+            .Select(static (input, _) => BuildRegistry(input.Right, input.Left.Left, input.Left.Right))
+            .WithTrackingName(TrackingNames.Registry);
+
+        // Outputs. Diagnostics have their own output, collected so that each is reported once.
+        context.RegisterSourceOutput(catalog.SelectMany(static (c, _) => c.Services), static (spc, service) =>
+            AddSource(spc, Emitter.HintName(service.FullName) + ".Grpc.g.cs", () => Emitter.EmitService(service), "emitting service " + service.FullName));
+
+        context.RegisterSourceOutput(models, static (spc, model) =>
+        {
+            if (model is not null)
+            {
+                AddSource(spc, Emitter.HintName(model.FullTypeName) + ".Serve.g.cs", () => Emitter.EmitDeployment(model), "emitting deployment " + model.FullTypeName);
+            }
+        });
+
+        context.RegisterSourceOutput(registry, static (spc, model) =>
+        {
+            if (model.Deployments.Count > 0 || model.Builders.Count > 0)
+            {
+                AddSource(spc, "Serve.ModuleRegistry.g.cs", () => Emitter.EmitRegistry(model), "emitting the module registry");
+            }
+        });
+
+        var diagnostics = results.Select(static (r, _) => r.Diagnostics).Collect()
+            .Combine(builders.Select(static (b, _) => b.Diagnostics).Collect())
+            .Combine(protoFiles.Where(static f => f.Diagnostic is not null).Select(static (f, _) => f.Diagnostic!).Collect());
+        context.RegisterSourceOutput(diagnostics, static (spc, input) =>
+        {
+            var all = input.Left.Left.SelectMany(d => d)
+                .Concat(input.Left.Right.SelectMany(d => d))
+                .Concat(input.Right);
+            var reported = new HashSet<DiagnosticInfo>();
+            foreach (var diagnostic in all)
+            {
+                if (reported.Add(diagnostic))
+                {
+                    spc.ReportDiagnostic(Diagnostic.Create(
+                        DiagnosticDescriptors.ById(diagnostic.Id),
+                        diagnostic.Location?.ToLocation() ?? Location.None,
+                        diagnostic.Arguments.Cast<object>().ToArray()));
+                }
+            }
+        });
+    }
+
+    private static ProtoFileModel? ParseProtoFile(ClassDeclarationSyntax node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ProtoParser.Parse(node, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return ProtoParser.Failed(node, Failure(LocationInfo.From(node.Identifier.GetLocation()), "reading the protobuf descriptor of " + node.Identifier.ValueText, ex));
+        }
+    }
+
+    private static (DeploymentInfo? Info, DiagnosticInfo? Failure) ParseDeployment(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (Parser.ParseDeployment(context, cancellationToken), null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return (null, Failure(LocationInfo.From(context.TargetNode), "reading deployment " + context.TargetSymbol.Name, ex));
+        }
+    }
+
+    private static DeploymentResult BindDeployment((DeploymentInfo? Info, DiagnosticInfo? Failure) parsed, ServiceCatalog catalog)
+    {
+        if (parsed.Info is null)
+        {
+            return new DeploymentResult(null, parsed.Failure is null ? EquatableArray<DiagnosticInfo>.Empty : new EquatableArray<DiagnosticInfo>(new[] { parsed.Failure }));
+        }
+        try
+        {
+            return Binder.Bind(parsed.Info, catalog);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new DeploymentResult(null, new EquatableArray<DiagnosticInfo>(new[] { Failure(parsed.Info.Location, "binding deployment " + parsed.Info.FullTypeName, ex) }));
+        }
+    }
+
+    private static ApplicationBuilderModel? ParseApplicationBuilder(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Parser.ParseApplicationBuilder(context, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new ApplicationBuilderModel(context.TargetSymbol.Name, "",
+                new EquatableArray<DiagnosticInfo>(new[] { Failure(LocationInfo.From(context.TargetNode), "reading application builder " + context.TargetSymbol.Name, ex) }));
+        }
+    }
+
+    private static RegistryModel BuildRegistry(string assemblyName, ImmutableArray<string> deployments, ImmutableArray<ApplicationBuilderRegistration> builders)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return new RegistryModel(
+            assemblyName,
+            deployments.Distinct().OrderBy(d => d, StringComparer.Ordinal).ToEquatableArray(),
+            builders.OrderBy(b => b.ImportPath, StringComparer.Ordinal).Where(b => seen.Add(b.ImportPath)).ToEquatableArray());
+    }
+
+    private static void AddSource(SourceProductionContext context, string hintName, Func<string> emit, string activity)
+    {
+        string source;
+        try
+        {
+            source = emit();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratorFailure, Location.None, activity, ex.GetType().Name + ": " + ex.Message));
+            return;
+        }
+        try
+        {
+            context.AddSource(hintName, SourceText.From(source, System.Text.Encoding.UTF8));
+        }
+        catch (ArgumentException)
+        {
+            // The same hint twice: a class with two [Deployment] declarations, which the compiler already reports (CS0579).
+        }
+    }
+
+    private static DiagnosticInfo Failure(LocationInfo? location, string activity, Exception ex)
+        => DiagnosticInfo.Create(DiagnosticDescriptors.GeneratorFailure, location, activity, ex.GetType().Name + ": " + ex.Message);
+}

@@ -1,0 +1,293 @@
+using System.Buffers;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Serve.Dispatch;
+using Serve.Grpc;
+
+namespace Serve.Generators.Tests;
+
+/// <summary>Compiles deployments with the generated code, loads them and calls the generated dispatch.</summary>
+public class BehaviourTests
+{
+    private static readonly Lazy<Assembly> s_quickstart = new(() => GeneratorHarness.BuildAndLoad(TestSources.Quickstart));
+    private static readonly Lazy<Assembly> s_echo = new(() => GeneratorHarness.BuildAndLoad(TestSources.Echo));
+
+    [Fact]
+    public void ServeDefinition_describes_the_deployment()
+    {
+        var definition = Definition(s_quickstart.Value, "Quickstart.GrpcDeployment");
+        Assert.Equal("GrpcDeployment", definition.Name);
+        Assert.Equal("Quickstart.GrpcDeployment", definition.TypeName);
+        Assert.Equal(new DeploymentOptions(), definition.Options);
+        Assert.Equal(0, definition.ConstructorParameterCount);
+        Assert.Equal(new[] { "userdefinedprotos.UserDefinedService" }, definition.GrpcServices);
+        Assert.Equal(
+            new[]
+            {
+                "/userdefinedprotos.UserDefinedService/__call__ Unary userdefinedprotos.UserDefinedMessage userdefinedprotos.UserDefinedResponse",
+                "/userdefinedprotos.UserDefinedService/Multiplexing Unary userdefinedprotos.UserDefinedMessage2 userdefinedprotos.UserDefinedResponse2",
+                "/userdefinedprotos.UserDefinedService/Streaming ServerStreaming userdefinedprotos.UserDefinedMessage userdefinedprotos.UserDefinedResponse",
+            },
+            definition.GrpcMethods.Select(m => $"{m.Path} {m.MethodType} {m.RequestType} {m.ResponseType}"));
+        Assert.IsType(definition.TypeName.Length > 0 ? s_quickstart.Value.GetType("Quickstart.GrpcDeployment")! : typeof(object), definition.Factory([]));
+    }
+
+    [Fact]
+    public void Options_and_constructor_arguments_come_from_the_attribute_and_Bind()
+    {
+        var assembly = s_quickstart.Value;
+        var definition = Definition(assembly, "Quickstart.Classifier");
+        Assert.Equal("classifier", definition.Name);
+        Assert.Equal(new DeploymentOptions { Name = "classifier", NumReplicas = 2, MaxOngoingRequests = 7, MaxQueuedRequests = 11 }, definition.Options);
+        Assert.Equal(2, definition.ConstructorParameterCount);
+
+        var bind = assembly.GetType("Quickstart.Classifier")!.GetMethod("Bind")!;
+        Assert.Equal(new[] { typeof(string), typeof(int) }, bind.GetParameters().Select(p => p.ParameterType));
+        var application = (Application)bind.Invoke(null, ["resnet", 2])!;
+        Assert.Same(definition, application.Deployment);
+        Assert.Equal(new object?[] { "resnet", 2 }, application.Arguments);
+        Assert.Equal("classifier", application.Name);
+    }
+
+    [Fact]
+    public async Task Unary_sync_method_parses_calls_and_writes()
+    {
+        var assembly = s_quickstart.Value;
+        var definition = Definition(assembly, "Quickstart.GrpcDeployment");
+        var request = NewMessage(assembly, "Userdefinedprotos.UserDefinedMessage", ("name", "Ray"), ("origin", "Berkeley"), ("num", 21L));
+        var call = new TestCall(request);
+        await Method(definition, "__call__").Invoker(definition.Factory([]), call);
+        var response = Assert.Single(call.Responses);
+        Assert.Equal("Hello Ray from Berkeley", Field(response, "greeting"));
+        Assert.Equal(42L, Field(response, "num"));
+    }
+
+    [Fact]
+    public async Task Context_parameter_receives_the_request_context()
+    {
+        var assembly = s_quickstart.Value;
+        var definition = Definition(assembly, "Quickstart.GrpcDeployment");
+        var call = new TestCall(NewMessage(assembly, "Userdefinedprotos.UserDefinedMessage2"), new ServeRequestContext("r1", "app1", "model-7"));
+        await Method(definition, "Multiplexing").Invoker(definition.Factory([]), call);
+        Assert.Equal("Method2 called model, loading model: model-7", Field(Assert.Single(call.Responses), "greeting"));
+    }
+
+    [Fact]
+    public async Task Async_stream_writes_every_message()
+    {
+        var assembly = s_quickstart.Value;
+        var definition = Definition(assembly, "Quickstart.GrpcDeployment");
+        var call = new TestCall(NewMessage(assembly, "Userdefinedprotos.UserDefinedMessage", ("name", "Ray"), ("num", 5L)));
+        await Method(definition, "Streaming").Invoker(definition.Factory([]), call);
+        Assert.Equal(new object[] { 10L, 11L, 12L }, call.Responses.Select(r => Field(r, "num")));
+        Assert.Equal("2: Hello Ray", Field(call.Responses[2], "greeting"));
+    }
+
+    [Fact]
+    public async Task Cancelled_async_stream_stops()
+    {
+        var assembly = s_quickstart.Value;
+        var definition = Definition(assembly, "Quickstart.GrpcDeployment");
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        var call = new TestCall(NewMessage(assembly, "Userdefinedprotos.UserDefinedMessage"), cancellationToken: cts.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Method(definition, "Streaming").Invoker(definition.Factory([]), call));
+        Assert.Empty(call.Responses);
+    }
+
+    [Fact]
+    public async Task Garbage_payload_ends_the_call_with_InvalidArgument()
+    {
+        var assembly = s_quickstart.Value;
+        var definition = Definition(assembly, "Quickstart.GrpcDeployment");
+        var call = new TestCall(new ReadOnlySequence<byte>(new byte[] { 0x0A, 0x05, (byte)'a' }));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await Method(definition, "__call__").Invoker(definition.Factory([]), call));
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("userdefinedprotos.UserDefinedMessage", ex.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Task_method_with_cancellation_and_context_in_any_order()
+    {
+        var assembly = s_echo.Value;
+        var definition = Definition(assembly, "Behaviour.Tests.Outer.EchoDeployment");
+        Assert.Equal(1, definition.ConstructorParameterCount);
+        var instance = definition.Factory(["> "]);
+        using var cts = new CancellationTokenSource();
+        var call = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "hi")), new ServeRequestContext("req-9", "app"), cts.Token);
+        await Method(definition, "Say").Invoker(instance, call);
+        var response = Assert.Single(call.Responses);
+        Assert.Equal("> hi/req-9", Field(response, "text"));
+        Assert.Equal(1, Field(response, "index"));
+    }
+
+    [Fact]
+    public async Task Sync_enumerable_stream_writes_every_message()
+    {
+        var assembly = s_echo.Value;
+        var definition = Definition(assembly, "Behaviour.Tests.Outer.EchoDeployment");
+        var call = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "x"), ("repeat", 3)));
+        await Method(definition, "SayMany").Invoker(definition.Factory([""]), call);
+        Assert.Equal(new object[] { 0, 1, 2 }, call.Responses.Select(r => Field(r, "index")));
+        Assert.Equal(GrpcMethodType.ServerStreaming, Method(definition, "SayMany").MethodType);
+    }
+
+    [Fact]
+    public async Task ValueTask_method_with_well_known_types()
+    {
+        var assembly = s_echo.Value;
+        var definition = Definition(assembly, "Behaviour.Tests.Outer.EchoDeployment");
+        var call = new TestCall(new Google.Protobuf.WellKnownTypes.Empty(), new ServeRequestContext("r", "a", "m1"));
+        await Method(definition, "Ping").Invoker(definition.Factory([""]), call);
+        Assert.Equal("pong m1", ((Google.Protobuf.WellKnownTypes.StringValue)Assert.Single(call.Responses)).Value);
+        Assert.Equal("google.protobuf.Empty", Method(definition, "Ping").RequestType);
+        Assert.Equal("google.protobuf.StringValue", Method(definition, "Ping").ResponseType);
+    }
+
+    [Fact]
+    public async Task Nested_message_types_and_internal_methods()
+    {
+        var assembly = s_echo.Value;
+        var definition = Definition(assembly, "Behaviour.Tests.Outer.EchoDeployment");
+        var method = Method(definition, "Nested");
+        Assert.Equal("serve.tests.EchoRequest.Inner", method.RequestType);
+        Assert.Equal("serve.tests.EchoRequest.Inner.Deeper", method.ResponseType);
+        var call = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest+Types+Inner", ("value", "four")));
+        await method.Invoker(definition.Factory([""]), call);
+        Assert.Equal(4, Field(Assert.Single(call.Responses), "depth"));
+    }
+
+    [Fact]
+    public async Task Async_ValueTask_and_concrete_list_streams()
+    {
+        var assembly = s_echo.Value;
+        var definition = Definition(assembly, "Behaviour.Tests.ListEcho");
+        var instance = definition.Factory([]);
+        var say = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "async")));
+        await Method(definition, "Say").Invoker(instance, say);
+        Assert.Equal("async", Field(Assert.Single(say.Responses), "text"));
+        var many = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest"));
+        await Method(definition, "SayMany").Invoker(instance, many);
+        Assert.Equal(7, Field(Assert.Single(many.Responses), "index"));
+    }
+
+    [Fact]
+    public void Deployment_without_services_has_an_empty_dispatch_table()
+    {
+        var definition = Definition(s_echo.Value, "Behaviour.Tests.PlainDeployment");
+        Assert.Equal("plain", definition.Name);
+        Assert.Empty(definition.GrpcServices);
+        Assert.Empty(definition.GrpcMethods);
+    }
+
+    [Fact]
+    public void Module_initializer_registers_deployments_and_application_builders()
+    {
+        var assembly = s_quickstart.Value;
+        RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        Assert.Same(Definition(assembly, "Quickstart.GrpcDeployment"), ServeRegistry.Deployments["Quickstart.GrpcDeployment"]);
+        Assert.Same(Definition(assembly, "Quickstart.Classifier"), ServeRegistry.Deployments["Quickstart.Classifier"]);
+
+        Assert.True(ServeRegistry.TryBuild("Quickstart.Applications:App1", ApplicationArgs.Empty, out var app1, out _));
+        Assert.Equal("GrpcDeployment", app1!.Name);
+        Assert.True(ServeRegistry.TryBuild("Quickstart.Applications:NoArgs", ApplicationArgs.Empty, out var noArgs, out _));
+        Assert.Equal("GrpcDeployment", noArgs!.Name);
+        var args = new ApplicationArgs(new Dictionary<string, string> { ["model"] = "vit" });
+        Assert.True(ServeRegistry.TryBuild("Quickstart.Applications:WithArgs", args, out var withArgs, out _));
+        Assert.Equal(new object?[] { "vit", 3 }, withArgs!.Arguments);
+    }
+
+    [Fact]
+    public void Generated_method_descriptors_have_the_wire_names()
+    {
+        var assembly = s_quickstart.Value;
+        var service = assembly.GetType("Userdefinedprotos.UserDefinedService")!;
+        Assert.Equal("userdefinedprotos.UserDefinedService", service.GetField("ServiceName")!.GetValue(null));
+        dynamic call = service.GetField("__Method___call__")!.GetValue(null)!;
+        Assert.Equal("/userdefinedprotos.UserDefinedService/__call__", (string)call.FullName);
+        Assert.Equal(GrpcMethodType.Unary, (GrpcMethodType)call.Type);
+        dynamic streaming = service.GetField("__Method_Streaming")!.GetValue(null)!;
+        Assert.Equal("/userdefinedprotos.UserDefinedService/Streaming", (string)streaming.FullName);
+        Assert.Equal(GrpcMethodType.ServerStreaming, (GrpcMethodType)streaming.Type);
+
+        var client = service.GetNestedType("UserDefinedServiceClient")!;
+        Assert.NotNull(client.GetConstructor([typeof(CallInvoker)]));
+        Assert.Equal(
+            new[] { "MultiplexingAsync", "Streaming", "__call__Async" },
+            client.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Select(m => m.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(typeof(AsyncServerStreamingCall<>), client.GetMethod("Streaming")!.ReturnType.GetGenericTypeDefinition());
+    }
+
+    [Fact]
+    public void Generated_descriptors_cover_every_shape_and_skip_client_streaming_in_clients()
+    {
+        var assembly = s_echo.Value;
+        var echo = assembly.GetType("Serve.Tests.Protos.Echo")!;
+        dynamic ping = echo.GetField("__Method_Ping")!.GetValue(null)!;
+        Assert.Equal("/serve.tests.Echo/Ping", (string)ping.FullName);
+        var chat = assembly.GetType("Serve.Tests.Protos.Chat")!;
+        dynamic upload = chat.GetField("__Method_Upload")!.GetValue(null)!;
+        Assert.Equal(GrpcMethodType.ClientStreaming, (GrpcMethodType)upload.Type);
+        dynamic converse = chat.GetField("__Method_Converse")!.GetValue(null)!;
+        Assert.Equal(GrpcMethodType.DuplexStreaming, (GrpcMethodType)converse.Type);
+        var client = chat.GetNestedType("ChatClient")!;
+        Assert.Empty(client.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+    }
+
+    private static DeploymentDefinition Definition(Assembly assembly, string typeName)
+    {
+        var type = assembly.GetType(typeName) ?? assembly.GetType(typeName.Replace(".EchoDeployment", "+EchoDeployment", StringComparison.Ordinal))!;
+        return (DeploymentDefinition)type.GetProperty("ServeDefinition", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+    }
+
+    private static GrpcMethodDefinition Method(DeploymentDefinition definition, string name)
+        => definition.GrpcMethods.Single(m => m.MethodName == name);
+
+    private static IMessage NewMessage(Assembly assembly, string typeName, params (string Field, object Value)[] fields)
+    {
+        var message = (IMessage)Activator.CreateInstance(assembly.GetType(typeName, throwOnError: true)!)!;
+        foreach (var (field, value) in fields)
+        {
+            message.Descriptor.FindFieldByName(field).Accessor.SetValue(message, value);
+        }
+        return message;
+    }
+
+    private static object Field(IMessage message, string field) => message.Descriptor.FindFieldByName(field).Accessor.GetValue(message);
+
+    /// <summary>A call served in memory: the request bytes in, the written responses collected.</summary>
+    private sealed class TestCall : GrpcServerCall
+    {
+        private readonly ServeRequestContext _context;
+        private readonly CancellationToken _cancellationToken;
+        private readonly ReadOnlySequence<byte> _payload;
+
+        public TestCall(IMessage request, ServeRequestContext? context = null, CancellationToken cancellationToken = default)
+            : this(new ReadOnlySequence<byte>(request.ToByteArray()), context, cancellationToken)
+        {
+        }
+
+        public TestCall(ReadOnlySequence<byte> payload, ServeRequestContext? context = null, CancellationToken cancellationToken = default)
+        {
+            _payload = payload;
+            _context = context ?? new ServeRequestContext("test", "app");
+            _cancellationToken = cancellationToken;
+        }
+
+        public List<IMessage> Responses { get; } = [];
+
+        public override ServeRequestContext RequestContext => _context;
+
+        public override CancellationToken CancellationToken => _cancellationToken;
+
+        public override ReadOnlySequence<byte> RequestPayload => _payload;
+
+        public override ValueTask WriteResponseAsync(IMessage message)
+        {
+            Responses.Add(message);
+            return default;
+        }
+    }
+}

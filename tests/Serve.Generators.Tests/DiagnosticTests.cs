@@ -1,0 +1,360 @@
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Microsoft.CodeAnalysis;
+
+namespace Serve.Generators.Tests;
+
+/// <summary>One positive (reported, with the right location) and one negative (fixed code, nothing reported) case per diagnostic.</summary>
+public class DiagnosticTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Serve;
+        using Userdefinedprotos;
+
+        namespace D;
+
+        """;
+
+    private const string Classifier = """[Deployment, GrpcService("userdefinedprotos.ImageClassificationService")]""";
+
+    public static TheoryData<string, string, string, string> Cases => new()
+    {
+        {
+            "SERVE0001",
+            "[Deployment] public class NotPartial { }",
+            "NotPartial",
+            "[Deployment] public partial class NotPartial { }"
+        },
+        {
+            "SERVE0001",
+            "public class Outer { [Deployment] public partial class Inner { } }",
+            "Inner",
+            "public partial class Outer { [Deployment] public partial class Inner { } }"
+        },
+        {
+            "SERVE0002",
+            """[Deployment, GrpcService("ImageClassificationService")] public partial class C { public ImageClass Predict(ImageData d) => new(); }""",
+            "\"ImageClassificationService\"",
+            """[Deployment, GrpcService("userdefinedprotos.ImageClassificationService")] public partial class C { public ImageClass Predict(ImageData d) => new(); }"""
+        },
+        {
+            "SERVE0003",
+            Classifier + " public partial class C { }",
+            "C",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0004",
+            Classifier + " public partial class C { public ImageClass predict(ImageData d) => new(); }",
+            "predict",
+            Classifier + " public partial class C { [GrpcMethod(\"Predict\")] public ImageClass predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0005",
+            Classifier + " public partial class C { public ImageClass Predict(ImageClass d) => new(); }",
+            "ImageClass d",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0005",
+            Classifier + " public partial class C { public ImageClass Predict() => new(); }",
+            "Predict",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0006",
+            Classifier + " public partial class C { public ImageData Predict(ImageData d) => new(); }",
+            "ImageData",
+            Classifier + " public partial class C { public Task<ImageClass> Predict(ImageData d) => Task.FromResult(new ImageClass()); }"
+        },
+        {
+            "SERVE0006",
+            Classifier + " public partial class C { public Task Predict(ImageData d) => Task.CompletedTask; }",
+            "Task",
+            Classifier + " public partial class C { public ValueTask<ImageClass> Predict(ImageData d) => new(new ImageClass()); }"
+        },
+        {
+            "SERVE0007",
+            Classifier + " public partial class C { public IEnumerable<ImageClass> Predict(ImageData d) { yield break; } }",
+            "IEnumerable<ImageClass>",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0007",
+            """
+            [Deployment, GrpcService("userdefinedprotos.UserDefinedService")]
+            public partial class C
+            {
+                [GrpcMethod("__call__")] public UserDefinedResponse Call(UserDefinedMessage m) => new();
+                public UserDefinedResponse2 Multiplexing(UserDefinedMessage2 m) => new();
+                public Task<UserDefinedResponse> Streaming(UserDefinedMessage m) => Task.FromResult(new UserDefinedResponse());
+            }
+            """,
+            "Task<UserDefinedResponse>",
+            """
+            [Deployment, GrpcService("userdefinedprotos.UserDefinedService")]
+            public partial class C
+            {
+                [GrpcMethod("__call__")] public UserDefinedResponse Call(UserDefinedMessage m) => new();
+                public UserDefinedResponse2 Multiplexing(UserDefinedMessage2 m) => new();
+                public IEnumerable<UserDefinedResponse> Streaming(UserDefinedMessage m) { yield break; }
+            }
+            """
+        },
+        {
+            "SERVE0008",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d, string extra) => new(); }",
+            "string extra",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d, ServeRequestContext c, CancellationToken t) => new(); }"
+        },
+        {
+            "SERVE0008",
+            Classifier + " public partial class C { public static ImageClass Predict(ImageData d) => new(); }",
+            "Predict",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0008",
+            Classifier + " public partial class C { public ImageClass Predict<T>(ImageData d) => new(); }",
+            "Predict",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0008",
+            Classifier + " public partial class C { public ImageClass Predict(ref ImageData d) => new(); }",
+            "ref ImageData d",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0008",
+            Classifier + " public partial class C { private ImageClass Predict(ImageData d) => new(); }",
+            "Predict",
+            Classifier + " public partial class C { internal ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0008",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d, CancellationToken a, CancellationToken b) => new(); }",
+            "CancellationToken b",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d, CancellationToken a) => new(); }"
+        },
+        {
+            "SERVE0009",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); [GrpcMethod(\"Predict\")] public ImageClass Classify(ImageData d) => new(); }",
+            "Classify",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); public ImageClass Classify(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0010",
+            Classifier + " public partial class C { [GrpcMethod(\"predict\")] public ImageClass Classify(ImageData d) => new(); }",
+            "\"predict\"",
+            Classifier + " public partial class C { [GrpcMethod(\"Predict\")] public ImageClass Classify(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0011",
+            """[Deployment, GrpcService("serve.tests.Chat")] public partial class C { }""",
+            "\"serve.tests.Chat\"",
+            """[Deployment] public partial class C { }"""
+        },
+        {
+            "SERVE0012",
+            "public static class Apps { [ApplicationBuilder] public static string Bad => \"\"; }",
+            "Bad",
+            "[Deployment] public partial class C { } public static class Apps { [ApplicationBuilder] public static Application Good => C.Bind(); }"
+        },
+        {
+            "SERVE0012",
+            "[Deployment] public partial class C { } public static class Apps { [ApplicationBuilder] public static Application Build(string name) => C.Bind(); }",
+            "Build",
+            "[Deployment] public partial class C { } public static class Apps { [ApplicationBuilder] public static Application Build(ApplicationArgs args) => C.Bind(); }"
+        },
+        {
+            "SERVE0012",
+            "[Deployment] public partial class C { } public class Apps { [ApplicationBuilder] public Application Build() => C.Bind(); }",
+            "Build",
+            "[Deployment] public partial class C { } public class Apps { [ApplicationBuilder] public static Application Build() => C.Bind(); }"
+        },
+        {
+            "SERVE0013",
+            "[Deployment] public partial class C { public C() { } public C(int x) { } }",
+            "C",
+            "[Deployment] public partial class C { public C() { } internal C(int x) { } }"
+        },
+        {
+            "SERVE0013",
+            "[Deployment] public partial class C { private C() { } }",
+            "C",
+            "[Deployment] public partial class C { public C() { } }"
+        },
+        {
+            "SERVE0014",
+            "[Deployment] public abstract partial class C { }",
+            "C",
+            "[Deployment] public partial class C { }"
+        },
+        {
+            "SERVE0014",
+            "[Deployment] public partial class C<T> { }",
+            "C",
+            "[Deployment] public partial class C { }"
+        },
+        {
+            "SERVE0014",
+            "public partial class Outer { [Deployment] private partial class C { } }",
+            "C",
+            "public partial class Outer { [Deployment] internal partial class C { } }"
+        },
+        {
+            "SERVE0017",
+            Classifier + """[GrpcService("userdefinedprotos.ImageClassificationService")] public partial class C { public ImageClass Predict(ImageData d) => new(); }""",
+            "\"userdefinedprotos.ImageClassificationService\"",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Reported_at_the_offending_member(string id, string bad, string locationText, string fixedSource)
+    {
+        _ = fixedSource;
+        var source = Usings + bad;
+        var diagnostics = GeneratorHarness.GeneratorDiagnostics(source);
+        var matching = diagnostics.Where(d => d.Id == id).ToList();
+        Assert.True(matching.Count > 0, $"Expected {id}; got: {string.Join("\n", diagnostics)}");
+        var at = matching.Where(d => d.Location.GetLineSpan().Path == "Deployment.cs" && TextAt(source, d) == locationText).ToList();
+        Assert.True(at.Count > 0, $"Expected {id} at '{locationText}'; got: {string.Join("\n", matching.Select(d => d + " @ '" + TextAt(source, d) + "'"))}");
+        Assert.Equal(diagnostics.Length, diagnostics.Select(d => d.ToString()).Distinct().Count());
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Not_reported_for_correct_code(string id, string bad, string locationText, string fixedSource)
+    {
+        _ = (bad, locationText);
+        var (_, output, diagnostics) = GeneratorHarness.Run(GeneratorHarness.CompileWithProtos(Usings + fixedSource));
+        Assert.DoesNotContain(diagnostics, d => d.Id == id);
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void Missing_method_message_shows_the_signature_to_write()
+    {
+        var diagnostics = GeneratorHarness.GeneratorDiagnostics(Usings + """
+            [Deployment, GrpcService("userdefinedprotos.UserDefinedService")]
+            public partial class C
+            {
+                public UserDefinedResponse2 Multiplexing(UserDefinedMessage2 m) => new();
+            }
+            """);
+        var messages = diagnostics.Where(d => d.Id == "SERVE0003").Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, messages.Count);
+        Assert.Contains(messages, m => m.Contains("public Userdefinedprotos.UserDefinedResponse __call__(Userdefinedprotos.UserDefinedMessage request)", StringComparison.Ordinal)
+            && m.Contains("[GrpcMethod(\"__call__\")]", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("public System.Collections.Generic.IAsyncEnumerable<Userdefinedprotos.UserDefinedResponse> Streaming(Userdefinedprotos.UserDefinedMessage request)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Did_you_mean_suggestions()
+    {
+        var unknown = Assert.Single(GeneratorHarness.GeneratorDiagnostics(Usings + """
+            [Deployment, GrpcService("userdefinedprotos.userdefinedservice")] public partial class C { }
+            """));
+        Assert.Equal("SERVE0002", unknown.Id);
+        Assert.Contains("did you mean 'userdefinedprotos.UserDefinedService'?", unknown.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+        var caseOnly = GeneratorHarness.GeneratorDiagnostics(Usings + Classifier + " public partial class C { public ImageClass PREDICT(ImageData d) => new(); }");
+        var diagnostic = Assert.Single(caseOnly);
+        Assert.Equal("SERVE0004", diagnostic.Id);
+        Assert.Contains("did you mean 'Predict'?", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Errors_still_emit_Bind_so_the_rest_compiles()
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(GeneratorHarness.CompileWithProtos(Usings + Classifier + """
+             public partial class C { public ImageData Predict(ImageData d) => d; }
+            [Deployment] public partial class Ambiguous { public Ambiguous(int a) { } public Ambiguous(string b) { } }
+            public static class Apps
+            {
+                [ApplicationBuilder] public static Application A => C.Bind();
+                [ApplicationBuilder] public static Application B => Ambiguous.Bind(1);
+            }
+            """));
+        Assert.Contains(diagnostics, d => d.Id == "SERVE0006");
+        Assert.Contains(diagnostics, d => d.Id == "SERVE0013");
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void Unreadable_descriptor_is_reported_and_ignored()
+    {
+        var bad = GeneratorHarness.Run(GeneratorHarness.Compile(("Bad.cs", ReflectionClass("BadReflection", "!!not base64!!"))));
+        var diagnostic = Assert.Single(bad.GeneratorDiagnostics);
+        Assert.Equal("SERVE0015", diagnostic.Id);
+        Assert.Equal("BadReflection", TextAt(ReflectionClass("BadReflection", "!!not base64!!"), diagnostic));
+
+        var truncated = Convert.ToBase64String(new byte[] { 0x0A, 0x10, 0x61 });
+        Assert.Equal("SERVE0015", Assert.Single(GeneratorHarness.Run(GeneratorHarness.Compile(("Bad.cs", ReflectionClass("BadReflection", truncated)))).GeneratorDiagnostics).Id);
+
+        var good = GeneratorHarness.Run(GeneratorHarness.Compile(("Good.cs", ReflectionClass("GoodReflection", ""))));
+        Assert.Empty(good.GeneratorDiagnostics);
+    }
+
+    [Fact]
+    public void Message_types_from_outside_the_compilation_are_reported()
+    {
+        var file = new FileDescriptorProto
+        {
+            Name = "ext.proto",
+            Package = "ext",
+            Dependency = { "other.proto" },
+            Service =
+            {
+                new ServiceDescriptorProto
+                {
+                    Name = "Ext",
+                    Method = { new MethodDescriptorProto { Name = "Call", InputType = ".other.Req", OutputType = ".other.Resp" } },
+                },
+            },
+        };
+        var reflection = ReflectionClass("ExtReflection", file.ToByteString().ToBase64());
+        var bad = GeneratorHarness.Run(GeneratorHarness.Compile(("Ext.cs", reflection), ("Deployment.cs", Usings + """[Deployment, GrpcService("ext.Ext")] public partial class C { }""")));
+        var diagnostic = Assert.Single(bad.GeneratorDiagnostics);
+        Assert.Equal("SERVE0016", diagnostic.Id);
+        Assert.Equal("\"ext.Ext\"", TextAt(Usings + """[Deployment, GrpcService("ext.Ext")] public partial class C { }""", diagnostic));
+
+        var good = GeneratorHarness.Run(GeneratorHarness.Compile(("Ext.cs", reflection), ("Deployment.cs", Usings.Replace("using Userdefinedprotos;", "", StringComparison.Ordinal) + "[Deployment] public partial class C { }")));
+        Assert.Empty(good.GeneratorDiagnostics);
+        Assert.Empty(good.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    private static string TextAt(string source, Diagnostic diagnostic)
+    {
+        var span = diagnostic.Location.SourceSpan;
+        return span.End <= source.Length ? source.Substring(span.Start, span.Length) : "";
+    }
+
+    private static string ReflectionClass(string name, string base64) => $$"""
+        namespace Ext
+        {
+            public static partial class {{name}}
+            {
+                private static global::Google.Protobuf.Reflection.FileDescriptor? descriptor;
+
+                public static global::Google.Protobuf.Reflection.FileDescriptor? Descriptor => descriptor;
+
+                static {{name}}()
+                {
+                    byte[] descriptorData = global::System.Convert.FromBase64String(string.Concat("{{base64}}"));
+                    descriptor = global::Google.Protobuf.Reflection.FileDescriptor.FromGeneratedCode(descriptorData,
+                        new global::Google.Protobuf.Reflection.FileDescriptor[] { },
+                        new global::Google.Protobuf.Reflection.GeneratedClrTypeInfo(null, null, null));
+                }
+            }
+        }
+        """;
+}

@@ -1,0 +1,95 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Serve.Generators;
+
+namespace Serve.Generators.Tests;
+
+/// <summary>Unrelated edits must leave every step Cached or Unchanged and the output as it was.</summary>
+public class IncrementalityTests
+{
+    private static readonly string[] s_steps =
+    [
+        ServeGenerator.TrackingNames.ProtoFiles,
+        ServeGenerator.TrackingNames.ServiceCatalog,
+        ServeGenerator.TrackingNames.Deployments,
+        ServeGenerator.TrackingNames.DeploymentResults,
+        ServeGenerator.TrackingNames.DeploymentModels,
+        ServeGenerator.TrackingNames.ApplicationBuilders,
+        ServeGenerator.TrackingNames.Registry,
+    ];
+
+    [Fact]
+    public void Adding_an_unrelated_file_leaves_every_step_cached_or_unchanged()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Quickstart);
+        var updated = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            "namespace Other { public class Unrelated { public int Value => 42; } }", GeneratorHarness.ParseOptions, "Unrelated.cs"));
+        AssertIncremental(compilation, updated);
+    }
+
+    [Fact]
+    public void Editing_a_method_body_leaves_every_step_cached_or_unchanged()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Quickstart);
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Deployment.cs");
+        var edited = TestSources.Quickstart.Replace("Num = message.Num * 2,", "Num = message.Num * 3,", StringComparison.Ordinal);
+        Assert.NotEqual(TestSources.Quickstart, edited);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Deployment.cs"));
+        AssertIncremental(compilation, updated);
+    }
+
+    [Fact]
+    public void Adding_a_comment_above_a_deployment_only_moves_its_diagnostic_locations()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Quickstart);
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Deployment.cs");
+        var edited = TestSources.Quickstart.Replace("namespace Quickstart;", "namespace Quickstart; // a comment\n", StringComparison.Ordinal);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Deployment.cs"));
+        // The parsed models carry locations (for diagnostics), so they change; what is emitted does not.
+        AssertIncremental(compilation, updated, ServeGenerator.TrackingNames.Deployments, ServeGenerator.TrackingNames.DeploymentResults, ServeGenerator.TrackingNames.ApplicationBuilders);
+    }
+
+    [Fact]
+    public void Changing_a_deployment_regenerates_it()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Quickstart);
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Deployment.cs");
+        var edited = TestSources.Quickstart.Replace("[Deployment]\n[GrpcService", "[Deployment(NumReplicas = 3)]\n[GrpcService", StringComparison.Ordinal);
+        Assert.NotEqual(TestSources.Quickstart, edited);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Deployment.cs"));
+
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        driver = driver.RunGenerators(updated);
+        var result = driver.GetRunResult().Results.Single();
+        Assert.Contains(result.TrackedSteps[ServeGenerator.TrackingNames.DeploymentModels].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(result.TrackedSteps[ServeGenerator.TrackingNames.ProtoFiles].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.Contains("NumReplicas = 3", result.GeneratedSources.Single(s => s.HintName == "Quickstart.GrpcDeployment.Serve.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    private static void AssertIncremental(Compilation before, Compilation after, params string[] locationBearingSteps)
+    {
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(before);
+        var first = driver.GetRunResult().Results.Single();
+        driver = driver.RunGenerators(after);
+        var second = driver.GetRunResult().Results.Single();
+
+        foreach (var step in s_steps.Except(locationBearingSteps))
+        {
+            Assert.True(second.TrackedSteps.ContainsKey(step), "No tracked step " + step);
+            foreach (var output in second.TrackedSteps[step].SelectMany(s => s.Outputs))
+            {
+                Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                    $"Step {step} output was {output.Reason}: {output.Value}");
+            }
+        }
+        // The descriptor decoding never re-runs for an unchanged protoc file.
+        Assert.All(second.TrackedSteps[ServeGenerator.TrackingNames.ProtoFiles].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        foreach (var output in second.TrackedOutputSteps.Where(s => locationBearingSteps.Length == 0).SelectMany(s => s.Value).SelectMany(s => s.Outputs))
+        {
+            Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, "An output step was " + output.Reason);
+        }
+        Assert.Equal(
+            first.GeneratedSources.Select(s => s.HintName + "\n" + s.SourceText),
+            second.GeneratedSources.Select(s => s.HintName + "\n" + s.SourceText));
+    }
+}
