@@ -108,7 +108,8 @@ public sealed partial class ServeHost : IAsyncDisposable
             }
             kestrel.Listen(address, config.HttpOptions.Port, listen =>
             {
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                // Without TLS, Kestrel cannot offer HTTP/2 next to HTTP/1.1 (no h2c upgrade); say so plainly.
+                listen.Protocols = HttpProtocols.Http1;
                 httpListen = listen;
             });
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(config.HttpOptions.KeepAliveTimeoutS);

@@ -58,13 +58,13 @@ internal sealed partial class GrpcProxy
         if (!GrpcProtocol.IsGrpcContentType(request.ContentType))
         {
             response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            WriteTrailersOnly(response, StatusCode.Internal, $"Content-Type '{request.ContentType}' is not supported.", requestId: null, trailers: null);
+            WriteTrailersOnly(response, StatusCode.Internal, $"Content-Type '{request.ContentType}' is not supported.");
             return;
         }
         if (!HttpMethods.IsPost(request.Method))
         {
             response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            WriteTrailersOnly(response, StatusCode.Internal, $"Method '{request.Method}' is not supported; gRPC uses POST.", requestId: null, trailers: null);
+            WriteTrailersOnly(response, StatusCode.Internal, $"Method '{request.Method}' is not supported; gRPC uses POST.");
             return;
         }
 
@@ -80,7 +80,7 @@ internal sealed partial class GrpcProxy
         }
         catch (RpcException ex)
         {
-            WriteTrailersOnly(response, ex.StatusCode, ex.Status.Detail, requestId: null, trailers: null);
+            WriteTrailersOnly(response, ex.StatusCode, ex.Status.Detail);
             return;
         }
 
@@ -99,12 +99,12 @@ internal sealed partial class GrpcProxy
         var routes = _controller.Routes;
         if (!TryResolveApplication(routes, metadata, out var app, out var notFound))
         {
-            WriteTrailersOnly(response, StatusCode.NotFound, notFound, requestId, trailers: null);
+            await WriteErrorAsync(response, new Status(StatusCode.NotFound, notFound), requestId, trailers: null).ConfigureAwait(false);
             return;
         }
         if (!app.GrpcMethods.TryGetValue(path, out var method))
         {
-            WriteTrailersOnly(response, StatusCode.Unimplemented, $"Method '{path}' is not implemented by application '{app.Name}'.", requestId, trailers: null);
+            await WriteErrorAsync(response, new Status(StatusCode.Unimplemented, $"Method '{path}' is not implemented by application '{app.Name}'."), requestId, trailers: null).ConfigureAwait(false);
             return;
         }
 
@@ -120,7 +120,7 @@ internal sealed partial class GrpcProxy
         {
             if (!GrpcTimeout.TryParse(timeoutHeader.ToString(), out var clientTimeout))
             {
-                WriteTrailersOnly(response, StatusCode.Internal, $"Invalid grpc-timeout value '{timeoutHeader}'.", requestId, trailers: null);
+                await WriteErrorAsync(response, new Status(StatusCode.Internal, $"Invalid grpc-timeout value '{timeoutHeader}'."), requestId, trailers: null).ConfigureAwait(false);
                 return;
             }
             // The smaller of the server's request_timeout_s and the client's deadline wins.
@@ -181,7 +181,7 @@ internal sealed partial class GrpcProxy
         }
         else
         {
-            WriteTrailersOnly(response, status.StatusCode, status.Detail, requestId, userTrailers);
+            await WriteErrorAsync(response, status, requestId, userTrailers).ConfigureAwait(false);
         }
         if (status.StatusCode == StatusCode.DeadlineExceeded)
         {
@@ -225,7 +225,7 @@ internal sealed partial class GrpcProxy
         var isList = path == ListApplicationsPath;
         if (!isList && path != HealthzPath)
         {
-            WriteTrailersOnly(response, StatusCode.Unimplemented, $"Method '{path}' is not implemented.", requestId, trailers: null);
+            await WriteErrorAsync(response, new Status(StatusCode.Unimplemented, $"Method '{path}' is not implemented."), requestId, trailers: null).ConfigureAwait(false);
             return;
         }
 
@@ -240,7 +240,7 @@ internal sealed partial class GrpcProxy
         }
         catch (RpcException ex)
         {
-            WriteTrailersOnly(response, ex.StatusCode, ex.Status.Detail, requestId, trailers: null);
+            await WriteErrorAsync(response, ex.Status, requestId, trailers: null).ConfigureAwait(false);
             return;
         }
         catch (OperationCanceledException)
@@ -255,12 +255,12 @@ internal sealed partial class GrpcProxy
         var routes = _controller.Routes;
         if (_controller.IsDraining)
         {
-            WriteTrailersOnly(response, StatusCode.Unavailable, "This node is being drained.", requestId, trailers: null);
+            await WriteErrorAsync(response, new Status(StatusCode.Unavailable, "This node is being drained."), requestId, trailers: null).ConfigureAwait(false);
             return;
         }
         if (!routes.Populated)
         {
-            WriteTrailersOnly(response, StatusCode.Unavailable, "Route table is not populated yet.", requestId, trailers: null);
+            await WriteErrorAsync(response, new Status(StatusCode.Unavailable, "Route table is not populated yet."), requestId, trailers: null).ConfigureAwait(false);
             return;
         }
 
@@ -287,25 +287,31 @@ internal sealed partial class GrpcProxy
         => detail.Length <= MaxStatusDetailLength ? detail : detail[..MaxStatusDetailLength] + "…";
 
     /// <summary>
+    /// An error once the request id is known: response headers, then trailers with
+    /// <c>request_id</c> first. A trailers-only answer would put it after HTTP headers such as
+    /// <c>date</c>, which clients report as trailing metadata too.
+    /// </summary>
+    private static async Task WriteErrorAsync(HttpResponse response, Status status, string requestId, Metadata? trailers)
+    {
+        if (!response.HasStarted)
+        {
+            await response.StartAsync().ConfigureAwait(false);
+        }
+        AppendTrailers(response, status, requestId, trailers);
+    }
+
+    /// <summary>
     /// An error before any message: status and metadata go in the single HEADERS frame (Kestrel
     /// ends the stream with it).
     /// </summary>
-    private static void WriteTrailersOnly(HttpResponse response, StatusCode code, string detail, string? requestId, Metadata? trailers)
+    private static void WriteTrailersOnly(HttpResponse response, StatusCode code, string detail)
     {
         var headers = response.Headers;
         if (string.IsNullOrEmpty(response.ContentType))
         {
             response.ContentType = GrpcProtocol.ContentType;
         }
-        if (requestId is not null)
-        {
-            headers[RequestIdKey] = requestId;
-        }
-        if (trailers is not null)
-        {
-            GrpcMetadataCodec.WriteMetadata(headers, trailers);
-        }
-        headers[GrpcProtocol.StatusHeader] = StatusCodeText(code);
+        headers[GrpcProtocol.StatusHeader] = GrpcProtocol.ToStatusString(code);
         if (!string.IsNullOrEmpty(detail))
         {
             headers[GrpcProtocol.MessageHeader] = GrpcStatusMessage.Encode(detail);
@@ -323,17 +329,12 @@ internal sealed partial class GrpcProxy
                 response.AppendTrailer(entry.Key, GrpcMetadataCodec.EncodeValue(entry));
             }
         }
-        response.AppendTrailer(GrpcProtocol.StatusHeader, StatusCodeText(status.StatusCode));
+        response.AppendTrailer(GrpcProtocol.StatusHeader, GrpcProtocol.ToStatusString(status.StatusCode));
         if (!string.IsNullOrEmpty(status.Detail))
         {
             response.AppendTrailer(GrpcProtocol.MessageHeader, GrpcStatusMessage.Encode(status.Detail));
         }
     }
-
-    private static readonly string[] s_statusText = Enumerable.Range(0, 17).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-
-    private static string StatusCodeText(StatusCode code)
-        => (uint)code < (uint)s_statusText.Length ? s_statusText[(int)code] : ((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "gRPC {Path} app={App} request_id={RequestId} status={Status} {ElapsedMs:0.###} ms")]
     private partial void LogCallFinished(string path, string app, string requestId, StatusCode status, double elapsedMs);

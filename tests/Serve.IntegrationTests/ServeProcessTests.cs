@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Serve.Client;
+using Userdefinedprotos;
+
+namespace Serve.IntegrationTests;
+
+/// <summary>The sample as a user runs it: `GrpcQuickstart run config.yaml`, stopped with SIGTERM.</summary>
+public sealed partial class ServeProcessTests
+{
+    [Fact]
+    public async Task Sigterm_lets_the_running_stream_finish_then_exits_zero()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { dll, "run", Paths.Sample("config.yaml"), "--grpc-port", "0", "--http-port", "0" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var running = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) { return; }
+            lock (output) { output.AppendLine(e.Data); }
+            var match = RunningLine().Match(e.Data);
+            if (match.Success) { running.TrySetResult(match); }
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            var started = await running.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var grpcPort = started.Groups["grpc"].Value;
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+            var client = new UserDefinedService.UserDefinedServiceClient(channel);
+
+            // A stream that takes about a second is running when the signal arrives.
+            using var call = client.Streaming(new UserDefinedMessage { Name = "foo", Origin = "bar", Num = 30 });
+            var messages = new List<UserDefinedResponse>();
+            var reading = Task.Run(async () =>
+            {
+                await foreach (var m in call.ReadAllAsync())
+                {
+                    messages.Add(m);
+                    if (messages.Count == 2)
+                    {
+                        Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+                    }
+                }
+            });
+            await reading.WaitAsync(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(10, messages.Count);
+            Assert.Equal(0, process.ExitCode);
+            lock (output)
+            {
+                Assert.Contains("Serve shut down cleanly.", output.ToString());
+            }
+        }
+        catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
+        {
+            lock (output)
+            {
+                throw new Xunit.Sdk.XunitException($"{ex}\nServe output:\n{output}");
+            }
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"gRPC proxy: [^:]+:(?<grpc>\d+); HTTP proxy: [^:]+:(?<http>\d+)")]
+    private static partial Regex RunningLine();
+}
