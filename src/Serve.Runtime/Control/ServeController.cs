@@ -143,8 +143,11 @@ internal sealed partial class ServeController
     /// <summary>Starts draining: health checks answer UNAVAILABLE from now on.</summary>
     public void BeginDrain()
     {
-        _draining = true;
-        LogDraining();
+        if (!_draining)
+        {
+            _draining = true;
+            LogDraining();
+        }
     }
 
     /// <summary>Stops every replica, letting running requests finish within <paramref name="drainTimeout"/>.</summary>
