@@ -70,13 +70,7 @@ internal static class Binder
             foreach (var rpc in service.Methods)
             {
                 var bindable = true;
-                if (rpc.Kind is RpcKind.ClientStreaming or RpcKind.DuplexStreaming)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StreamingNotSupported, location, deployment.DeploymentName, service.FullName, rpc.Name,
-                        rpc.Kind == RpcKind.ClientStreaming ? "client-streaming" : "bidirectional-streaming"));
-                    bindable = false;
-                }
-                else if (!rpc.IsResolved)
+                if (!rpc.IsResolved)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnresolvedMessageType, location, rpc.Name, service.FullName,
                         rpc.RequestClrType.Length == 0 ? rpc.RequestType : rpc.ResponseType));
@@ -87,8 +81,10 @@ internal static class Binder
         }
 
         // Which methods claim which RPCs.
+        // [Multiplexed] model loaders are not RPCs.
+        var rpcMethods = deployment.Methods.Where(m => m.Multiplexed is null).ToList();
         var candidates = new Dictionary<(string Service, string Rpc), List<DeploymentMethodInfo>>();
-        foreach (var method in deployment.Methods)
+        foreach (var method in rpcMethods)
         {
             var rpcName = method.RpcName ?? method.Name;
             var targets = rpcs.Where(r => r.Rpc.Name == rpcName).ToList();
@@ -123,7 +119,7 @@ internal static class Binder
             }
             if (methods is null || methods.Count == 0)
             {
-                var nearMiss = deployment.Methods.FirstOrDefault(m => m.RpcName is null
+                var nearMiss = rpcMethods.FirstOrDefault(m => m.RpcName is null
                     && !string.Equals(m.Name, rpc.Name, StringComparison.Ordinal)
                     && string.Equals(m.Name, rpc.Name, StringComparison.OrdinalIgnoreCase));
                 if (nearMiss is not null)
@@ -155,6 +151,13 @@ internal static class Binder
             }
         }
 
+        var loaders = deployment.Methods.Where(m => m.Multiplexed is not null).ToList();
+        for (var i = 1; i < loaders.Count; i++)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateMultiplexed, loaders[i].Location, className, loaders[0].Name, loaders[i].Name));
+        }
+        var multiplexed = loaders.Count == 0 ? null : CheckLoader(deployment, loaders[0], diagnostics);
+
         var model = new DeploymentModel(
             deployment.Namespace,
             deployment.ContainingTypes,
@@ -170,8 +173,70 @@ internal static class Binder
             deployment.Constructor,
             served.Select(s => s.Service.FullName).ToEquatableArray(),
             invokers.ToEquatableArray(),
-            deployment.IsAccessible);
+            deployment.IsAccessible,
+            multiplexed);
         return Result(model, diagnostics);
+    }
+
+    /// <summary>
+    /// Checks a <c>[Multiplexed]</c> model loader. Returns what to emit: null when nothing can be (no model type, or the
+    /// accessor's name is taken); a model with <c>IsValid</c> false when the signature is wrong but the accessors can still
+    /// be emitted so that the user's calls compile.
+    /// </summary>
+    private static MultiplexedModel? CheckLoader(DeploymentInfo deployment, DeploymentMethodInfo loader, List<DiagnosticInfo> diagnostics)
+    {
+        var info = loader.Multiplexed!;
+        var problems = new List<string>();
+        if (loader.IsStatic)
+        {
+            problems.Add("is static");
+        }
+        if (loader.IsGeneric)
+        {
+            problems.Add("is generic");
+        }
+        var parameters = loader.Parameters;
+        var takesCancellationToken = parameters.Count == 2 && parameters[1].Kind == ParameterKind.CancellationToken && !parameters[1].IsByRef;
+        if (!((parameters.Count == 1 || takesCancellationToken) && parameters[0].Type == "string" && !parameters[0].IsByRef))
+        {
+            problems.Add(parameters.Count == 0
+                ? "takes no parameters"
+                : "takes (" + string.Join(", ", parameters.Select(p => (p.IsByRef ? "by-reference " : "") + p.Display)) + ")");
+        }
+        if (info.ReturnKind == LoaderReturnKind.Invalid)
+        {
+            problems.Add("returns '" + loader.Return.Display + "', not a model");
+        }
+        if (problems.Count > 0)
+        {
+            var model = info.ModelDisplay.Length > 0 ? info.ModelDisplay : "TModel";
+            var returnType = info.ReturnKind switch
+            {
+                LoaderReturnKind.Value => model,
+                LoaderReturnKind.ValueTask => "ValueTask<" + model + ">",
+                _ => "Task<" + model + ">",
+            };
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidMultiplexedLoader, loader.Location, loader.Name,
+                string.Join(" and ", problems), returnType + " " + loader.Name + "(string modelId, CancellationToken cancellationToken)"));
+        }
+        if (info.MaxModelsPerReplica < 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidMaxModelsPerReplica, info.MaxModelsLocation ?? loader.Location, loader.Name,
+                info.MaxModelsPerReplica.ToString(CultureInfo.InvariantCulture)));
+        }
+        if (deployment.MultiplexedAccessorConflict is { } conflict)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MultiplexedAccessorConflict, conflict.Location ?? loader.Location,
+                deployment.FullTypeName, loader.Name, conflict.Display));
+            return null;
+        }
+        if (info.ReturnKind == LoaderReturnKind.Invalid || loader.IsGeneric)
+        {
+            // No model type the class can name (a generic loader's may be its own type parameter).
+            return null;
+        }
+        return new MultiplexedModel(info.ModelType, info.MaxModelsPerReplica, Parser.EscapeIdentifier(loader.Name), info.ReturnKind, takesCancellationToken,
+            problems.Count == 0 && info.MaxModelsPerReplica >= 1);
     }
 
     /// <summary>Checks one method against the RPC it binds to; null (and diagnostics) when it does not fit.</summary>
@@ -195,10 +260,21 @@ internal static class Binder
         }
 
         var requestDisplay = Display(rpc.RequestClrType);
+        var kindText = Emitter.KindText(rpc.Kind);
+        var streamsRequests = rpc.Kind is RpcKind.ClientStreaming or RpcKind.DuplexStreaming;
+        var requestStreamDisplay = "System.Collections.Generic.IAsyncEnumerable<" + requestDisplay + ">";
         var arguments = new List<ArgumentKind>();
         if (method.Parameters.Count == 0)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongRequestType, method.Location, method.Name, rpc.Name, requestDisplay, " but it has no parameters"));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongRequestType, method.Location, method.Name, rpc.Name,
+                streamsRequests ? "the request stream '" + requestStreamDisplay + "'" : "the request message '" + requestDisplay + "'", " but it has no parameters"));
+        }
+        else if (method.Parameters[0].Kind != ParameterKind.Other)
+        {
+            // (ServeRequestContext context, Request request): the request is probably further along; one diagnostic says it all.
+            var first = method.Parameters[0];
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContextParameterFirst, first.Location, method.Name, rpc.Name, first.Name, first.Display,
+                streamsRequests ? "stream '" + requestStreamDisplay + "'" : "message '" + requestDisplay + "'"));
         }
         else
         {
@@ -207,9 +283,31 @@ internal static class Binder
             {
                 Unsupported(first.Location, "parameter '" + first.Name + "' is passed by reference (ref, out or in)");
             }
-            else if (first.Type != rpc.RequestClrType)
+            else if (streamsRequests && first.AsyncStreamElement != rpc.RequestClrType)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongRequestType, first.Location, method.Name, rpc.Name, requestDisplay, ", not '" + first.Display + "'"));
+                if (first.Type == rpc.RequestClrType)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, first.Location, method.Name, kindText, rpc.Name,
+                        "takes a single request message '" + first.Display + "'", "take the request stream '" + requestStreamDisplay + "' as its first parameter"));
+                }
+                else
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongRequestType, first.Location, method.Name, rpc.Name,
+                        "the request stream '" + requestStreamDisplay + "'", ", not '" + first.Display + "'"));
+                }
+            }
+            else if (!streamsRequests && first.Type != rpc.RequestClrType)
+            {
+                if (first.AsyncStreamElement == rpc.RequestClrType)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, first.Location, method.Name, kindText, rpc.Name,
+                        "takes a request stream '" + first.Display + "'", "take the single request message '" + requestDisplay + "' as its first parameter"));
+                }
+                else
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongRequestType, first.Location, method.Name, rpc.Name,
+                        "the request message '" + requestDisplay + "'", ", not '" + first.Display + "'"));
+                }
             }
             arguments.Add(ArgumentKind.Request);
             var seen = new HashSet<ParameterKind>();
@@ -223,7 +321,7 @@ internal static class Binder
                 else if (parameter.Kind == ParameterKind.Other)
                 {
                     Unsupported(parameter.Location, "parameter '" + parameter.Name + "' of type '" + parameter.Display
-                        + "' is not supported; after the request message a method may only take Serve.ServeRequestContext and System.Threading.CancellationToken");
+                        + "' is not supported; after the request a method may only take Serve.ServeRequestContext, Serve.Grpc.GrpcContext and System.Threading.CancellationToken");
                 }
                 else if (!seen.Add(parameter.Kind))
                 {
@@ -231,7 +329,12 @@ internal static class Binder
                 }
                 else
                 {
-                    arguments.Add(parameter.Kind == ParameterKind.Context ? ArgumentKind.Context : ArgumentKind.CancellationToken);
+                    arguments.Add(parameter.Kind switch
+                    {
+                        ParameterKind.Context => ArgumentKind.Context,
+                        ParameterKind.GrpcContext => ArgumentKind.GrpcContext,
+                        _ => ArgumentKind.CancellationToken,
+                    });
                 }
             }
         }
@@ -241,26 +344,40 @@ internal static class Binder
         var responseDisplay = Display(response);
         var isStream = ret.Kind is ReturnKind.Enumerable or ReturnKind.AsyncEnumerable;
         var isSingle = ret.Kind is ReturnKind.Value or ReturnKind.Task or ReturnKind.ValueTask;
-        if (rpc.Kind == RpcKind.Unary)
+        var returns = "returns '" + ret.Display + "'";
+        if (rpc.Kind is RpcKind.Unary or RpcKind.ClientStreaming)
         {
             var expected = "'" + responseDisplay + "', 'Task<" + responseDisplay + ">' or 'ValueTask<" + responseDisplay + ">'";
             if (isStream)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, method.ReturnTypeLocation, method.Name, "unary", rpc.Name, ret.Display, expected));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, method.ReturnTypeLocation, method.Name, kindText, rpc.Name, returns, "return " + expected));
             }
             else if (!isSingle || ret.ElementType != response)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongResponseType, method.ReturnTypeLocation, method.Name, rpc.Name, expected, ret.Display));
             }
         }
-        else
+        else if (rpc.Kind == RpcKind.ServerStreaming)
         {
             var expected = "'IAsyncEnumerable<" + responseDisplay + ">' or 'IEnumerable<" + responseDisplay + ">'";
             if (isSingle && ret.ElementType == response)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, method.ReturnTypeLocation, method.Name, "server-streaming", rpc.Name, ret.Display, expected));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, method.ReturnTypeLocation, method.Name, kindText, rpc.Name, returns, "return " + expected));
             }
             else if (!isStream || ret.ElementType != response)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongResponseType, method.ReturnTypeLocation, method.Name, rpc.Name, expected, ret.Display));
+            }
+        }
+        else
+        {
+            // Duplex: responses are produced while requests arrive, so a synchronous IEnumerable (which would block on them) is not allowed.
+            var expected = "'IAsyncEnumerable<" + responseDisplay + ">'";
+            if ((isSingle || ret.Kind == ReturnKind.Enumerable) && ret.ElementType == response)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, method.ReturnTypeLocation, method.Name, kindText, rpc.Name, returns, "return " + expected));
+            }
+            else if (ret.Kind != ReturnKind.AsyncEnumerable || ret.ElementType != response)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongResponseType, method.ReturnTypeLocation, method.Name, rpc.Name, expected, ret.Display));
             }
@@ -310,8 +427,11 @@ internal static class Binder
     {
         var request = rpc.RequestClrType.Length > 0 ? Display(rpc.RequestClrType) : rpc.RequestType;
         var response = rpc.ResponseClrType.Length > 0 ? Display(rpc.ResponseClrType) : rpc.ResponseType;
-        var returnType = rpc.Kind == RpcKind.ServerStreaming ? "System.Collections.Generic.IAsyncEnumerable<" + response + ">" : response;
-        return "public " + returnType + " " + Parser.EscapeIdentifier(rpc.Name) + "(" + request + " request)";
+        var returnType = rpc.Kind is RpcKind.ServerStreaming or RpcKind.DuplexStreaming ? "System.Collections.Generic.IAsyncEnumerable<" + response + ">" : response;
+        var parameter = rpc.Kind is RpcKind.ClientStreaming or RpcKind.DuplexStreaming
+            ? "System.Collections.Generic.IAsyncEnumerable<" + request + "> requests"
+            : request + " request";
+        return "public " + returnType + " " + Parser.EscapeIdentifier(rpc.Name) + "(" + parameter + ")";
     }
 
     private static string Display(string globalTypeName)

@@ -31,7 +31,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor WrongRequestType = Error(
         "SERVE0005",
         "Wrong request type",
-        "Method '{0}' binds to RPC '{1}'; its first parameter must be the request message '{2}'{3}");
+        "Method '{0}' binds to RPC '{1}'; its first parameter must be {2}{3}");
 
     public static readonly DiagnosticDescriptor WrongResponseType = Error(
         "SERVE0006",
@@ -41,7 +41,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor WrongStreamingShape = Error(
         "SERVE0007",
         "Streaming shape mismatch",
-        "Method '{0}' binds to {1} RPC '{2}' but returns '{3}'; it must return {4}");
+        "Method '{0}' binds to {1} RPC '{2}' but {3}; it must {4}");
 
     public static readonly DiagnosticDescriptor UnsupportedSignature = Error(
         "SERVE0008",
@@ -58,10 +58,8 @@ internal static class DiagnosticDescriptors
         "[GrpcMethod] names an unknown RPC",
         "[GrpcMethod(\"{0}\")] on method '{1}' names no RPC of the services deployment '{2}' serves ({3}){4}");
 
-    public static readonly DiagnosticDescriptor StreamingNotSupported = Error(
-        "SERVE0011",
-        "Client-streaming and bidirectional-streaming RPCs are not supported yet",
-        "Deployment '{0}' serves '{1}', whose RPC '{2}' is {3}; Serve does not support client-streaming or bidirectional-streaming RPCs yet");
+    // SERVE0011 ("client-streaming and bidirectional-streaming RPCs are not supported yet") is retired: those RPCs
+    // are supported now. The id is never reused.
 
     public static readonly DiagnosticDescriptor InvalidApplicationBuilder = Error(
         "SERVE0012",
@@ -93,6 +91,36 @@ internal static class DiagnosticDescriptors
         "Service declared twice",
         "Deployment '{0}' declares [GrpcService(\"{1}\")] more than once");
 
+    public static readonly DiagnosticDescriptor ContextParameterFirst = Error(
+        "SERVE0018",
+        "Context parameter before the request",
+        "Method '{0}' binds to RPC '{1}', but its first parameter '{2}' is a '{3}'; the request {4} must come first, and ServeRequestContext, GrpcContext and CancellationToken parameters after it");
+
+    public static readonly DiagnosticDescriptor DuplicateMultiplexed = Error(
+        "SERVE0019",
+        "Two [Multiplexed] methods in one deployment",
+        "Deployment '{0}' has more than one [Multiplexed] method ('{1}' and '{2}'); a deployment loads one kind of model, so keep one");
+
+    public static readonly DiagnosticDescriptor InvalidMultiplexedLoader = Error(
+        "SERVE0020",
+        "Invalid [Multiplexed] model loader",
+        "[Multiplexed] method '{0}' {1}; a model loader is an instance method like '{2}' (the CancellationToken parameter is optional) returning the model as TModel, Task<TModel> or ValueTask<TModel>");
+
+    public static readonly DiagnosticDescriptor InvalidMaxModelsPerReplica = Error(
+        "SERVE0021",
+        "MaxModelsPerReplica must be at least 1",
+        "[Multiplexed] method '{0}' sets MaxModelsPerReplica = {1}; a replica must keep at least one model");
+
+    public static readonly DiagnosticDescriptor MultiplexedOutsideDeployment = Warning(
+        "SERVE0022",
+        "[Multiplexed] outside a deployment has no effect",
+        "[Multiplexed] method '{0}' is declared in '{1}', which is not a [Deployment] class; the attribute has no effect there and no GetMultiplexedModelAsync is generated");
+
+    public static readonly DiagnosticDescriptor MultiplexedAccessorConflict = Error(
+        "SERVE0023",
+        "GetMultiplexedModelAsync already exists",
+        "Deployment '{0}' has a [Multiplexed] method '{1}', for which Serve generates GetMultiplexedModelAsync, but the class already has {2}; rename that member");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SERVE9999",
         "The Serve source generator failed",
@@ -100,9 +128,10 @@ internal static class DiagnosticDescriptors
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
         DeploymentNotPartial, UnknownService, MissingMethod, CaseMismatch, WrongRequestType, WrongResponseType,
-        WrongStreamingShape, UnsupportedSignature, DuplicateBinding, UnknownRpc, StreamingNotSupported,
+        WrongStreamingShape, UnsupportedSignature, DuplicateBinding, UnknownRpc,
         InvalidApplicationBuilder, NoUsableConstructor, UnsupportedDeploymentClass, UnreadableDescriptor,
-        UnresolvedMessageType, DuplicateService, GeneratorFailure);
+        UnresolvedMessageType, DuplicateService, ContextParameterFirst, DuplicateMultiplexed, InvalidMultiplexedLoader,
+        InvalidMaxModelsPerReplica, MultiplexedOutsideDeployment, MultiplexedAccessorConflict, GeneratorFailure);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

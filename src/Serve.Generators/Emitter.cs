@@ -64,9 +64,10 @@ internal static class Emitter
             w.Line("    static args => new " + model.GlobalTypeName + "(" + string.Join(", ", casts) + "),");
         }
         w.Line("    " + (model.Services.Count == 0 ? "global::System.Array.Empty<string>()" : "new string[] { " + string.Join(", ", model.Services.Select(Literal)) + " }") + ",");
+        var end = model.Multiplexed is null ? ");" : ")";
         if (model.Invokers.Count == 0)
         {
-            w.Line("    global::System.Array.Empty<" + Dispatch + "GrpcMethodDefinition>());");
+            w.Line("    global::System.Array.Empty<" + Dispatch + "GrpcMethodDefinition>()" + end);
         }
         else
         {
@@ -77,9 +78,21 @@ internal static class Emitter
                 w.Line("        new " + Dispatch + "GrpcMethodDefinition(" + Literal(invoker.ServiceName) + ", " + Literal(invoker.RpcName) + ", "
                     + Dispatch + "GrpcMethodType." + invoker.Kind + ", " + Literal(invoker.RequestType) + ", " + Literal(invoker.ResponseType) + ", " + invoker.InvokerName + "),");
             }
-            w.Line("    });");
+            w.Line("    }" + end);
+        }
+        if (model.Multiplexed is not null)
+        {
+            w.Line("{");
+            w.Line("    MultiplexedModels = static instance => ((" + model.GlobalTypeName + ")instance)." + ModelCacheProperty + ",");
+            w.Line("};");
         }
         w.Close();
+
+        if (model.Multiplexed is { } multiplexed)
+        {
+            w.Line();
+            EmitMultiplexed(w, multiplexed);
+        }
 
         foreach (var invoker in model.Invokers)
         {
@@ -99,17 +112,78 @@ internal static class Emitter
         return w.ToString();
     }
 
+    private const string ModelCacheProperty = "__ServeModelCache";
+    private const string ModelCacheField = "__serveModelCache";
+
+    /// <summary>The model cache of a <c>[Multiplexed]</c> loader (created on first use) and the accessors the user calls.</summary>
+    private static void EmitMultiplexed(SourceWriter w, MultiplexedModel model)
+    {
+        var cache = "global::Serve.Multiplexing.ModelCache<" + model.ModelType + ">";
+        var valueTask = "global::System.Threading.Tasks.ValueTask<" + model.ModelType + ">";
+        var max = model.MaxModelsPerReplica.ToString(CultureInfo.InvariantCulture);
+        var loader = "<c>" + Xml(model.LoaderName) + "</c>";
+        var loaderCall = "this." + model.LoaderName + "(modelId" + (model.LoaderTakesCancellationToken ? ", cancellationToken" : "") + ")";
+        var load = !model.IsValid
+            ? "throw new global::System.InvalidOperationException(" + Literal("The [Multiplexed] method '" + model.LoaderName + "' cannot load models (see the build diagnostics).") + ")"
+            : model.LoaderKind == LoaderReturnKind.ValueTask ? loaderCall
+            : "new " + valueTask + "(" + loaderCall + ")";
+
+        w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
+         .Line("private " + cache + "? " + ModelCacheField + ";")
+         .Line();
+        w.Line("/// <summary>This replica's multiplexed models (at most " + max + "), loaded with " + loader + "; created on first use.</summary>")
+         .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
+         .Line("private " + cache + " " + ModelCacheProperty)
+         .Line("    => global::System.Threading.Volatile.Read(ref " + ModelCacheField + ") ?? __ServeCreateModelCache();")
+         .Line();
+        w.Open("private " + cache + " __ServeCreateModelCache()");
+        w.Line("var created = new " + cache + "(" + max + ", (modelId, cancellationToken) => " + load + ");");
+        w.Line("return global::System.Threading.Interlocked.CompareExchange(ref " + ModelCacheField + ", created, null) ?? created;");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>")
+         .Line("/// Returns the model of the current request's multiplexed model id (the client's <c>multiplexed_model_id</c>, read from")
+         .Line("/// <see cref=\"global::Serve.ServeRequestContext.Current\"/>), loading it with " + loader + " on a miss. The replica keeps at")
+         .Line("/// most " + max + " models and evicts (and disposes) the least recently used one. Concurrent requests for a model share one load.")
+         .Line("/// A request without a model id fails with INVALID_ARGUMENT.")
+         .Line("/// </summary>")
+         .Line("/// <param name=\"cancellationToken\">Stops waiting for the model; the load itself goes on for other requests.</param>")
+         .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
+         .Line("private " + valueTask + " " + Parser.MultiplexedAccessorName + "(global::System.Threading.CancellationToken cancellationToken = default)")
+         .Line("    => " + ModelCacheProperty + ".GetAsync(global::Serve.ServeRequestContext.Current?.MultiplexedModelId ?? \"\", cancellationToken);")
+         .Line();
+        w.Line("/// <summary>")
+         .Line("/// Returns the model <paramref name=\"modelId\"/>, loading it with " + loader + " on a miss. The replica keeps at most " + max)
+         .Line("/// models and evicts (and disposes) the least recently used one. Concurrent requests for a model share one load.")
+         .Line("/// </summary>")
+         .Line("/// <param name=\"modelId\">The model to return; empty fails with INVALID_ARGUMENT.</param>")
+         .Line("/// <param name=\"cancellationToken\">Stops waiting for the model; the load itself goes on for other requests.</param>")
+         .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
+         .Line("private " + valueTask + " " + Parser.MultiplexedAccessorName + "(string modelId, global::System.Threading.CancellationToken cancellationToken = default)")
+         .Line("    => " + ModelCacheProperty + ".GetAsync(modelId, cancellationToken);");
+    }
+
     private static void EmitInvoker(SourceWriter w, DeploymentModel model, InvokerModel invoker)
     {
         var path = "/" + invoker.ServiceName + "/" + invoker.RpcName;
+        var streamsRequests = invoker.Kind is RpcKind.ClientStreaming or RpcKind.DuplexStreaming;
         w.Line("/// <summary>Serves <c>" + path + "</c> with <c>" + invoker.MethodName + "</c>.</summary>");
         w.Open("private static global::System.Threading.Tasks.ValueTask " + invoker.InvokerName + "(object instance, " + Dispatch + "GrpcServerCall call)");
-        w.Line("var request = " + Dispatch + "GrpcDispatch.Parse(" + invoker.RequestClrType + ".Parser, call.RequestPayload, " + Literal(invoker.RequestType) + ");");
+        if (streamsRequests)
+        {
+            w.Line("var requests = call.ReadRequestsAsync(" + invoker.RequestClrType + ".Parser, " + Literal(invoker.RequestType) + ");");
+        }
+        else
+        {
+            w.Line("var request = " + Dispatch + "GrpcDispatch.Parse(" + invoker.RequestClrType + ".Parser, call.RequestPayload, " + Literal(invoker.RequestType) + ");");
+        }
         var arguments = invoker.Arguments.Select(a => a switch
         {
             ArgumentKind.Context => "call.RequestContext",
             ArgumentKind.CancellationToken => "call.CancellationToken",
-            _ => "request",
+            ArgumentKind.GrpcContext => "call.GrpcContext",
+            _ => streamsRequests ? "requests" : "request",
         });
         var callExpression = "((" + model.GlobalTypeName + ")instance)." + Parser.EscapeIdentifier(invoker.MethodName) + "(" + string.Join(", ", arguments) + ")";
         switch (invoker.ReturnKind)
@@ -180,7 +254,7 @@ internal static class Emitter
         }
         w.Line();
         var client = service.Name + "Client";
-        w.Line("/// <summary>A client of <c>" + service.FullName + "</c>. Client-streaming and bidirectional-streaming RPCs are not available yet.</summary>");
+        w.Line("/// <summary>A client of <c>" + service.FullName + "</c>.</summary>");
         w.Open("public sealed partial class " + client);
         w.Line("private readonly " + Grpc + "CallInvoker _invoker;");
         w.Line();
@@ -204,6 +278,20 @@ internal static class Emitter
                 w.Line("public " + Grpc + "AsyncServerStreamingCall<" + method.ResponseClrType + "> " + Parser.EscapeIdentifier(method.Name) + "(" + method.RequestClrType + " request, " + Grpc + "CallOptions options = default)");
                 w.Line("    => _invoker.AsyncServerStreamingCall(__Method_" + method.Name + ", request, options);");
             }
+            else if (method.Kind == RpcKind.ClientStreaming)
+            {
+                w.Line();
+                w.Line("/// <summary>Starts the client-streaming RPC <c>" + method.Name + "</c>: write the requests, complete, then await the response.</summary>");
+                w.Line("public " + Grpc + "AsyncClientStreamingCall<" + method.RequestClrType + ", " + method.ResponseClrType + "> " + Parser.EscapeIdentifier(method.Name) + "(" + Grpc + "CallOptions options = default)");
+                w.Line("    => _invoker.AsyncClientStreamingCall(__Method_" + method.Name + ", options);");
+            }
+            else
+            {
+                w.Line();
+                w.Line("/// <summary>Starts the bidirectional-streaming RPC <c>" + method.Name + "</c>: write requests and read responses concurrently.</summary>");
+                w.Line("public " + Grpc + "AsyncDuplexStreamingCall<" + method.RequestClrType + ", " + method.ResponseClrType + "> " + Parser.EscapeIdentifier(method.Name) + "(" + Grpc + "CallOptions options = default)");
+                w.Line("    => _invoker.AsyncDuplexStreamingCall(__Method_" + method.Name + ", options);");
+            }
         }
         w.Close();
         w.Close();
@@ -223,7 +311,7 @@ internal static class Emitter
          .Line("#pragma warning disable CA2255")
          .Line();
         w.Open("namespace Serve.Generated");
-        w.Line("/// <summary>Registers this assembly's deployments and application builders with <c>Serve.Dispatch.ServeRegistry</c>.</summary>");
+        w.Line("/// <summary>Registers this assembly's deployments, application builders and <c>.proto</c> file descriptors with <c>Serve.Dispatch.ServeRegistry</c>.</summary>");
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]");
         w.Open("internal static class ServeModuleRegistry_" + Identifier(model.AssemblyName));
         w.Line("/// <summary>Runs when the assembly loads.</summary>");
@@ -237,13 +325,18 @@ internal static class Emitter
         {
             w.Line(Dispatch + "ServeRegistry.AddApplicationBuilder(" + Literal(builder.ImportPath) + ", static args => " + builder.Expression + ");");
         }
+        foreach (var descriptor in model.FileDescriptors)
+        {
+            w.Line(Dispatch + "ServeRegistry.AddFileDescriptor(static () => " + descriptor + ".Descriptor);");
+        }
         w.Close();
         w.Close();
         w.Close();
         return w.ToString();
     }
 
-    private static string KindText(RpcKind kind) => kind switch
+    /// <summary>The RPC shape as the diagnostics and docs write it.</summary>
+    public static string KindText(RpcKind kind) => kind switch
     {
         RpcKind.Unary => "unary",
         RpcKind.ServerStreaming => "server-streaming",

@@ -87,6 +87,7 @@ internal static class Parser
                 methods.Add(ParseMethod(method, wellKnown, cancellationToken));
             }
         }
+        var accessorConflict = methods.Any(m => m.Multiplexed is not null) ? FindMemberConflict(type, MultiplexedAccessorName) : null;
 
         return new DeploymentInfo(
             ns,
@@ -109,7 +110,38 @@ internal static class Parser
             constructorParameters,
             publicConstructors.Count,
             services.ToEquatableArray(),
-            methods.ToEquatableArray());
+            methods.ToEquatableArray(),
+            accessorConflict);
+    }
+
+    /// <summary>The name of the model accessor generated for a <c>[Multiplexed]</c> loader.</summary>
+    public const string MultiplexedAccessorName = "GetMultiplexedModelAsync";
+
+    /// <summary>A user member of the type, or a non-private one of a base type, named <paramref name="name"/>.</summary>
+    private static MemberConflict? FindMemberConflict(INamedTypeSymbol type, string name)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers(name))
+            {
+                if (member.IsImplicitlyDeclared || (!SymbolEqualityComparer.Default.Equals(current, type) && member.DeclaredAccessibility == Accessibility.Private))
+                {
+                    continue;
+                }
+                var kind = member.Kind switch
+                {
+                    SymbolKind.Method => "method",
+                    SymbolKind.Property => "property",
+                    SymbolKind.Field => "field",
+                    SymbolKind.Event => "event",
+                    SymbolKind.NamedType => "nested type",
+                    _ => "member",
+                };
+                var inherited = SymbolEqualityComparer.Default.Equals(current, type) ? "" : " (inherited from '" + current.ToDisplayString() + "')";
+                return new MemberConflict(kind + " '" + member.ToDisplayString() + "'" + inherited, LocationInfo.From(member.Locations.FirstOrDefault()));
+            }
+        }
+        return null;
     }
 
     private static DeploymentMethodInfo ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, CancellationToken cancellationToken)
@@ -127,6 +159,15 @@ internal static class Parser
             }
         }
 
+        MultiplexedInfo? multiplexed = null;
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.MultiplexedAttribute))
+            {
+                multiplexed = ParseMultiplexed(method, attribute, wellKnown, cancellationToken);
+            }
+        }
+
         var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as MethodDeclarationSyntax;
         var parameters = method.Parameters.Select(p => new MethodParameterInfo(
             p.Name,
@@ -134,9 +175,14 @@ internal static class Parser
             p.Type.ToDisplayString(),
             SymbolEqualityComparer.Default.Equals(p.Type, wellKnown.ServeRequestContext) ? ParameterKind.Context
                 : SymbolEqualityComparer.Default.Equals(p.Type, wellKnown.CancellationToken) ? ParameterKind.CancellationToken
+                : SymbolEqualityComparer.Default.Equals(p.Type, wellKnown.GrpcContext) ? ParameterKind.GrpcContext
                 : ParameterKind.Other,
             p.RefKind != RefKind.None,
-            LocationInfo.From(p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken)) ?? LocationInfo.From(p.Locations.FirstOrDefault())))
+            LocationInfo.From(p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken)) ?? LocationInfo.From(p.Locations.FirstOrDefault()),
+            p.Type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
+                && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.IAsyncEnumerableOfT)
+                ? named.TypeArguments[0].ToDisplayString(s_typeFormat)
+                : ""))
             .ToEquatableArray();
 
         return new DeploymentMethodInfo(
@@ -149,7 +195,70 @@ internal static class Parser
             method.IsGenericMethod,
             IsAccessibleInAssembly(method.DeclaredAccessibility),
             ClassifyReturn(method.ReturnType, method.ReturnsVoid, wellKnown),
-            parameters);
+            parameters,
+            multiplexed);
+    }
+
+    private static MultiplexedInfo ParseMultiplexed(IMethodSymbol method, AttributeData attribute, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    {
+        var max = attribute.AttributeClass?.GetMembers("DefaultMaxModelsPerReplica").OfType<IFieldSymbol>().FirstOrDefault() is { HasConstantValue: true, ConstantValue: int defaultMax }
+            ? defaultMax
+            : 3;
+        var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+        var location = LocationInfo.From(syntax);
+        foreach (var argument in attribute.NamedArguments)
+        {
+            if (argument.Key == "MaxModelsPerReplica" && argument.Value.Value is int value)
+            {
+                max = value;
+                var argumentSyntax = syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == "MaxModelsPerReplica");
+                location = LocationInfo.From(argumentSyntax) ?? location;
+            }
+        }
+
+        var type = method.ReturnType;
+        var kind = LoaderReturnKind.Value;
+        if (method.ReturnsVoid || method.ReturnsByRef || method.ReturnsByRefReadonly
+            || SymbolEqualityComparer.Default.Equals(type, wellKnown.Task) || SymbolEqualityComparer.Default.Equals(type, wellKnown.ValueTask))
+        {
+            kind = LoaderReturnKind.Invalid;
+        }
+        else if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named)
+        {
+            if (SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.TaskOfT))
+            {
+                kind = LoaderReturnKind.Task;
+                type = named.TypeArguments[0];
+            }
+            else if (SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.ValueTaskOfT))
+            {
+                kind = LoaderReturnKind.ValueTask;
+                type = named.TypeArguments[0];
+            }
+        }
+        return kind == LoaderReturnKind.Invalid
+            ? new MultiplexedInfo(max, location, kind, "", "")
+            : new MultiplexedInfo(max, location, kind, type.ToDisplayString(s_annotatedTypeFormat), type.ToDisplayString());
+    }
+
+    /// <summary>
+    /// Reads a <c>[Multiplexed]</c> method: null when its type is a deployment (the deployment's parser reads it),
+    /// else the diagnostic saying the attribute has no effect there.
+    /// </summary>
+    public static DiagnosticInfo? ParseStrayMultiplexed(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not IMethodSymbol method || method.ContainingType is not { } type)
+        {
+            return null;
+        }
+        var deploymentAttribute = WellKnownTypes.Get(context.SemanticModel.Compilation).DeploymentAttribute;
+        if (type.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, deploymentAttribute)))
+        {
+            return null;
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        return DiagnosticInfo.Create(DiagnosticDescriptors.MultiplexedOutsideDeployment,
+            MemberLocation(context.TargetNode), method.Name, type.ToDisplayString());
     }
 
     private static ReturnInfo ClassifyReturn(ITypeSymbol type, bool returnsVoid, WellKnownTypes wellKnown)

@@ -35,12 +35,15 @@ public sealed class ServeGenerator : IIncrementalGenerator
         public const string DeploymentModels = nameof(DeploymentModels);
         /// <summary><c>[ApplicationBuilder]</c> members.</summary>
         public const string ApplicationBuilders = nameof(ApplicationBuilders);
+        /// <summary><c>[Multiplexed]</c> methods outside deployments.</summary>
+        public const string StrayMultiplexed = nameof(StrayMultiplexed);
         /// <summary>The module registry.</summary>
         public const string Registry = nameof(Registry);
     }
 
     private const string DeploymentAttribute = "Serve.DeploymentAttribute";
     private const string ApplicationBuilderAttribute = "Serve.ApplicationBuilderAttribute";
+    private const string MultiplexedAttribute = "Serve.MultiplexedAttribute";
 
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -84,7 +87,17 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Select(static (b, _) => b!)
             .WithTrackingName(TrackingNames.ApplicationBuilders);
 
-        // 4. The registry.
+        // 4. [Multiplexed] methods outside deployments (those of deployments are read with their deployment).
+        var strayMultiplexed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                MultiplexedAttribute,
+                static (node, _) => node is MethodDeclarationSyntax,
+                static (ctx, ct) => ParseStrayMultiplexed(ctx, ct))
+            .Where(static d => d is not null)
+            .Select(static (d, _) => d!)
+            .WithTrackingName(TrackingNames.StrayMultiplexed);
+
+        // 5. The registry.
         var registeredDeployments = models
             .Where(static m => m is { IsRegistrable: true })
             .Select(static (m, _) => m!.GlobalTypeName)
@@ -93,9 +106,13 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Where(static b => b.IsValid)
             .Select(static (b, _) => new ApplicationBuilderRegistration(b.ImportPath, b.Expression))
             .Collect();
+        var registeredDescriptors = protoFiles
+            .Where(static f => f.Diagnostic is null && f.DescriptorClass.Length > 0)
+            .Select(static (f, _) => f.DescriptorClass)
+            .Collect();
         var assemblyName = context.CompilationProvider.Select(static (c, _) => c.AssemblyName ?? "");
-        var registry = registeredDeployments.Combine(registeredBuilders).Combine(assemblyName)
-            .Select(static (input, _) => BuildRegistry(input.Right, input.Left.Left, input.Left.Right))
+        var registry = registeredDeployments.Combine(registeredBuilders).Combine(registeredDescriptors).Combine(assemblyName)
+            .Select(static (input, _) => BuildRegistry(input.Right, input.Left.Left.Left, input.Left.Left.Right, input.Left.Right))
             .WithTrackingName(TrackingNames.Registry);
 
         // Outputs. Diagnostics have their own output, collected so that each is reported once.
@@ -112,7 +129,7 @@ public sealed class ServeGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(registry, static (spc, model) =>
         {
-            if (model.Deployments.Count > 0 || model.Builders.Count > 0)
+            if (model.Deployments.Count > 0 || model.Builders.Count > 0 || model.FileDescriptors.Count > 0)
             {
                 AddSource(spc, "Serve.ModuleRegistry.g.cs", () => Emitter.EmitRegistry(model), "emitting the module registry");
             }
@@ -120,11 +137,13 @@ public sealed class ServeGenerator : IIncrementalGenerator
 
         var diagnostics = results.Select(static (r, _) => r.Diagnostics).Collect()
             .Combine(builders.Select(static (b, _) => b.Diagnostics).Collect())
-            .Combine(protoFiles.Where(static f => f.Diagnostic is not null).Select(static (f, _) => f.Diagnostic!).Collect());
+            .Combine(protoFiles.Where(static f => f.Diagnostic is not null).Select(static (f, _) => f.Diagnostic!).Collect())
+            .Combine(strayMultiplexed.Collect());
         context.RegisterSourceOutput(diagnostics, static (spc, input) =>
         {
-            var all = input.Left.Left.SelectMany(d => d)
-                .Concat(input.Left.Right.SelectMany(d => d))
+            var all = input.Left.Left.Left.SelectMany(d => d)
+                .Concat(input.Left.Left.Right.SelectMany(d => d))
+                .Concat(input.Left.Right)
                 .Concat(input.Right);
             var reported = new HashSet<DiagnosticInfo>();
             foreach (var diagnostic in all)
@@ -193,13 +212,26 @@ public sealed class ServeGenerator : IIncrementalGenerator
         }
     }
 
-    private static RegistryModel BuildRegistry(string assemblyName, ImmutableArray<string> deployments, ImmutableArray<ApplicationBuilderRegistration> builders)
+    private static RegistryModel BuildRegistry(string assemblyName, ImmutableArray<string> deployments, ImmutableArray<ApplicationBuilderRegistration> builders, ImmutableArray<string> descriptors)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         return new RegistryModel(
             assemblyName,
             deployments.Distinct().OrderBy(d => d, StringComparer.Ordinal).ToEquatableArray(),
-            builders.OrderBy(b => b.ImportPath, StringComparer.Ordinal).Where(b => seen.Add(b.ImportPath)).ToEquatableArray());
+            builders.OrderBy(b => b.ImportPath, StringComparer.Ordinal).Where(b => seen.Add(b.ImportPath)).ToEquatableArray(),
+            descriptors.Distinct().OrderBy(d => d, StringComparer.Ordinal).ToEquatableArray());
+    }
+
+    private static DiagnosticInfo? ParseStrayMultiplexed(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Parser.ParseStrayMultiplexed(context, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Failure(LocationInfo.From(context.TargetNode), "reading [Multiplexed] method " + context.TargetSymbol.Name, ex);
+        }
     }
 
     private static void AddSource(SourceProductionContext context, string hintName, Func<string> emit, string activity)

@@ -11,6 +11,9 @@ internal sealed class WellKnownTypes
     private WellKnownTypes(Compilation compilation)
     {
         ServeRequestContext = compilation.GetTypeByMetadataName("Serve.ServeRequestContext");
+        GrpcContext = compilation.GetTypeByMetadataName("Serve.Grpc.GrpcContext");
+        MultiplexedAttribute = compilation.GetTypeByMetadataName("Serve.MultiplexedAttribute");
+        DeploymentAttribute = compilation.GetTypeByMetadataName("Serve.DeploymentAttribute");
         Application = compilation.GetTypeByMetadataName("Serve.Application");
         ApplicationArgs = compilation.GetTypeByMetadataName("Serve.ApplicationArgs");
         GrpcServiceAttribute = compilation.GetTypeByMetadataName("Serve.GrpcServiceAttribute");
@@ -27,6 +30,9 @@ internal sealed class WellKnownTypes
     public static WellKnownTypes Get(Compilation compilation) => s_cache.GetValue(compilation, c => new WellKnownTypes(c));
 
     public INamedTypeSymbol? ServeRequestContext { get; }
+    public INamedTypeSymbol? GrpcContext { get; }
+    public INamedTypeSymbol? MultiplexedAttribute { get; }
+    public INamedTypeSymbol? DeploymentAttribute { get; }
     public INamedTypeSymbol? Application { get; }
     public INamedTypeSymbol? ApplicationArgs { get; }
     public INamedTypeSymbol? GrpcServiceAttribute { get; }

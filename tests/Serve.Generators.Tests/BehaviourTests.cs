@@ -13,6 +13,7 @@ public class BehaviourTests
 {
     private static readonly Lazy<Assembly> s_quickstart = new(() => GeneratorHarness.BuildAndLoad(TestSources.Quickstart));
     private static readonly Lazy<Assembly> s_echo = new(() => GeneratorHarness.BuildAndLoad(TestSources.Echo));
+    private static readonly Lazy<Assembly> s_streaming = new(() => GeneratorHarness.BuildAndLoad(TestSources.Streaming));
 
     [Fact]
     public void ServeDefinition_describes_the_deployment()
@@ -221,7 +222,7 @@ public class BehaviourTests
     }
 
     [Fact]
-    public void Generated_descriptors_cover_every_shape_and_skip_client_streaming_in_clients()
+    public void Generated_descriptors_and_clients_cover_every_shape()
     {
         var assembly = s_echo.Value;
         var echo = assembly.GetType("Serve.Tests.Protos.Echo")!;
@@ -233,7 +234,177 @@ public class BehaviourTests
         dynamic converse = chat.GetField("__Method_Converse")!.GetValue(null)!;
         Assert.Equal(GrpcMethodType.DuplexStreaming, (GrpcMethodType)converse.Type);
         var client = chat.GetNestedType("ChatClient")!;
-        Assert.Empty(client.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+        Assert.Equal(
+            new[] { "Converse", "Upload" },
+            client.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Select(m => m.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(typeof(AsyncClientStreamingCall<,>), client.GetMethod("Upload")!.ReturnType.GetGenericTypeDefinition());
+        Assert.Equal(typeof(AsyncDuplexStreamingCall<,>), client.GetMethod("Converse")!.ReturnType.GetGenericTypeDefinition());
+        Assert.Equal(new[] { typeof(CallOptions) }, client.GetMethod("Upload")!.GetParameters().Select(p => p.ParameterType));
+    }
+
+    [Fact]
+    public void Streaming_clients_start_calls_through_the_invoker()
+    {
+        var assembly = s_streaming.Value;
+        var chat = assembly.GetType("Serve.Tests.Protos.Chat")!;
+        var invoker = new RecordingInvoker();
+        dynamic client = Activator.CreateInstance(chat.GetNestedType("ChatClient")!, invoker)!;
+        using (var upload = (IDisposable)client.Upload(new CallOptions()))
+        {
+            Assert.Equal("ClientStreaming /serve.tests.Chat/Upload", invoker.Started.Single());
+        }
+        using (var converse = (IDisposable)client.Converse(new CallOptions()))
+        {
+            Assert.Equal("DuplexStreaming /serve.tests.Chat/Converse", invoker.Started[1]);
+        }
+    }
+
+    [Fact]
+    public async Task GrpcContext_parameter_receives_the_calls_context_and_its_status_is_visible()
+    {
+        var assembly = s_streaming.Value;
+        var definition = Definition(assembly, "Streaming.Tests.ChatDeployment");
+        var call = new TestCall(new ReadOnlySequence<byte>(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest").ToByteArray()), method: "/serve.tests.Echo/Say");
+        await Method(definition, "Say").Invoker(definition.Factory([]), call);
+        Assert.Equal("/serve.tests.Echo/Say ", Field(Assert.Single(call.Responses), "text"));
+        Assert.Equal(StatusCode.InvalidArgument, call.GrpcContext.StatusCode);
+        Assert.Equal("empty text", call.GrpcContext.Detail);
+        Assert.Equal("ipv4:127.0.0.1:5000", call.GrpcContext.ResponseTrailers.GetValue("x-peer"));
+    }
+
+    [Fact]
+    public async Task Client_streaming_method_reads_every_request()
+    {
+        var assembly = s_streaming.Value;
+        var definition = Definition(assembly, "Streaming.Tests.ChatDeployment");
+        var method = Method(definition, "Upload");
+        Assert.Equal(GrpcMethodType.ClientStreaming, method.MethodType);
+        Assert.Equal("serve.tests.EchoRequest", method.RequestType);
+        var call = TestCall.Streaming(
+            [NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "a")), NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "b")), NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "c"))]);
+        await method.Invoker(definition.Factory([]), call);
+        var response = Assert.Single(call.Responses);
+        Assert.Equal("a,b,c", Field(response, "text"));
+        Assert.Equal(3, Field(response, "index"));
+        Assert.Equal(new[] { "serve.tests.EchoRequest" }, call.ReadMessageNames);
+        Assert.Equal("uploaded 3", call.GrpcContext.Detail);
+    }
+
+    [Fact]
+    public async Task Client_streaming_ValueTask_method_with_parameters_in_any_order()
+    {
+        var assembly = s_streaming.Value;
+        var definition = Definition(assembly, "Streaming.Tests.SyncChat");
+        var call = TestCall.Streaming([NewMessage(assembly, "Serve.Tests.Protos.EchoRequest"), NewMessage(assembly, "Serve.Tests.Protos.EchoRequest")], method: "/serve.tests.Chat/Upload");
+        await Method(definition, "Upload").Invoker(definition.Factory([]), call);
+        var response = Assert.Single(call.Responses);
+        Assert.Equal(2, Field(response, "index"));
+        Assert.Equal("/serve.tests.Chat/Upload", Field(response, "text"));
+    }
+
+    [Fact]
+    public async Task Duplex_method_answers_each_request_as_it_arrives()
+    {
+        var assembly = s_streaming.Value;
+        var definition = Definition(assembly, "Streaming.Tests.ChatDeployment");
+        var method = Method(definition, "Converse");
+        Assert.Equal(GrpcMethodType.DuplexStreaming, method.MethodType);
+        var call = TestCall.Streaming(
+            [NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "hi")), NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "yo"))],
+            new ServeRequestContext("req-1", "app"));
+        await method.Invoker(definition.Factory([]), call);
+        Assert.Equal(new object[] { "req-1:HI", "req-1:YO" }, call.Responses.Select(r => Field(r, "text")));
+        Assert.Equal(new object[] { 0, 1 }, call.Responses.Select(r => Field(r, "index")));
+        Assert.Equal(2, call.RequestsRead);
+
+        var sync = Definition(assembly, "Streaming.Tests.SyncChat");
+        var echo = TestCall.Streaming([NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "x"))]);
+        await Method(sync, "Converse").Invoker(sync.Factory([]), echo);
+        Assert.Equal("x", Field(Assert.Single(echo.Responses), "text"));
+    }
+
+    [Fact]
+    public async Task Multiplexed_model_is_loaded_once_per_id_for_the_current_request()
+    {
+        var assembly = s_streaming.Value;
+        var definition = Definition(assembly, "Streaming.Tests.ChatDeployment");
+        dynamic instance = definition.Factory([]);
+        try
+        {
+            ServeRequestContext.SetCurrent(new ServeRequestContext("r1", "app", "model-a"));
+            dynamic first = await instance.CurrentModel();
+            dynamic again = await instance.CurrentModel();
+            Assert.Same(first, again);
+            Assert.Equal("model-a", (string)first.Id);
+            Assert.Equal(new[] { "model-a" }, (List<string>)instance.Loads);
+
+            // The multiplexed RPC path: SayMany reads the current request's model.
+            var call = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "t")));
+            await Method(definition, "SayMany").Invoker((object)instance, call);
+            Assert.Equal("model-a:t", Field(Assert.Single(call.Responses), "text"));
+            Assert.Equal(new[] { "model-a" }, (List<string>)instance.Loads);
+
+            ServeRequestContext.SetCurrent(new ServeRequestContext("r2", "app"));
+            var missing = await Assert.ThrowsAsync<RpcException>(async () => await instance.CurrentModel());
+            Assert.Equal(StatusCode.InvalidArgument, missing.StatusCode);
+        }
+        finally
+        {
+            ServeRequestContext.SetCurrent(null);
+        }
+    }
+
+    [Fact]
+    public async Task Multiplexed_models_beyond_capacity_evict_the_least_recently_used()
+    {
+        var assembly = s_streaming.Value;
+        var definition = Definition(assembly, "Streaming.Tests.ChatDeployment");
+        var instance = definition.Factory([]);
+        Assert.NotNull(definition.MultiplexedModels);
+        var models = definition.MultiplexedModels!(instance);
+        Assert.IsType(typeof(Serve.Multiplexing.ModelCache<>).MakeGenericType(assembly.GetType("Streaming.Tests.Model")!), models);
+        Assert.Same(models, definition.MultiplexedModels(instance));
+        Assert.Equal(2, models.Capacity);
+
+        dynamic deployment = instance;
+        dynamic a = await deployment.ModelById("a");
+        await deployment.ModelById("b");
+        await deployment.ModelById("a");
+        await deployment.ModelById("c");
+        Assert.Equal(new[] { "c", "a" }, models.ModelIds);
+        Assert.False(models.Contains("b"));
+        Assert.False((bool)a.Disposed);
+        await deployment.ModelById("b");
+        Assert.Equal(new[] { "a", "b", "c", "b" }, (List<string>)deployment.Loads);
+        Assert.True((bool)a.Disposed);
+
+        var other = definition.Factory([]);
+        Assert.NotSame(models, definition.MultiplexedModels(other));
+    }
+
+    [Fact]
+    public async Task Synchronous_loader_and_default_capacity()
+    {
+        var assembly = s_streaming.Value;
+        var definition = Definition(assembly, "Streaming.Tests.SyncChat");
+        var instance = definition.Factory([]);
+        Assert.Equal(Serve.MultiplexedAttribute.DefaultMaxModelsPerReplica, definition.MultiplexedModels!(instance).Capacity);
+        dynamic deployment = instance;
+        dynamic model = await deployment.Get("m");
+        Assert.Equal("m", (string)model.Id);
+        Assert.Null(Definition(s_echo.Value, "Behaviour.Tests.ListEcho").MultiplexedModels);
+    }
+
+    [Fact]
+    public void Module_initializer_registers_the_proto_file_descriptors()
+    {
+        var assembly = s_streaming.Value;
+        RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        var names = ServeRegistry.FileDescriptors.Where(d => d.Name is "shapes.proto" or "user_defined_protos.proto").ToList();
+        Assert.Contains(names, d => d.Name == "shapes.proto" && d.Services.Any(s => s.FullName == "serve.tests.Chat"));
+        Assert.Contains(names, d => d.Name == "user_defined_protos.proto");
+        var shapes = (FileDescriptor)assembly.GetType("Serve.Tests.Protos.ShapesReflection")!.GetProperty("Descriptor")!.GetValue(null)!;
+        Assert.Contains(shapes, ServeRegistry.FileDescriptors);
     }
 
     private static DeploymentDefinition Definition(Assembly assembly, string typeName)
@@ -257,26 +428,41 @@ public class BehaviourTests
 
     private static object Field(IMessage message, string field) => message.Descriptor.FindFieldByName(field).Accessor.GetValue(message);
 
-    /// <summary>A call served in memory: the request bytes in, the written responses collected.</summary>
+    /// <summary>
+    /// A call served in memory: the request bytes in (or, for client-streaming and duplex calls, a stream of
+    /// requests re-parsed from their bytes), the written responses collected.
+    /// </summary>
     private sealed class TestCall : GrpcServerCall
     {
         private readonly ServeRequestContext _context;
         private readonly CancellationToken _cancellationToken;
         private readonly ReadOnlySequence<byte> _payload;
+        private readonly IReadOnlyList<IMessage> _requests;
 
         public TestCall(IMessage request, ServeRequestContext? context = null, CancellationToken cancellationToken = default)
-            : this(new ReadOnlySequence<byte>(request.ToByteArray()), context, cancellationToken)
+            : this(new ReadOnlySequence<byte>(request.ToByteArray()), context, cancellationToken: cancellationToken)
         {
         }
 
-        public TestCall(ReadOnlySequence<byte> payload, ServeRequestContext? context = null, CancellationToken cancellationToken = default)
+        public TestCall(ReadOnlySequence<byte> payload, ServeRequestContext? context = null, IReadOnlyList<IMessage>? requests = null, string method = "/test/Method", CancellationToken cancellationToken = default)
         {
             _payload = payload;
             _context = context ?? new ServeRequestContext("test", "app");
             _cancellationToken = cancellationToken;
+            _requests = requests ?? [];
+            GrpcContext = new GrpcContext(method, new Metadata(), "ipv4:127.0.0.1:5000", null, cancellationToken);
         }
 
+        /// <summary>A client-streaming or duplex call that receives <paramref name="requests"/>.</summary>
+        public static TestCall Streaming(IReadOnlyList<IMessage> requests, ServeRequestContext? context = null, string method = "/test/Method")
+            => new(ReadOnlySequence<byte>.Empty, context, requests, method);
+
         public List<IMessage> Responses { get; } = [];
+
+        /// <summary>The message names the generated code passed to <see cref="ReadRequestsAsync{T}"/>.</summary>
+        public List<string> ReadMessageNames { get; } = [];
+
+        public int RequestsRead { get; private set; }
 
         public override ServeRequestContext RequestContext => _context;
 
@@ -284,10 +470,47 @@ public class BehaviourTests
 
         public override ReadOnlySequence<byte> RequestPayload => _payload;
 
+        public override GrpcContext GrpcContext { get; }
+
+        public override async IAsyncEnumerable<T> ReadRequestsAsync<T>(MessageParser<T> parser, string messageName)
+        {
+            ReadMessageNames.Add(messageName);
+            foreach (var request in _requests)
+            {
+                await Task.Yield();
+                RequestsRead++;
+                yield return parser.ParseFrom(request.ToByteArray());
+            }
+        }
+
         public override ValueTask WriteResponseAsync(IMessage message)
         {
             Responses.Add(message);
             return default;
+        }
+    }
+
+    /// <summary>Records which calls a generated client starts.</summary>
+    private sealed class RecordingInvoker : CallInvoker
+    {
+        public List<string> Started { get; } = [];
+
+        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
+            => throw new NotSupportedException();
+
+        public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
+            => throw new NotSupportedException();
+
+        public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options)
+        {
+            Started.Add(method.Type + " " + method.FullName);
+            return new AsyncClientStreamingCall<TRequest, TResponse>(null!, Task.FromResult(default(TResponse)!), Task.FromResult(new Metadata()), null!, () => { });
+        }
+
+        public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options)
+        {
+            Started.Add(method.Type + " " + method.FullName);
+            return new AsyncDuplexStreamingCall<TRequest, TResponse>(null!, _ => throw new NotSupportedException(), Task.FromResult(new Metadata()), null!, () => { });
         }
     }
 }

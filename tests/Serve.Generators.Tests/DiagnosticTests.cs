@@ -13,6 +13,8 @@ public class DiagnosticTests
         using System.Threading;
         using System.Threading.Tasks;
         using Serve;
+        using Serve.Grpc;
+        using Serve.Tests.Protos;
         using Userdefinedprotos;
 
         namespace D;
@@ -20,6 +22,12 @@ public class DiagnosticTests
         """;
 
     private const string Classifier = """[Deployment, GrpcService("userdefinedprotos.ImageClassificationService")]""";
+
+    private const string Chat = """[Deployment, GrpcService("serve.tests.Chat")]""";
+
+    private const string Upload = "public Task<EchoReply> Upload(IAsyncEnumerable<EchoRequest> requests, GrpcContext grpc) => Task.FromResult(new EchoReply());";
+
+    private const string Converse = "public async IAsyncEnumerable<EchoReply> Converse(IAsyncEnumerable<EchoRequest> requests) { await foreach (var r in requests) { yield return new EchoReply { Text = r.Text }; } }";
 
     public static TheoryData<string, string, string, string> Cases => new()
     {
@@ -109,7 +117,13 @@ public class DiagnosticTests
             "SERVE0008",
             Classifier + " public partial class C { public ImageClass Predict(ImageData d, string extra) => new(); }",
             "string extra",
-            Classifier + " public partial class C { public ImageClass Predict(ImageData d, ServeRequestContext c, CancellationToken t) => new(); }"
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d, ServeRequestContext c, GrpcContext g, CancellationToken t) => new(); }"
+        },
+        {
+            "SERVE0008",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d, GrpcContext a, GrpcContext b) => new(); }",
+            "GrpcContext b",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d, GrpcContext a) => new(); }"
         },
         {
             "SERVE0008",
@@ -152,12 +166,6 @@ public class DiagnosticTests
             Classifier + " public partial class C { [GrpcMethod(\"predict\")] public ImageClass Classify(ImageData d) => new(); }",
             "\"predict\"",
             Classifier + " public partial class C { [GrpcMethod(\"Predict\")] public ImageClass Classify(ImageData d) => new(); }"
-        },
-        {
-            "SERVE0011",
-            """[Deployment, GrpcService("serve.tests.Chat")] public partial class C { }""",
-            "\"serve.tests.Chat\"",
-            """[Deployment] public partial class C { }"""
         },
         {
             "SERVE0012",
@@ -208,6 +216,108 @@ public class DiagnosticTests
             "public partial class Outer { [Deployment] internal partial class C { } }"
         },
         {
+            "SERVE0005",
+            Chat + " public partial class C { public EchoReply Upload(IAsyncEnumerable<EchoReply> requests) => new(); " + Converse + " }",
+            "IAsyncEnumerable<EchoReply> requests",
+            Chat + " public partial class C { public EchoReply Upload(IAsyncEnumerable<EchoRequest> requests) => new(); " + Converse + " }"
+        },
+        {
+            "SERVE0007",
+            Chat + " public partial class C { public EchoReply Upload(EchoRequest request) => new(); " + Converse + " }",
+            "EchoRequest request",
+            Chat + " public partial class C { " + Upload + " " + Converse + " }"
+        },
+        {
+            "SERVE0007",
+            Chat + " public partial class C { " + Upload + " public IEnumerable<EchoReply> Converse(IAsyncEnumerable<EchoRequest> requests) { yield break; } }",
+            "IEnumerable<EchoReply>",
+            Chat + " public partial class C { " + Upload + " " + Converse + " }"
+        },
+        {
+            "SERVE0007",
+            Classifier + " public partial class C { public ImageClass Predict(IAsyncEnumerable<ImageData> d) => new(); }",
+            "IAsyncEnumerable<ImageData> d",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
+            "SERVE0018",
+            Classifier + " public partial class C { public ImageClass Predict(ServeRequestContext c, ImageData d) => new(); }",
+            "ServeRequestContext c",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d, ServeRequestContext c) => new(); }"
+        },
+        {
+            "SERVE0018",
+            Classifier + " public partial class C { public ImageClass Predict(GrpcContext g, ImageData d) => new(); }",
+            "GrpcContext g",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d, GrpcContext g) => new(); }"
+        },
+        {
+            "SERVE0018",
+            Chat + " public partial class C { public EchoReply Upload(CancellationToken t, IAsyncEnumerable<EchoRequest> requests) => new(); " + Converse + " }",
+            "CancellationToken t",
+            Chat + " public partial class C { public EchoReply Upload(IAsyncEnumerable<EchoRequest> requests, CancellationToken t) => new(); " + Converse + " }"
+        },
+        {
+            "SERVE0019",
+            "[Deployment] public partial class C { [Multiplexed] public string A(string id) => id; [Multiplexed] public string B(string id) => id; }",
+            "B",
+            "[Deployment] public partial class C { [Multiplexed] public string A(string id) => id; public string B(string id) => id; }"
+        },
+        {
+            "SERVE0020",
+            "[Deployment] public partial class C { [Multiplexed] public string Load(int id) => \"\"; }",
+            "Load",
+            "[Deployment] public partial class C { [Multiplexed] public ValueTask<string> Load(string id, CancellationToken ct) => new(id); }"
+        },
+        {
+            "SERVE0020",
+            "[Deployment] public partial class C { [Multiplexed] public Task Load(string id) => Task.CompletedTask; }",
+            "Load",
+            "[Deployment] public partial class C { [Multiplexed] public Task<string> Load(string id) => Task.FromResult(id); }"
+        },
+        {
+            "SERVE0020",
+            "[Deployment] public partial class C { [Multiplexed] public static string Load(string id) => id; }",
+            "Load",
+            "[Deployment] public partial class C { [Multiplexed] private string Load(string id) => id; }"
+        },
+        {
+            "SERVE0020",
+            "[Deployment] public partial class C { [Multiplexed] public T Load<T>(string id) => default!; }",
+            "Load",
+            "[Deployment] public partial class C { [Multiplexed] public string Load(string id, CancellationToken cancellationToken) => id; }"
+        },
+        {
+            "SERVE0021",
+            "[Deployment] public partial class C { [Multiplexed(MaxModelsPerReplica = 0)] public string Load(string id) => id; }",
+            "MaxModelsPerReplica = 0",
+            "[Deployment] public partial class C { [Multiplexed(MaxModelsPerReplica = 1)] public string Load(string id) => id; }"
+        },
+        {
+            "SERVE0022",
+            "public class Models { [Multiplexed] public string Load(string id) => id; }",
+            "Load",
+            "[Deployment] public partial class Models { [Multiplexed] public string Load(string id) => id; }"
+        },
+        {
+            "SERVE0022",
+            "[Deployment] public partial class C { public class Inner { [Multiplexed] public string Load(string id) => id; } }",
+            "Load",
+            "[Deployment] public partial class C { [Multiplexed] public string Load(string id) => id; public class Inner { } }"
+        },
+        {
+            "SERVE0023",
+            "[Deployment] public partial class C { [Multiplexed] public string Load(string id) => id; public string GetMultiplexedModelAsync() => \"\"; }",
+            "GetMultiplexedModelAsync",
+            "[Deployment] public partial class C { [Multiplexed] public string Load(string id) => id; public ValueTask<string> Current() => GetMultiplexedModelAsync(); }"
+        },
+        {
+            "SERVE0023",
+            "public class Base { protected void GetMultiplexedModelAsync() { } } [Deployment] public partial class C : Base { [Multiplexed] public string Load(string id) => id; }",
+            "GetMultiplexedModelAsync",
+            "public class Base { private void GetMultiplexedModelAsync() { } } [Deployment] public partial class C : Base { [Multiplexed] public string Load(string id) => id; }"
+        },
+        {
             "SERVE0017",
             Classifier + """[GrpcService("userdefinedprotos.ImageClassificationService")] public partial class C { public ImageClass Predict(ImageData d) => new(); }""",
             "\"userdefinedprotos.ImageClassificationService\"",
@@ -255,6 +365,59 @@ public class DiagnosticTests
         Assert.Contains(messages, m => m.Contains("public Userdefinedprotos.UserDefinedResponse __call__(Userdefinedprotos.UserDefinedMessage request)", StringComparison.Ordinal)
             && m.Contains("[GrpcMethod(\"__call__\")]", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("public System.Collections.Generic.IAsyncEnumerable<Userdefinedprotos.UserDefinedResponse> Streaming(Userdefinedprotos.UserDefinedMessage request)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Streaming_shape_messages_name_the_request_stream()
+    {
+        var diagnostics = GeneratorHarness.GeneratorDiagnostics(Usings + Chat + " public partial class C { public EchoReply Upload(EchoRequest request) => new(); " + Converse + " }");
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("SERVE0007", diagnostic.Id);
+        Assert.Equal(
+            "Method 'Upload' binds to client-streaming RPC 'Upload' but takes a single request message 'Serve.Tests.Protos.EchoRequest'; it must take the request stream 'System.Collections.Generic.IAsyncEnumerable<Serve.Tests.Protos.EchoRequest>' as its first parameter",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+
+        var missing = GeneratorHarness.GeneratorDiagnostics(Usings + Chat + " public partial class C { }")
+            .Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Contains(missing, m => m.Contains("'public Serve.Tests.Protos.EchoReply Upload(System.Collections.Generic.IAsyncEnumerable<Serve.Tests.Protos.EchoRequest> requests)'", StringComparison.Ordinal));
+        Assert.Contains(missing, m => m.Contains("'public System.Collections.Generic.IAsyncEnumerable<Serve.Tests.Protos.EchoReply> Converse(System.Collections.Generic.IAsyncEnumerable<Serve.Tests.Protos.EchoRequest> requests)'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Retired_SERVE0011_is_never_reported_streaming_requests_bind()
+    {
+        var diagnostics = GeneratorHarness.GeneratorDiagnostics(Usings + Chat + " public partial class C { }");
+        Assert.DoesNotContain(diagnostics, d => d.Id == "SERVE0011");
+        Assert.Equal(new[] { "SERVE0003", "SERVE0003" }, diagnostics.Select(d => d.Id));
+        Assert.Empty(GeneratorHarness.GeneratorDiagnostics(Usings + Chat + " public partial class C { " + Upload + " " + Converse + " }"));
+    }
+
+    [Fact]
+    public void Context_first_message_says_the_request_comes_first()
+    {
+        var diagnostic = Assert.Single(GeneratorHarness.GeneratorDiagnostics(Usings + Classifier + " public partial class C { public ImageClass Predict(CancellationToken t, ImageData d) => new(); }"));
+        Assert.Equal("SERVE0018", diagnostic.Id);
+        Assert.Equal(
+            "Method 'Predict' binds to RPC 'Predict', but its first parameter 't' is a 'System.Threading.CancellationToken'; the request message 'Userdefinedprotos.ImageData' must come first, and ServeRequestContext, GrpcContext and CancellationToken parameters after it",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void Invalid_loader_message_shows_the_expected_signature_and_the_accessor_is_still_emitted()
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(GeneratorHarness.CompileWithProtos(Usings + """
+            [Deployment] public partial class C
+            {
+                [Multiplexed] public Task<string> Load(int id) => Task.FromResult("");
+                public ValueTask<string> Current() => GetMultiplexedModelAsync();
+            }
+            """));
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("SERVE0020", diagnostic.Id);
+        Assert.Equal(
+            "[Multiplexed] method 'Load' takes (int); a model loader is an instance method like 'Task<string> Load(string modelId, CancellationToken cancellationToken)' (the CancellationToken parameter is optional) returning the model as TModel, Task<TModel> or ValueTask<TModel>",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
     }
 
     [Fact]
@@ -327,7 +490,7 @@ public class DiagnosticTests
         Assert.Equal("SERVE0016", diagnostic.Id);
         Assert.Equal("\"ext.Ext\"", TextAt(Usings + """[Deployment, GrpcService("ext.Ext")] public partial class C { }""", diagnostic));
 
-        var good = GeneratorHarness.Run(GeneratorHarness.Compile(("Ext.cs", reflection), ("Deployment.cs", Usings.Replace("using Userdefinedprotos;", "", StringComparison.Ordinal) + "[Deployment] public partial class C { }")));
+        var good = GeneratorHarness.Run(GeneratorHarness.Compile(("Ext.cs", reflection), ("Deployment.cs", Usings.Replace("using Userdefinedprotos;", "", StringComparison.Ordinal).Replace("using Serve.Tests.Protos;", "", StringComparison.Ordinal) + "[Deployment] public partial class C { }")));
         Assert.Empty(good.GeneratorDiagnostics);
         Assert.Empty(good.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
     }
@@ -343,9 +506,9 @@ public class DiagnosticTests
         {
             public static partial class {{name}}
             {
-                private static global::Google.Protobuf.Reflection.FileDescriptor? descriptor;
+                private static global::Google.Protobuf.Reflection.FileDescriptor descriptor;
 
-                public static global::Google.Protobuf.Reflection.FileDescriptor? Descriptor => descriptor;
+                public static global::Google.Protobuf.Reflection.FileDescriptor Descriptor => descriptor;
 
                 static {{name}}()
                 {

@@ -15,8 +15,12 @@ public class IncrementalityTests
         ServeGenerator.TrackingNames.DeploymentResults,
         ServeGenerator.TrackingNames.DeploymentModels,
         ServeGenerator.TrackingNames.ApplicationBuilders,
+        ServeGenerator.TrackingNames.StrayMultiplexed,
         ServeGenerator.TrackingNames.Registry,
     ];
+
+    /// <summary>The streaming and multiplexing deployments, plus a [Multiplexed] method outside a deployment (a warning).</summary>
+    private static readonly string s_streamingWithStray = TestSources.Streaming + "\npublic class NotADeployment { [Multiplexed] public string Load(string id) => id; }\n";
 
     [Fact]
     public void Adding_an_unrelated_file_leaves_every_step_cached_or_unchanged()
@@ -25,6 +29,33 @@ public class IncrementalityTests
         var updated = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
             "namespace Other { public class Unrelated { public int Value => 42; } }", GeneratorHarness.ParseOptions, "Unrelated.cs"));
         AssertIncremental(compilation, updated);
+    }
+
+    [Fact]
+    public void Editing_a_streaming_method_body_leaves_every_step_cached_or_unchanged()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(s_streamingWithStray);
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Deployment.cs");
+        var edited = s_streamingWithStray.Replace("Index = i++", "Index = ++i", StringComparison.Ordinal);
+        Assert.NotEqual(s_streamingWithStray, edited);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Deployment.cs"));
+        AssertIncremental(compilation, updated);
+        Assert.Contains(GeneratorHarness.Run(updated).GeneratorDiagnostics, d => d.Id == "SERVE0022");
+    }
+
+    [Fact]
+    public void Changing_MaxModelsPerReplica_regenerates_the_deployment_only()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Streaming);
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Deployment.cs");
+        var edited = TestSources.Streaming.Replace("MaxModelsPerReplica = 2", "MaxModelsPerReplica = 4", StringComparison.Ordinal);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Deployment.cs"));
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation).RunGenerators(updated);
+        var result = driver.GetRunResult().Results.Single();
+        Assert.Contains(result.TrackedSteps[ServeGenerator.TrackingNames.DeploymentModels].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(result.TrackedSteps[ServeGenerator.TrackingNames.Registry].SelectMany(s => s.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+        Assert.Contains("ModelCache<global::Streaming.Tests.Model>(4,", result.GeneratedSources.Single(s => s.HintName == "Streaming.Tests.ChatDeployment.Serve.g.cs").SourceText.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -75,6 +106,10 @@ public class IncrementalityTests
 
         foreach (var step in s_steps.Except(locationBearingSteps))
         {
+            if (!first.TrackedSteps.ContainsKey(step))
+            {
+                continue;   // Nothing in the source for this step (no [ApplicationBuilder], no stray [Multiplexed]): it never ran.
+            }
             Assert.True(second.TrackedSteps.ContainsKey(step), "No tracked step " + step);
             foreach (var output in second.TrackedSteps[step].SelectMany(s => s.Outputs))
             {

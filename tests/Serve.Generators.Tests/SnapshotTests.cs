@@ -1,3 +1,5 @@
+using Microsoft.CodeAnalysis;
+
 namespace Serve.Generators.Tests;
 
 public class SnapshotTests
@@ -26,5 +28,33 @@ public class SnapshotTests
         var (result, _, diagnostics) = GeneratorHarness.Run(GeneratorHarness.CompileWithProtos(TestSources.Echo));
         Assert.Empty(diagnostics);
         Snapshot.Match(hintName.Replace(".g.cs", "", StringComparison.Ordinal), GeneratorHarness.GeneratedSource(result, hintName));
+    }
+
+    [Theory]
+    [InlineData("Streaming.Tests.ChatDeployment.Serve.g.cs")]
+    [InlineData("Streaming.Tests.SyncChat.Serve.g.cs")]
+    public void Streaming_output_matches_snapshot(string hintName)
+    {
+        var (result, _, diagnostics) = GeneratorHarness.Run(GeneratorHarness.CompileWithProtos(TestSources.Streaming));
+        Assert.Empty(diagnostics);
+        Snapshot.Match(hintName.Replace(".g.cs", "", StringComparison.Ordinal), GeneratorHarness.GeneratedSource(result, hintName));
+    }
+
+    [Fact]
+    public void Generated_code_has_no_warnings_with_documentation_diagnostics_on()
+    {
+        var options = GeneratorHarness.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose);
+        var compilation = GeneratorHarness.Compile(
+            ("UserDefinedProtos.cs", GeneratorHarness.UserDefinedProtos), ("Shapes.cs", GeneratorHarness.ShapesProtos),
+            ("Streaming.cs", TestSources.Streaming), ("Echo.cs", TestSources.Echo), ("Quickstart.cs", TestSources.Quickstart));
+        compilation = compilation.RemoveAllSyntaxTrees().AddSyntaxTrees(compilation.SyntaxTrees.Select(t => t.WithRootAndOptions(t.GetRoot(), options)));
+        var driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(new[] { new ServeGenerator().AsSourceGenerator() }, parseOptions: options);
+        driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        Assert.Empty(diagnostics);
+        var generated = output.SyntaxTrees.Except(compilation.SyntaxTrees).ToHashSet();
+        Assert.NotEmpty(generated);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree is { } tree && generated.Contains(tree)).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
     }
 }

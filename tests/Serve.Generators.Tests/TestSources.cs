@@ -142,4 +142,124 @@ internal static class TestSources
             public partial record PlainDeployment;
         }
         """;
+
+    /// <summary>Client-streaming and duplex RPCs, the gRPC context, and [Multiplexed] model loaders.</summary>
+    public const string Streaming = """
+        using System;
+        using System.Collections.Generic;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Google.Protobuf.WellKnownTypes;
+        using Serve;
+        using Serve.Grpc;
+        using Serve.Tests.Protos;
+
+        namespace Streaming.Tests;
+
+        public sealed class Model : IDisposable
+        {
+            public Model(string id) => Id = id;
+
+            public string Id { get; }
+
+            public bool Disposed { get; private set; }
+
+            public void Dispose() => Disposed = true;
+        }
+
+        [Deployment]
+        [GrpcService("serve.tests.Chat")]
+        [GrpcService("serve.tests.Echo")]
+        public sealed partial class ChatDeployment
+        {
+            public List<string> Loads { get; } = new();
+
+            [Multiplexed(MaxModelsPerReplica = 2)]
+            public async Task<Model> LoadModel(string modelId, CancellationToken cancellationToken)
+            {
+                await Task.Yield();
+                lock (Loads)
+                {
+                    Loads.Add(modelId);
+                }
+                return new Model(modelId);
+            }
+
+            public ValueTask<Model> CurrentModel() => GetMultiplexedModelAsync();
+
+            public ValueTask<Model> ModelById(string modelId) => GetMultiplexedModelAsync(modelId);
+
+            public async Task<EchoReply> Upload(IAsyncEnumerable<EchoRequest> requests, GrpcContext grpc, CancellationToken cancellationToken)
+            {
+                var texts = new List<string>();
+                await foreach (var request in requests.WithCancellation(cancellationToken))
+                {
+                    texts.Add(request.Text);
+                }
+                grpc.Detail = "uploaded " + texts.Count;
+                return new EchoReply { Text = string.Join(",", texts), Index = texts.Count };
+            }
+
+            public async IAsyncEnumerable<EchoReply> Converse(IAsyncEnumerable<EchoRequest> requests, ServeRequestContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+            {
+                var i = 0;
+                await foreach (var request in requests.WithCancellation(cancellationToken))
+                {
+                    yield return new EchoReply { Text = context.RequestId + ":" + request.Text.ToUpperInvariant(), Index = i++ };
+                }
+            }
+
+            public EchoReply Say(EchoRequest request, GrpcContext grpc)
+            {
+                if (request.Text.Length == 0)
+                {
+                    grpc.StatusCode = StatusCode.InvalidArgument;
+                    grpc.Detail = "empty text";
+                }
+                grpc.ResponseTrailers.Add("x-peer", grpc.Peer);
+                return new EchoReply { Text = grpc.Method + " " + request.Text };
+            }
+
+            public async IAsyncEnumerable<EchoReply> SayMany(EchoRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+            {
+                var model = await GetMultiplexedModelAsync(cancellationToken);
+                yield return new EchoReply { Text = model.Id + ":" + request.Text };
+            }
+
+            public StringValue Ping(Empty request) => new() { Value = "pong" };
+
+            public EchoRequest.Types.Inner.Types.Deeper Nested(EchoRequest.Types.Inner inner) => new();
+        }
+
+        [Deployment]
+        [GrpcService("serve.tests.Chat")]
+        public partial class SyncChat
+        {
+            [Multiplexed]
+            internal Model Load(string modelId) => new(modelId);
+
+            public ValueTask<Model> Get(string modelId) => GetMultiplexedModelAsync(modelId);
+
+            public async ValueTask<EchoReply> Upload(IAsyncEnumerable<EchoRequest> requests, CancellationToken cancellationToken, GrpcContext grpc)
+            {
+                var count = 0;
+                await foreach (var request in requests.WithCancellation(cancellationToken))
+                {
+                    count++;
+                }
+                return new EchoReply { Index = count, Text = grpc.Method };
+            }
+
+            public IAsyncEnumerable<EchoReply> Converse(IAsyncEnumerable<EchoRequest> requests) => Echo(requests);
+
+            private static async IAsyncEnumerable<EchoReply> Echo(IAsyncEnumerable<EchoRequest> requests)
+            {
+                await foreach (var request in requests)
+                {
+                    yield return new EchoReply { Text = request.Text };
+                }
+            }
+        }
+        """;
 }

@@ -101,4 +101,10 @@ public sealed class DeploymentDefinition
 
     /// <summary>The gRPC dispatch table: one entry per RPC of every served service.</summary>
     public IReadOnlyList<GrpcMethodDefinition> GrpcMethods { get; }
+
+    /// <summary>
+    /// For a deployment with a <see cref="MultiplexedAttribute"/> method: reads an instance's model
+    /// cache, so the router can prefer replicas that hold a request's model. Null otherwise.
+    /// </summary>
+    public Func<object, Multiplexing.IMultiplexedModelSet>? MultiplexedModels { get; init; }
 }

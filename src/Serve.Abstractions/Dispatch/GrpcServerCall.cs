@@ -20,6 +20,15 @@ public abstract class GrpcServerCall
     /// <summary>The serialized request message of a unary or server-streaming call.</summary>
     public abstract ReadOnlySequence<byte> RequestPayload { get; }
 
+    /// <summary>The call's gRPC context (metadata, peer, deadline, status and trailers to send).</summary>
+    public abstract Serve.Grpc.GrpcContext GrpcContext { get; }
+
+    /// <summary>
+    /// The request messages of a client-streaming or duplex call, parsed as they arrive. An
+    /// unparseable message ends the call with INVALID_ARGUMENT.
+    /// </summary>
+    public abstract IAsyncEnumerable<T> ReadRequestsAsync<T>(MessageParser<T> parser, string messageName) where T : IMessage<T>;
+
     /// <summary>
     /// Writes one response message. For server-streaming calls each message is flushed to the
     /// client before the returned task completes.

@@ -13,6 +13,7 @@ public static class ServeRegistry
 {
     private static readonly ConcurrentDictionary<string, DeploymentDefinition> s_deployments = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Func<ApplicationArgs, Application>> s_builders = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<Func<Google.Protobuf.Reflection.FileDescriptor>, bool> s_fileDescriptors = new();
 
     /// <summary>Registers a deployment under its class's full name; called by generated code.</summary>
     public static void AddDeployment(DeploymentDefinition deployment)
@@ -21,6 +22,17 @@ public static class ServeRegistry
     /// <summary>Registers an application builder under <paramref name="importPath"/>; called by generated code.</summary>
     public static void AddApplicationBuilder(string importPath, Func<ApplicationArgs, Application> build)
         => s_builders[importPath] = build;
+
+    /// <summary>
+    /// Registers a compiled <c>.proto</c> file's descriptor (lazily: it is built only when asked for);
+    /// called by generated code. Server reflection serves these.
+    /// </summary>
+    public static void AddFileDescriptor(Func<Google.Protobuf.Reflection.FileDescriptor> descriptor)
+        => s_fileDescriptors.TryAdd(descriptor, true);
+
+    /// <summary>The descriptors of every registered <c>.proto</c> file.</summary>
+    public static IReadOnlyList<Google.Protobuf.Reflection.FileDescriptor> FileDescriptors
+        => s_fileDescriptors.Keys.Select(d => d()).Distinct().OrderBy(d => d.Name, StringComparer.Ordinal).ToArray();
 
     /// <summary>Every registered deployment, by class full name.</summary>
     public static IReadOnlyDictionary<string, DeploymentDefinition> Deployments => s_deployments;

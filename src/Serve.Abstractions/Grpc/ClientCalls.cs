@@ -82,3 +82,92 @@ public sealed class AsyncServerStreamingCall<TResponse> : IDisposable
     /// <summary>Cancels the call if it is still running and frees its resources.</summary>
     public void Dispose() => _dispose();
 }
+
+/// <summary>Writes the request messages of a client-streaming or duplex call.</summary>
+/// <typeparam name="T">The request message type.</typeparam>
+public interface IClientStreamWriter<in T>
+{
+    /// <summary>Sends one message; completes when the transport accepted it (backpressure).</summary>
+    Task WriteAsync(T message, CancellationToken cancellationToken = default);
+
+    /// <summary>Ends the request stream (half-close); the server then sees the end of its requests.</summary>
+    Task CompleteAsync();
+}
+
+/// <summary>A client-streaming call in progress: write requests, complete, then await the response.</summary>
+/// <typeparam name="TRequest">The request message type.</typeparam>
+/// <typeparam name="TResponse">The response message type.</typeparam>
+public sealed class AsyncClientStreamingCall<TRequest, TResponse> : IDisposable
+{
+    private readonly ICallState _state;
+    private readonly Action _dispose;
+
+    /// <summary>Wraps a call; created by a <see cref="CallInvoker"/>.</summary>
+    public AsyncClientStreamingCall(IClientStreamWriter<TRequest> requestStream, Task<TResponse> responseAsync, Task<Metadata> responseHeadersAsync, ICallState state, Action dispose)
+    {
+        RequestStream = requestStream;
+        ResponseAsync = responseAsync;
+        ResponseHeadersAsync = responseHeadersAsync;
+        _state = state;
+        _dispose = dispose;
+    }
+
+    /// <summary>Where to write the requests.</summary>
+    public IClientStreamWriter<TRequest> RequestStream { get; }
+
+    /// <summary>The response; faults with <see cref="RpcException"/> when the status is not OK.</summary>
+    public Task<TResponse> ResponseAsync { get; }
+
+    /// <summary>The response headers.</summary>
+    public Task<Metadata> ResponseHeadersAsync { get; }
+
+    /// <summary>The status, once the call finished.</summary>
+    public Status GetStatus() => _state.GetStatus();
+
+    /// <summary>The trailing metadata, once the call finished.</summary>
+    public Metadata GetTrailers() => _state.GetTrailers();
+
+    /// <summary>Awaits the response.</summary>
+    public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
+
+    /// <summary>Cancels the call if it is still running and frees its resources.</summary>
+    public void Dispose() => _dispose();
+}
+
+/// <summary>A duplex-streaming call in progress: write requests and read responses concurrently.</summary>
+/// <typeparam name="TRequest">The request message type.</typeparam>
+/// <typeparam name="TResponse">The response message type.</typeparam>
+public sealed class AsyncDuplexStreamingCall<TRequest, TResponse> : IDisposable
+{
+    private readonly ICallState _state;
+    private readonly Action _dispose;
+    private readonly Func<CancellationToken, IAsyncEnumerable<TResponse>> _read;
+
+    /// <summary>Wraps a call; created by a <see cref="CallInvoker"/>.</summary>
+    public AsyncDuplexStreamingCall(IClientStreamWriter<TRequest> requestStream, Func<CancellationToken, IAsyncEnumerable<TResponse>> read, Task<Metadata> responseHeadersAsync, ICallState state, Action dispose)
+    {
+        RequestStream = requestStream;
+        _read = read;
+        ResponseHeadersAsync = responseHeadersAsync;
+        _state = state;
+        _dispose = dispose;
+    }
+
+    /// <summary>Where to write the requests.</summary>
+    public IClientStreamWriter<TRequest> RequestStream { get; }
+
+    /// <summary>The response headers.</summary>
+    public Task<Metadata> ResponseHeadersAsync { get; }
+
+    /// <summary>Reads the responses; throws <see cref="RpcException"/> at the end when the status is not OK.</summary>
+    public IAsyncEnumerable<TResponse> ReadAllAsync(CancellationToken cancellationToken = default) => _read(cancellationToken);
+
+    /// <summary>The status, once the response stream was read to its end.</summary>
+    public Status GetStatus() => _state.GetStatus();
+
+    /// <summary>The trailing metadata, once the response stream was read to its end.</summary>
+    public Metadata GetTrailers() => _state.GetTrailers();
+
+    /// <summary>Cancels the call if it is still running and frees its resources.</summary>
+    public void Dispose() => _dispose();
+}

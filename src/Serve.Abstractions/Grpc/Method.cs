@@ -64,4 +64,14 @@ public abstract class CallInvoker
     public abstract AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>;
+
+    /// <summary>Starts a client-streaming call: write requests, then await the response.</summary>
+    public abstract AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>;
+
+    /// <summary>Starts a duplex-streaming call: write requests and read responses concurrently.</summary>
+    public abstract AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>;
 }

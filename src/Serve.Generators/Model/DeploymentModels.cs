@@ -38,11 +38,34 @@ internal enum ParameterKind
     Other,
     Context,
     CancellationToken,
+    GrpcContext,
 }
 
 /// <param name="Type">The <c>global::</c>-qualified type.</param>
 /// <param name="Display">The type for humans.</param>
-internal sealed record MethodParameterInfo(string Name, string Type, string Display, ParameterKind Kind, bool IsByRef, LocationInfo? Location);
+/// <param name="AsyncStreamElement">When the type is exactly <c>IAsyncEnumerable&lt;T&gt;</c>: <c>T</c>, <c>global::</c>-qualified; else empty.</param>
+internal sealed record MethodParameterInfo(string Name, string Type, string Display, ParameterKind Kind, bool IsByRef, LocationInfo? Location, string AsyncStreamElement);
+
+/// <summary>How a <c>[Multiplexed]</c> model loader returns its model.</summary>
+internal enum LoaderReturnKind
+{
+    /// <summary>void, a non-generic Task/ValueTask, or a by-ref return: not a loader.</summary>
+    Invalid,
+    Value,
+    Task,
+    ValueTask,
+}
+
+/// <summary>The <c>[Multiplexed]</c> attribute of a deployment method and what its return type says about the model.</summary>
+/// <param name="MaxModelsPerReplica">The attribute's <c>MaxModelsPerReplica</c> (its default when not set).</param>
+/// <param name="MaxModelsLocation">The <c>MaxModelsPerReplica = n</c> argument, or the attribute.</param>
+/// <param name="ModelType">The <c>global::</c>-qualified model type with nullable annotations; empty when <see cref="ReturnKind"/> is Invalid.</param>
+/// <param name="ModelDisplay">The model type for humans.</param>
+internal sealed record MultiplexedInfo(int MaxModelsPerReplica, LocationInfo? MaxModelsLocation, LoaderReturnKind ReturnKind, string ModelType, string ModelDisplay);
+
+/// <summary>A member of a deployment (or its base types) whose name a generated member would take.</summary>
+/// <param name="Display">The member for humans.</param>
+internal sealed record MemberConflict(string Display, LocationInfo? Location);
 
 /// <summary>A method of a deployment class, as far as gRPC binding is concerned.</summary>
 /// <param name="RpcName">The <c>[GrpcMethod]</c> name, or null without the attribute.</param>
@@ -56,7 +79,8 @@ internal sealed record DeploymentMethodInfo(
     bool IsGeneric,
     bool IsAccessible,
     ReturnInfo Return,
-    EquatableArray<MethodParameterInfo> Parameters);
+    EquatableArray<MethodParameterInfo> Parameters,
+    MultiplexedInfo? Multiplexed);
 
 /// <summary>A <c>[Deployment]</c> class read from symbols, before it is checked against the protos.</summary>
 /// <param name="Namespace">The containing namespace, empty for the global namespace.</param>
@@ -86,14 +110,17 @@ internal sealed record DeploymentInfo(
     EquatableArray<ParameterInfo>? Constructor,
     int PublicConstructorCount,
     EquatableArray<ServiceReference> Services,
-    EquatableArray<DeploymentMethodInfo> Methods);
+    EquatableArray<DeploymentMethodInfo> Methods,
+    MemberConflict? MultiplexedAccessorConflict);
 
 /// <summary>How the generated invoker passes one argument to the user method.</summary>
 internal enum ArgumentKind
 {
+    /// <summary>The request message, or for client-streaming and duplex RPCs the request stream.</summary>
     Request,
     Context,
     CancellationToken,
+    GrpcContext,
 }
 
 /// <summary>One generated gRPC invoker: parse, call, write.</summary>
@@ -129,7 +156,17 @@ internal sealed record DeploymentModel(
     EquatableArray<ParameterInfo>? Constructor,
     EquatableArray<string> Services,
     EquatableArray<InvokerModel> Invokers,
-    bool IsRegistrable);
+    bool IsRegistrable,
+    MultiplexedModel? Multiplexed);
+
+/// <summary>The model cache and <c>GetMultiplexedModelAsync</c> accessors of a deployment with a <c>[Multiplexed]</c> loader.</summary>
+/// <param name="ModelType">The <c>global::</c>-qualified model type.</param>
+/// <param name="LoaderName">The loader method's name (escaped).</param>
+/// <param name="LoaderKind">How the loader returns the model.</param>
+/// <param name="LoaderTakesCancellationToken">True for <c>(string, CancellationToken)</c> loaders.</param>
+/// <param name="IsValid">False when the loader's signature is wrong (reported): the accessors are still emitted so that
+/// the user's calls compile, but the cache cannot load.</param>
+internal sealed record MultiplexedModel(string ModelType, int MaxModelsPerReplica, string LoaderName, LoaderReturnKind LoaderKind, bool LoaderTakesCancellationToken, bool IsValid);
 
 /// <summary>The result of checking one deployment against the protos: what to emit, and what to report.</summary>
 internal sealed record DeploymentResult(DeploymentModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
@@ -143,6 +180,7 @@ internal sealed record ApplicationBuilderModel(string ImportPath, string Express
 }
 
 /// <summary>What the module registry registers.</summary>
-internal sealed record RegistryModel(string AssemblyName, EquatableArray<string> Deployments, EquatableArray<ApplicationBuilderRegistration> Builders);
+/// <param name="FileDescriptors">The <c>global::</c>-qualified protoc <c>*Reflection</c> classes whose <c>Descriptor</c> is registered.</param>
+internal sealed record RegistryModel(string AssemblyName, EquatableArray<string> Deployments, EquatableArray<ApplicationBuilderRegistration> Builders, EquatableArray<string> FileDescriptors);
 
 internal sealed record ApplicationBuilderRegistration(string ImportPath, string Expression);

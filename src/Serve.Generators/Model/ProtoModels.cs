@@ -14,6 +14,8 @@ internal enum RpcKind
 /// <param name="Package">The proto package.</param>
 /// <param name="ClrNamespace">The C# namespace of the protoc output.</param>
 /// <param name="ReflectionClass">The reflection class's name.</param>
+/// <param name="DescriptorClass">The <c>global::</c>-qualified reflection class when it is top-level and has a static
+/// <c>Descriptor</c> property (so the module registry can register it for server reflection); else empty.</param>
 /// <param name="Messages">Every message (nested ones too) with its C# type, when known.</param>
 /// <param name="Services">The services the file defines.</param>
 /// <param name="Diagnostic">Why the descriptor could not be read, or null.</param>
@@ -23,6 +25,7 @@ internal sealed record ProtoFileModel(
     string Package,
     string ClrNamespace,
     string ReflectionClass,
+    string DescriptorClass,
     EquatableArray<ProtoMessageModel> Messages,
     EquatableArray<ProtoServiceModel> Services,
     DiagnosticInfo? Diagnostic);

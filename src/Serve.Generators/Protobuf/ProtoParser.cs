@@ -98,6 +98,7 @@ internal static class ProtoParser
             file.Package,
             file.CSharpNamespace ?? containingNamespace,
             reflectionClass,
+            HasDescriptorProperty(cls) ? "global::" + reflectionClass : "",
             messages.ToEquatableArray(),
             services,
             null);
@@ -108,7 +109,27 @@ internal static class ProtoParser
     {
         var ns = GetNamespace(cls);
         var name = ns.Length == 0 ? cls.Identifier.ValueText : ns + "." + cls.Identifier.ValueText;
-        return new ProtoFileModel(name, "", ns, name, EquatableArray<ProtoMessageModel>.Empty, EquatableArray<ProtoServiceModel>.Empty, diagnostic);
+        return new ProtoFileModel(name, "", ns, name, "", EquatableArray<ProtoMessageModel>.Empty, EquatableArray<ProtoServiceModel>.Empty, diagnostic);
+    }
+
+    /// <summary>True for a top-level, non-private class with protoc's <c>public static FileDescriptor Descriptor</c> property.</summary>
+    private static bool HasDescriptorProperty(ClassDeclarationSyntax cls)
+    {
+        if (cls.Parent is not (BaseNamespaceDeclarationSyntax or CompilationUnitSyntax) || cls.Modifiers.Any(SyntaxKind.PrivateKeyword))
+        {
+            return false;
+        }
+        foreach (var member in cls.Members)
+        {
+            if (member is PropertyDeclarationSyntax { Identifier.ValueText: "Descriptor" } property
+                && property.Modifiers.Any(SyntaxKind.StaticKeyword)
+                && !property.Modifiers.Any(SyntaxKind.PrivateKeyword)
+                && !property.Modifiers.Any(SyntaxKind.ProtectedKeyword))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static string TrimDot(string name) => name.StartsWith(".", StringComparison.Ordinal) ? name.Substring(1) : name;

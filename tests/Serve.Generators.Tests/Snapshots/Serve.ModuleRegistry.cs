@@ -5,7 +5,7 @@
 
 namespace Serve.Generated
 {
-    /// <summary>Registers this assembly's deployments and application builders with <c>Serve.Dispatch.ServeRegistry</c>.</summary>
+    /// <summary>Registers this assembly's deployments, application builders and <c>.proto</c> file descriptors with <c>Serve.Dispatch.ServeRegistry</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
     internal static class ServeModuleRegistry_TestAssembly
     {
@@ -18,6 +18,8 @@ namespace Serve.Generated
             global::Serve.Dispatch.ServeRegistry.AddApplicationBuilder("Quickstart.Applications:App1", static args => global::Quickstart.Applications.App1);
             global::Serve.Dispatch.ServeRegistry.AddApplicationBuilder("Quickstart.Applications:NoArgs", static args => global::Quickstart.Applications.NoArgs());
             global::Serve.Dispatch.ServeRegistry.AddApplicationBuilder("Quickstart.Applications:WithArgs", static args => global::Quickstart.Applications.WithArgs(args));
+            global::Serve.Dispatch.ServeRegistry.AddFileDescriptor(static () => global::Serve.Tests.Protos.ShapesReflection.Descriptor);
+            global::Serve.Dispatch.ServeRegistry.AddFileDescriptor(static () => global::Userdefinedprotos.UserDefinedProtosReflection.Descriptor);
         }
     }
 }

@@ -18,7 +18,7 @@ namespace Serve.Tests.Protos
         public static readonly global::Serve.Grpc.Method<global::Serve.Tests.Protos.EchoRequest, global::Serve.Tests.Protos.EchoReply> __Method_Converse = new global::Serve.Grpc.Method<global::Serve.Tests.Protos.EchoRequest, global::Serve.Tests.Protos.EchoReply>(
             global::Serve.Dispatch.GrpcMethodType.DuplexStreaming, ServiceName, "Converse", global::Serve.Tests.Protos.EchoRequest.Parser, global::Serve.Tests.Protos.EchoReply.Parser);
 
-        /// <summary>A client of <c>serve.tests.Chat</c>. Client-streaming and bidirectional-streaming RPCs are not available yet.</summary>
+        /// <summary>A client of <c>serve.tests.Chat</c>.</summary>
         public sealed partial class ChatClient
         {
             private readonly global::Serve.Grpc.CallInvoker _invoker;
@@ -28,6 +28,14 @@ namespace Serve.Tests.Protos
             {
                 _invoker = invoker ?? throw new global::System.ArgumentNullException(nameof(invoker));
             }
+
+            /// <summary>Starts the client-streaming RPC <c>Upload</c>: write the requests, complete, then await the response.</summary>
+            public global::Serve.Grpc.AsyncClientStreamingCall<global::Serve.Tests.Protos.EchoRequest, global::Serve.Tests.Protos.EchoReply> Upload(global::Serve.Grpc.CallOptions options = default)
+                => _invoker.AsyncClientStreamingCall(__Method_Upload, options);
+
+            /// <summary>Starts the bidirectional-streaming RPC <c>Converse</c>: write requests and read responses concurrently.</summary>
+            public global::Serve.Grpc.AsyncDuplexStreamingCall<global::Serve.Tests.Protos.EchoRequest, global::Serve.Tests.Protos.EchoReply> Converse(global::Serve.Grpc.CallOptions options = default)
+                => _invoker.AsyncDuplexStreamingCall(__Method_Converse, options);
         }
     }
 }

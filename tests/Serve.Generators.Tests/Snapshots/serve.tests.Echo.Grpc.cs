@@ -26,7 +26,7 @@ namespace Serve.Tests.Protos
         public static readonly global::Serve.Grpc.Method<global::Serve.Tests.Protos.EchoRequest.Types.Inner, global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper> __Method_Nested = new global::Serve.Grpc.Method<global::Serve.Tests.Protos.EchoRequest.Types.Inner, global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper>(
             global::Serve.Dispatch.GrpcMethodType.Unary, ServiceName, "Nested", global::Serve.Tests.Protos.EchoRequest.Types.Inner.Parser, global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper.Parser);
 
-        /// <summary>A client of <c>serve.tests.Echo</c>. Client-streaming and bidirectional-streaming RPCs are not available yet.</summary>
+        /// <summary>A client of <c>serve.tests.Echo</c>.</summary>
         public sealed partial class EchoClient
         {
             private readonly global::Serve.Grpc.CallInvoker _invoker;

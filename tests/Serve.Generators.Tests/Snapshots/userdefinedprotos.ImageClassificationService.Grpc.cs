@@ -14,7 +14,7 @@ namespace Userdefinedprotos
         public static readonly global::Serve.Grpc.Method<global::Userdefinedprotos.ImageData, global::Userdefinedprotos.ImageClass> __Method_Predict = new global::Serve.Grpc.Method<global::Userdefinedprotos.ImageData, global::Userdefinedprotos.ImageClass>(
             global::Serve.Dispatch.GrpcMethodType.Unary, ServiceName, "Predict", global::Userdefinedprotos.ImageData.Parser, global::Userdefinedprotos.ImageClass.Parser);
 
-        /// <summary>A client of <c>userdefinedprotos.ImageClassificationService</c>. Client-streaming and bidirectional-streaming RPCs are not available yet.</summary>
+        /// <summary>A client of <c>userdefinedprotos.ImageClassificationService</c>.</summary>
         public sealed partial class ImageClassificationServiceClient
         {
             private readonly global::Serve.Grpc.CallInvoker _invoker;

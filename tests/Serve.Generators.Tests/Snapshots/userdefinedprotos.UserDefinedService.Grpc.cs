@@ -22,7 +22,7 @@ namespace Userdefinedprotos
         public static readonly global::Serve.Grpc.Method<global::Userdefinedprotos.UserDefinedMessage, global::Userdefinedprotos.UserDefinedResponse> __Method_Streaming = new global::Serve.Grpc.Method<global::Userdefinedprotos.UserDefinedMessage, global::Userdefinedprotos.UserDefinedResponse>(
             global::Serve.Dispatch.GrpcMethodType.ServerStreaming, ServiceName, "Streaming", global::Userdefinedprotos.UserDefinedMessage.Parser, global::Userdefinedprotos.UserDefinedResponse.Parser);
 
-        /// <summary>A client of <c>userdefinedprotos.UserDefinedService</c>. Client-streaming and bidirectional-streaming RPCs are not available yet.</summary>
+        /// <summary>A client of <c>userdefinedprotos.UserDefinedService</c>.</summary>
         public sealed partial class UserDefinedServiceClient
         {
             private readonly global::Serve.Grpc.CallInvoker _invoker;
