@@ -47,4 +47,8 @@ public static class Applications
     /// <summary><c>import_path: GrpcQuickstart.Applications:App1</c> (Ray's <c>g = GrpcDeployment.bind()</c>).</summary>
     [ApplicationBuilder]
     public static Application App1 => GrpcDeployment.Bind();
+
+    /// <summary><c>import_path: GrpcQuickstart.Applications:ContextApp</c>, the guide's gRPC context example.</summary>
+    [ApplicationBuilder]
+    public static Application ContextApp => GrpcContextDeployment.Bind();
 }

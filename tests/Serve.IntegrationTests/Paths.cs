@@ -9,6 +9,8 @@ internal static class Paths
 
     public static string Proto(string file) => Path.Combine(RepoRoot, "protos", file);
 
+    public static string Test(string file) => Path.Combine(RepoRoot, "tests", "Serve.IntegrationTests", file);
+
     private static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

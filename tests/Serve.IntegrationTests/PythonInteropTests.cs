@@ -11,7 +11,18 @@ public sealed class PythonInteropTests(QuickstartHostFixture fixture)
     private const string Python = "/usr/bin/python3";
 
     [Fact]
-    public async Task Python_grpcio_client_gets_the_guides_results()
+    public Task Python_grpcio_client_gets_the_guides_results()
+        => RunScriptAsync("python_client.py", fixture.GrpcPort);
+
+    [Fact]
+    public async Task Python_grpcio_client_sees_routing_context_status_codes_streaming_and_compression()
+    {
+        var config = ServeTestHost.MultiAppConfig(new Config.GrpcOptions { ResponseCompression = Config.GrpcResponseCompression.Gzip });
+        await using var host = await ServeTestHost.StartAsync(config);
+        await RunScriptAsync("python_parity_client.py", host.GrpcPort);
+    }
+
+    private static async Task RunScriptAsync(string scriptName, int port)
     {
         Assert.True(File.Exists(Python), $"{Python} is missing: install python3-grpcio and python3-grpc-tools (`.ci/run` does).");
         var generated = Directory.CreateTempSubdirectory("serve-py-");
@@ -20,14 +31,14 @@ public sealed class PythonInteropTests(QuickstartHostFixture fixture)
             var (protocExit, protocOutput) = await ExternalProcess.RunAsync(Python,
             [
                 "-m", "grpc_tools.protoc",
-                "-I", Paths.Sample(""), "-I", Paths.Proto(""),
+                "-I", Paths.Sample(""), "-I", Paths.Proto(""), "-I", Paths.Test("Probe"),
                 $"--python_out={generated.FullName}", $"--grpc_python_out={generated.FullName}",
-                Paths.Sample("user_defined_protos.proto"), Paths.Proto("serve.proto"),
+                Paths.Sample("user_defined_protos.proto"), Paths.Proto("serve.proto"), Paths.Test("Probe/probe.proto"),
             ], TimeSpan.FromMinutes(1));
             Assert.True(protocExit == 0, $"grpc_tools.protoc failed (install python3-grpc-tools):\n{protocOutput}");
 
-            var script = Path.Combine(AppContext.BaseDirectory, "interop", "python_client.py");
-            var (exit, output) = await ExternalProcess.RunAsync(Python, [script, fixture.GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture), generated.FullName], TimeSpan.FromMinutes(1));
+            var script = Path.Combine(AppContext.BaseDirectory, "interop", scriptName);
+            var (exit, output) = await ExternalProcess.RunAsync(Python, [script, port.ToString(System.Globalization.CultureInfo.InvariantCulture), generated.FullName], TimeSpan.FromMinutes(2));
             Assert.True(exit == 0, output);
             Assert.Contains(" 0 failed", output);
         }

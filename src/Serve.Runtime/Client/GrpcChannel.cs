@@ -67,16 +67,38 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
         return new AsyncServerStreamingCall<TResponse>(ct => ReadStreamAsync(started, method.ResponseParser, call, ct), call.Headers.Task, call, call.Dispose);
     }
 
-    private async Task<TResponse> RunUnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, ClientCall call)
+    /// <inheritdoc />
+    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options)
+    {
+        var call = new ClientCall(options);
+        var content = new StreamingRequestContent<TRequest>(call);
+        var response = ReadUnaryResponseAsync(StartAsync(method.FullName, content, call), method.ResponseParser, call);
+        return new AsyncClientStreamingCall<TRequest, TResponse>(content, response, call.Headers.Task, call, call.Dispose);
+    }
+
+    /// <inheritdoc />
+    public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options)
+    {
+        var call = new ClientCall(options);
+        var content = new StreamingRequestContent<TRequest>(call);
+        var started = StartAsync(method.FullName, content, call);
+        return new AsyncDuplexStreamingCall<TRequest, TResponse>(content, ct => ReadStreamAsync(started, method.ResponseParser, call, ct), call.Headers.Task, call, call.Dispose);
+    }
+
+    private Task<TResponse> RunUnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, ClientCall call)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
+        => ReadUnaryResponseAsync(StartAsync(method.FullName, request, call), method.ResponseParser, call);
+
+    private async Task<TResponse> ReadUnaryResponseAsync<TResponse>(Task<PipeReader?> started, MessageParser<TResponse> parser, ClientCall call)
+        where TResponse : IMessage<TResponse>
     {
-        var reader = await StartAsync(method.FullName, request, call).ConfigureAwait(false);
+        var reader = await started.ConfigureAwait(false);
         TResponse? result = default;
         var count = 0;
         if (reader is not null)
         {
-            await foreach (var message in ReadMessagesAsync(reader, method.ResponseParser, call, call.Token).ConfigureAwait(false))
+            await foreach (var message in ReadMessagesAsync(reader, parser, call, call.Token).ConfigureAwait(false))
             {
                 result = message;
                 count++;
@@ -105,18 +127,24 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
         call.ThrowIfNotOk();
     }
 
-    /// <summary>Sends the request; returns the body reader, or null for a trailers-only answer.</summary>
-    private async Task<PipeReader?> StartAsync(string path, IMessage request, ClientCall call)
+    private Task<PipeReader?> StartAsync(string path, IMessage request, ClientCall call)
     {
         var frame = new byte[GrpcFraming.HeaderSize + request.CalculateSize()];
         GrpcFraming.WriteHeader(frame, compressed: false, frame.Length - GrpcFraming.HeaderSize);
         request.WriteTo(frame.AsSpan(GrpcFraming.HeaderSize));
+        return StartAsync(path, new ByteArrayContent(frame), call);
+    }
 
+    /// <summary>Sends the request; returns the body reader, or null for a trailers-only answer.</summary>
+    private async Task<PipeReader?> StartAsync(string path, HttpContent content, ClientCall call)
+    {
+        // Let the caller get its call object (and start writing a request stream) before any I/O.
+        await Task.Yield();
         var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_address, path))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(frame),
+            Content = content,
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue(GrpcProtocol.ContentType);
         message.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
@@ -257,6 +285,97 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
         }
     }
 
+    /// <summary>
+    /// The request body of a client-streaming or duplex call: each written message is framed and
+    /// sent at once; <see cref="CompleteAsync"/> ends the stream (half-close).
+    /// </summary>
+    private sealed class StreamingRequestContent<T> : HttpContent, IClientStreamWriter<T>
+        where T : IMessage<T>
+    {
+        private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false));
+        private readonly ClientCall _call;
+        private readonly SemaphoreSlim _writeLock = new(1, 1);
+        private bool _completed;
+
+        public StreamingRequestContent(ClientCall call)
+        {
+            _call = call;
+            Headers.ContentType = new MediaTypeHeaderValue(GrpcProtocol.ContentType);
+        }
+
+        public async Task WriteAsync(T message, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(message);
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (_completed)
+                {
+                    throw new InvalidOperationException("The request stream was already completed.");
+                }
+                _call.ThrowIfFinished();
+                var size = message.CalculateSize();
+                var span = _pipe.Writer.GetSpan(GrpcFraming.HeaderSize + size);
+                GrpcFraming.WriteHeader(span, compressed: false, size);
+                message.WriteTo(span.Slice(GrpcFraming.HeaderSize, size));
+                _pipe.Writer.Advance(GrpcFraming.HeaderSize + size);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _call.Token);
+                await _pipe.Writer.FlushAsync(linked.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+
+        public async Task CompleteAsync()
+        {
+            await _writeLock.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                if (!_completed)
+                {
+                    _completed = true;
+                    await _pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            var reader = _pipe.Reader;
+            while (true)
+            {
+                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var segment in result.Buffer)
+                {
+                    await stream.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+                }
+                // Each message goes out as it is written, not when a buffer fills.
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+            => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = -1;
+            return false;
+        }
+    }
+
     /// <summary>The state of one client call: its cancellation, response, and final status.</summary>
     private sealed class ClientCall : ICallState
     {
@@ -311,6 +430,19 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
             _status ??= status;
             Headers.TrySetResult(new Metadata());
             return new RpcException(_status.Value, _trailers);
+        }
+
+        /// <summary>Writing to a call that already ended reports its status.</summary>
+        public void ThrowIfFinished()
+        {
+            if (_status is { } status)
+            {
+                throw new RpcException(status.StatusCode == StatusCode.OK ? new Status(StatusCode.Internal, "The call already finished.") : status, _trailers);
+            }
+            if (_cts.IsCancellationRequested)
+            {
+                throw new RpcException(CancellationStatus()!.Value);
+            }
         }
 
         public void ThrowIfNotOk()

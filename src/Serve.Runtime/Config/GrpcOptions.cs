@@ -38,6 +38,9 @@ public sealed record GrpcOptions
     /// <summary>Whether the gRPC server reflection service is served (<c>enable_reflection</c>; default true).</summary>
     public bool EnableReflection { get; init; } = true;
 
+    /// <summary>Response compression (<c>response_compression</c>: identity or gzip; default identity). Gzip applies only to clients that accept it.</summary>
+    public GrpcResponseCompression ResponseCompression { get; init; } = GrpcResponseCompression.Identity;
+
     /// <summary>Whether a gRPC server should run: true when <see cref="GrpcServicerFunctions"/> is not empty.</summary>
     public bool IsEnabled => GrpcServicerFunctions is { Count: > 0 };
 

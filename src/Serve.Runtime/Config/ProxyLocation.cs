@@ -26,3 +26,13 @@ public enum LogEncoding
     /// <summary>One JSON object per line (YAML <c>JSON</c>).</summary>
     Json = 1,
 }
+
+/// <summary>How the gRPC proxy compresses responses (<c>grpc_options.response_compression</c>).</summary>
+public enum GrpcResponseCompression
+{
+    /// <summary>Never compress (the default).</summary>
+    Identity = 0,
+
+    /// <summary>Gzip responses for clients whose <c>grpc-accept-encoding</c> lists gzip; others get identity.</summary>
+    Gzip = 1,
+}

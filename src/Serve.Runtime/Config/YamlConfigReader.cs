@@ -16,7 +16,7 @@ internal sealed class YamlConfigReader
 
     private static readonly string[] TopKeys = ["proxy_location", "http_options", "grpc_options", "logging_config", "applications"];
     private static readonly string[] HttpKeys = ["host", "port", "root_path", "request_timeout_s", "keep_alive_timeout_s"];
-    private static readonly string[] GrpcKeys = ["port", "grpc_servicer_functions", "request_timeout_s", "max_receive_message_length", "max_send_message_length", "enable_reflection"];
+    private static readonly string[] GrpcKeys = ["port", "grpc_servicer_functions", "request_timeout_s", "max_receive_message_length", "max_send_message_length", "enable_reflection", "response_compression"];
     private static readonly string[] LoggingKeys = ["log_level", "logs_dir", "encoding", "enable_access_log"];
     private static readonly string[] AppKeys = ["name", "route_prefix", "import_path", "runtime_env", "args", "deployments"];
     private static readonly string[] DeploymentKeys =
@@ -242,6 +242,13 @@ internal sealed class YamlConfigReader
                     if (ReadBool(value, p, out var reflection))
                     {
                         result = result with { EnableReflection = reflection };
+                    }
+
+                    break;
+                case "response_compression":
+                    if (ReadEnum(value, p, out GrpcResponseCompression compression, "identity or gzip"))
+                    {
+                        result = result with { ResponseCompression = compression };
                     }
 
                     break;

@@ -123,7 +123,8 @@ internal sealed partial class ServeController
             {
                 throw new DeployException($"Replica {i} of deployment '{name}' failed to start: {ex}");
             }
-            replicas.Add(new Replica($"{appConfig.Name}#{name}#{Guid.NewGuid().ToString("N")[..6]}", name, instance, deployment.MaxOngoingRequests));
+            replicas.Add(new Replica($"{appConfig.Name}#{name}#{Guid.NewGuid().ToString("N")[..6]}", name, instance, deployment.MaxOngoingRequests,
+                application.Deployment.MultiplexedModels?.Invoke(instance)));
         }
         deployment.Router.SetReplicas(replicas);
         deployment.Status = DeploymentStatus.Healthy;

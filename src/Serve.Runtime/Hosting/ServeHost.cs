@@ -81,7 +81,13 @@ public sealed partial class ServeHost : IAsyncDisposable
         builder.Services.AddSingleton(new GrpcProxyOptions(
             config.GrpcOptions.RequestTimeoutS is { } s ? TimeSpan.FromSeconds(s) : null,
             config.GrpcOptions.MaxReceiveMessageLength,
-            config.GrpcOptions.MaxSendMessageLength));
+            config.GrpcOptions.MaxSendMessageLength,
+            config.GrpcOptions.ResponseCompression == GrpcResponseCompression.Gzip,
+            config.LoggingConfig.EnableAccessLog));
+        builder.Services.AddSingleton(new Serve.Proxy.Grpc.BuiltIn.BuiltInServiceOptions(config.GrpcOptions.EnableReflection));
+        builder.Services.AddSingleton<Serve.Proxy.Grpc.BuiltIn.HealthService>();
+        builder.Services.AddSingleton<Serve.Proxy.Grpc.BuiltIn.ReflectionService>();
+        builder.Services.AddSingleton<Serve.Proxy.Grpc.BuiltIn.BuiltInServices>();
         builder.Services.AddSingleton<GrpcProxy>();
         builder.Services.AddSingleton<HttpProxy>();
 
@@ -101,7 +107,7 @@ public sealed partial class ServeHost : IAsyncDisposable
                     listen.Use(next => connection =>
                     {
                         connection.Items[s_grpcEndpointMarker] = s_grpcEndpointMarker;
-                        return next(connection);
+                        return Http1Rejection.HandleAsync(connection, next);
                     });
                     grpcListen = listen;
                 });

@@ -1,4 +1,4 @@
-using Serve.Dispatch;
+using Serve.Multiplexing;
 
 namespace Serve.Replicas;
 
@@ -19,8 +19,9 @@ internal sealed class Replica
 {
     private int _ongoing;
 
-    public Replica(string id, string deploymentName, object instance, int maxOngoingRequests)
+    public Replica(string id, string deploymentName, object instance, int maxOngoingRequests, IMultiplexedModelSet? models = null)
     {
+        Models = models;
         Id = id;
         DeploymentName = deploymentName;
         Instance = instance;
@@ -37,6 +38,12 @@ internal sealed class Replica
     public object Instance { get; }
 
     public int MaxOngoingRequests { get; }
+
+    /// <summary>The replica's multiplexed models, for deployments with a [Multiplexed] loader.</summary>
+    public IMultiplexedModelSet? Models { get; }
+
+    /// <summary>True when a slot is free now (a hint: <see cref="TryAcquire"/> decides).</summary>
+    public bool HasCapacity => Ongoing < MaxOngoingRequests;
 
     public ReplicaState State { get; set; }
 
@@ -70,6 +77,10 @@ internal sealed class Replica
         while (Ongoing > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(20), CancellationToken.None).ConfigureAwait(false);
+        }
+        if (Models is IAsyncDisposable models && !ReferenceEquals(models, Instance))
+        {
+            await models.DisposeAsync().ConfigureAwait(false);
         }
         switch (Instance)
         {

@@ -15,11 +15,17 @@ internal sealed class ReplicaRouter
     private Replica[] _replicas = [];
     private int _queued;
 
-    public ReplicaRouter(string deploymentName, int maxQueuedRequests)
+    public ReplicaRouter(string deploymentName, int maxQueuedRequests, TimeSpan? multiplexFallbackTimeout = null)
     {
         DeploymentName = deploymentName;
         MaxQueuedRequests = maxQueuedRequests;
+        MultiplexFallbackTimeout = multiplexFallbackTimeout ?? DefaultMultiplexFallbackTimeout;
     }
+
+    /// <summary>How long a request waits for a busy replica that holds its model before any replica will do (Ray: about a second).</summary>
+    public static readonly TimeSpan DefaultMultiplexFallbackTimeout = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MultiplexFallbackTimeout { get; }
 
     public string DeploymentName { get; }
 
@@ -37,6 +43,95 @@ internal sealed class ReplicaRouter
         Volatile.Write(ref _replicas, replicas.Where(r => r.State == ReplicaState.Running).ToArray());
         // New capacity may serve queued requests at once.
         DrainQueue();
+    }
+
+    /// <summary>
+    /// Takes a slot for a request of multiplexed model <paramref name="modelId"/>: a replica that holds
+    /// the model if one is free; when none holds it, one with the fewest models; when the holders are
+    /// busy, waits up to <see cref="MultiplexFallbackTimeout"/> for one of them, then takes any.
+    /// Without a model id (or multiplexing) this is <see cref="AcquireAsync(CancellationToken)"/>.
+    /// </summary>
+    public ValueTask<ReplicaLease> AcquireAsync(string? modelId, CancellationToken cancellationToken)
+    {
+        var replicas = Volatile.Read(ref _replicas);
+        if (string.IsNullOrEmpty(modelId) || replicas.Length == 0 || replicas[0].Models is null)
+        {
+            return AcquireAsync(cancellationToken);
+        }
+        var anyHolder = false;
+        var chosen = TryAcquireHolder(replicas, modelId, ref anyHolder);
+        if (chosen is not null)
+        {
+            return new ValueTask<ReplicaLease>(new ReplicaLease(this, chosen));
+        }
+        if (!anyHolder)
+        {
+            chosen = TryAcquireFewestModels(replicas);
+            return chosen is not null ? new ValueTask<ReplicaLease>(new ReplicaLease(this, chosen)) : AcquireAsync(cancellationToken);
+        }
+        return WaitForHolderAsync(modelId, cancellationToken);
+    }
+
+    private static Replica? TryAcquireHolder(Replica[] replicas, string modelId, ref bool anyHolder)
+    {
+        Replica? best = null;
+        foreach (var replica in replicas)
+        {
+            if (replica.Models!.Contains(modelId))
+            {
+                anyHolder = true;
+                if (replica.HasCapacity && (best is null || replica.Ongoing < best.Ongoing))
+                {
+                    best = replica;
+                }
+            }
+        }
+        if (best is not null && best.TryAcquire())
+        {
+            return best;
+        }
+        // The least loaded holder filled up meanwhile: any holder with room will do.
+        foreach (var replica in replicas)
+        {
+            if (replica.Models!.Contains(modelId) && replica.TryAcquire())
+            {
+                return replica;
+            }
+        }
+        return null;
+    }
+
+    private static Replica? TryAcquireFewestModels(Replica[] replicas)
+    {
+        // Few replicas per deployment: a sort per miss is cheaper than keeping an index current.
+        foreach (var replica in replicas.OrderBy(r => r.Models!.Count).ThenBy(r => r.Ongoing))
+        {
+            if (replica.TryAcquire())
+            {
+                return replica;
+            }
+        }
+        return null;
+    }
+
+    private async ValueTask<ReplicaLease> WaitForHolderAsync(string modelId, CancellationToken cancellationToken)
+    {
+        var until = DateTime.UtcNow + MultiplexFallbackTimeout;
+        while (DateTime.UtcNow < until)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken).ConfigureAwait(false);
+            var anyHolder = false;
+            var chosen = TryAcquireHolder(Volatile.Read(ref _replicas), modelId, ref anyHolder);
+            if (chosen is not null)
+            {
+                return new ReplicaLease(this, chosen);
+            }
+            if (!anyHolder)
+            {
+                break;
+            }
+        }
+        return await AcquireAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -118,8 +118,32 @@ internal static class GrpcCompression
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
+        if (!HasValidTrailer(compressed, buffer.AsSpan(0, written)))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new RpcException(StatusCode.Internal, InvalidCompressedData);
+        }
         length = written;
         return buffer;
+    }
+
+    /// <summary>
+    /// True when the gzip member ends with the CRC-32 and length of <paramref name="data"/>.
+    /// GZipStream stops quietly at the end of truncated input, so this is what catches a cut message.
+    /// </summary>
+    private static bool HasValidTrailer(in ReadOnlySequence<byte> compressed, ReadOnlySpan<byte> data)
+    {
+        const int HeaderSize = 10;
+        const int TrailerSize = 8;
+        if (compressed.Length < HeaderSize + TrailerSize)
+        {
+            return false;
+        }
+        Span<byte> trailer = stackalloc byte[TrailerSize];
+        compressed.Slice(compressed.Length - TrailerSize).CopyTo(trailer);
+        var crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        var size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+        return size == (uint)data.Length && crc == Crc32.Compute(data);
     }
 
     /// <summary>Gzips <paramref name="data"/> into <paramref name="destination"/>.</summary>

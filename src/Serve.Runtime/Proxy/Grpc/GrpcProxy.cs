@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using Serve.Control;
 using Serve.Dispatch;
@@ -34,12 +35,16 @@ internal sealed partial class GrpcProxy
     private readonly ServeController _controller;
     private readonly GrpcProxyOptions _options;
     private readonly ILogger<GrpcProxy> _logger;
+    private readonly BuiltIn.BuiltInServices _builtIn;
+    private readonly bool _accessLogEnabled;
 
-    public GrpcProxy(ServeController controller, GrpcProxyOptions options, ILogger<GrpcProxy> logger)
+    public GrpcProxy(ServeController controller, GrpcProxyOptions options, ILogger<GrpcProxy> logger, BuiltIn.BuiltInServices builtIn)
     {
+        _builtIn = builtIn;
         _controller = controller;
         _options = options;
         _logger = logger;
+        _accessLogEnabled = options.EnableAccessLog && logger.IsEnabled(LogLevel.Information);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -47,24 +52,16 @@ internal sealed partial class GrpcProxy
         var request = context.Request;
         var response = context.Response;
 
-        if (!HttpProtocol.IsHttp2(request.Protocol))
+        if (!HttpMethods.IsPost(request.Method))
         {
-            response.StatusCode = StatusCodes.Status426UpgradeRequired;
-            response.Headers.Connection = "Upgrade";
-            response.Headers.Upgrade = "HTTP/2";
-            await response.WriteAsync("gRPC requires HTTP/2.", context.RequestAborted).ConfigureAwait(false);
+            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            WriteTrailersOnly(response, StatusCode.Internal, $"Method '{request.Method}' is not supported; gRPC uses POST.");
             return;
         }
         if (!GrpcProtocol.IsGrpcContentType(request.ContentType))
         {
             response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
             WriteTrailersOnly(response, StatusCode.Internal, $"Content-Type '{request.ContentType}' is not supported.");
-            return;
-        }
-        if (!HttpMethods.IsPost(request.Method))
-        {
-            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            WriteTrailersOnly(response, StatusCode.Internal, $"Method '{request.Method}' is not supported; gRPC uses POST.");
             return;
         }
 
@@ -95,6 +92,12 @@ internal sealed partial class GrpcProxy
             await HandleServeApiAsync(context, path, requestId).ConfigureAwait(false);
             return;
         }
+        if (BuiltIn.BuiltInServices.Handles(path))
+        {
+            // grpc.health.v1.Health and server reflection: the proxy's own, like the Serve API.
+            await _builtIn.HandleAsync(context, path, requestId, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
 
         var routes = _controller.Routes;
         if (!TryResolveApplication(routes, metadata, out var app, out var notFound))
@@ -113,9 +116,10 @@ internal sealed partial class GrpcProxy
 
     private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, Metadata metadata, string requestId)
     {
+        var request = context.Request;
         var response = context.Response;
         var timeout = _options.RequestTimeout;
-        var timeoutHeader = context.Request.Headers[GrpcProtocol.TimeoutHeader];
+        var timeoutHeader = request.Headers[GrpcProtocol.TimeoutHeader];
         if (timeoutHeader.Count > 0)
         {
             if (!GrpcTimeout.TryParse(timeoutHeader.ToString(), out var clientTimeout))
@@ -130,34 +134,77 @@ internal sealed partial class GrpcProxy
             }
         }
 
+        // Our own frame limit guards message sizes; Kestrel's body limits would cut long streams.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody)
+        {
+            maxBody.MaxRequestBodySize = null;
+        }
+        var streamingRequest = method.MethodType is GrpcMethodType.ClientStreaming or GrpcMethodType.DuplexStreaming;
+        if (streamingRequest && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } minRate)
+        {
+            minRate.MinDataRate = null;
+        }
+
         var requestContext = new ServeRequestContext(requestId, app.Name, metadata.GetValue(MultiplexedModelIdKey) ?? "", method.Path);
-        var call = new ProxyServerCall(context, method, requestContext, _options.MaxSendMessageSize);
+        var readOptions = new GrpcReadOptions(_options.MaxReceiveMessageSize, request.Headers[GrpcProtocol.EncodingHeader].ToString());
+        var compress = _options.ResponseCompression && GrpcCompression.AcceptsGzip(request.Headers[GrpcProtocol.AcceptEncodingHeader].ToString());
+        var writeOptions = new GrpcWriteOptions(compress, _options.MaxSendMessageSize);
+        var call = new ProxyServerCall(context, method, requestContext, metadata, readOptions, writeOptions,
+            timeout is { } d ? DateTime.UtcNow + d : null);
         using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
         using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
         var token = linked?.Token ?? context.RequestAborted;
+        call.SetCancellationToken(token);
 
         var started = Stopwatch.GetTimestamp();
         Status status;
-        Metadata? userTrailers = null;
+        Metadata? exceptionTrailers = null;
         GrpcRequestMessage message = default;
+        var deadlineAnswered = false;
         try
         {
-            message = await GrpcMessageReader.ReadSingleMessageAsync(
-                context.Request.BodyReader,
-                new GrpcReadOptions(_options.MaxReceiveMessageSize, context.Request.Headers[GrpcProtocol.EncodingHeader].ToString()),
-                token).ConfigureAwait(false);
-            call.SetRequest(message.Payload, token);
+            if (!streamingRequest)
+            {
+                message = await GrpcMessageReader.ReadSingleMessageAsync(request.BodyReader, readOptions, token).ConfigureAwait(false);
+                call.SetRequest(message.Payload, token);
+            }
 
-            using var lease = await app.Ingress.Router.AcquireAsync(token).ConfigureAwait(false);
+            using var lease = await app.Ingress.Router.AcquireAsync(requestContext.MultiplexedModelId, token).ConfigureAwait(false);
             ServeRequestContext.SetCurrent(requestContext);
-            await method.Invoker(lease.Replica.Instance, call).ConfigureAwait(false);
-            status = Status.DefaultSuccess;
+            if (deadline is not null)
+            {
+                // Off this thread, so that a method blocking synchronously cannot hold back the deadline's answer.
+                var instance = lease.Replica.Instance;
+                var running = Task.Run(() => method.Invoker(instance, call).AsTask(), CancellationToken.None);
+                // Answer at the deadline even when the method ignores its token; it keeps its slot until it returns.
+                if (await Task.WhenAny(running, Task.Delay(Timeout.InfiniteTimeSpan, deadline.Token)).ConfigureAwait(false) != running)
+                {
+                    await call.CompleteEarlyAsync().ConfigureAwait(false);
+                    deadlineAnswered = true;
+                    await AnswerDeadlineAsync(context, call, requestId, timeout!.Value).ConfigureAwait(false);
+                }
+                try
+                {
+                    await running.ConfigureAwait(false);
+                }
+                catch (Exception) when (deadlineAnswered)
+                {
+                    // The client already has DEADLINE_EXCEEDED; the method's late outcome has nowhere to go.
+                }
+            }
+            else
+            {
+                await method.Invoker(lease.Replica.Instance, call).ConfigureAwait(false);
+            }
+            status = call.GrpcContextIfCreated is { } grpcContext ? new Status(grpcContext.StatusCode, grpcContext.Detail) : Status.DefaultSuccess;
         }
         catch (Exception ex)
         {
             status = ToStatus(ex, requestId, timeout, deadline?.IsCancellationRequested == true, context.RequestAborted.IsCancellationRequested);
-            userTrailers = (ex as RpcException)?.Trailers;
-            if (status.StatusCode == StatusCode.Internal)
+            exceptionTrailers = (ex as RpcException)?.Trailers;
+            // Errors the wire layer or the method chose (RpcException) are the client's or expected;
+            // only unexpected exceptions deserve an error log with a stack trace.
+            if (status.StatusCode == StatusCode.Internal && ex is not RpcException)
             {
                 LogCallFailed(method.Path, requestId, ex);
             }
@@ -168,6 +215,11 @@ internal sealed partial class GrpcProxy
             message.Complete();
         }
 
+        if (deadlineAnswered)
+        {
+            LogCallFinishedAlways(method.Path, app.Name, requestId, StatusCode.DeadlineExceeded, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return;
+        }
         if (context.RequestAborted.IsCancellationRequested)
         {
             // The client reset the stream: nothing can reach it any more.
@@ -175,24 +227,66 @@ internal sealed partial class GrpcProxy
             return;
         }
 
-        if (call.ResponseStarted)
+        var trailers = MergeTrailers(call.GrpcContextIfCreated, exceptionTrailers);
+        if (status.StatusCode == StatusCode.DeadlineExceeded)
         {
-            AppendTrailers(response, status, requestId, userTrailers);
+            await AnswerDeadlineAsync(context, call, requestId, timeout ?? TimeSpan.Zero).ConfigureAwait(false);
+        }
+        else if (call.ResponseStarted)
+        {
+            AppendTrailers(response, status, requestId, trailers);
         }
         else
         {
-            await WriteErrorAsync(response, status, requestId, userTrailers).ConfigureAwait(false);
+            await WriteErrorAsync(response, status, requestId, trailers).ConfigureAwait(false);
         }
-        if (status.StatusCode == StatusCode.DeadlineExceeded)
+        if (_accessLogEnabled)
         {
-            // Tell the client the server gave up; grpc-dotnet does the same (RST_STREAM CANCEL).
-            await response.CompleteAsync().ConfigureAwait(false);
-            context.Features.Get<IHttpResetFeature>()?.Reset(8);
+            LogCallFinishedAlways(method.Path, app.Name, requestId, status.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
-        if (_logger.IsEnabled(LogLevel.Debug))
+    }
+
+    /// <summary>DEADLINE_EXCEEDED with Ray Serve's message, then a stream reset, as grpc-dotnet does.</summary>
+    private static async Task AnswerDeadlineAsync(HttpContext context, ProxyServerCall call, string requestId, TimeSpan timeout)
+    {
+        var status = new Status(StatusCode.DeadlineExceeded, TimedOutMessage(timeout));
+        if (call.ResponseStarted)
         {
-            LogCallFinished(method.Path, app.Name, requestId, status.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            AppendTrailers(context.Response, status, requestId, trailers: null);
         }
+        else
+        {
+            await WriteErrorAsync(context.Response, status, requestId, trailers: null).ConfigureAwait(false);
+        }
+        try
+        {
+            await context.Response.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client left meanwhile.
+        }
+        // RST_STREAM(CANCEL) tells the client the server stopped reading its request.
+        context.Features.Get<IHttpResetFeature>()?.Reset(8);
+    }
+
+    private static Metadata? MergeTrailers(GrpcContext? grpcContext, Metadata? exceptionTrailers)
+    {
+        var fromContext = grpcContext is { HasResponseTrailers: true } c ? c.ResponseTrailers : null;
+        if (fromContext is null || exceptionTrailers is not { Count: > 0 })
+        {
+            return fromContext ?? exceptionTrailers;
+        }
+        var merged = new Metadata();
+        foreach (var entry in fromContext)
+        {
+            merged.Add(entry);
+        }
+        foreach (var entry in exceptionTrailers)
+        {
+            merged.Add(entry);
+        }
+        return merged;
     }
 
     private static bool TryResolveApplication(RouteTable routes, Metadata metadata, out ApplicationState app, out string error)
@@ -277,11 +371,16 @@ internal sealed partial class GrpcProxy
         BackpressureException => new Status(StatusCode.ResourceExhausted, ex.Message),
         NoReplicaException => new Status(StatusCode.Unavailable, ex.Message),
         OperationCanceledException when deadlineFired && !clientGone =>
-            new Status(StatusCode.DeadlineExceeded, $"Request timed out after {timeout!.Value.TotalSeconds:0.###}s."),
-        OperationCanceledException when clientGone =>
+            new Status(StatusCode.DeadlineExceeded, TimedOutMessage(timeout!.Value)),
+        // A reset stream surfaces as a cancelled read or an aborted-stream IOException.
+        OperationCanceledException or IOException when clientGone =>
             new Status(StatusCode.Cancelled, $"Client for request {requestId} disconnected."),
         _ => new Status(StatusCode.Internal, Truncate(ex.ToString())),
     };
+
+    /// <summary>Ray Serve's message; "G6" keeps sub-millisecond deadlines (1E-09) from reading as 0.</summary>
+    private static string TimedOutMessage(TimeSpan timeout)
+        => "Request timed out after " + timeout.TotalSeconds.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) + "s.";
 
     private static string Truncate(string detail)
         => detail.Length <= MaxStatusDetailLength ? detail : detail[..MaxStatusDetailLength] + "…";
@@ -336,8 +435,8 @@ internal sealed partial class GrpcProxy
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "gRPC {Path} app={App} request_id={RequestId} status={Status} {ElapsedMs:0.###} ms")]
-    private partial void LogCallFinished(string path, string app, string requestId, StatusCode status, double elapsedMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "gRPC {Path} app={App} request_id={RequestId} status={Status} {ElapsedMs:0.###} ms")]
+    private partial void LogCallFinishedAlways(string path, string app, string requestId, StatusCode status, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "gRPC {Path} request_id={RequestId} failed")]
     private partial void LogCallFailed(string path, string requestId, Exception exception);

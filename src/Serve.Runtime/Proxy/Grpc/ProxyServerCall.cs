@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using Serve.Dispatch;
@@ -10,25 +13,40 @@ namespace Serve.Proxy.Grpc;
 
 /// <summary>
 /// A gRPC call arriving through the proxy, as the generated dispatch code sees it: the request
-/// payload still in Kestrel's buffers, responses framed straight into the response pipe.
+/// payload still in Kestrel's buffers (or streamed from them), responses framed straight into the
+/// response pipe.
 /// </summary>
 internal sealed class ProxyServerCall : GrpcServerCall
 {
     private readonly HttpContext _httpContext;
     private readonly PipeWriter _writer;
+    private readonly GrpcMethodDefinition _method;
+    private readonly Metadata _requestHeaders;
+    private readonly GrpcReadOptions _readOptions;
+    private readonly GrpcWriteOptions _writeOptions;
     private readonly bool _flushEachMessage;
-    private readonly int _maxSendMessageSize;
+    private readonly DateTime? _deadline;
+    private readonly ServeRequestContext _requestContext;
+    // Only calls with a deadline can see a second writer (the deadline's status); others skip the lock.
+    private readonly SemaphoreSlim? _writeLock;
     private ReadOnlySequence<byte> _payload;
     private CancellationToken _cancellationToken;
-    private ServeRequestContext _requestContext;
+    private GrpcContext? _grpcContext;
+    private int _messagesWritten;
 
-    public ProxyServerCall(HttpContext httpContext, GrpcMethodDefinition method, ServeRequestContext requestContext, int maxSendMessageSize)
+    public ProxyServerCall(HttpContext httpContext, GrpcMethodDefinition method, ServeRequestContext requestContext, Metadata requestHeaders,
+        GrpcReadOptions readOptions, GrpcWriteOptions writeOptions, DateTime? deadline)
     {
         _httpContext = httpContext;
         _writer = httpContext.Response.BodyWriter;
-        _flushEachMessage = method.MethodType is GrpcMethodType.ServerStreaming or GrpcMethodType.DuplexStreaming;
-        _maxSendMessageSize = maxSendMessageSize;
+        _method = method;
         _requestContext = requestContext;
+        _requestHeaders = requestHeaders;
+        _readOptions = readOptions;
+        _writeOptions = writeOptions;
+        _deadline = deadline;
+        _flushEachMessage = method.MethodType is GrpcMethodType.ServerStreaming or GrpcMethodType.DuplexStreaming;
+        _writeLock = deadline is null ? null : new SemaphoreSlim(1, 1);
     }
 
     public override ServeRequestContext RequestContext => _requestContext;
@@ -37,11 +55,16 @@ internal sealed class ProxyServerCall : GrpcServerCall
 
     public override ReadOnlySequence<byte> RequestPayload => _payload;
 
-    /// <summary>True once a message was written: errors then go in trailers, not trailers-only.</summary>
-    public bool ResponseStarted { get; private set; }
+    public override GrpcContext GrpcContext => _grpcContext ??= new GrpcContext(_method.Path, _requestHeaders, FormatPeer(_httpContext.Connection), _deadline, _cancellationToken);
 
-    /// <summary>Set when the call ended (deadline): later writes from a still-running method are dropped.</summary>
-    public bool Completed { get; set; }
+    /// <summary>The context when the method asked for it; null otherwise (no allocation).</summary>
+    public GrpcContext? GrpcContextIfCreated => _grpcContext;
+
+    /// <summary>True once a message was written: the status then goes in trailers after the data.</summary>
+    public bool ResponseStarted => Volatile.Read(ref _messagesWritten) > 0;
+
+    /// <summary>Set when the call ended early (deadline): later writes from a still-running method are dropped.</summary>
+    public bool Completed { get; private set; }
 
     public void SetRequest(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
     {
@@ -49,22 +72,99 @@ internal sealed class ProxyServerCall : GrpcServerCall
         _cancellationToken = cancellationToken;
     }
 
+    public void SetCancellationToken(CancellationToken cancellationToken) => _cancellationToken = cancellationToken;
+
+    public override async IAsyncEnumerable<T> ReadRequestsAsync<T>(MessageParser<T> parser, string messageName)
+    {
+        var reader = _httpContext.Request.BodyReader;
+        while (true)
+        {
+            var next = await GrpcMessageReader.TryReadNextMessageAsync(reader, _readOptions, _cancellationToken).ConfigureAwait(false);
+            if (next is not { } message)
+            {
+                yield break;
+            }
+            T parsed;
+            try
+            {
+                parsed = GrpcDispatch.Parse(parser, message.Payload, messageName);
+            }
+            finally
+            {
+                message.Complete();
+            }
+            yield return parsed;
+        }
+    }
+
     public override async ValueTask WriteResponseAsync(IMessage message)
     {
         _cancellationToken.ThrowIfCancellationRequested();
-        if (Completed)
+        // A unary method that set a non-OK code through its context sends the status, not the message.
+        if (_grpcContext is { StatusCode: not StatusCode.OK } && !_flushEachMessage)
         {
-            throw new OperationCanceledException("The call already ended.");
+            return;
         }
-        ResponseStarted = true;
-        GrpcMessageWriter.WriteMessage(_writer, message, _maxSendMessageSize);
-        if (_flushEachMessage)
+        if (_writeLock is not null)
         {
-            var result = await _writer.FlushAsync(_cancellationToken).ConfigureAwait(false);
-            if (result.IsCanceled || result.IsCompleted)
+            await _writeLock.WaitAsync(_cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            if (Completed)
             {
-                throw new OperationCanceledException("The client went away.");
+                throw new OperationCanceledException("The call already ended.");
+            }
+            if (_messagesWritten == 0 && _writeOptions.Compress)
+            {
+                _httpContext.Response.Headers[GrpcProtocol.EncodingHeader] = GrpcProtocol.GzipEncoding;
+            }
+            GrpcMessageWriter.WriteMessage(_writer, message, _writeOptions);
+            Interlocked.Increment(ref _messagesWritten);
+            if (_flushEachMessage)
+            {
+                var result = await _writer.FlushAsync(_cancellationToken).ConfigureAwait(false);
+                if (result.IsCanceled || result.IsCompleted)
+                {
+                    throw new OperationCanceledException("The client went away.");
+                }
             }
         }
+        finally
+        {
+            _writeLock?.Release();
+        }
+    }
+
+    /// <summary>Ends the call for the method's writers (deadline passed); waits for a write in progress.</summary>
+    public async ValueTask CompleteEarlyAsync()
+    {
+        if (_writeLock is not null)
+        {
+            await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            Completed = true;
+            _writeLock.Release();
+        }
+        else
+        {
+            Completed = true;
+        }
+    }
+
+    /// <summary>gRPC's peer format: <c>ipv4:127.0.0.1:5000</c>, <c>ipv6:[::1]:5000</c>.</summary>
+    internal static string FormatPeer(ConnectionInfo connection)
+    {
+        var ip = connection.RemoteIpAddress;
+        if (ip is null)
+        {
+            return "unknown";
+        }
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            ip = ip.MapToIPv4();
+        }
+        return ip.AddressFamily == AddressFamily.InterNetworkV6
+            ? $"ipv6:[{ip}]:{connection.RemotePort}"
+            : $"ipv4:{ip}:{connection.RemotePort}";
     }
 }
