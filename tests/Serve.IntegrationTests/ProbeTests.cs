@@ -295,6 +295,34 @@ public sealed class ProbeTests : IAsyncLifetime
         Assert.Equal("small", (await client.EchoAsync(new ProbeRequest { Text = "small" }, App("probe"))).Text);
     }
 
+    [Fact]
+    public async Task While_draining_the_serve_api_and_http_health_report_unavailable()
+    {
+        await using var host = await ServeTestHost.StartAsync(ServeTestHost.MultiAppConfig());
+        var healthz = new Method<Serve.Protos.HealthzRequest, Serve.Protos.HealthzResponse>(
+            Dispatch.GrpcMethodType.Unary, "ray.serve.RayServeAPIService", "Healthz", Serve.Protos.HealthzRequest.Parser, Serve.Protos.HealthzResponse.Parser);
+        var list = new Method<Serve.Protos.ListApplicationsRequest, Serve.Protos.ListApplicationsResponse>(
+            Dispatch.GrpcMethodType.Unary, "ray.serve.RayServeAPIService", "ListApplications", Serve.Protos.ListApplicationsRequest.Parser, Serve.Protos.ListApplicationsResponse.Parser);
+        Assert.Equal(["app1", "context", "probe", "tight"], (await host.Channel.AsyncUnaryCall(list, new Serve.Protos.ListApplicationsRequest(), default)).ApplicationNames);
+
+        host.Host.Controller.BeginDrain();
+
+        foreach (var call in new Func<Task>[]
+        {
+            async () => await host.Channel.AsyncUnaryCall(healthz, new Serve.Protos.HealthzRequest(), default),
+            async () => await host.Channel.AsyncUnaryCall(list, new Serve.Protos.ListApplicationsRequest(), default),
+        })
+        {
+            var ex = await Assert.ThrowsAsync<RpcException>(call);
+            Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+            Assert.Equal("This node is being drained.", ex.Status.Detail);
+        }
+        using var http = new HttpClient();
+        var response = await http.GetAsync($"http://127.0.0.1:{host.Host.HttpPort}/-/healthz");
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("This node is being drained.", await response.Content.ReadAsStringAsync());
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
