@@ -8,24 +8,15 @@ import uuid
 
 sys.path.insert(0, sys.argv[2])
 
+from checks import Checks  # noqa: E402
+
 import grpc  # noqa: E402
 import serve_pb2  # noqa: E402
 import serve_pb2_grpc  # noqa: E402
 import user_defined_protos_pb2 as pb  # noqa: E402
 import user_defined_protos_pb2_grpc as pb_grpc  # noqa: E402
 
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+check = Checks()
 
 
 def trailing(call):
@@ -105,5 +96,4 @@ except grpc.RpcError as e:
 response = stub.__call__(request=request)
 check("serving after errors", response.num == 60, response.num)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

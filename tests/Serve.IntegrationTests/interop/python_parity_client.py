@@ -9,24 +9,15 @@ import time
 
 sys.path.insert(0, sys.argv[2])
 
+from checks import Checks  # noqa: E402
+
 import grpc  # noqa: E402
 import probe_pb2  # noqa: E402
 import probe_pb2_grpc  # noqa: E402
 import user_defined_protos_pb2 as pb  # noqa: E402
 import user_defined_protos_pb2_grpc as pb_grpc  # noqa: E402
 
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+check = Checks()
 
 
 def expect_error(name, fn, code, details=None, details_contains=None):
@@ -137,5 +128,4 @@ check("gzip request and response", response.num == 60, response)
 # Still serving.
 check("serving after everything", stub.__call__(request, metadata=app("app1")).num == 60)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

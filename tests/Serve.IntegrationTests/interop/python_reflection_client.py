@@ -11,6 +11,8 @@ import sys
 
 sys.path.insert(0, sys.argv[2])
 
+from checks import Checks  # noqa: E402
+
 import grpc  # noqa: E402
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # noqa: E402
 
@@ -24,18 +26,7 @@ import reflection_v1alpha_pb2_grpc  # noqa: E402
 SERVICE = "userdefinedprotos.UserDefinedService"
 NOT_FOUND = grpc.StatusCode.NOT_FOUND.value[0]
 
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+check = Checks()
 
 
 def message_class(pool, descriptor):
@@ -133,5 +124,4 @@ check("health: watch of an unknown service is SERVICE_UNKNOWN",
       first.status == health_pb2.HealthCheckResponse.SERVICE_UNKNOWN, first)
 unknown_watch.cancel()
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()
