@@ -107,4 +107,10 @@ public sealed class DeploymentDefinition
     /// cache, so the router can prefer replicas that hold a request's model. Null otherwise.
     /// </summary>
     public Func<object, Multiplexing.IMultiplexedModelSet>? MultiplexedModels { get; init; }
+
+    /// <summary>The HTTP route table: routed methods, or one plain ingress entry. Empty when the deployment serves no HTTP.</summary>
+    public IReadOnlyList<HttpRouteDefinition> HttpRoutes { get; init; } = [];
+
+    /// <summary>The OpenAPI 3.1 document of a routed ingress, as JSON, generated at build time; null otherwise.</summary>
+    public string? OpenApiJson { get; init; }
 }

@@ -27,6 +27,12 @@ public sealed record HttpOptions
     /// <summary>How long an idle keep-alive connection stays open, in seconds (<c>keep_alive_timeout_s</c>; default 90; &gt; 0).</summary>
     public double KeepAliveTimeoutS { get; init; } = DefaultKeepAliveTimeoutS;
 
+    /// <summary>The default <see cref="MaxRequestBodySize"/>: 30,000,000 bytes, Kestrel's default.</summary>
+    public const int DefaultMaxRequestBodySize = 30_000_000;
+
+    /// <summary>Largest HTTP request body accepted, in bytes (<c>max_request_body_size</c>; a Serve addition). Larger bodies get 413.</summary>
+    public int MaxRequestBodySize { get; init; } = DefaultMaxRequestBodySize;
+
     /// <summary>Checks these options; throws <see cref="ServeConfigException"/> listing every problem.</summary>
     public void Validate() => ConfigIssues.Run(nameof(HttpOptions), issues => Validate(issues, ""));
 
@@ -49,5 +55,9 @@ public sealed record HttpOptions
 
         ConfigRules.PositiveOrNull(issues, ConfigPath.Key(path, "request_timeout_s"), RequestTimeoutS);
         ConfigRules.Positive(issues, ConfigPath.Key(path, "keep_alive_timeout_s"), KeepAliveTimeoutS);
+        if (MaxRequestBodySize < 1)
+        {
+            issues.Add(ConfigPath.Key(path, "max_request_body_size"), $"must be an integer ≥ 1 (bytes); got {MaxRequestBodySize}.");
+        }
     }
 }

@@ -15,7 +15,7 @@ internal sealed class YamlConfigReader
     private const string NullTag = "tag:yaml.org,2002:null";
 
     private static readonly string[] TopKeys = ["proxy_location", "http_options", "grpc_options", "logging_config", "applications"];
-    private static readonly string[] HttpKeys = ["host", "port", "root_path", "request_timeout_s", "keep_alive_timeout_s"];
+    private static readonly string[] HttpKeys = ["host", "port", "root_path", "request_timeout_s", "keep_alive_timeout_s", "max_request_body_size"];
     private static readonly string[] GrpcKeys = ["port", "grpc_servicer_functions", "request_timeout_s", "max_receive_message_length", "max_send_message_length", "enable_reflection", "response_compression"];
     private static readonly string[] LoggingKeys = ["log_level", "logs_dir", "encoding", "enable_access_log"];
     private static readonly string[] AppKeys = ["name", "route_prefix", "import_path", "runtime_env", "args", "deployments"];
@@ -182,6 +182,13 @@ internal sealed class YamlConfigReader
                     if (ReadDouble(value, p, nullable: false, out var keepAlive))
                     {
                         result = result with { KeepAliveTimeoutS = keepAlive!.Value };
+                    }
+
+                    break;
+                case "max_request_body_size":
+                    if (ReadInt(value, p, nullable: false, out var maxBody))
+                    {
+                        result = result with { MaxRequestBodySize = maxBody!.Value };
                     }
 
                     break;

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Serve.Dispatch;
+using Serve.Routing;
 
 namespace Serve.Control;
 
@@ -8,6 +9,7 @@ internal sealed class ApplicationState
 {
     public ApplicationState(string name, string? routePrefix, DeploymentState ingress, FrozenDictionary<string, GrpcMethodDefinition> grpcMethods)
     {
+        HttpRoutes = new HttpRouteTable(ingress.Definition.HttpRoutes);
         Name = name;
         RoutePrefix = routePrefix;
         Ingress = ingress;
@@ -23,6 +25,9 @@ internal sealed class ApplicationState
 
     /// <summary>The ingress's RPCs that the gRPC proxy exposes, by exact <c>:path</c>.</summary>
     public FrozenDictionary<string, GrpcMethodDefinition> GrpcMethods { get; }
+
+    /// <summary>The ingress's HTTP routes, compiled for matching.</summary>
+    public HttpRouteTable HttpRoutes { get; }
 
     public ApplicationStatus Status { get; set; } = ApplicationStatus.Deploying;
 

@@ -89,6 +89,11 @@ public sealed partial class ServeHost : IAsyncDisposable
         builder.Services.AddSingleton<Serve.Proxy.Grpc.BuiltIn.ReflectionService>();
         builder.Services.AddSingleton<Serve.Proxy.Grpc.BuiltIn.BuiltInServices>();
         builder.Services.AddSingleton<GrpcProxy>();
+        builder.Services.AddSingleton(new HttpProxyOptions(
+            config.HttpOptions.RootPath,
+            config.HttpOptions.RequestTimeoutS is { } httpTimeout ? TimeSpan.FromSeconds(httpTimeout) : null,
+            config.HttpOptions.MaxRequestBodySize,
+            config.LoggingConfig.EnableAccessLog));
         builder.Services.AddSingleton<HttpProxy>();
 
         ListenOptions? grpcListen = null;
@@ -119,6 +124,8 @@ public sealed partial class ServeHost : IAsyncDisposable
                 httpListen = listen;
             });
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(config.HttpOptions.KeepAliveTimeoutS);
+            // Bodies of unknown length stop here; the HTTP proxy checks declared lengths itself (413).
+            kestrel.Limits.MaxRequestBodySize = config.HttpOptions.MaxRequestBodySize;
         });
 
         var app = builder.Build();

@@ -1,48 +1,319 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 using Serve.Control;
+using Serve.Http;
+using Serve.Routing;
 
 namespace Serve.Proxy.Http;
 
 /// <summary>
-/// The HTTP proxy. Serves Ray Serve's <c>/-/healthz</c> and <c>/-/routes</c>, and matches the longest
-/// <c>route_prefix</c> (with Ray's boundary rule) for application routes. HTTP ingress deployments
-/// come with the HTTP proxy issue; until then a matched application answers 404 saying so.
+/// The HTTP proxy: Ray Serve's <c>/-/healthz</c> and <c>/-/routes</c>, longest <c>route_prefix</c>
+/// match with Ray's boundary rule, then the ingress deployment's generated route table (or its
+/// plain ingress) on a replica chosen by the router. Errors follow Ray Serve and FastAPI:
+/// 404/405/413/415/422 for the request, 408 on <c>request_timeout_s</c>, 503 with Retry-After on
+/// backpressure, 500 for unhandled exceptions, 499 logged when the client leaves.
 /// </summary>
-internal sealed class HttpProxy
+internal sealed partial class HttpProxy
 {
+    internal const string RequestIdHeader = "x-request-id";
+    internal const string MultiplexedModelIdHeader = "serve_multiplexed_model_id";
+    internal const int ClientClosedRequest = 499;
+
     private readonly ServeController _controller;
+    private readonly HttpProxyOptions _options;
+    private readonly ILogger<HttpProxy> _logger;
+    private readonly bool _accessLogEnabled;
 
-    public HttpProxy(ServeController controller) => _controller = controller;
-
-    public Task HandleAsync(HttpContext context)
+    public HttpProxy(ServeController controller, HttpProxyOptions options, ILogger<HttpProxy> logger)
     {
-        var path = context.Request.Path.Value ?? "/";
+        _controller = controller;
+        _options = options;
+        _logger = logger;
+        _accessLogEnabled = options.EnableAccessLog && logger.IsEnabled(LogLevel.Information);
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
         var response = context.Response;
+        var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        var queryStart = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var path = queryStart < 0 ? rawTarget : rawTarget[..queryStart];
+
+        if (_options.RootPath.Length > 0)
+        {
+            if (!path.StartsWith(_options.RootPath, StringComparison.Ordinal)
+                || (path.Length > _options.RootPath.Length && path[_options.RootPath.Length] != '/'))
+            {
+                await WriteTextAsync(context, 404, $"Path '{path}' not found. Ping http://{HostOf(request)}{_options.RootPath}/-/routes for available routes.").ConfigureAwait(false);
+                return;
+            }
+            path = path.Length == _options.RootPath.Length ? "/" : path[_options.RootPath.Length..];
+        }
+
         if (path == "/-/healthz")
         {
-            if (_controller.IsDraining)
-            {
-                response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                return response.WriteAsync("This node is being drained.", context.RequestAborted);
-            }
-            return response.WriteAsync("success", context.RequestAborted);
+            await (_controller.IsDraining
+                ? WriteTextAsync(context, 503, "This node is being drained.")
+                : WriteTextAsync(context, 200, "success")).ConfigureAwait(false);
+            return;
         }
         if (path == "/-/routes")
         {
             response.ContentType = "application/json";
-            return response.WriteAsync(RoutesJson(_controller.Routes), context.RequestAborted);
+            await response.WriteAsync(RoutesJson(_controller.Routes), context.RequestAborted).ConfigureAwait(false);
+            return;
         }
 
-        response.StatusCode = StatusCodes.Status404NotFound;
-        var app = MatchRoute(_controller.Routes, path);
-        if (app is not null)
+        var requestId = request.Headers[RequestIdHeader].ToString();
+        if (string.IsNullOrEmpty(requestId))
         {
-            return response.WriteAsync($"Application '{app.Name}' at route prefix '{app.RoutePrefix}' has no HTTP ingress; call it over gRPC.", context.RequestAborted);
+            requestId = Guid.NewGuid().ToString();
         }
-        var host = context.Request.Host.HasValue ? context.Request.Host.Value : "localhost";
-        return response.WriteAsync($"Path '{path}' not found. Ping http://{host}/-/routes for available routes.", context.RequestAborted);
+        response.Headers[RequestIdHeader] = requestId;
+
+        var app = MatchRoute(_controller.Routes, path);
+        if (app is null)
+        {
+            await WriteTextAsync(context, 404, $"Path '{path}' not found. Ping http://{HostOf(request)}{_options.RootPath}/-/routes for available routes.").ConfigureAwait(false);
+            return;
+        }
+        var subPath = app.RoutePrefix is "/" or null ? path : path[app.RoutePrefix.TrimEnd('/').Length..];
+        if (subPath.Length == 0)
+        {
+            subPath = "/";
+        }
+
+        var definition = app.Ingress.Definition;
+        if (subPath == "/openapi.json" && definition.OpenApiJson is { } openApi && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
+        {
+            response.ContentType = "application/json";
+            await response.WriteAsync(openApi, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+        if (app.HttpRoutes.IsEmpty)
+        {
+            await WriteTextAsync(context, 404, $"Application '{app.Name}' at route prefix '{app.RoutePrefix}' has no HTTP ingress; call it over gRPC.").ConfigureAwait(false);
+            return;
+        }
+        var route = app.HttpRoutes.Match(request.Method, subPath, out var routeValues, out var allowed);
+        if (route is null)
+        {
+            if (allowed is not null)
+            {
+                response.Headers.Allow = allowed;
+                await WriteDetailAsync(context, 405, "Method Not Allowed").ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteDetailAsync(context, 404, "Not Found").ConfigureAwait(false);
+            }
+            return;
+        }
+
+        await InvokeAsync(context, app, route, subPath, queryStart < 0 ? "" : rawTarget[queryStart..], routeValues, requestId).ConfigureAwait(false);
     }
+
+    private async Task InvokeAsync(HttpContext context, ApplicationState app, Dispatch.HttpRouteDefinition route, string subPath, string queryString, RouteValues routeValues, string requestId)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var request = context.Request;
+        var timeout = _options.RequestTimeout;
+        using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
+        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
+        var token = linked?.Token ?? context.RequestAborted;
+        var requestContext = new ServeRequestContext(requestId, app.Name, request.Headers[MultiplexedModelIdHeader].ToString(), subPath);
+        int status;
+        var deadlineAnswered = false;
+        try
+        {
+            var body = await ReadBodyAsync(request, token).ConfigureAwait(false);
+            var data = new HttpRequestData(
+                request.Method,
+                _options.RootPath + (app.RoutePrefix is "/" or null ? "" : app.RoutePrefix.TrimEnd('/')),
+                subPath,
+                queryString,
+                new HttpValues(request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string>(q.Key, v ?? ""))).ToArray(), ignoreCase: false),
+                new HttpValues(request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToArray(), ignoreCase: true),
+                request.ContentType,
+                body);
+            var call = new ProxyHttpCall(context, data, routeValues, requestContext, token);
+
+            using var lease = await app.Ingress.Router.AcquireAsync(requestContext.MultiplexedModelId, token).ConfigureAwait(false);
+            ServeRequestContext.SetCurrent(requestContext);
+            if (deadline is not null)
+            {
+                // Off this thread, so that a method blocking synchronously cannot hold back the 408.
+                var instance = lease.Replica.Instance;
+                var running = Task.Run(() => route.Invoker(instance, call).AsTask(), CancellationToken.None);
+                if (await Task.WhenAny(running, Task.Delay(Timeout.InfiniteTimeSpan, deadline.Token)).ConfigureAwait(false) != running)
+                {
+                    deadlineAnswered = true;
+                    await AnswerTimeoutAsync(context, timeout!.Value).ConfigureAwait(false);
+                }
+                try
+                {
+                    await running.ConfigureAwait(false);
+                }
+                catch (Exception) when (deadlineAnswered)
+                {
+                    // The client already has its 408.
+                }
+            }
+            else
+            {
+                await route.Invoker(lease.Replica.Instance, call).ConfigureAwait(false);
+            }
+            status = deadlineAnswered ? StatusCodes.Status408RequestTimeout : context.Response.StatusCode;
+        }
+        catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        {
+            status = ClientClosedRequest;
+        }
+        catch (Exception ex)
+        {
+            status = await WriteErrorAsync(context, ex, timeout, deadline?.IsCancellationRequested == true, requestId, route.MethodName).ConfigureAwait(false);
+        }
+        finally
+        {
+            ServeRequestContext.SetCurrent(null);
+        }
+
+        if (status == ClientClosedRequest)
+        {
+            LogClientGone(request.Method, subPath, app.Name, requestId);
+        }
+        else if (_accessLogEnabled)
+        {
+            LogRequest(request.Method, app.RoutePrefix ?? "", subPath, app.Name, requestId, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.ContainsKey("Transfer-Encoding")))
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+        if (request.ContentLength > _options.MaxRequestBodySize)
+        {
+            throw new HttpException(413, $"Request body of {request.ContentLength} bytes is larger than the limit of {_options.MaxRequestBodySize} bytes.");
+        }
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (result.Buffer.Length > _options.MaxRequestBodySize)
+            {
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                throw new HttpException(413, $"Request body is larger than the limit of {_options.MaxRequestBodySize} bytes.");
+            }
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                var body = System.Buffers.BuffersExtensions.ToArray(result.Buffer);
+                reader.AdvanceTo(result.Buffer.End);
+                return body;
+            }
+            // Keep everything until the end: the deployment gets the whole body.
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    private async Task<int> WriteErrorAsync(HttpContext context, Exception ex, TimeSpan? timeout, bool deadlineFired, string requestId, string method)
+    {
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            // The status is gone already: cut the response so the client sees it incomplete.
+            LogFailedAfterStart(method, requestId, ex);
+            context.Abort();
+            return StatusCodes.Status500InternalServerError;
+        }
+        response.Clear();
+        response.Headers[RequestIdHeader] = requestId;
+        switch (ex)
+        {
+            case HttpValidationException validation:
+                await WriteValidationErrorsAsync(context, validation).ConfigureAwait(false);
+                return 422;
+            case HttpException http:
+                await WriteDetailAsync(context, http.StatusCode, http.Detail).ConfigureAwait(false);
+                return http.StatusCode;
+            case BadHttpRequestException bad:
+                await WriteDetailAsync(context, bad.StatusCode, bad.Message).ConfigureAwait(false);
+                return bad.StatusCode;
+            case BackpressureException or NoReplicaException:
+                response.Headers.RetryAfter = "1";
+                await WriteTextAsync(context, 503, ex.Message).ConfigureAwait(false);
+                return 503;
+            case OperationCanceledException when deadlineFired:
+                await AnswerTimeoutAsync(context, timeout!.Value).ConfigureAwait(false);
+                return 408;
+            default:
+                LogFailed(method, requestId, ex);
+                await WriteTextAsync(context, 500, ex.ToString()).ConfigureAwait(false);
+                return 500;
+        }
+    }
+
+    private static Task AnswerTimeoutAsync(HttpContext context, TimeSpan timeout)
+        => WriteTextAsync(context, 408, "Request timed out after " + timeout.TotalSeconds.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) + "s.");
+
+    private static Task WriteTextAsync(HttpContext context, int status, string text)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text, context.RequestAborted);
+    }
+
+    /// <summary>FastAPI's error body: <c>{"detail": "..."}</c>.</summary>
+    private static async Task WriteDetailAsync(HttpContext context, int status, string detail)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        await using var json = new Utf8JsonWriter(response.Body);
+        json.WriteStartObject();
+        json.WriteString("detail", detail);
+        json.WriteEndObject();
+        await json.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>FastAPI's 422 body: <c>{"detail": [{"type", "loc", "msg", "input"}]}</c>.</summary>
+    private static async Task WriteValidationErrorsAsync(HttpContext context, HttpValidationException validation)
+    {
+        var response = context.Response;
+        response.StatusCode = 422;
+        response.ContentType = "application/json";
+        await using var json = new Utf8JsonWriter(response.Body);
+        json.WriteStartObject();
+        json.WriteStartArray("detail");
+        foreach (var error in validation.Errors)
+        {
+            json.WriteStartObject();
+            json.WriteString("type", error.Type);
+            json.WriteStartArray("loc");
+            foreach (var part in error.Location)
+            {
+                json.WriteStringValue(part);
+            }
+            json.WriteEndArray();
+            json.WriteString("msg", error.Message);
+            if (error.Input is not null)
+            {
+                json.WriteString("input", error.Input);
+            }
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+        await json.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static string HostOf(HttpRequest request) => request.Host.HasValue ? request.Host.Value! : "localhost";
 
     /// <summary>
     /// The application whose prefix is the longest match for <paramref name="path"/>: <c>/route</c>
@@ -86,4 +357,23 @@ internal sealed class HttpProxy
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "HTTP {Method} {Prefix}{Path} app={App} request_id={RequestId} status={Status} {ElapsedMs:0.###} ms")]
+    private partial void LogRequest(string method, string prefix, string path, string app, string requestId, int status, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "HTTP {Method} {Path} app={App} request_id={RequestId} status=499: client disconnected")]
+    private partial void LogClientGone(string method, string path, string app, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "HTTP {Method} request_id={RequestId} failed")]
+    private partial void LogFailed(string method, string requestId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "HTTP {Method} request_id={RequestId} failed after the response started; the connection is cut")]
+    private partial void LogFailedAfterStart(string method, string requestId, Exception exception);
 }
+
+/// <summary>Settings the HTTP proxy applies to every request (from <c>http_options</c> and <c>logging_config</c>).</summary>
+/// <param name="RootPath"><c>root_path</c>: the path every route sits under.</param>
+/// <param name="RequestTimeout"><c>request_timeout_s</c>: 408 after it.</param>
+/// <param name="MaxRequestBodySize">Largest request body accepted (413 beyond).</param>
+/// <param name="EnableAccessLog">One log line per request with its request id and status.</param>
+internal sealed record HttpProxyOptions(string RootPath, TimeSpan? RequestTimeout, long MaxRequestBodySize, bool EnableAccessLog = true);

@@ -1,0 +1,131 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http;
+using Serve.Dispatch;
+using Serve.Http;
+using Serve.Routing;
+
+namespace Serve.Proxy.Http;
+
+/// <summary>An HTTP request through the proxy, as generated route invokers see it.</summary>
+internal sealed class ProxyHttpCall : HttpServerCall
+{
+    private static readonly byte[] s_sseData = "data: "u8.ToArray();
+    private static readonly byte[] s_sseEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] s_newLine = "\n"u8.ToArray();
+
+    private readonly HttpContext _context;
+    private readonly RouteValues _routeValues;
+
+    public ProxyHttpCall(HttpContext context, HttpRequestData request, RouteValues routeValues, ServeRequestContext requestContext, CancellationToken cancellationToken)
+    {
+        _context = context;
+        Request = request;
+        _routeValues = routeValues;
+        RequestContext = requestContext;
+        CancellationToken = cancellationToken;
+    }
+
+    public override ServeRequestContext RequestContext { get; }
+
+    public override CancellationToken CancellationToken { get; }
+
+    public override HttpRequestData Request { get; }
+
+    /// <summary>True once the response started: errors can no longer change the status.</summary>
+    public bool ResponseStarted => _context.Response.HasStarted;
+
+    public override string? GetRouteValue(string name) => _routeValues.Get(name);
+
+    public override async ValueTask WriteResultAsync(HttpResult result)
+    {
+        var response = _context.Response;
+        foreach (var (name, value) in result.Headers)
+        {
+            // CR or LF in a header would split the response: refuse rather than let it through.
+            if (name.AsSpan().IndexOfAny('\r', '\n') >= 0 || value.AsSpan().IndexOfAny('\r', '\n') >= 0)
+            {
+                throw new InvalidOperationException($"Response header '{name.ReplaceLineEndings(" ")}' contains a line break.");
+            }
+            response.Headers.Append(name, value);
+        }
+        response.StatusCode = result.StatusCode;
+        if (result.ContentType is not null)
+        {
+            response.ContentType = result.ContentType;
+        }
+        response.ContentLength = result.Body.Length;
+        if (!result.Body.IsEmpty && !HttpMethods.IsHead(Request.Method))
+        {
+            await response.Body.WriteAsync(result.Body, CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override async ValueTask WriteJsonAsync<T>(T value, JsonTypeInfo<T> typeInfo, int statusCode)
+    {
+        var response = _context.Response;
+        response.StatusCode = statusCode;
+        response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(response.Body, value, typeInfo, CancellationToken).ConfigureAwait(false);
+    }
+
+    public override async ValueTask WriteStreamAsync<T>(IAsyncEnumerable<T> items, JsonTypeInfo<T>? typeInfo)
+    {
+        var response = _context.Response;
+        var sse = AcceptsEventStream(_context.Request.Headers.Accept);
+        response.ContentType = sse ? "text/event-stream" : typeInfo is null ? "text/plain; charset=utf-8" : "application/x-ndjson";
+        if (sse)
+        {
+            response.Headers.CacheControl = "no-cache";
+        }
+        var writer = response.BodyWriter;
+        await response.StartAsync(CancellationToken).ConfigureAwait(false);
+        await foreach (var item in items.WithCancellation(CancellationToken).ConfigureAwait(false))
+        {
+            if (sse)
+            {
+                writer.Write(s_sseData);
+            }
+            if (typeInfo is null)
+            {
+                WriteText(writer, item?.ToString() ?? "", sse);
+            }
+            else
+            {
+                using var json = new Utf8JsonWriter(writer);
+                JsonSerializer.Serialize(json, item, typeInfo);
+            }
+            writer.Write(sse ? s_sseEnd : s_newLine);
+            var flushed = await writer.FlushAsync(CancellationToken).ConfigureAwait(false);
+            if (flushed.IsCanceled || flushed.IsCompleted)
+            {
+                throw new OperationCanceledException("The client went away.");
+            }
+        }
+    }
+
+    private static void WriteText(System.IO.Pipelines.PipeWriter writer, string text, bool sse)
+    {
+        // An event's data must not contain a bare line break: each line gets its own "data:" field.
+        if (sse && text.AsSpan().IndexOfAny('\r', '\n') >= 0)
+        {
+            text = text.ReplaceLineEndings("\ndata: ");
+        }
+        var span = writer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        writer.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+
+    private static bool AcceptsEventStream(Microsoft.Extensions.Primitives.StringValues accept)
+    {
+        foreach (var value in accept)
+        {
+            if (value is not null && value.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
