@@ -82,6 +82,23 @@ internal static class GrpcMetadataCodec
         return metadata;
     }
 
+    /// <summary>
+    /// Checks the request's binary (<c>-bin</c>) metadata without building a <see cref="Metadata"/>:
+    /// the proxy reads the few keys it needs directly and builds the full metadata only when a method
+    /// asks for it, but a malformed call must still fail up front.
+    /// </summary>
+    /// <exception cref="RpcException">INTERNAL when a <c>-bin</c> value is not base64.</exception>
+    public static void ValidateRequestMetadata(IHeaderDictionary headers)
+    {
+        foreach (var (name, values) in headers)
+        {
+            if (Metadata.Entry.IsBinaryKey(name) && !IsReservedRequestHeader(name) && IsValidKey(name))
+            {
+                AddValues(new Metadata(), name, values);
+            }
+        }
+    }
+
     /// <summary>The metadata in response headers or trailers (client side).</summary>
     /// <exception cref="RpcException">INTERNAL when a <c>-bin</c> value is not base64.</exception>
     public static Metadata ReadResponseMetadata(HttpHeaders headers)

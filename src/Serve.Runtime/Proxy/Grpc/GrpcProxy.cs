@@ -70,10 +70,10 @@ internal sealed partial class GrpcProxy
         response.ContentType = GrpcProtocol.ContentType;
         response.Headers[GrpcProtocol.AcceptEncodingHeader] = GrpcProtocol.AcceptEncodingValue;
 
-        Metadata metadata;
+        var headers = request.Headers;
         try
         {
-            metadata = GrpcMetadataCodec.ReadRequestMetadata(request.Headers);
+            GrpcMetadataCodec.ValidateRequestMetadata(headers);
         }
         catch (RpcException ex)
         {
@@ -81,7 +81,9 @@ internal sealed partial class GrpcProxy
             return;
         }
 
-        var requestId = metadata.GetValue(RequestIdKey);
+        // The three keys Serve reads, straight from the headers: the full Metadata is built only
+        // when a method asks for its GrpcContext.
+        var requestId = headers[RequestIdKey].ToString();
         if (string.IsNullOrEmpty(requestId))
         {
             requestId = Guid.NewGuid().ToString();
@@ -100,7 +102,7 @@ internal sealed partial class GrpcProxy
         }
 
         var routes = _controller.Routes;
-        if (!TryResolveApplication(routes, metadata, out var app, out var notFound))
+        if (!TryResolveApplication(routes, headers[ApplicationKey].ToString(), out var app, out var notFound))
         {
             await WriteErrorAsync(response, new Status(StatusCode.NotFound, notFound), requestId, trailers: null).ConfigureAwait(false);
             return;
@@ -111,10 +113,10 @@ internal sealed partial class GrpcProxy
             return;
         }
 
-        await InvokeAsync(context, app, method, metadata, requestId).ConfigureAwait(false);
+        await InvokeAsync(context, app, method, requestId).ConfigureAwait(false);
     }
 
-    private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, Metadata metadata, string requestId)
+    private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, string requestId)
     {
         var request = context.Request;
         var response = context.Response;
@@ -145,11 +147,11 @@ internal sealed partial class GrpcProxy
             minRate.MinDataRate = null;
         }
 
-        var requestContext = new ServeRequestContext(requestId, app.Name, metadata.GetValue(MultiplexedModelIdKey) ?? "", method.Path);
+        var requestContext = new ServeRequestContext(requestId, app.Name, request.Headers[MultiplexedModelIdKey].ToString(), method.Path);
         var readOptions = new GrpcReadOptions(_options.MaxReceiveMessageSize, request.Headers[GrpcProtocol.EncodingHeader].ToString());
         var compress = _options.ResponseCompression && GrpcCompression.AcceptsGzip(request.Headers[GrpcProtocol.AcceptEncodingHeader].ToString());
         var writeOptions = new GrpcWriteOptions(compress, _options.MaxSendMessageSize);
-        var call = new ProxyServerCall(context, method, requestContext, metadata, readOptions, writeOptions,
+        var call = new ProxyServerCall(context, method, requestContext, readOptions, writeOptions,
             timeout is { } d ? DateTime.UtcNow + d : null);
         using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
         using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
@@ -211,7 +213,7 @@ internal sealed partial class GrpcProxy
         }
         finally
         {
-            ServeRequestContext.SetCurrent(null);
+            // No need to clear ServeRequestContext.Current: changes made in an async method end with it.
             message.Complete();
         }
 
@@ -289,9 +291,8 @@ internal sealed partial class GrpcProxy
         return merged;
     }
 
-    private static bool TryResolveApplication(RouteTable routes, Metadata metadata, out ApplicationState app, out string error)
+    private static bool TryResolveApplication(RouteTable routes, string name, out ApplicationState app, out string error)
     {
-        var name = metadata.GetValue(ApplicationKey);
         if (string.IsNullOrEmpty(name))
         {
             if (routes.Single is { } only)

@@ -21,7 +21,6 @@ internal sealed class ProxyServerCall : GrpcServerCall
     private readonly HttpContext _httpContext;
     private readonly PipeWriter _writer;
     private readonly GrpcMethodDefinition _method;
-    private readonly Metadata _requestHeaders;
     private readonly GrpcReadOptions _readOptions;
     private readonly GrpcWriteOptions _writeOptions;
     private readonly bool _flushEachMessage;
@@ -34,14 +33,13 @@ internal sealed class ProxyServerCall : GrpcServerCall
     private GrpcContext? _grpcContext;
     private int _messagesWritten;
 
-    public ProxyServerCall(HttpContext httpContext, GrpcMethodDefinition method, ServeRequestContext requestContext, Metadata requestHeaders,
+    public ProxyServerCall(HttpContext httpContext, GrpcMethodDefinition method, ServeRequestContext requestContext,
         GrpcReadOptions readOptions, GrpcWriteOptions writeOptions, DateTime? deadline)
     {
         _httpContext = httpContext;
         _writer = httpContext.Response.BodyWriter;
         _method = method;
         _requestContext = requestContext;
-        _requestHeaders = requestHeaders;
         _readOptions = readOptions;
         _writeOptions = writeOptions;
         _deadline = deadline;
@@ -55,7 +53,8 @@ internal sealed class ProxyServerCall : GrpcServerCall
 
     public override ReadOnlySequence<byte> RequestPayload => _payload;
 
-    public override GrpcContext GrpcContext => _grpcContext ??= new GrpcContext(_method.Path, _requestHeaders, FormatPeer(_httpContext.Connection), _deadline, _cancellationToken);
+    public override GrpcContext GrpcContext => _grpcContext ??= new GrpcContext(
+        _method.Path, GrpcMetadataCodec.ReadRequestMetadata(_httpContext.Request.Headers), FormatPeer(_httpContext.Connection), _deadline, _cancellationToken);
 
     /// <summary>The context when the method asked for it; null otherwise (no allocation).</summary>
     public GrpcContext? GrpcContextIfCreated => _grpcContext;

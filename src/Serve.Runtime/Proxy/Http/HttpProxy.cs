@@ -177,10 +177,6 @@ internal sealed partial class HttpProxy
         {
             status = await WriteErrorAsync(context, ex, timeout, deadline?.IsCancellationRequested == true, requestId, route.MethodName).ConfigureAwait(false);
         }
-        finally
-        {
-            ServeRequestContext.SetCurrent(null);
-        }
 
         if (status == ClientClosedRequest)
         {
