@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""Builds bench/RESULTS.md and bench/throughput.svg from the suite's results.jsonl (stdlib only)."""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+from collections import defaultdict
+
+p = argparse.ArgumentParser()
+p.add_argument("--src-ref", default="")
+for a in ("results", "commands", "aot-sizes", "mode", "elapsed", "md", "svg"):
+    p.add_argument("--" + a, required=True)
+args = p.parse_args()
+BENCH = os.path.dirname(os.path.abspath(args.md))
+
+rows = [json.loads(l) for l in open(args.results, encoding="utf-8") if l.strip()]
+
+
+def sel(suite, target=None, params=None):
+    return [r for r in rows if r.get("suite") == suite and (target is None or r.get("target") == target)
+            and (params is None or r.get("params") == params)]
+
+
+def stats(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"med": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def paired(suite, field, a, b, params=None):
+    """Per-repetition ratios a/b (runs alternate, so each pair saw the same machine state)."""
+    ra = {r["rep"]: r[field] for r in sel(suite, a, params)}
+    rb = {r["rep"]: r[field] for r in sel(suite, b, params)}
+    return stats([ra[k] / rb[k] for k in ra if k in rb and rb[k]])
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "—"
+    if abs(v) >= 1000:
+        s = f"{v:,.0f}"
+    elif abs(v) >= 100:
+        s = f"{v:.0f}"
+    elif abs(v) >= 10:
+        s = f"{v:.1f}"
+    else:
+        s = f"{v:.2f}"
+    return s + unit
+
+
+def raw(s, unit="", scale=1.0):
+    if s is None:
+        return "—"
+    return f"{fmt(s['med'] * scale, unit)} [{fmt(s['min'] * scale)}–{fmt(s['max'] * scale)}] (n={s['n']})"
+
+
+table = []     # (figure, ratio, ratio range, serve raw, baseline raw, baseline name)
+verdicts = []  # (target, measured, met)
+
+
+def add(figure, suite, field, serve, base, params=None, unit="", scale=1.0, base_name=None):
+    s = stats([r[field] for r in sel(suite, serve, params)])
+    b = stats([r[field] for r in sel(suite, base, params)])
+    ratio = s["med"] / b["med"] if s and b and b["med"] else None
+    pr = paired(suite, field, serve, base, params)
+    table.append((figure, ratio, pr, raw(s, unit, scale), raw(b, unit, scale), base_name or base))
+    return ratio, s, b
+
+
+# 1. unary
+u = {}
+for n in ("1r", "4r"):
+    u[n, "rps"] = add(f"Unary no-op, Serve {n[0]} replica(s): throughput (req/s)", "unary", "rps", f"serve-{n}", "bare")
+    u[n, "p50"] = add(f"Unary no-op, Serve {n[0]} replica(s): p50 latency (ms)", "unary", "p50_us", f"serve-{n}", "bare", unit=" ms", scale=1e-3)
+    u[n, "p99"] = add(f"Unary no-op, Serve {n[0]} replica(s): p99 latency (ms)", "unary", "p99_us", f"serve-{n}", "bare", unit=" ms", scale=1e-3)
+# 2. streaming
+st = {}
+for k in (1, 16):
+    st[k] = add(f"Server streaming, {k} stream(s): messages/s", "stream", "mps", "serve-1r", "bare", params=f"streams={k}")
+# 3. cold start
+cold = {}
+for kind in ("jit", "aot"):
+    cold[kind] = add(f"Cold start {kind.upper()}: exec → first OK (ms)", "cold", "first_ok_ms", f"serve-{kind}", f"bare-{kind}", unit=" ms")
+    cold[kind + "-rss"] = add(f"Idle RSS {kind.upper()} (MB, start + 1 s idle)", "cold", "rss_kb", f"serve-{kind}", f"bare-{kind}", unit=" MB", scale=1 / 1024)
+# 4. scale
+scale_rows = []
+scale_n = sorted({r["n"] for r in sel("scale-rss")})
+rss1 = next((r["rss_kb"] for r in sel("scale-rss") if r["n"] == 1), None)
+for n in scale_n:
+    t = f"serve-{n}r"
+    rps = stats([r["rps"] for r in sel("scale", t)])
+    p50 = stats([r["p50_us"] for r in sel("scale", t)])
+    rss = next(r["rss_kb"] for r in sel("scale-rss") if r["n"] == n)
+    scale_rows.append((n, rps, p50, rss))
+scale_base = scale_rows[0] if scale_rows else None
+
+# ---- targets
+def verdict(name, value, limit, higher_is_better, text):
+    if value is None:
+        verdicts.append((name, "not measured", "—"))
+        return
+    met = value >= limit if higher_is_better else value <= limit
+    verdicts.append((name, text, "**met**" if met else f"**missed** (by {abs(value - limit) / limit * 100:.0f}%)"))
+
+r1 = u["1r", "rps"][0]
+verdict("Unary gRPC throughput ≥ 0.85× bare (1 replica)", r1, 0.85, True, f"{r1:.2f}×" if r1 else "")
+r4 = u["4r", "rps"][0]
+verdict("Unary gRPC throughput ≥ 0.85× bare (4 replicas)", r4, 0.85, True, f"{r4:.2f}×" if r4 else "")
+p1 = u["1r", "p50"][0]
+verdict("Unary p50 latency ≤ 1.2× bare (1 replica)", p1, 1.2, False, f"{p1:.2f}×" if p1 else "")
+c = cold["aot"][0]
+verdict("Native AOT cold start ≤ 1.3× bare AOT", c, 1.3, False, f"{c:.2f}×" if c else "")
+rs = cold["aot-rss"][1]
+verdict("Idle RSS ≤ 60 MB (Serve, AOT)", rs["med"] / 1024 if rs else None, 60, False, f"{rs['med'] / 1024:.1f} MB" if rs else "")
+rsj = cold["jit-rss"][1]
+if rsj:
+    verdicts.append(("Idle RSS, JIT host (for information: the target is for the AOT host)", f"{rsj['med'] / 1024:.1f} MB", "—"))
+if scale_rows and scale_rows[-1][1] and scale_base[1]:
+    flat = scale_base[1]["med"] / scale_rows[-1][1]["med"]  # per-request cost ratio 1000 vs 1
+    verdict(f"Routing cost flat 1 → {scale_rows[-1][0]} replicas (≤ 1.1×)", flat, 1.1, False,
+            f"{flat:.2f}× time per request (throughput {scale_rows[-1][1]['med'] / scale_base[1]['med']:.2f}×)")
+
+# ---- machine
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
+    except Exception:  # noqa: BLE001
+        return "?"
+
+cpuinfo = open("/proc/cpuinfo", encoding="utf-8").read()
+cpu = (re.search(r"model name\s*:\s*(.*)", cpuinfo) or [None, "?"])[1]
+mem = int(re.search(r"MemTotal:\s*(\d+)", open("/proc/meminfo", encoding="utf-8").read()).group(1)) / 1024 / 1024
+osname = (re.search(r'PRETTY_NAME="(.*)"', open("/etc/os-release", encoding="utf-8").read()) or [None, "?"])[1]
+loads = [(r["at"], r["value"]) for r in rows if r.get("suite") == "loadavg"]
+
+# ---- svg
+def svg_chart(path):
+    conc = sorted({int(re.search(r"c=(\d+)", r["params"]).group(1)) for r in sel("conc")})
+    series = {}
+    for t, color in (("bare", "#4c78a8"), ("serve-1r", "#f58518")):
+        pts = []
+        for cc in conc:
+            s = stats([r["rps"] for r in sel("conc", t, f"c={cc},m=1")])
+            pts.append((cc, s))
+        series[t] = (color, pts)
+    W, H, L, R, T, B = 640, 400, 80, 20, 40, 60
+    ymax = max((s["max"] for _, pts in series.values() for _, s in pts if s), default=1) * 1.1
+    step = 10 ** len(str(int(ymax))) / 10
+    for m in (1, 2, 5):
+        if ymax / (step * m / 2) <= 8:
+            tick = step * m / 2
+            break
+    else:
+        tick = step
+    xs = {cc: L + (W - L - R) * (i / max(1, len(conc) - 1)) for i, cc in enumerate(conc)}
+    y = lambda v: T + (H - T - B) * (1 - v / ymax)  # noqa: E731
+    o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+         f'<rect width="{W}" height="{H}" fill="white"/>',
+         f'<text x="{W / 2}" y="20" text-anchor="middle" font-size="14">Unary no-op gRPC: throughput vs concurrency (h2load -m 1, medians, bars = min–max)</text>']
+    v = 0.0
+    while v <= ymax:
+        o.append(f'<line x1="{L}" y1="{y(v):.1f}" x2="{W - R}" y2="{y(v):.1f}" stroke="#ddd"/>')
+        o.append(f'<text x="{L - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:,.0f}</text>')
+        v += tick
+    for cc, x in xs.items():
+        o.append(f'<text x="{x:.1f}" y="{H - B + 18}" text-anchor="middle">{cc}</text>')
+    o.append(f'<text x="{(L + W - R) / 2}" y="{H - 15}" text-anchor="middle">concurrent connections (h2load -c, 1 stream each)</text>')
+    o.append(f'<text transform="translate(18,{(T + H - B) / 2}) rotate(-90)" text-anchor="middle">requests/s</text>')
+    o.append(f'<line x1="{L}" y1="{H - B}" x2="{W - R}" y2="{H - B}" stroke="black"/><line x1="{L}" y1="{T}" x2="{L}" y2="{H - B}" stroke="black"/>')
+    for i, (t, (color, pts)) in enumerate(series.items()):
+        good = [(xs[cc], s) for cc, s in pts if s]
+        points = " ".join("%.1f,%.1f" % (x, y(s["med"])) for x, s in good)
+        o.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
+        for x, s in good:
+            o.append(f'<line x1="{x:.1f}" y1="{y(s["min"]):.1f}" x2="{x:.1f}" y2="{y(s["max"]):.1f}" stroke="{color}"/>')
+            o.append(f'<circle cx="{x:.1f}" cy="{y(s["med"]):.1f}" r="3.5" fill="{color}"/>')
+        label = "bare Kestrel" if t == "bare" else "Serve (1 replica)"
+        o.append(f'<rect x="{L + 15}" y="{T + 8 + i * 18}" width="12" height="12" fill="{color}"/><text x="{L + 32}" y="{T + 18 + i * 18}">{label}</text>')
+    o.append("</svg>")
+    open(path, "w", encoding="utf-8").write("\n".join(o) + "\n")
+    return conc, series
+
+conc, series = svg_chart(args.svg)
+
+# ---- markdown
+md = []
+md.append("# Benchmark results (issue 4)\n")
+md.append(f"Generated by `bench/run.sh{' --quick' if args.mode == 'quick' else ''}{' --src-ref ' + args.src_ref if args.src_ref else ''}` ({args.mode} mode, {int(args.elapsed) // 60} min {int(args.elapsed) % 60} s). "
+          "Every figure is Serve against a baseline measured in the same run; ratio = Serve / baseline "
+          "(of the medians; the range is the min–max of the per-repetition ratios, Serve and baseline runs alternate). "
+          "Raw cells: median [min–max] (n = repetitions).\n")
+if args.mode == "quick":
+    md.append("> **Quick mode**: too few repetitions for conclusions; a smoke run of the suite.\n")
+md.append("## Machine\n")
+src = next((r["value"] for r in rows if r.get("suite") == "source"), "?")
+md.append(f"- Serve built from: {src}")
+md.append(f"- {sh('nproc')} CPUs: {cpu}; {mem:.1f} GiB RAM; {osname}; kernel {platform.release()}")
+md.append(f"- .NET SDK {sh('dotnet --version')}; runtimes: {', '.join(l.split(' [')[0] for l in sh('dotnet --list-runtimes').splitlines())}; "
+          f"Native AOT via net9.0 (ILCompiler 9.0.x, see docs/aot.md)")
+md.append(f"- {sh('h2load --version').splitlines()[0] if sh('h2load --version') else 'h2load ?'}; load generator, client and servers share the same cores")
+md.append("- load average (1/5/15 min) during the run: " + "; ".join(f"{a}: {v}" for a, v in loads))
+md.append("- The machine was shared with concurrent builds and tests while this ran: absolute numbers are noisy and "
+          "low; compare the ratios.\n" if args.mode else "")
+md.append("## Results\n")
+md.append("| figure | ratio Serve/baseline | per-rep ratio range | Serve | baseline |")
+md.append("|---|---|---|---|---|")
+for fig, ratio, pr, s, b, bn in table:
+    rtext = "—" if ratio is None else "%.2f×" % ratio
+    prtext = "—" if pr is None else "%.2f–%.2f" % (pr["min"], pr["max"])
+    md.append(f"| {fig} | {rtext} | {prtext} | {s} | {bn}: {b} |")
+md.append("")
+md.append("### Scale: in-process replicas (Serve JIT host, h2load -c 16 -m 10)\n")
+md.append("| replicas | req/s median [min–max] | vs 1 replica | time/request vs 1 replica | p50 ms | idle RSS MB | RSS per extra replica |")
+md.append("|---|---|---|---|---|---|---|")
+for n, rps, p50, rss in scale_rows:
+    rel = rps["med"] / scale_base[1]["med"] if rps and scale_base[1] else None
+    per = f"{(rss - rss1) / (n - 1):.1f} KB" if n > 1 and rss1 else "—"
+    md.append(f"| {n} | {raw(rps)} | {'—' if rel is None else f'{rel:.2f}×'} | {'—' if rel is None else f'{1 / rel:.2f}×'} | "
+              f"{raw(p50, '', 1e-3)} | {rss / 1024:.1f} | {per} |")
+md.append("")
+md.append("### Throughput vs concurrency (chart: `bench/throughput.svg`)\n")
+md.append("![throughput vs concurrency](throughput.svg)\n")
+md.append("| h2load -c (-m 1) | " + " | ".join(str(cc) for cc in conc) + " |")
+md.append("|---|" + "---|" * len(conc))
+for t, (_, pts) in series.items():
+    md.append(f"| {t} req/s | " + " | ".join(fmt(s["med"]) if s else "—" for _, s in pts) + " |")
+ratios = [f"{s2['med'] / s1['med']:.2f}×" if s1 and s2 else "—" for (_, s1), (_, s2) in zip(series["bare"][1], series["serve-1r"][1])]
+md.append("| Serve / bare | " + " | ".join(ratios) + " |\n")
+md.append("## Issue-4 targets\n")
+md.append("| target | measured | verdict |")
+md.append("|---|---|---|")
+for name, measured, met in verdicts:
+    md.append(f"| {name} | {measured} | {met} |")
+md.append("")
+md.append("Not measurable yet (their capabilities do not exist): **HTTP no-op** (no HTTP ingress deployments), "
+          "**gRPC vs HTTP** (small and 1 MB), **composition** (3-deployment chain), **batching** (`[Batch]` under "
+          "concurrency 64). Suite items 2, 3, 5 and 6 of issue 4 join `run.sh` when those land.\n")
+md.append("## Method\n")
+md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `servebench.Noop` from `bench/Protos/servebench.proto`:
+  `Call(Empty) returns (Empty)` does nothing, `Stream(StreamRequest) returns (stream Item)` yields `count` 16-byte items)
+  with `num_replicas` 1 / 4 / N and `max_ongoing_requests: 100000` (nothing queues), `log_level: WARNING` and
+  `enable_access_log: false` (the default, true, writes one console line per call); and `bench/BareKestrel`: Kestrel h2c on
+  127.0.0.1 with one terminal middleware that reads the framed request from `BodyReader`, parses it with the same protobuf
+  types, writes the framed response (flushing each streamed message, as Serve does) and the `grpc-status` trailer. Both
+  use `WebApplication.CreateSlimBuilder` and workstation GC, `InvariantGlobalization`.
+- Unary: `h2load -c 16 -m 10 -D <s> --warm-up-time=1` with body = a framed empty message (5 bytes) and headers
+  `content-type: application/grpc`, `te: trailers`. Bare, Serve-1, Serve-4 alternate in each repetition. p50/p99 come from
+  h2load's `--log-file` (per-request durations; its summary prints only min/max/mean/sd). A run fails on any non-2xx.
+- Status check: before every load run, `bench/scripts/grpc_check.py` (Debian python3-grpcio, an independent gRPC stack)
+  makes one `Call` and one `Stream(3)` and requires grpc-status OK, so h2load's 2xx counts are real gRPC OKs.
+- Streaming: `bench/BenchClient stream` (on Serve's own client, `Serve.Client.GrpcChannel`) runs 1 or 16 concurrent loops of
+  `Stream(count=1000)` calls over one HTTP/2 connection for the duration, checks every call's status OK and count, and
+  reports messages/s (after 20 warm-up calls).
+- Cold start: `bench/BenchClient coldstart` starts the process (`dotnet X.dll` for JIT, the published binary for AOT),
+  calls `Noop/Call` every ~1 ms until a call returns status OK (time from `Process.Start` to that response), waits 1 s, reads
+  `VmRSS` from `/proc/<pid>/status`, kills it. The four variants alternate in rounds; the first start of each round is
+  a discarded warm-up (page cache, client JIT).
+- Scale: Serve hosts with 1, 10, 100, 1000 replicas run side by side; idle RSS after readiness + 1 s, before load; then
+  the unary h2load run, alternating N. Router cost is read as throughput and p50 relative to N = 1 (the router is
+  internal; this is the end-to-end view). RSS per replica = (RSS(N) − RSS(1)) / (N − 1).
+""")
+md.append("## Commands (this run)\n")
+md.append("```")
+md.extend(l.rstrip() for l in open(args.commands, encoding="utf-8"))
+md.append("```\n")
+md.append("AOT binary sizes:\n")
+md.append("```")
+md.extend(l.rstrip() for l in open(args.aot_sizes, encoding="utf-8"))
+md.append("```\n")
+notes = os.path.join(BENCH, "ANALYSIS.md")
+if os.path.exists(notes):
+    md.append(open(notes, encoding="utf-8").read())
+open(args.md, "w", encoding="utf-8").write("\n".join(md) + "\n")
+print(f"wrote {args.md} and {args.svg}")
