@@ -81,8 +81,8 @@ internal static class Binder
         }
 
         // Which methods claim which RPCs.
-        // [Multiplexed] model loaders are not RPCs.
-        var rpcMethods = deployment.Methods.Where(m => m.Multiplexed is null).ToList();
+        // [Multiplexed] model loaders are not RPCs; neither are HTTP methods, unless [GrpcMethod] says so.
+        var rpcMethods = deployment.Methods.Where(m => m.Multiplexed is null && (m.Http is null || m.RpcName is not null)).ToList();
         var candidates = new Dictionary<(string Service, string Rpc), List<DeploymentMethodInfo>>();
         foreach (var method in rpcMethods)
         {
@@ -157,6 +157,7 @@ internal static class Binder
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateMultiplexed, loaders[i].Location, className, loaders[0].Name, loaders[i].Name));
         }
         var multiplexed = loaders.Count == 0 ? null : CheckLoader(deployment, loaders[0], diagnostics);
+        var http = HttpBinder.Bind(deployment, diagnostics);
 
         var model = new DeploymentModel(
             deployment.Namespace,
@@ -174,7 +175,8 @@ internal static class Binder
             served.Select(s => s.Service.FullName).ToEquatableArray(),
             invokers.ToEquatableArray(),
             deployment.IsAccessible,
-            multiplexed);
+            multiplexed,
+            http);
         return Result(model, diagnostics);
     }
 

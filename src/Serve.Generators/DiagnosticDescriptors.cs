@@ -121,6 +121,41 @@ internal static class DiagnosticDescriptors
         "GetMultiplexedModelAsync already exists",
         "Deployment '{0}' has a [Multiplexed] method '{1}', for which Serve generates GetMultiplexedModelAsync, but the class already has {2}; rename that member");
 
+    public static readonly DiagnosticDescriptor InvalidRouteTemplate = Error(
+        "SERVE0024",
+        "Invalid route template",
+        "Route template '{0}' of method '{1}' is invalid: {2}");
+
+    public static readonly DiagnosticDescriptor RouteConflict = Error(
+        "SERVE0025",
+        "Route conflict",
+        "'{0} {1}' on method '{2}' matches the same requests as '{0} {3}' on method '{4}'; change one template or HTTP method");
+
+    public static readonly DiagnosticDescriptor UnbindableParameter = Error(
+        "SERVE0026",
+        "HTTP parameter cannot be bound",
+        "{0} of method '{1}' cannot be bound: {2}");
+
+    public static readonly DiagnosticDescriptor MissingJsonMetadata = Error(
+        "SERVE0027",
+        "Missing JSON metadata",
+        "'{0}' is {1} of method '{2}' and needs System.Text.Json metadata, but {3}");
+
+    public static readonly DiagnosticDescriptor InvalidHttpIngress = Error(
+        "SERVE0028",
+        "Invalid [HttpIngress] method",
+        "[HttpIngress] method '{0}' {1}");
+
+    public static readonly DiagnosticDescriptor InvalidValidationAttribute = Error(
+        "SERVE0029",
+        "Invalid validation attribute",
+        "[{0}] on parameter '{1}' of method '{2}' {3}");
+
+    public static readonly DiagnosticDescriptor UnsupportedHttpMethod = Error(
+        "SERVE0030",
+        "Unsupported HTTP method",
+        "Method '{0}' cannot serve HTTP: {1}");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SERVE9999",
         "The Serve source generator failed",
@@ -131,7 +166,9 @@ internal static class DiagnosticDescriptors
         WrongStreamingShape, UnsupportedSignature, DuplicateBinding, UnknownRpc,
         InvalidApplicationBuilder, NoUsableConstructor, UnsupportedDeploymentClass, UnreadableDescriptor,
         UnresolvedMessageType, DuplicateService, ContextParameterFirst, DuplicateMultiplexed, InvalidMultiplexedLoader,
-        InvalidMaxModelsPerReplica, MultiplexedOutsideDeployment, MultiplexedAccessorConflict, GeneratorFailure);
+        InvalidMaxModelsPerReplica, MultiplexedOutsideDeployment, MultiplexedAccessorConflict,
+        InvalidRouteTemplate, RouteConflict, UnbindableParameter, MissingJsonMetadata, InvalidHttpIngress, InvalidValidationAttribute,
+        UnsupportedHttpMethod, GeneratorFailure);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

@@ -43,7 +43,7 @@ internal static class Emitter
          .Line("    => new global::Serve.Application(ServeDefinition, " + bindArguments + ");")
          .Line();
 
-        w.Line("/// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>")
+        w.Line("/// <summary>The deployment as the runtime sees it: name, options, factory" + (HttpEmitter.HasRoutes(model) ? ", gRPC dispatch table and HTTP routes" : " and gRPC dispatch table") + ".</summary>")
          .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
          .Line("public static " + Dispatch + "DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();")
          .Line();
@@ -64,7 +64,8 @@ internal static class Emitter
             w.Line("    static args => new " + model.GlobalTypeName + "(" + string.Join(", ", casts) + "),");
         }
         w.Line("    " + (model.Services.Count == 0 ? "global::System.Array.Empty<string>()" : "new string[] { " + string.Join(", ", model.Services.Select(Literal)) + " }") + ",");
-        var end = model.Multiplexed is null ? ");" : ")";
+        var hasInitializer = model.Multiplexed is not null || HttpEmitter.HasRoutes(model);
+        var end = hasInitializer ? ")" : ");";
         if (model.Invokers.Count == 0)
         {
             w.Line("    global::System.Array.Empty<" + Dispatch + "GrpcMethodDefinition>()" + end);
@@ -80,10 +81,17 @@ internal static class Emitter
             }
             w.Line("    }" + end);
         }
-        if (model.Multiplexed is not null)
+        if (hasInitializer)
         {
             w.Line("{");
-            w.Line("    MultiplexedModels = static instance => ((" + model.GlobalTypeName + ")instance)." + ModelCacheProperty + ",");
+            if (model.Multiplexed is not null)
+            {
+                w.Line("    MultiplexedModels = static instance => ((" + model.GlobalTypeName + ")instance)." + ModelCacheProperty + ",");
+            }
+            if (HttpEmitter.HasRoutes(model))
+            {
+                HttpEmitter.EmitDefinitionProperties(w, model);
+            }
             w.Line("};");
         }
         w.Close();
@@ -98,6 +106,11 @@ internal static class Emitter
         {
             w.Line();
             EmitInvoker(w, model, invoker);
+        }
+
+        if (HttpEmitter.HasRoutes(model))
+        {
+            HttpEmitter.EmitMembers(w, model);
         }
 
         w.Close();

@@ -78,13 +78,15 @@ internal static class Parser
             }
         }
 
+        var (jsonContext, namingPolicy) = HttpParser.ParseJsonContext(type, wellKnown, cancellationToken);
+        var schemas = new HttpParser.SchemaBuilder(wellKnown, namingPolicy);
         var methods = new List<DeploymentMethodInfo>();
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary, IsImplicitlyDeclared: false } method)
             {
-                methods.Add(ParseMethod(method, wellKnown, cancellationToken));
+                methods.Add(ParseMethod(method, wellKnown, schemas, cancellationToken));
             }
         }
         var accessorConflict = methods.Any(m => m.Multiplexed is not null) ? FindMemberConflict(type, MultiplexedAccessorName) : null;
@@ -111,7 +113,9 @@ internal static class Parser
             publicConstructors.Count,
             services.ToEquatableArray(),
             methods.ToEquatableArray(),
-            accessorConflict);
+            accessorConflict,
+            jsonContext,
+            schemas.Components);
     }
 
     /// <summary>The name of the model accessor generated for a <c>[Multiplexed]</c> loader.</summary>
@@ -144,7 +148,7 @@ internal static class Parser
         return null;
     }
 
-    private static DeploymentMethodInfo ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    private static DeploymentMethodInfo ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, HttpParser.SchemaBuilder schemas, CancellationToken cancellationToken)
     {
         string? rpcName = null;
         LocationInfo? rpcNameLocation = null;
@@ -196,7 +200,8 @@ internal static class Parser
             IsAccessibleInAssembly(method.DeclaredAccessibility),
             ClassifyReturn(method.ReturnType, method.ReturnsVoid, wellKnown),
             parameters,
-            multiplexed);
+            multiplexed,
+            HttpParser.ParseMethod(method, wellKnown, schemas, cancellationToken));
     }
 
     private static MultiplexedInfo ParseMultiplexed(IMethodSymbol method, AttributeData attribute, WellKnownTypes wellKnown, CancellationToken cancellationToken)

@@ -13,9 +13,10 @@ namespace Serve.Generators;
 
 /// <summary>
 /// The Serve source generator. Inputs: <c>[Deployment]</c> classes, <c>[ApplicationBuilder]</c> members and
-/// the protobuf descriptors of protoc's C# output. Outputs: per deployment a <c>Bind</c> method and a
-/// reflection-free gRPC dispatch table; per proto service method descriptors and a client; one module
-/// registry; and a diagnostic for every mismatch between a deployment and its services.
+/// the protobuf descriptors of protoc's C# output. Outputs: per deployment a <c>Bind</c> method, a
+/// reflection-free gRPC dispatch table and HTTP route table (binders, validation, an OpenAPI document);
+/// per proto service method descriptors and a client; one module registry; and a diagnostic for every
+/// mismatch between a deployment and its services or routes.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class ServeGenerator : IIncrementalGenerator

@@ -22,7 +22,10 @@ internal sealed class SourceWriter
 
     public SourceWriter Open(string text)
     {
-        Line(text);
+        if (text.Length > 0)
+        {
+            Line(text);
+        }
         Line("{");
         _indent++;
         return this;

@@ -25,6 +25,35 @@ internal sealed class WellKnownTypes
         ValueTaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask`1");
         IAsyncEnumerableOfT = compilation.GetTypeByMetadataName("System.Collections.Generic.IAsyncEnumerable`1");
         IEnumerableOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_IEnumerable_T);
+
+        HttpMethodAttribute = compilation.GetTypeByMetadataName("Serve.Http.HttpMethodAttribute");
+        HttpIngressAttribute = compilation.GetTypeByMetadataName("Serve.Http.HttpIngressAttribute");
+        FromRouteAttribute = compilation.GetTypeByMetadataName("Serve.Http.FromRouteAttribute");
+        FromQueryAttribute = compilation.GetTypeByMetadataName("Serve.Http.FromQueryAttribute");
+        FromHeaderAttribute = compilation.GetTypeByMetadataName("Serve.Http.FromHeaderAttribute");
+        FromBodyAttribute = compilation.GetTypeByMetadataName("Serve.Http.FromBodyAttribute");
+        JsonContextAttribute = compilation.GetTypeByMetadataName("Serve.Http.JsonContextAttribute");
+        HttpRequestData = compilation.GetTypeByMetadataName("Serve.Http.HttpRequestData");
+        HttpResult = compilation.GetTypeByMetadataName("Serve.Http.HttpResult");
+        Guid = compilation.GetTypeByMetadataName("System.Guid");
+        DateTimeOffset = compilation.GetTypeByMetadataName("System.DateTimeOffset");
+        TimeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
+        JsonSerializerContext = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSerializerContext");
+        JsonSerializableAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSerializableAttribute");
+        JsonSourceGenerationOptionsAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSourceGenerationOptionsAttribute");
+        JsonPropertyNameAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonPropertyNameAttribute");
+        JsonIgnoreAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonIgnoreAttribute");
+        JsonRequiredAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonRequiredAttribute");
+        RequiredAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.RequiredAttribute");
+        MinLengthAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.MinLengthAttribute");
+        MaxLengthAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.MaxLengthAttribute");
+        StringLengthAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.StringLengthAttribute");
+        RangeAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.RangeAttribute");
+        RegularExpressionAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.RegularExpressionAttribute");
+        IDictionaryOfT = compilation.GetTypeByMetadataName("System.Collections.Generic.IDictionary`2");
+        IReadOnlyDictionaryOfT = compilation.GetTypeByMetadataName("System.Collections.Generic.IReadOnlyDictionary`2");
+        ICollectionOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_ICollection_T);
+        IReadOnlyCollectionOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_IReadOnlyCollection_T);
     }
 
     public static WellKnownTypes Get(Compilation compilation) => s_cache.GetValue(compilation, c => new WellKnownTypes(c));
@@ -44,4 +73,32 @@ internal sealed class WellKnownTypes
     public INamedTypeSymbol? ValueTaskOfT { get; }
     public INamedTypeSymbol? IAsyncEnumerableOfT { get; }
     public INamedTypeSymbol IEnumerableOfT { get; }
+    public INamedTypeSymbol? HttpMethodAttribute { get; }
+    public INamedTypeSymbol? HttpIngressAttribute { get; }
+    public INamedTypeSymbol? FromRouteAttribute { get; }
+    public INamedTypeSymbol? FromQueryAttribute { get; }
+    public INamedTypeSymbol? FromHeaderAttribute { get; }
+    public INamedTypeSymbol? FromBodyAttribute { get; }
+    public INamedTypeSymbol? JsonContextAttribute { get; }
+    public INamedTypeSymbol? HttpRequestData { get; }
+    public INamedTypeSymbol? HttpResult { get; }
+    public INamedTypeSymbol? Guid { get; }
+    public INamedTypeSymbol? DateTimeOffset { get; }
+    public INamedTypeSymbol? TimeSpan { get; }
+    public INamedTypeSymbol? JsonSerializerContext { get; }
+    public INamedTypeSymbol? JsonSerializableAttribute { get; }
+    public INamedTypeSymbol? JsonSourceGenerationOptionsAttribute { get; }
+    public INamedTypeSymbol? JsonPropertyNameAttribute { get; }
+    public INamedTypeSymbol? JsonIgnoreAttribute { get; }
+    public INamedTypeSymbol? JsonRequiredAttribute { get; }
+    public INamedTypeSymbol? RequiredAttribute { get; }
+    public INamedTypeSymbol? MinLengthAttribute { get; }
+    public INamedTypeSymbol? MaxLengthAttribute { get; }
+    public INamedTypeSymbol? StringLengthAttribute { get; }
+    public INamedTypeSymbol? RangeAttribute { get; }
+    public INamedTypeSymbol? RegularExpressionAttribute { get; }
+    public INamedTypeSymbol? IDictionaryOfT { get; }
+    public INamedTypeSymbol? IReadOnlyDictionaryOfT { get; }
+    public INamedTypeSymbol ICollectionOfT { get; }
+    public INamedTypeSymbol IReadOnlyCollectionOfT { get; }
 }

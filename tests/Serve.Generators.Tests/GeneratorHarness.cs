@@ -39,16 +39,38 @@ internal static class GeneratorHarness
     public static CSharpCompilation CompileWithProtos(string source, string path = "Deployment.cs")
         => Compile(("UserDefinedProtos.cs", UserDefinedProtos), ("Shapes.cs", ShapesProtos), (path, source));
 
-    public static GeneratorDriver CreateDriver()
+    public static GeneratorDriver CreateDriver(bool withJson = false)
         => CSharpGeneratorDriver.Create(
-            new[] { new ServeGenerator().AsSourceGenerator() },
+            new[] { new ServeGenerator().AsSourceGenerator() }.Concat(withJson ? s_jsonGenerators.Value : ImmutableArray<ISourceGenerator>.Empty),
             parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
-    /// <summary>Runs the generator; returns its result and the compilation with the generated sources.</summary>
-    public static (GeneratorDriverRunResult Result, Compilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics) Run(Compilation compilation)
+    /// <summary>
+    /// System.Text.Json's source generator, from the shared framework's reference pack, so that test compilations get
+    /// <c>JsonSerializerContext.Default</c> like a real build does.
+    /// </summary>
+    private static readonly Lazy<ImmutableArray<ISourceGenerator>> s_jsonGenerators = new(() =>
     {
-        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        var runtimeDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var dotnetRoot = Path.GetFullPath(Path.Combine(runtimeDirectory, "..", "..", ".."));
+        var version = Environment.Version;
+        var pack = Path.Combine(dotnetRoot, "packs", "Microsoft.NETCore.App.Ref");
+        var path = Directory.GetDirectories(pack, version.Major.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".*")
+            .OrderBy(d => d, StringComparer.Ordinal)
+            .SelectMany(d => Directory.GetFiles(d, "System.Text.Json.SourceGeneration.dll", SearchOption.AllDirectories))
+            .Where(p => p.Contains(Path.DirectorySeparatorChar + "cs" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .LastOrDefault() ?? throw new InvalidOperationException("System.Text.Json.SourceGeneration.dll not found under " + pack);
+        var assembly = Assembly.LoadFrom(path);
+        return assembly.GetTypes()
+            .Where(t => typeof(IIncrementalGenerator).IsAssignableFrom(t) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null)
+            .Select(t => ((IIncrementalGenerator)Activator.CreateInstance(t)!).AsSourceGenerator())
+            .ToImmutableArray();
+    });
+
+    /// <summary>Runs the generator (and System.Text.Json's with <paramref name="withJson"/>); returns its result and the compilation with the generated sources.</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics) Run(Compilation compilation, bool withJson = false)
+    {
+        var driver = CreateDriver(withJson).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
         return (driver.GetRunResult(), output, diagnostics);
     }
 
@@ -57,9 +79,9 @@ internal static class GeneratorHarness
         => Run(CompileWithProtos(source)).GeneratorDiagnostics;
 
     /// <summary>Runs the generator, requires zero errors and warnings, emits and loads the assembly.</summary>
-    public static Assembly BuildAndLoad(string source)
+    public static Assembly BuildAndLoad(string source, bool withJson = false)
     {
-        var (_, output, generatorDiagnostics) = Run(CompileWithProtos(source));
+        var (_, output, generatorDiagnostics) = Run(CompileWithProtos(source), withJson);
         Assert.Empty(generatorDiagnostics);
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.True(problems.Count == 0, "Compilation failed:\n" + string.Join("\n", problems));
@@ -74,9 +96,9 @@ internal static class GeneratorHarness
     /// <summary>The generated source whose hint name ends with <paramref name="suffix"/>.</summary>
     public static string GeneratedSource(GeneratorDriverRunResult result, string hintName)
     {
-        var source = result.Results.Single().GeneratedSources.SingleOrDefault(s => s.HintName == hintName);
+        var source = result.Results.SelectMany(r => r.GeneratedSources).SingleOrDefault(s => s.HintName == hintName);
         Assert.True(source.SourceText is not null, "No generated source '" + hintName + "'. Generated: "
-            + string.Join(", ", result.Results.Single().GeneratedSources.Select(s => s.HintName)));
+            + string.Join(", ", result.Results.SelectMany(r => r.GeneratedSources).Select(s => s.HintName)));
         return source.SourceText.ToString();
     }
 }

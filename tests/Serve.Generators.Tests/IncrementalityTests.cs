@@ -70,6 +70,34 @@ public class IncrementalityTests
     }
 
     [Fact]
+    public void Editing_an_http_method_body_leaves_every_step_cached_or_unchanged()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Http);
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Deployment.cs");
+        var edited = TestSources.Http.Replace("\"NEGATIVE\", 0.75", "\"NEGATIVE\", 0.25", StringComparison.Ordinal);
+        Assert.NotEqual(TestSources.Http, edited);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Deployment.cs"));
+        AssertIncremental(compilation, updated);
+    }
+
+    [Fact]
+    public void Changing_a_route_regenerates_the_deployment_and_its_openapi_document()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Http);
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Deployment.cs");
+        var edited = TestSources.Http.Replace("[HttpGet(\"/test\")]", "[HttpGet(\"/root\")]", StringComparison.Ordinal);
+        Assert.NotEqual(TestSources.Http, edited);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Deployment.cs"));
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation).RunGenerators(updated);
+        var result = driver.GetRunResult().Results.Single();
+        Assert.Contains(result.TrackedSteps[ServeGenerator.TrackingNames.DeploymentModels].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(result.TrackedSteps[ServeGenerator.TrackingNames.ProtoFiles].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        var source = result.GeneratedSources.Single(s => s.HintName == "HttpTests.Classifier.Serve.g.cs").SourceText.ToString();
+        Assert.Contains("HttpRouteDefinition(\"GET\", \"/root\", \"Root\"", source, StringComparison.Ordinal);
+        Assert.Contains("\\\"/root\\\":{\\\"get\\\"", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Adding_a_comment_above_a_deployment_only_moves_its_diagnostic_locations()
     {
         var compilation = GeneratorHarness.CompileWithProtos(TestSources.Quickstart);

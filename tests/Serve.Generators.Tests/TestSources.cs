@@ -262,4 +262,150 @@ internal static class TestSources
             }
         }
         """;
+
+    /// <summary>
+    /// HTTP ingresses: the seed tutorial's routed classifier (FastAPI's <c>@serve.ingress(app)</c>) with every binding source,
+    /// result shape and validation attribute, its plain <c>router</c> (<c>__call__(request)</c>), and a deployment serving
+    /// gRPC and HTTP at once.
+    /// </summary>
+    public const string Http = """
+        using System;
+        using System.Collections.Generic;
+        using System.ComponentModel.DataAnnotations;
+        using System.Runtime.CompilerServices;
+        using System.Text.Json.Serialization;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Serve;
+        using Serve.Http;
+        using Userdefinedprotos;
+
+        namespace HttpTests;
+
+        public enum Color { Red, Green, Blue }
+
+        public sealed class Item
+        {
+            public int Id { get; set; }
+            public required string Name { get; set; }
+            public double? Price { get; set; }
+            public List<string> Tags { get; set; } = new();
+            [JsonPropertyName("color_name")] public Color Color { get; set; }
+            [JsonIgnore] public string Secret { get; set; } = "";
+        }
+
+        public sealed record Prediction(string Label, double Score);
+
+        [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+        [JsonSerializable(typeof(Item))]
+        [JsonSerializable(typeof(List<Item>))]
+        [JsonSerializable(typeof(Prediction))]
+        [JsonSerializable(typeof(int))]
+        internal sealed partial class ApiJson : JsonSerializerContext
+        {
+        }
+
+        [Deployment(Name = "classifier"), JsonContext(typeof(ApiJson))]
+        public sealed partial class Classifier
+        {
+            [HttpGet("/test")]
+            public string Root() => "Sentiment Classifier (0 -> Negative and 1 -> Positive)";
+
+            [HttpGet("/healthcheck", StatusCode = 200)]
+            public string Healthcheck() => "dummy check! Classifier is all ready to go!";
+
+            [HttpPost("/classify")]
+            public async Task<Prediction> PredictSentiment([FromQuery, MinLength(2)] string input_text)
+            {
+                await Task.Yield();
+                return new Prediction(input_text.Contains("like", StringComparison.Ordinal) ? "POSITIVE" : "NEGATIVE", 0.75);
+            }
+
+            [HttpGet("/items/{id}")]
+            public Item GetItem(int id, [FromHeader(Name = "x-tenant")] string? tenant, Color color = Color.Green, bool verbose = false, char? mark = null)
+                => new() { Id = id, Name = tenant + ":" + color + ":" + verbose + ":" + mark, Color = color };
+
+            [HttpPut("/items/{id}", StatusCode = 201)]
+            public async ValueTask<Item> PutItem(Guid id, Item item, ServeRequestContext context, CancellationToken cancellationToken)
+            {
+                await Task.Yield();
+                item.Name = id.ToString("N")[..4] + ":" + item.Name + ":" + context.RequestId + ":" + cancellationToken.CanBeCanceled;
+                return item;
+            }
+
+            [HttpPost("/items/bulk")]
+            public int Bulk([MinLength(1), MaxLength(3)] List<Item> items) => items.Count;
+
+            [HttpGet("/search")]
+            public List<Item> Search(
+                [Range(1, 100)] int limit,
+                [StringLength(10, MinimumLength = 2)] string q,
+                [RegularExpression("[a-z]+")] string? tag = null,
+                [Range(0.5, 10.5)] double? minPrice = null,
+                DateTimeOffset? since = null,
+                [FromHeader] string? user_agent = null,
+                long offset = 0)
+                => new() { new Item { Id = limit, Name = q + "|" + tag + "|" + minPrice + "|" + since?.Year + "|" + user_agent + "|" + offset } };
+
+            [HttpDelete("/items/{id}")]
+            public void Delete(long id) => Deleted = id;
+
+            [HttpPatch("/items/{id}/tags/{tag}")]
+            public Task Tag([FromRoute(Name = "id")] uint itemId, string tag)
+            {
+                Deleted = itemId;
+                return Task.CompletedTask;
+            }
+
+            [HttpGet("/bytes")]
+            public byte[] Bytes() => new byte[] { 1, 2, 3 };
+
+            [HttpGet("/raw")]
+            public HttpResult Raw(HttpRequestData request, ServeRequestContext context)
+                => HttpResult.Text(request.Method + " " + request.Path + " " + context.RequestId, 202);
+
+            [HttpGet("/stream")]
+            public async IAsyncEnumerable<Item> Stream([Range(0, 5)] int count, [EnumeratorCancellation] CancellationToken cancellationToken)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    await Task.Yield();
+                    cancellationToken.ThrowIfCancellationRequested();
+                    yield return new Item { Id = i, Name = "n" + i };
+                }
+            }
+
+            [HttpGet("/words")]
+            public async IAsyncEnumerable<string> Words(string text)
+            {
+                foreach (var word in text.Split(' '))
+                {
+                    await Task.Yield();
+                    yield return word;
+                }
+            }
+
+            public static long Deleted { get; set; }
+        }
+
+        [Deployment(Name = "router")]
+        public partial class Router
+        {
+            [HttpIngress]
+            public string Call(HttpRequestData request) => "txt=" + request.Query["txt"];
+        }
+
+        [Deployment, GrpcService("userdefinedprotos.ImageClassificationService"), JsonContext(typeof(ApiJson))]
+        public partial class Both
+        {
+            public ImageClass Predict(ImageData image) => new() { Classes = { image.Filename } };
+
+            [HttpIngress]
+            public async Task<Prediction> Handle(HttpRequestData request, CancellationToken cancellationToken)
+            {
+                await Task.Delay(1, cancellationToken);
+                return new Prediction(request.BodyText, 1);
+            }
+        }
+        """;
 }

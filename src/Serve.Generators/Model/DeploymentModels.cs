@@ -80,7 +80,8 @@ internal sealed record DeploymentMethodInfo(
     bool IsAccessible,
     ReturnInfo Return,
     EquatableArray<MethodParameterInfo> Parameters,
-    MultiplexedInfo? Multiplexed);
+    MultiplexedInfo? Multiplexed,
+    HttpMethodInfo? Http);
 
 /// <summary>A <c>[Deployment]</c> class read from symbols, before it is checked against the protos.</summary>
 /// <param name="Namespace">The containing namespace, empty for the global namespace.</param>
@@ -111,7 +112,9 @@ internal sealed record DeploymentInfo(
     int PublicConstructorCount,
     EquatableArray<ServiceReference> Services,
     EquatableArray<DeploymentMethodInfo> Methods,
-    MemberConflict? MultiplexedAccessorConflict);
+    MemberConflict? MultiplexedAccessorConflict,
+    JsonContextInfo? JsonContext,
+    EquatableArray<SchemaComponent> SchemaComponents);
 
 /// <summary>How the generated invoker passes one argument to the user method.</summary>
 internal enum ArgumentKind
@@ -157,7 +160,8 @@ internal sealed record DeploymentModel(
     EquatableArray<string> Services,
     EquatableArray<InvokerModel> Invokers,
     bool IsRegistrable,
-    MultiplexedModel? Multiplexed);
+    MultiplexedModel? Multiplexed,
+    HttpDeploymentModel? Http);
 
 /// <summary>The model cache and <c>GetMultiplexedModelAsync</c> accessors of a deployment with a <c>[Multiplexed]</c> loader.</summary>
 /// <param name="ModelType">The <c>global::</c>-qualified model type.</param>

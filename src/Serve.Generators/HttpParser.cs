@@ -1,0 +1,851 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Serve.Generators.Model;
+
+namespace Serve.Generators;
+
+/// <summary>Reads the HTTP side of a deployment from symbols: route attributes, parameters, results, the JSON context and schemas.</summary>
+internal static class HttpParser
+{
+    private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat;
+
+    private static readonly SymbolDisplayFormat s_annotatedTypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>The property naming policies of <c>JsonKnownNamingPolicy</c>.</summary>
+    internal enum NamingPolicy
+    {
+        None = 0,
+        CamelCase = 1,
+        SnakeCaseLower = 2,
+        SnakeCaseUpper = 3,
+        KebabCaseLower = 4,
+        KebabCaseUpper = 5,
+    }
+
+    /// <summary>Reads <c>[JsonContext(typeof(Ctx))]</c> of a deployment and the naming policy of the context.</summary>
+    public static (JsonContextInfo? Info, NamingPolicy Policy) ParseJsonContext(INamedTypeSymbol deployment, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    {
+        foreach (var attribute in deployment.GetAttributes())
+        {
+            if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.JsonContextAttribute)
+                || attribute.ConstructorArguments.Length != 1
+                || attribute.ConstructorArguments[0].Value is not INamedTypeSymbol context)
+            {
+                continue;
+            }
+            var isContext = false;
+            for (var t = context.BaseType; t is not null; t = t.BaseType)
+            {
+                isContext |= SymbolEqualityComparer.Default.Equals(t, wellKnown.JsonSerializerContext);
+            }
+            var types = new SortedSet<string>(StringComparer.Ordinal);
+            var policy = NamingPolicy.None;
+            foreach (var contextAttribute in context.GetAttributes())
+            {
+                if (SymbolEqualityComparer.Default.Equals(contextAttribute.AttributeClass, wellKnown.JsonSerializableAttribute)
+                    && contextAttribute.ConstructorArguments.Length >= 1
+                    && contextAttribute.ConstructorArguments[0].Value is ITypeSymbol serializable)
+                {
+                    types.Add(serializable.ToDisplayString(s_typeFormat));
+                }
+                else if (SymbolEqualityComparer.Default.Equals(contextAttribute.AttributeClass, wellKnown.JsonSourceGenerationOptionsAttribute))
+                {
+                    // JsonSerializerDefaults.Web (1) means camelCase; an explicit PropertyNamingPolicy wins.
+                    if (contextAttribute.ConstructorArguments.Length == 1 && contextAttribute.ConstructorArguments[0].Value is int defaults && defaults == 1)
+                    {
+                        policy = NamingPolicy.CamelCase;
+                    }
+                    foreach (var named in contextAttribute.NamedArguments)
+                    {
+                        if (named.Key == "PropertyNamingPolicy" && named.Value.Value is int value && Enum.IsDefined(typeof(NamingPolicy), value))
+                        {
+                            policy = (NamingPolicy)value;
+                        }
+                    }
+                }
+            }
+            var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken);
+            return (new JsonContextInfo(context.ToDisplayString(s_typeFormat), context.ToDisplayString(), isContext, types.ToEquatableArray(), LocationInfo.From(syntax)), policy);
+        }
+        return (null, NamingPolicy.None);
+    }
+
+    /// <summary>Reads the HTTP attributes, parameters and result of a method; null when it has no route attribute and no <c>[HttpIngress]</c>.</summary>
+    public static HttpMethodInfo? ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken)
+    {
+        if (wellKnown.HttpMethodAttribute is null)
+        {
+            return null;
+        }
+        var routes = new List<HttpRouteAttributeInfo>();
+        var isIngress = false;
+        LocationInfo? ingressLocation = null;
+        foreach (var attribute in method.GetAttributes())
+        {
+            var attributeClass = attribute.AttributeClass;
+            if (attributeClass is null)
+            {
+                continue;
+            }
+            if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.HttpIngressAttribute))
+            {
+                isIngress = true;
+                ingressLocation = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
+                continue;
+            }
+            if (!DerivesFrom(attributeClass, wellKnown.HttpMethodAttribute))
+            {
+                continue;
+            }
+            var name = attributeClass.Name;
+            if (name.StartsWith("Http", StringComparison.Ordinal))
+            {
+                name = name.Substring(4);
+            }
+            if (name.EndsWith("Attribute", StringComparison.Ordinal))
+            {
+                name = name.Substring(0, name.Length - "Attribute".Length);
+            }
+            var template = attribute.ConstructorArguments.Length == 0 ? "/" : attribute.ConstructorArguments[0].Value as string ?? "";
+            var statusCode = 200;
+            foreach (var named in attribute.NamedArguments)
+            {
+                if (named.Key == "StatusCode" && named.Value.Value is int code)
+                {
+                    statusCode = code;
+                }
+            }
+            var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+            var location = LocationInfo.From((SyntaxNode?)syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals is null) ?? syntax);
+            routes.Add(new HttpRouteAttributeInfo(name.ToUpperInvariant(), template, statusCode, location));
+        }
+        if (routes.Count == 0 && !isIngress)
+        {
+            return null;
+        }
+        var parameters = method.Parameters.Select(p => ParseParameter(p, wellKnown, schemas, cancellationToken)).ToEquatableArray();
+        return new HttpMethodInfo(routes.ToEquatableArray(), isIngress, ingressLocation, parameters, ParseReturn(method, wellKnown, schemas));
+    }
+
+    private static HttpParameterInfo ParseParameter(IParameterSymbol parameter, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken)
+    {
+        var type = parameter.Type;
+        var kind = SymbolEqualityComparer.Default.Equals(type, wellKnown.ServeRequestContext) ? HttpParameterKind.Context
+            : SymbolEqualityComparer.Default.Equals(type, wellKnown.CancellationToken) ? HttpParameterKind.CancellationToken
+            : SymbolEqualityComparer.Default.Equals(type, wellKnown.HttpRequestData) ? HttpParameterKind.Request
+            : HttpParameterKind.Value;
+
+        var source = HttpSource.None;
+        string? explicitName = null;
+        foreach (var attribute in parameter.GetAttributes())
+        {
+            var attributeClass = attribute.AttributeClass;
+            var attributeSource = SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.FromRouteAttribute) ? HttpSource.Path
+                : SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.FromQueryAttribute) ? HttpSource.Query
+                : SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.FromHeaderAttribute) ? HttpSource.Header
+                : SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.FromBodyAttribute) ? HttpSource.Body
+                : HttpSource.None;
+            if (attributeSource == HttpSource.None)
+            {
+                continue;
+            }
+            source = attributeSource;
+            foreach (var named in attribute.NamedArguments)
+            {
+                if (named.Key == "Name" && named.Value.Value is string value)
+                {
+                    explicitName = value;
+                }
+            }
+        }
+
+        var underlying = type;
+        var isNullableValueType = false;
+        if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
+        {
+            underlying = nullable.TypeArguments[0];
+            isNullableValueType = true;
+        }
+        var scalar = Classify(underlying, wellKnown);
+        var isNullable = isNullableValueType || (type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated);
+
+        var unbindable = "";
+        if (scalar == ScalarKind.None)
+        {
+            unbindable = UnbindableReason(type, wellKnown);
+        }
+        var enumMembers = scalar == ScalarKind.Enum
+            ? underlying.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).Select(f => f.Name).ToEquatableArray()
+            : EquatableArray<string>.Empty;
+
+        var syntax = parameter.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken);
+        var schema = kind == HttpParameterKind.Value
+            ? (scalar != ScalarKind.None ? ScalarSchema(scalar, enumMembers, isNullable) : schemas.For(type))
+            : TypeSchema.Of(SchemaKind.Any);
+
+        return new HttpParameterInfo(
+            parameter.Name,
+            type.ToDisplayString(s_annotatedTypeFormat),
+            type.ToDisplayString(s_typeFormat),
+            type.ToDisplayString(),
+            kind,
+            source,
+            explicitName,
+            scalar,
+            scalar == ScalarKind.None ? "" : underlying.ToDisplayString(s_typeFormat),
+            type.IsValueType && !isNullableValueType,
+            isNullableValueType,
+            isNullable,
+            unbindable.Length == 0,
+            unbindable,
+            parameter.RefKind != RefKind.None,
+            parameter.HasExplicitDefaultValue ? DefaultValue(parameter.ExplicitDefaultValue, underlying, scalar) : null,
+            CountMember(type, wellKnown),
+            enumMembers,
+            ParseValidations(parameter, wellKnown, cancellationToken),
+            schema,
+            LocationInfo.From(syntax) ?? LocationInfo.From(parameter.Locations.FirstOrDefault()));
+    }
+
+    private static HttpReturnInfo ParseReturn(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas)
+    {
+        var display = method.ReturnType.ToDisplayString();
+        var any = TypeSchema.Of(SchemaKind.Any);
+        if (method.ReturnsByRef || method.ReturnsByRefReadonly)
+        {
+            return new HttpReturnInfo(HttpResultKind.Unsupported, HttpAwaitKind.None, "", "", display, false, false, any);
+        }
+        if (method.ReturnsVoid)
+        {
+            return new HttpReturnInfo(HttpResultKind.Empty, HttpAwaitKind.None, "", "", display, false, false, any);
+        }
+        var type = method.ReturnType;
+        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.Task) || SymbolEqualityComparer.Default.Equals(type, wellKnown.ValueTask))
+        {
+            var kind = SymbolEqualityComparer.Default.Equals(type, wellKnown.Task) ? HttpAwaitKind.Task : HttpAwaitKind.ValueTask;
+            return new HttpReturnInfo(HttpResultKind.Empty, kind, "", "", display, false, false, any);
+        }
+        var awaitKind = HttpAwaitKind.None;
+        if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } task)
+        {
+            if (SymbolEqualityComparer.Default.Equals(task.OriginalDefinition, wellKnown.TaskOfT))
+            {
+                awaitKind = HttpAwaitKind.Task;
+                type = task.TypeArguments[0];
+            }
+            else if (SymbolEqualityComparer.Default.Equals(task.OriginalDefinition, wellKnown.ValueTaskOfT))
+            {
+                awaitKind = HttpAwaitKind.ValueTask;
+                type = task.TypeArguments[0];
+            }
+        }
+        if (type.SpecialType != SpecialType.System_String)
+        {
+            var stream = type is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.IAsyncEnumerableOfT)
+                ? named
+                : type.AllInterfaces.FirstOrDefault(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.IAsyncEnumerableOfT));
+            if (stream is not null)
+            {
+                if (awaitKind != HttpAwaitKind.None)
+                {
+                    return new HttpReturnInfo(HttpResultKind.Unsupported, awaitKind, "", "", display, false, false, any);
+                }
+                var element = stream.TypeArguments[0];
+                var isText = element.SpecialType == SpecialType.System_String;
+                return new HttpReturnInfo(HttpResultKind.Stream, awaitKind, element.ToDisplayString(s_annotatedTypeFormat), element.ToDisplayString(s_typeFormat), display,
+                    isText, !SymbolEqualityComparer.Default.Equals(type, stream), isText ? TypeSchema.Of(SchemaKind.String) : schemas.For(element));
+            }
+        }
+        var annotated = type.ToDisplayString(s_annotatedTypeFormat);
+        var plain = type.ToDisplayString(s_typeFormat);
+        if (type.SpecialType == SpecialType.System_String)
+        {
+            return new HttpReturnInfo(HttpResultKind.Text, awaitKind, annotated, plain, display, false, false, TypeSchema.Of(SchemaKind.String));
+        }
+        if (type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Byte })
+        {
+            return new HttpReturnInfo(HttpResultKind.Bytes, awaitKind, annotated, plain, display, false, false, TypeSchema.Of(SchemaKind.String, "binary"));
+        }
+        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.HttpResult))
+        {
+            return new HttpReturnInfo(HttpResultKind.Result, awaitKind, annotated, plain, display, false, false, any);
+        }
+        if (type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer or TypeKind.TypeParameter or TypeKind.Error or TypeKind.Dynamic || type.IsRefLikeType)
+        {
+            return new HttpReturnInfo(HttpResultKind.Unsupported, awaitKind, annotated, plain, display, false, false, any);
+        }
+        return new HttpReturnInfo(HttpResultKind.Json, awaitKind, annotated, plain, display, false, false, schemas.For(type));
+    }
+
+    private static EquatableArray<ValidationInfo> ParseValidations(IParameterSymbol parameter, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    {
+        var validations = new List<ValidationInfo>();
+        foreach (var attribute in parameter.GetAttributes())
+        {
+            var attributeClass = attribute.AttributeClass;
+            if (attributeClass is null)
+            {
+                continue;
+            }
+            var location = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
+            var args = attribute.ConstructorArguments;
+            if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.RequiredAttribute))
+            {
+                validations.Add(new ValidationInfo(ValidationKind.Required, "", "", "", false, false, false, "", location));
+            }
+            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.MinLengthAttribute))
+            {
+                var length = args.Length == 1 && args[0].Value is int n ? n : -1;
+                validations.Add(new ValidationInfo(ValidationKind.MinLength, Int(length), "", "", false, false, false,
+                    length < 0 ? "has a negative length" : "", location));
+            }
+            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.MaxLengthAttribute))
+            {
+                // [MaxLength] without a length means "as long as the storage allows": no check.
+                var length = args.Length == 1 && args[0].Value is int n ? n : -1;
+                var problem = args.Length == 1 && length <= 0 && length != -1 ? "has a length that is not positive" : "";
+                validations.Add(new ValidationInfo(ValidationKind.MaxLength, "", length < 0 ? "" : Int(length), "", false, false, false, problem, location));
+            }
+            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.StringLengthAttribute))
+            {
+                var max = args.Length == 1 && args[0].Value is int n ? n : -1;
+                var min = 0;
+                foreach (var named in attribute.NamedArguments)
+                {
+                    if (named.Key == "MinimumLength" && named.Value.Value is int m)
+                    {
+                        min = m;
+                    }
+                }
+                var problem = max < 0 ? "has a negative maximum length"
+                    : min > max ? "has a MinimumLength greater than its maximum length"
+                    : "";
+                validations.Add(new ValidationInfo(ValidationKind.StringLength, min > 0 ? Int(min) : "", Int(max), "", false, false, false, problem, location));
+            }
+            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.RangeAttribute))
+            {
+                validations.Add(ParseRange(attribute, location));
+            }
+            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.RegularExpressionAttribute))
+            {
+                var pattern = args.Length == 1 ? args[0].Value as string ?? "" : "";
+                var problem = "";
+                try
+                {
+                    _ = new Regex(pattern);
+                }
+                catch (ArgumentException ex)
+                {
+                    problem = "has an invalid pattern (" + ex.Message + ")";
+                }
+                validations.Add(new ValidationInfo(ValidationKind.RegularExpression, "", "", pattern, false, false, false, problem, location));
+            }
+        }
+        return validations.ToEquatableArray();
+    }
+
+    private static ValidationInfo ParseRange(AttributeData attribute, LocationInfo? location)
+    {
+        var args = attribute.ConstructorArguments;
+        string min = "", max = "", problem = "";
+        var isDecimal = false;
+        if (args.Length == 2)
+        {
+            min = Number(args[0].Value);
+            max = Number(args[1].Value);
+        }
+        else if (args.Length == 3 && args[0].Value is ITypeSymbol rangeType)
+        {
+            var special = rangeType.SpecialType;
+            if (special is SpecialType.System_Byte or SpecialType.System_SByte or SpecialType.System_Int16 or SpecialType.System_UInt16
+                or SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or SpecialType.System_UInt64
+                or SpecialType.System_Single or SpecialType.System_Double or SpecialType.System_Decimal)
+            {
+                isDecimal = special == SpecialType.System_Decimal;
+                min = ParseNumberText(args[1].Value as string, isDecimal);
+                max = ParseNumberText(args[2].Value as string, isDecimal);
+                if (min.Length == 0 && args[1].Value is string { Length: > 0 } || max.Length == 0 && args[2].Value is string { Length: > 0 })
+                {
+                    problem = "has a bound that is not an invariant-culture number";
+                }
+            }
+            else
+            {
+                problem = "compares values of type '" + rangeType.ToDisplayString() + "'; only numeric ranges are supported";
+            }
+        }
+        bool minExclusive = false, maxExclusive = false;
+        foreach (var named in attribute.NamedArguments)
+        {
+            if (named.Key == "MinimumIsExclusive" && named.Value.Value is bool a)
+            {
+                minExclusive = a;
+            }
+            else if (named.Key == "MaximumIsExclusive" && named.Value.Value is bool b)
+            {
+                maxExclusive = b;
+            }
+        }
+        if (problem.Length == 0 && min.Length > 0 && max.Length > 0
+            && double.Parse(min, NumberStyles.Float, CultureInfo.InvariantCulture) > double.Parse(max, NumberStyles.Float, CultureInfo.InvariantCulture))
+        {
+            problem = "has a minimum greater than its maximum";
+        }
+        return new ValidationInfo(ValidationKind.Range, min, max, "", minExclusive, maxExclusive, isDecimal, problem, location);
+    }
+
+    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A finite number as invariant text ("" for infinities and NaN: no bound).</summary>
+    private static string Number(object? value) => value switch
+    {
+        int i => Int(i),
+        double d when !double.IsNaN(d) && !double.IsInfinity(d) => d.ToString("R", CultureInfo.InvariantCulture),
+        _ => "",
+    };
+
+    private static string ParseNumberText(string? text, bool isDecimal)
+    {
+        if (text is null)
+        {
+            return "";
+        }
+        if (isDecimal)
+        {
+            return decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var m) ? m.ToString(CultureInfo.InvariantCulture) : "";
+        }
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? Number(d) : "";
+    }
+
+    private static bool DerivesFrom(INamedTypeSymbol type, INamedTypeSymbol? baseType)
+    {
+        for (var t = type.BaseType; t is not null; t = t.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(t, baseType))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The scalar kind of a type read from text (after unwrapping <c>Nullable&lt;T&gt;</c>).</summary>
+    public static ScalarKind Classify(ITypeSymbol type, WellKnownTypes wellKnown)
+    {
+        switch (type.SpecialType)
+        {
+            case SpecialType.System_String: return ScalarKind.String;
+            case SpecialType.System_Boolean: return ScalarKind.Boolean;
+            case SpecialType.System_Char: return ScalarKind.Char;
+            case SpecialType.System_Byte: return ScalarKind.Byte;
+            case SpecialType.System_SByte: return ScalarKind.SByte;
+            case SpecialType.System_Int16: return ScalarKind.Int16;
+            case SpecialType.System_UInt16: return ScalarKind.UInt16;
+            case SpecialType.System_Int32: return ScalarKind.Int32;
+            case SpecialType.System_UInt32: return ScalarKind.UInt32;
+            case SpecialType.System_Int64: return ScalarKind.Int64;
+            case SpecialType.System_UInt64: return ScalarKind.UInt64;
+            case SpecialType.System_Single: return ScalarKind.Single;
+            case SpecialType.System_Double: return ScalarKind.Double;
+            case SpecialType.System_Decimal: return ScalarKind.Decimal;
+            case SpecialType.System_DateTime: return ScalarKind.DateTime;
+        }
+        if (type.TypeKind == TypeKind.Enum)
+        {
+            return ScalarKind.Enum;
+        }
+        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.Guid))
+        {
+            return ScalarKind.Guid;
+        }
+        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.DateTimeOffset))
+        {
+            return ScalarKind.DateTimeOffset;
+        }
+        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.TimeSpan))
+        {
+            return ScalarKind.TimeSpan;
+        }
+        return ScalarKind.None;
+    }
+
+    private static string UnbindableReason(ITypeSymbol type, WellKnownTypes wellKnown)
+    {
+        if (type.TypeKind is TypeKind.Error)
+        {
+            return "its type does not compile";
+        }
+        if (type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer || type.IsRefLikeType)
+        {
+            return "pointers and ref structs cannot hold request values";
+        }
+        if (type.TypeKind == TypeKind.TypeParameter)
+        {
+            return "a type parameter has no JSON metadata";
+        }
+        if (type.TypeKind == TypeKind.Dynamic)
+        {
+            return "'dynamic' has no JSON metadata";
+        }
+        if (type.TypeKind == TypeKind.Delegate)
+        {
+            return "a delegate cannot be read from a request";
+        }
+        if (type.TypeKind == TypeKind.Interface)
+        {
+            var isCollection = (type is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.IEnumerableOfT))
+                || type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.IEnumerableOfT));
+            return isCollection ? "" : "an interface (other than a collection interface) cannot be deserialized; take a concrete class";
+        }
+        if (type.IsAbstract && type.TypeKind == TypeKind.Class)
+        {
+            return "an abstract class cannot be deserialized; take a concrete class";
+        }
+        return "";
+    }
+
+    private static string CountMember(ITypeSymbol type, WellKnownTypes wellKnown)
+    {
+        if (type.SpecialType == SpecialType.System_String || type is IArrayTypeSymbol)
+        {
+            return "Length";
+        }
+        bool IsCollection(INamedTypeSymbol i) => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.ICollectionOfT)
+            || SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.IReadOnlyCollectionOfT);
+        if ((type is INamedTypeSymbol named && IsCollection(named)) || type.AllInterfaces.Any(IsCollection))
+        {
+            return "Count";
+        }
+        return "";
+    }
+
+    /// <summary>The C# expression of a parameter's default value.</summary>
+    private static string DefaultValue(object? value, ITypeSymbol type, ScalarKind scalar)
+    {
+        if (value is null)
+        {
+            return "default!";
+        }
+        var typeName = type.ToDisplayString(s_typeFormat);
+        switch (value)
+        {
+            case string s:
+                return SymbolDisplay.FormatLiteral(s, quote: true);
+            case bool b:
+                return b ? "true" : "false";
+            case char c:
+                return SymbolDisplay.FormatLiteral(c, quote: true);
+            case decimal m:
+                return m.ToString(CultureInfo.InvariantCulture) + "m";
+            case double d:
+                return double.IsNaN(d) ? "double.NaN" : double.IsPositiveInfinity(d) ? "double.PositiveInfinity" : double.IsNegativeInfinity(d) ? "double.NegativeInfinity"
+                    : d.ToString("R", CultureInfo.InvariantCulture) + "d";
+            case float f:
+                return float.IsNaN(f) ? "float.NaN" : float.IsPositiveInfinity(f) ? "float.PositiveInfinity" : float.IsNegativeInfinity(f) ? "float.NegativeInfinity"
+                    : f.ToString("R", CultureInfo.InvariantCulture) + "f";
+            case IFormattable formattable:
+                var text = formattable.ToString(null, CultureInfo.InvariantCulture);
+                return scalar == ScalarKind.Int32 ? text : "(" + typeName + ")(" + text + ")";
+            default:
+                return "default!";
+        }
+    }
+
+    /// <summary>The schema of a scalar parameter (enums as their names, as they are read from text).</summary>
+    public static TypeSchema ScalarSchema(ScalarKind scalar, EquatableArray<string> enumMembers, bool nullable)
+    {
+        var schema = scalar switch
+        {
+            ScalarKind.Boolean => TypeSchema.Of(SchemaKind.Boolean),
+            ScalarKind.Byte or ScalarKind.SByte or ScalarKind.Int16 or ScalarKind.UInt16 or ScalarKind.Int32 => TypeSchema.Of(SchemaKind.Integer, "int32"),
+            ScalarKind.UInt32 or ScalarKind.Int64 or ScalarKind.UInt64 => TypeSchema.Of(SchemaKind.Integer, "int64"),
+            ScalarKind.Single => TypeSchema.Of(SchemaKind.Number, "float"),
+            ScalarKind.Double => TypeSchema.Of(SchemaKind.Number, "double"),
+            ScalarKind.Decimal => TypeSchema.Of(SchemaKind.Number),
+            ScalarKind.Guid => TypeSchema.Of(SchemaKind.String, "uuid"),
+            ScalarKind.DateTime or ScalarKind.DateTimeOffset => TypeSchema.Of(SchemaKind.String, "date-time"),
+            ScalarKind.Enum => new TypeSchema(SchemaKind.String, "", null, "", false, enumMembers),
+            _ => TypeSchema.Of(SchemaKind.String),
+        };
+        return nullable ? schema with { Nullable = true } : schema;
+    }
+
+    /// <summary>Builds the schemas of JSON types and the components they refer to, for one deployment.</summary>
+    internal sealed class SchemaBuilder
+    {
+        private readonly WellKnownTypes _wellKnown;
+        private readonly NamingPolicy _policy;
+        private readonly Dictionary<ITypeSymbol, string> _names = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<string, SchemaComponent?> _components = new(StringComparer.Ordinal);
+        private int _depth;
+
+        public SchemaBuilder(WellKnownTypes wellKnown, NamingPolicy policy)
+        {
+            _wellKnown = wellKnown;
+            _policy = policy;
+        }
+
+        /// <summary>Every component, ordinal by name.</summary>
+        public EquatableArray<SchemaComponent> Components
+            => _components.Where(c => c.Value is not null).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Value!).ToEquatableArray();
+
+        public TypeSchema For(ITypeSymbol type)
+        {
+            var nullable = type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated;
+            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } n)
+            {
+                type = n.TypeArguments[0];
+                nullable = true;
+            }
+            var schema = Core(type.WithNullableAnnotation(NullableAnnotation.NotAnnotated));
+            return nullable ? schema with { Nullable = true } : schema;
+        }
+
+        private TypeSchema Core(ITypeSymbol type)
+        {
+            var scalar = Classify(type, _wellKnown);
+            if (scalar == ScalarKind.Enum)
+            {
+                // System.Text.Json writes enums as numbers unless a converter says otherwise.
+                return TypeSchema.Of(SchemaKind.Integer);
+            }
+            if (scalar == ScalarKind.TimeSpan)
+            {
+                return TypeSchema.Of(SchemaKind.String);
+            }
+            if (scalar != ScalarKind.None)
+            {
+                return ScalarSchema(scalar, EquatableArray<string>.Empty, false);
+            }
+            if (type is IArrayTypeSymbol array)
+            {
+                return array.ElementType.SpecialType == SpecialType.System_Byte
+                    ? TypeSchema.Of(SchemaKind.String, "byte")
+                    : new TypeSchema(SchemaKind.Array, "", For(array.ElementType), "", false, EquatableArray<string>.Empty);
+            }
+            if (type.SpecialType == SpecialType.System_Object || type is not INamedTypeSymbol named || type.TypeKind is TypeKind.Interface && !IsEnumerable(type, out _))
+            {
+                return TypeSchema.Of(SchemaKind.Any);
+            }
+            var full = named.ToDisplayString(s_typeFormat);
+            switch (full)
+            {
+                case "global::System.Uri":
+                    return TypeSchema.Of(SchemaKind.String, "uri");
+                case "global::System.DateOnly":
+                    return TypeSchema.Of(SchemaKind.String, "date");
+                case "global::System.TimeOnly":
+                    return TypeSchema.Of(SchemaKind.String, "time");
+            }
+            var dictionary = named.AllInterfaces.Concat(new[] { named }).FirstOrDefault(i =>
+                SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, _wellKnown.IDictionaryOfT)
+                || SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, _wellKnown.IReadOnlyDictionaryOfT));
+            if (dictionary is not null)
+            {
+                return new TypeSchema(SchemaKind.Map, "", For(dictionary.TypeArguments[1]), "", false, EquatableArray<string>.Empty);
+            }
+            if (IsEnumerable(named, out var element))
+            {
+                return new TypeSchema(SchemaKind.Array, "", For(element!), "", false, EquatableArray<string>.Empty);
+            }
+            if (full.StartsWith("global::System.", StringComparison.Ordinal) || type.TypeKind == TypeKind.Interface || _depth > 16)
+            {
+                return TypeSchema.Of(SchemaKind.Any);
+            }
+            return TypeSchema.Of(SchemaKind.Ref) with { Ref = Component(named) };
+        }
+
+        private bool IsEnumerable(ITypeSymbol type, out ITypeSymbol? element)
+        {
+            var enumerable = type is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _wellKnown.IEnumerableOfT)
+                ? named
+                : type.AllInterfaces.FirstOrDefault(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, _wellKnown.IEnumerableOfT));
+            element = enumerable?.TypeArguments[0];
+            return enumerable is not null;
+        }
+
+        private string Component(INamedTypeSymbol type)
+        {
+            if (_names.TryGetValue(type, out var existing))
+            {
+                return existing;
+            }
+            var name = SchemaName(type, qualified: false);
+            if (_components.ContainsKey(name))
+            {
+                name = SchemaName(type, qualified: true);
+            }
+            _names[type] = name;
+            _components[name] = null;
+
+            _depth++;
+            var properties = new List<SchemaProperty>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var chain = new List<INamedTypeSymbol>();
+            for (var t = type; t is not null && t.SpecialType != SpecialType.System_Object && t.SpecialType != SpecialType.System_ValueType; t = t.BaseType)
+            {
+                chain.Insert(0, t);
+            }
+            foreach (var declaring in chain)
+            {
+                foreach (var property in declaring.GetMembers().OfType<IPropertySymbol>())
+                {
+                    if (property.IsStatic || property.IsIndexer || property.DeclaredAccessibility != Accessibility.Public
+                        || property.GetMethod is null || property.GetMethod.DeclaredAccessibility != Accessibility.Public
+                        || IsIgnored(property) || !seen.Add(property.Name))
+                    {
+                        continue;
+                    }
+                    var required = property.IsRequired
+                        || property.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, _wellKnown.JsonRequiredAttribute));
+                    properties.Add(new SchemaProperty(JsonName(property), For(property.Type), required));
+                }
+            }
+            _depth--;
+            _components[name] = new SchemaComponent(name, properties.ToEquatableArray());
+            return name;
+        }
+
+        private bool IsIgnored(IPropertySymbol property)
+        {
+            foreach (var attribute in property.GetAttributes())
+            {
+                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _wellKnown.JsonIgnoreAttribute))
+                {
+                    // JsonIgnoreCondition.Always (1) is the default; the others keep the property in the contract.
+                    var condition = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Condition").Value.Value as int? ?? 1;
+                    return condition == 1;
+                }
+            }
+            return false;
+        }
+
+        private string JsonName(IPropertySymbol property)
+        {
+            foreach (var attribute in property.GetAttributes())
+            {
+                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _wellKnown.JsonPropertyNameAttribute)
+                    && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string name)
+                {
+                    return name;
+                }
+            }
+            return ApplyPolicy(property.Name, _policy);
+        }
+
+        private static string SchemaName(INamedTypeSymbol type, bool qualified)
+        {
+            var builder = new StringBuilder();
+            if (qualified)
+            {
+                var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
+                for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+                {
+                    ns = ns.Length == 0 ? outer.Name : ns + "." + outer.Name;
+                }
+                if (ns.Length > 0)
+                {
+                    builder.Append(ns.Replace('.', '_')).Append("__");
+                }
+            }
+            builder.Append(type.Name);
+            if (type.TypeArguments.Length > 0)
+            {
+                // pydantic's style for generic models: Page[Item] is "Page_Item_".
+                builder.Append('_');
+                foreach (var argument in type.TypeArguments)
+                {
+                    builder.Append(argument is INamedTypeSymbol named ? SchemaName(named, false) : argument.Name).Append('_');
+                }
+            }
+            return builder.ToString();
+        }
+    }
+
+    /// <summary>A property name as System.Text.Json's known naming policies write it.</summary>
+    public static string ApplyPolicy(string name, NamingPolicy policy)
+    {
+        switch (policy)
+        {
+            case NamingPolicy.CamelCase:
+                return CamelCase(name);
+            case NamingPolicy.SnakeCaseLower:
+                return Separated(name, '_', upper: false);
+            case NamingPolicy.SnakeCaseUpper:
+                return Separated(name, '_', upper: true);
+            case NamingPolicy.KebabCaseLower:
+                return Separated(name, '-', upper: false);
+            case NamingPolicy.KebabCaseUpper:
+                return Separated(name, '-', upper: true);
+            default:
+                return name;
+        }
+    }
+
+    /// <summary>System.Text.Json's JsonCamelCaseNamingPolicy.</summary>
+    private static string CamelCase(string name)
+    {
+        if (name.Length == 0 || !char.IsUpper(name[0]))
+        {
+            return name;
+        }
+        var chars = name.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (i == 1 && !char.IsUpper(chars[i]))
+            {
+                break;
+            }
+            var hasNext = i + 1 < chars.Length;
+            if (i > 0 && hasNext && !char.IsUpper(chars[i + 1]))
+            {
+                if (chars[i + 1] == ' ')
+                {
+                    chars[i] = char.ToLowerInvariant(chars[i]);
+                }
+                break;
+            }
+            chars[i] = char.ToLowerInvariant(chars[i]);
+        }
+        return new string(chars);
+    }
+
+    /// <summary>An approximation of System.Text.Json's snake/kebab-case policies: a separator between words, where a word starts at an
+    /// upper-case letter after a lower-case letter or digit, or at the last upper-case letter of a run followed by a lower-case one.</summary>
+    private static string Separated(string name, char separator, bool upper)
+    {
+        var builder = new StringBuilder();
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (c == '_' || c == '-' || c == ' ')
+            {
+                if (builder.Length > 0 && builder[builder.Length - 1] != separator)
+                {
+                    builder.Append(separator);
+                }
+                continue;
+            }
+            if (char.IsUpper(c) && i > 0 && builder.Length > 0 && builder[builder.Length - 1] != separator)
+            {
+                var previous = name[i - 1];
+                var nextIsLower = i + 1 < name.Length && char.IsLower(name[i + 1]);
+                if (char.IsLower(previous) || char.IsDigit(previous) || (char.IsUpper(previous) && nextIsLower))
+                {
+                    builder.Append(separator);
+                }
+            }
+            builder.Append(upper ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c));
+        }
+        return builder.ToString();
+    }
+}
