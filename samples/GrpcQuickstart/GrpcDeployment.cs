@@ -48,6 +48,13 @@ public static class Applications
     [ApplicationBuilder]
     public static Application App1 => GrpcDeployment.Bind();
 
+    /// <summary>
+    /// <c>import_path: GrpcQuickstart.Applications:App2</c>, the guide's image classifier
+    /// (Ray's <c>g2 = ImageClassifier.options(name="grpc-image-classifier").bind(...)</c>).
+    /// </summary>
+    [ApplicationBuilder]
+    public static Application App2 => ImageClassifierDeployment.Bind().WithOptions(name: "grpc-image-classifier");
+
     /// <summary><c>import_path: GrpcQuickstart.Applications:ContextApp</c>, the guide's gRPC context example.</summary>
     [ApplicationBuilder]
     public static Application ContextApp => GrpcContextDeployment.Bind();

@@ -24,7 +24,7 @@ public sealed class QuickstartHostFixture : IAsyncLifetime
     {
         // The sample's generated module initializer registers its deployments and builders.
         RuntimeHelpers.RunModuleConstructor(typeof(GrpcQuickstart.GrpcDeployment).Module.ModuleHandle);
-        var config = ServeConfigLoader.LoadFile(Paths.Sample("config.yaml"));
+        var config = ServeConfigLoader.LoadFile(Paths.Sample("single-app.yaml"));
         config = config with
         {
             HttpOptions = config.HttpOptions with { Port = 0 },

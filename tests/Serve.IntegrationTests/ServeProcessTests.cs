@@ -6,7 +6,7 @@ using Userdefinedprotos;
 
 namespace Serve.IntegrationTests;
 
-/// <summary>The sample as a user runs it: `GrpcQuickstart run config.yaml`, stopped with SIGTERM.</summary>
+/// <summary>The sample as a user runs it: `GrpcQuickstart run single-app.yaml`, stopped with SIGTERM.</summary>
 public sealed partial class ServeProcessTests
 {
     [Fact]
@@ -19,7 +19,7 @@ public sealed partial class ServeProcessTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { dll, "run", Paths.Sample("config.yaml"), "--grpc-port", "0", "--http-port", "0" })
+        foreach (var arg in new[] { dll, "run", Paths.Sample("single-app.yaml"), "--grpc-port", "0", "--http-port", "0" })
         {
             start.ArgumentList.Add(arg);
         }

@@ -9,7 +9,7 @@ public class ServeConfigLoaderTests
     [Fact]
     public void Sample_quickstart_config_loads()
     {
-        var path = RepoFile("samples", "GrpcQuickstart", "config.yaml");
+        var path = RepoFile("samples", "GrpcQuickstart", "single-app.yaml");
         var config = ServeConfigLoader.LoadFile(path);
 
         Assert.Equal(ProxyLocation.EveryNode, config.ProxyLocation);
