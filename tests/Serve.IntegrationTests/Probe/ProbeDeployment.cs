@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Serve.Grpc;
+using Serve.Http;
 
 namespace Serve.IntegrationTests.Probe;
 
@@ -131,6 +132,58 @@ public sealed partial class ProbeDeployment
         var model = await GetMultiplexedModelAsync(cancellationToken);
         return new ProbeReply { Text = model.Id, Replica = _replica };
     }
+
+    // The same deployment over HTTP: one route per edge case of the HTTP proxy.
+
+    [HttpGet("/echo/{id}")]
+    public string EchoHttp(int id, string? q, ServeRequestContext context) => $"{id}:{q}:{context.ApplicationName}";
+
+    [HttpGet("/sleep")]
+    public async Task<string> SleepHttp(int ms, string text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(ms, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            ProbeLog.Cancelled[text] = true;
+            throw;
+        }
+        return text;
+    }
+
+    [HttpGet("/fail")]
+    public string FailHttp() => throw new InvalidOperationException("http boom");
+
+    [HttpGet("/ticks")]
+    public async IAsyncEnumerable<string> Ticks(string text, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var i = 0;
+        try
+        {
+            while (true)
+            {
+                yield return $"{text} {i++}";
+                await Task.Delay(20, cancellationToken);
+            }
+        }
+        finally
+        {
+            ProbeLog.Produced[text] = i;
+            ProbeLog.Cancelled[text] = cancellationToken.IsCancellationRequested;
+        }
+    }
+
+    [HttpPost("/upload")]
+    public string Upload(HttpRequestData request) => request.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A response header with a line break: the proxy must refuse it, not split the response.</summary>
+    [HttpGet("/inject")]
+    public HttpResult Inject() => new(200, "x"u8.ToArray(), "text/plain", [new("x-probe", "a\r\nSet-Cookie: evil=1")]);
+
+    [HttpGet("/model")]
+    public async Task<string> ModelHttp(CancellationToken cancellationToken) => (await GetMultiplexedModelAsync(cancellationToken)).Id;
 }
 
 /// <summary>Application builders of the probe.</summary>

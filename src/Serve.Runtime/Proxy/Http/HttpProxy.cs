@@ -184,7 +184,7 @@ internal sealed partial class HttpProxy
         }
         else if (_accessLogEnabled)
         {
-            LogRequest(request.Method, app.RoutePrefix ?? "", subPath, app.Name, requestId, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogRequest(request.Method, app.RoutePrefix is "/" or null ? "" : app.RoutePrefix, subPath, app.Name, requestId, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 

@@ -1,0 +1,210 @@
+using System.Net;
+using System.Text;
+using Serve.Config;
+using Serve.IntegrationTests.Probe;
+
+namespace Serve.IntegrationTests;
+
+/// <summary>The HTTP proxy's edge cases against the probe deployment's routes.</summary>
+public sealed class HttpProbeTests
+{
+    private static ServeConfig Config(HttpOptions? http = null)
+    {
+        var config = ServeTestHost.MultiAppConfig();
+        return config with { HttpOptions = (http ?? new HttpOptions()) with { Port = 0 } };
+    }
+
+    private static HttpClient Client(ServeTestHost host) => new() { BaseAddress = new Uri($"http://127.0.0.1:{host.Host.HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+
+    [Fact]
+    public async Task Routes_bind_path_and_query_under_the_route_prefix_and_echo_the_request_id()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/probe/echo/42?q=hi");
+        request.Headers.Add("x-request-id", "rid-7");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("42:hi:probe", await response.Content.ReadAsStringAsync());
+        Assert.Equal("rid-7", response.Headers.GetValues("x-request-id").Single());
+
+        using var generated = await client.GetAsync("/probe/echo/1");
+        Assert.True(Guid.TryParse(generated.Headers.GetValues("x-request-id").Single(), out _));
+    }
+
+    [Fact]
+    public async Task Root_path_puts_every_route_under_it()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config(new HttpOptions { RootPath = "/api" }));
+        using var client = Client(host);
+        Assert.Equal("5:x:probe", await client.GetStringAsync("/api/probe/echo/5?q=x"));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/probe/echo/5")).StatusCode);
+        Assert.Equal("success", await client.GetStringAsync("/api/-/healthz"));
+    }
+
+    [Fact]
+    public async Task Request_timeout_is_408_and_cancels_the_method()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config(new HttpOptions { RequestTimeoutS = 0.3 }));
+        using var client = Client(host);
+        var text = "http-timeout-" + Guid.NewGuid();
+        using var response = await client.GetAsync($"/probe/sleep?ms=30000&text={text}");
+        Assert.Equal(HttpStatusCode.RequestTimeout, response.StatusCode);
+        Assert.Equal("Request timed out after 0.3s.", await response.Content.ReadAsStringAsync());
+        await WaitUntil(() => ProbeLog.Cancelled.ContainsKey(text));
+    }
+
+    [Fact]
+    public async Task Backpressure_is_503_with_retry_after()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var cts = new CancellationTokenSource();
+        var router = host.Host.Controller.Routes.Applications["tight"].Ingress.Router;
+        var running = client.GetAsync($"/tight/sleep?ms=30000&text=bp-a-{Guid.NewGuid()}", cts.Token);
+        await WaitUntil(() => router.Replicas[0].Ongoing == 1);
+        var queued = client.GetAsync($"/tight/sleep?ms=30000&text=bp-b-{Guid.NewGuid()}", cts.Token);
+        await WaitUntil(() => router.Queued == 1);
+
+        using var response = await client.GetAsync("/tight/echo/1");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
+        Assert.StartsWith("Request dropped due to backpressure", await response.Content.ReadAsStringAsync());
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+        await WaitUntil(() => router.Replicas[0].Ongoing == 0 && router.Queued == 0);
+        Assert.Equal("1::tight", await client.GetStringAsync("/tight/echo/1"));
+    }
+
+    [Fact]
+    public async Task An_unhandled_exception_is_500_with_its_text()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var response = await client.GetAsync("/probe/fail");
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.StartsWith("System.InvalidOperationException: http boom", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_cancels_the_method()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        var text = "http-leave-" + Guid.NewGuid();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync($"/probe/sleep?ms=30000&text={text}", cts.Token));
+        await WaitUntil(() => ProbeLog.Cancelled.ContainsKey(text));
+    }
+
+    [Fact]
+    public async Task A_stream_is_flushed_per_item_and_cancelled_when_the_client_leaves()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        var text = "http-ticks-" + Guid.NewGuid();
+        using (var response = await client.GetAsync($"/probe/ticks?text={text}", HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Equal($"{text} {i}", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+            }
+        }
+        await WaitUntil(() => ProbeLog.Cancelled.TryGetValue(text, out var cancelled) && cancelled);
+        Assert.InRange(ProbeLog.Produced[text], 3, 100);
+    }
+
+    [Fact]
+    public async Task Server_sent_events_when_the_client_asks_for_them()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/probe/ticks?text=sse");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("data: sse 0", await reader.ReadLineAsync());
+        Assert.Equal("", await reader.ReadLineAsync());
+        Assert.Equal("data: sse 1", await reader.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task Bodies_over_the_limit_are_413_whether_their_length_is_declared_or_not()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config(new HttpOptions { MaxRequestBodySize = 100 }));
+        using var client = Client(host);
+        Assert.Equal("50", await (await client.PostAsync("/probe/upload", new ByteArrayContent(new byte[50]))).Content.ReadAsStringAsync());
+
+        using var declared = await client.PostAsync("/probe/upload", new ByteArrayContent(new byte[1000]));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
+
+        var chunked = new StreamContent(new MemoryStream(new byte[1000]));
+        chunked.Headers.ContentLength = null;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/probe/upload") { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        using var undeclared = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, undeclared.StatusCode);
+        Assert.Equal("50", await (await client.PostAsync("/probe/upload", new ByteArrayContent(new byte[50]))).Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_response_header_with_a_line_break_is_refused_not_sent()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var response = await client.GetAsync("/probe/inject");
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        Assert.False(response.Headers.Contains("x-probe"));
+        Assert.Contains("line break", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Method_not_allowed_lists_the_allowed_methods()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var response = await client.PostAsync("/probe/echo/1", new StringContent(""));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("GET", string.Join(",", response.Content.Headers.Allow));
+        Assert.Equal("{\"detail\":\"Method Not Allowed\"}", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/probe/nowhere")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_multiplexed_model_header_selects_the_model()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/probe/model");
+        request.Headers.Add("serve_multiplexed_model_id", "http-model-1");
+        using var response = await client.SendAsync(request);
+        Assert.Equal("http-model-1", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_invalid_route_value_is_422_naming_the_path_parameter()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var response = await client.GetAsync("/probe/echo/abc");
+        Assert.Equal((HttpStatusCode)422, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"loc\":[\"path\",\"id\"]", body);
+        Assert.Contains("int_parsing", body);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
+            await Task.Delay(20);
+        }
+    }
+}
