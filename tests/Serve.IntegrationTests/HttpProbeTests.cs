@@ -208,3 +208,50 @@ public sealed class HttpProbeTests
         }
     }
 }
+
+/// <summary>Slow clients cannot hold a request open forever (Kestrel's limits, configured by the host).</summary>
+public sealed class HttpSlowClientTests
+{
+    [Fact]
+    public async Task A_body_trickling_below_the_minimum_rate_is_cut_off_and_the_server_keeps_serving()
+    {
+        var config = ServeTestHost.MultiAppConfig() with { HttpOptions = new HttpOptions { Port = 0 } };
+        await using var host = await ServeTestHost.StartAsync(config);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, host.Host.HttpPort);
+        var head = "POST /probe/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\nContent-Type: application/octet-stream\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(head));
+
+        // One byte a second: far below 240 B/s. Kestrel gives up after its 5 s grace period.
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var reading = Task.Run(async () =>
+        {
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token)) > 0)
+            {
+                received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+            }
+        });
+        while (!reading.IsCompleted && watch.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            try
+            {
+                await socket.SendAsync(new byte[] { (byte)'x' });
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                break;
+            }
+            await Task.WhenAny(reading, Task.Delay(1000));
+        }
+        await reading.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(12), $"the slow request was held {watch.Elapsed}");
+        Assert.StartsWith("HTTP/1.1 408", received.ToString());
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{host.Host.HttpPort}") };
+        Assert.Equal("1::probe", await client.GetStringAsync("/probe/echo/1"));
+    }
+}

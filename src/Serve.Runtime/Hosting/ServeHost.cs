@@ -126,6 +126,11 @@ public sealed partial class ServeHost : IAsyncDisposable
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(config.HttpOptions.KeepAliveTimeoutS);
             // Bodies of unknown length stop here; the HTTP proxy checks declared lengths itself (413).
             kestrel.Limits.MaxRequestBodySize = config.HttpOptions.MaxRequestBodySize;
+            // Slow clients (slowloris): headers must arrive within 30 s and bodies at 240 B/s after a
+            // 5 s grace, else Kestrel ends the request (408). The gRPC proxy lifts the body rate for
+            // streaming calls, whose requests may idle legitimately.
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
         });
 
         var app = builder.Build();
