@@ -255,3 +255,41 @@ public sealed class HttpSlowClientTests
         Assert.Equal("1::probe", await client.GetStringAsync("/probe/echo/1"));
     }
 }
+
+/// <summary>A request id that could not be echoed safely is replaced, not reflected.</summary>
+public sealed class HttpRequestIdTests
+{
+    [Fact]
+    public async Task An_overlong_request_id_gets_a_fresh_uuid_and_non_ascii_headers_are_refused_by_kestrel()
+    {
+        var config = ServeTestHost.MultiAppConfig() with { HttpOptions = new HttpOptions { Port = 0 } };
+        await using var host = await ServeTestHost.StartAsync(config);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{host.Host.HttpPort}") };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/probe/echo/3");
+        request.Headers.Add("x-request-id", new string('r', 300));
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(Guid.TryParse(response.Headers.GetValues("x-request-id").Single(), out _));
+
+        // Bytes outside ASCII never reach the proxy: Kestrel answers 400 itself, and keeps serving.
+        var text = await RawRequestAsync(host.Host.HttpPort, "GET /probe/echo/3 HTTP/1.1\r\nHost: 127.0.0.1\r\nx-request-id: h\u00e9llo\r\nConnection: close\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 400", text);
+        Assert.Equal("3::probe", await client.GetStringAsync("/probe/echo/3"));
+    }
+
+    private static async Task<string> RawRequestAsync(int port, string request)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, port);
+        await socket.SendAsync(Encoding.Latin1.GetBytes(request));
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        int read;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while ((read = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token)) > 0)
+        {
+            received.Write(buffer, 0, read);
+        }
+        return Encoding.Latin1.GetString(received.ToArray());
+    }
+}

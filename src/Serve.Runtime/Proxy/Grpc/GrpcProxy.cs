@@ -83,11 +83,7 @@ internal sealed partial class GrpcProxy
 
         // The three keys Serve reads, straight from the headers: the full Metadata is built only
         // when a method asks for its GrpcContext.
-        var requestId = headers[RequestIdKey].ToString();
-        if (string.IsNullOrEmpty(requestId))
-        {
-            requestId = Guid.NewGuid().ToString();
-        }
+        var requestId = RequestIds.FromClient(headers[RequestIdKey].ToString());
 
         if (path.StartsWith("/" + ServeApiService + "/", StringComparison.Ordinal))
         {

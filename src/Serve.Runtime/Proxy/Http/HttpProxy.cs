@@ -68,11 +68,7 @@ internal sealed partial class HttpProxy
             return;
         }
 
-        var requestId = request.Headers[RequestIdHeader].ToString();
-        if (string.IsNullOrEmpty(requestId))
-        {
-            requestId = Guid.NewGuid().ToString();
-        }
+        var requestId = RequestIds.FromClient(request.Headers[RequestIdHeader].ToString());
         response.Headers[RequestIdHeader] = requestId;
 
         var app = MatchRoute(_controller.Routes, path);
