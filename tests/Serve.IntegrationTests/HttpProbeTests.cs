@@ -114,7 +114,7 @@ public sealed class HttpProbeTests
             }
         }
         await WaitUntil(() => ProbeLog.Cancelled.TryGetValue(text, out var cancelled) && cancelled);
-        Assert.InRange(ProbeLog.Produced[text], 3, 100);
+        Assert.True(ProbeLog.Produced[text] >= 3, $"produced {ProbeLog.Produced[text]}");
     }
 
     [Fact]

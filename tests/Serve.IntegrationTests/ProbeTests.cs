@@ -140,7 +140,7 @@ public sealed class ProbeTests : IAsyncLifetime
         }
         call.Dispose();
         await WaitUntil(() => ProbeLog.Cancelled.TryGetValue(text, out var cancelled) && cancelled);
-        Assert.InRange(ProbeLog.Produced[text], 3, 50);
+        Assert.True(ProbeLog.Produced[text] >= 3, $"produced {ProbeLog.Produced[text]}");
     }
 
     [Fact]
