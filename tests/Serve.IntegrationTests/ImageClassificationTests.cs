@@ -1,46 +1,8 @@
-using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Logging;
-using Serve.Client;
-using Serve.Config;
 using Serve.Grpc;
-using Serve.Hosting;
 using Serve.Protos;
 using Userdefinedprotos;
 
 namespace Serve.IntegrationTests;
-
-/// <summary>The quickstart's config.yaml as shipped (app1 and app2) served in-process on free ports.</summary>
-public sealed class TwoAppQuickstartHostFixture : IAsyncLifetime
-{
-    private ServeHost? _host;
-
-    public int GrpcPort => _host!.GrpcPort!.Value;
-
-    public GrpcChannel Channel { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        RuntimeHelpers.RunModuleConstructor(typeof(GrpcQuickstart.GrpcDeployment).Module.ModuleHandle);
-        var config = ServeConfigLoader.LoadFile(Paths.Sample("config.yaml"));
-        config = config with
-        {
-            HttpOptions = config.HttpOptions with { Port = 0 },
-            GrpcOptions = config.GrpcOptions with { Port = 0 },
-        };
-        _host = ServeHost.Create(config, logging => logging.SetMinimumLevel(LogLevel.Warning));
-        await _host.StartAsync();
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}");
-    }
-
-    public async Task DisposeAsync()
-    {
-        Channel?.Dispose();
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-        }
-    }
-}
 
 /// <summary>
 /// The guide's model composition app (app2: ImageClassificationService.Predict) next to app1, routed by the

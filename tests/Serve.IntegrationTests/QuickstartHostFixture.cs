@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Logging;
 using Serve.Client;
 using Serve.Config;
 using Serve.Hosting;
@@ -7,43 +5,43 @@ using Serve.Hosting;
 namespace Serve.IntegrationTests;
 
 /// <summary>
-/// The gRPC quickstart sample's config served in-process on free ports of 127.0.0.1: the real
-/// Kestrel, proxies, router and replicas, with only the ports changed.
+/// A config file of the gRPC quickstart sample served in-process on free ports of 127.0.0.1: the
+/// real Kestrel, proxies, router and replicas, with only the ports changed.
 /// </summary>
-public sealed class QuickstartHostFixture : IAsyncLifetime
+public abstract class SampleHostFixture(string configFile) : IAsyncLifetime
 {
-    private ServeHost? _host;
+    private ServeTestHost? _host;
 
-    public ServeHost Host => _host ?? throw new InvalidOperationException("Not started.");
+    public ServeHost Host => (_host ?? throw new InvalidOperationException("Not started.")).Host;
 
     public int GrpcPort => Host.GrpcPort!.Value;
 
-    public GrpcChannel Channel { get; private set; } = null!;
+    public GrpcChannel Channel => (_host ?? throw new InvalidOperationException("Not started.")).Channel;
 
     public async Task InitializeAsync()
     {
-        // The sample's generated module initializer registers its deployments and builders.
-        RuntimeHelpers.RunModuleConstructor(typeof(GrpcQuickstart.GrpcDeployment).Module.ModuleHandle);
-        var config = ServeConfigLoader.LoadFile(Paths.Sample("single-app.yaml"));
-        config = config with
+        var config = ServeConfigLoader.LoadFile(Paths.Sample(configFile));
+        _host = await ServeTestHost.StartAsync(config with
         {
             HttpOptions = config.HttpOptions with { Port = 0 },
             GrpcOptions = config.GrpcOptions with { Port = 0 },
-        };
-        _host = ServeHost.Create(config, logging => logging.SetMinimumLevel(LogLevel.Warning));
-        await _host.StartAsync();
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}");
+        });
     }
 
     public async Task DisposeAsync()
     {
-        Channel?.Dispose();
         if (_host is not null)
         {
             await _host.DisposeAsync();
         }
     }
 }
+
+/// <summary>single-app.yaml: app1 alone, so calls need no application metadata.</summary>
+public sealed class QuickstartHostFixture() : SampleHostFixture("single-app.yaml");
+
+/// <summary>config.yaml as shipped: the guide's app1 and app2.</summary>
+public sealed class TwoAppQuickstartHostFixture() : SampleHostFixture("config.yaml");
 
 [CollectionDefinition(Name)]
 public sealed class QuickstartCollection : ICollectionFixture<QuickstartHostFixture>

@@ -8,6 +8,9 @@ namespace Serve.IntegrationTests.Probe;
 /// <summary>What the probe deployment observed, for tests to assert on (in-process host only).</summary>
 public static class ProbeLog
 {
+    /// <summary>Request text → true once a sleeping method started (so a test knows the call reached it).</summary>
+    public static ConcurrentDictionary<string, bool> Started { get; } = new();
+
     /// <summary>Request text → true once the method saw its CancellationToken fire.</summary>
     public static ConcurrentDictionary<string, bool> Cancelled { get; } = new();
 
@@ -46,6 +49,7 @@ public sealed partial class ProbeDeployment
 
     public async Task<ProbeReply> Sleep(ProbeRequest request, CancellationToken cancellationToken)
     {
+        ProbeLog.Started[request.Text] = true;
         try
         {
             await Task.Delay(request.DelayMs, cancellationToken);
@@ -141,6 +145,7 @@ public sealed partial class ProbeDeployment
     [HttpGet("/sleep")]
     public async Task<string> SleepHttp(int ms, string text, CancellationToken cancellationToken)
     {
+        ProbeLog.Started[text] = true;
         try
         {
             await Task.Delay(ms, cancellationToken);
