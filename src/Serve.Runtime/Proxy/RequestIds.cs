@@ -10,7 +10,20 @@ internal static class RequestIds
     private const int MaxLength = 256;
 
     public static string FromClient(string? candidate)
-        => IsSafe(candidate) ? candidate! : Guid.NewGuid().ToString();
+        => IsSafe(candidate) ? candidate! : NewId();
+
+    /// <summary>
+    /// A random (version 4) UUID. Request ids need uniqueness, not secrecy: Random.Shared avoids the
+    /// system entropy read Guid.NewGuid makes per call, which profiling showed at ~5% of a no-op call.
+    /// </summary>
+    internal static string NewId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        Random.Shared.NextBytes(bytes);
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40); // version 4 (Guid's little-endian field order)
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+        return new Guid(bytes).ToString();
+    }
 
     internal static bool IsSafe(string? candidate)
     {

@@ -29,3 +29,19 @@ public sealed class RequestIdsTests
         Assert.True(Guid.TryParse(RequestIds.FromClient(new string('a', 257)), out _));
     }
 }
+
+public sealed class NewRequestIdTests
+{
+    [Fact]
+    public void New_ids_are_distinct_version_4_uuids()
+    {
+        var ids = Enumerable.Range(0, 1000).Select(_ => RequestIds.NewId()).ToArray();
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        Assert.All(ids, id =>
+        {
+            Assert.True(Guid.TryParse(id, out var guid), id);
+            Assert.Equal(4, guid.Version);
+            Assert.Contains(id[19], "89ab");
+        });
+    }
+}
