@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Serve benchmark suite (issue 4): builds Release, publishes Native AOT, runs every benchmark
 # against its baseline in the same run, writes bench/RESULTS.md and bench/throughput.svg.
-#   bench/run.sh           full run (~10-12 min on a 2-core machine)
-#   bench/run.sh --quick   smoke run (~3-4 min): fewer repetitions, shorter durations
+#   bench/run.sh           full run (~15 min on a 2-core machine)
+#   bench/run.sh --quick   smoke run (~4-5 min): fewer repetitions, shorter durations
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,9 +20,9 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ $MODE == quick ]]; then
-  REPS=2; DUR=2; WARM=1; CONC_REPS=1; CONC_DUR=1; STREAM_DUR=1; COLD_RUNS=3; SCALE_REPS=2
+  REPS=2; DUR=2; WARM=1; CONC_REPS=1; CONC_DUR=1; STREAM_DUR=1; COLD_RUNS=3; SCALE_REPS=2; ECHO_DUR=2; LAT_DUR=2
 else
-  REPS=5; DUR=5; WARM=1; CONC_REPS=3; CONC_DUR=3; STREAM_DUR=3; COLD_RUNS=7; SCALE_REPS=5
+  REPS=5; DUR=5; WARM=1; CONC_REPS=3; CONC_DUR=3; STREAM_DUR=3; COLD_RUNS=7; SCALE_REPS=5; ECHO_DUR=3; LAT_DUR=3
 fi
 CONCURRENCY=(1 4 16 64)
 SCALE_N=(1 10 100 1000)
@@ -55,14 +55,14 @@ if [[ -n $SRC_REF ]]; then
   # known commit while src/ is being edited.
   TREE="$OUT/tree"; rm -rf "$TREE" "$ART" "$AOT_ART"; mkdir -p "$TREE/bench"
   git -C "$REPO" archive "$SRC_REF" | tar -x -C "$TREE"
-  cp -r "$BENCH/Directory.Build.props" "$BENCH/Protos" "$BENCH/NoopServe" "$BENCH/BareKestrel" "$BENCH/BenchClient" "$TREE/bench/"
+  cp -r "$BENCH/Directory.Build.props" "$BENCH/Protos" "$BENCH/NoopServe" "$BENCH/BareKestrel" "$BENCH/BareHttp" "$BENCH/BenchClient" "$TREE/bench/"
   PROJ="$TREE/bench"
   echo "{\"suite\":\"source\",\"value\":\"git archive $SRC_REF ($(git -C "$REPO" rev-parse --short "$SRC_REF"))\"}" >> "$RESULTS"
 else
   echo "{\"suite\":\"source\",\"value\":\"working tree at $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- src && echo '' || echo ' + uncommitted src changes')\"}" >> "$RESULTS"
 fi
 log "build (Release, JIT)"
-for p in NoopServe BareKestrel BenchClient; do
+for p in NoopServe BareKestrel BareHttp BenchClient; do
   dotnet build "$PROJ/$p/$p.csproj" -c Release -nologo -v q --artifacts-path "$ART" >"$RUN/build-$p.log" 2>&1 \
     || { cat "$RUN/build-$p.log"; exit 1; }
 done
@@ -78,10 +78,11 @@ for p in NoopServe BareKestrel; do
     echo "AOT warnings in $p (above)" >&2; exit 1
   fi
 done
-record "dotnet build bench/{NoopServe,BareKestrel,BenchClient} -c Release --artifacts-path bench/out/artifacts"
+record "dotnet build bench/{NoopServe,BareKestrel,BareHttp,BenchClient} -c Release --artifacts-path bench/out/artifacts"
 record "dotnet publish bench/{NoopServe,BareKestrel} -c Release -r linux-x64 -p:TargetFramework=net9.0 -p:PublishAot=true -p:TreatWarningsAsErrors=false -o bench/out/aot/<name>"
 SERVE_DLL="$ART/bin/NoopServe/release/NoopServe.dll"
 BARE_DLL="$ART/bin/BareKestrel/release/BareKestrel.dll"
+BAREHTTP_DLL="$ART/bin/BareHttp/release/BareHttp.dll"
 CLIENT_DLL="$ART/bin/BenchClient/release/BenchClient.dll"
 SERVE_AOT="$OUT/aot/NoopServe/NoopServe"
 BARE_AOT="$OUT/aot/BareKestrel/BareKestrel"
@@ -132,26 +133,76 @@ start() {
   done
   echo "$name not ready" >&2; exit 1
 }
+# start_http <name> <port> <cmd...>: as start, for the HTTP baseline (ready when http_check.py passes).
+start_http() {
+  local name=$1 port=$2; shift 2
+  "$@" >"$RUN/server-$name.log" 2>&1 &
+  PIDS[$name]=$!
+  record "server $name: $*"
+  for _ in $(seq 1 300); do
+    if $PY "$BENCH/scripts/http_check.py" "127.0.0.1:$port" >/dev/null 2>&1; then return 0; fi
+    kill -0 "${PIDS[$name]}" 2>/dev/null || { cat "$RUN/server-$name.log"; echo "$name exited" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "$name not ready" >&2; exit 1
+}
 stop() { kill "${PIDS[$1]}" 2>/dev/null || true; wait "${PIDS[$1]}" 2>/dev/null || true; unset "PIDS[$1]"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/${PIDS[$1]}/status"; }
 
 # check <port>: one real call of each RPC through Python grpcio; the status must be OK.
 check() { $PY "$BENCH/scripts/grpc_check.py" "127.0.0.1:$1" >/dev/null || { echo "grpc-status check failed on port $1" >&2; exit 1; }; }
 
-# h2 <suite> <target> <rep> <port> <c> <m> <seconds>
+# h2 <suite> <target> <rep> <port> <c> <m> <seconds>: unary no-op Call; with LATENCY=1 also a latency run.
 h2() {
   local suite=$1 target=$2 rep=$3 port=$4 c=$5 m=$6 d=$7
-  local base="$RUN/h2-$suite-$target-c$c-m$m-$rep"
   check "$port"
-  local cmd=(h2load -c "$c" -m "$m" -D "$d" --warm-up-time="$WARM" -d "$OUT/empty.bin"
-             -H 'content-type: application/grpc' -H 'te: trailers' --log-file="$base.tsv"
-             "http://127.0.0.1:$port/servebench.Noop/Call")
-  [[ $rep == 1 && $target == bare* ]] && record "$(printf "%q " "${cmd[@]}")"
-  "${cmd[@]}" > "$base.out" 2>&1
-  $PY "$BENCH/scripts/h2parse.py" "$suite" "$target" "$rep" "c=$c,m=$m" "$base.out" "$base.tsv" >> "$RESULTS"
-  rm -f "$base.tsv"
+  h2run "$suite" "$target" "$rep" "c=$c,m=$m" "$d" -c "$c" -m "$m" -d "$OUT/empty.bin" \
+    -H 'content-type: application/grpc' -H 'te: trailers' "http://127.0.0.1:$port/servebench.Noop/Call"
 }
 printf '\x00\x00\x00\x00\x00' > "$OUT/empty.bin"   # a framed, empty protobuf message
+
+# check_http <port> [body file]: one real GET /bench/noop (200, "ok") and POST /bench/echo (200, same bytes).
+check_http() { $PY "$BENCH/scripts/http_check.py" "127.0.0.1:$1" ${2:+"$2"} >/dev/null || { echo "HTTP check failed on port $1" >&2; exit 1; }; }
+# check_echo <port> <framed file>: one real gRPC Echo of the file's message (status OK, same bytes back).
+check_echo() { $PY "$BENCH/scripts/grpc_check.py" "127.0.0.1:$1" "$2" >/dev/null || { echo "gRPC echo check failed on port $1" >&2; exit 1; }; }
+
+# h2run <suite> <target> <rep> <params> <seconds> <h2load args...>: one h2load measurement into results.jsonl.
+# Throughput comes from a run without --log-file: writing one log line per request costs single-threaded h2load
+# so much that it caps at ~60-70k req/s here, while bare Kestrel serves ~200k no-op gRPC calls/s. With
+# LATENCY=1 a second run of LAT_DUR seconds writes the per-request log for p50/p99 (h2load prints no percentiles).
+h2run() {
+  local suite=$1 target=$2 rep=$3 params=$4 d=$5; shift 5
+  local base="$RUN/h2-$suite-$target-${params//[=,]/_}-$rep"
+  local cmd=(h2load -D "$d" --warm-up-time="$WARM" "$@")
+  [[ $rep == 1 ]] && record "$(printf "%q " "${cmd[@]}")"
+  "${cmd[@]}" > "$base.out" 2>&1
+  if [[ ${LATENCY:-0} == 1 ]]; then
+    local lat=(h2load -D "$LAT_DUR" --warm-up-time="$WARM" --log-file="$base.tsv" "$@")
+    [[ $rep == 1 ]] && record "$(printf "%q " "${lat[@]}")"
+    "${lat[@]}" > "$base-lat.out" 2>&1
+    $PY "$BENCH/scripts/h2parse.py" "$suite" "$target" "$rep" "$params" "$base.out" "$base-lat.out" "$base.tsv" >> "$RESULTS"
+  else
+    $PY "$BENCH/scripts/h2parse.py" "$suite" "$target" "$rep" "$params" "$base.out" >> "$RESULTS"
+  fi
+  rm -f "$base.tsv"
+}
+
+# Echo payloads: the same bytes as a raw HTTP body and as a framed servebench.Blob (small: 16 B; 1mb: 1 MiB).
+$PY - "$OUT" <<'PYEOF'
+import struct, sys
+def varint(n):
+    out = b""
+    while True:
+        b, n = n & 0x7F, n >> 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+for name, size in (("small", 16), ("1mb", 1 << 20)):
+    data = bytes((i * 7 + 3) & 0xFF for i in range(size))
+    open(f"{sys.argv[1]}/echo-http-{name}.bin", "wb").write(data)
+    msg = b"\x0a" + varint(size) + data   # Blob{data = 1}
+    open(f"{sys.argv[1]}/echo-grpc-{name}.bin", "wb").write(b"\x00" + struct.pack(">I", len(msg)) + msg)
+PYEOF
 
 # ---------------------------------------------------------------- 1. unary no-op + chart
 log "unary: bare vs Serve (1 and 4 replicas), h2load -c 16 -m 10, $REPS x ${DUR}s"
@@ -159,9 +210,9 @@ start bare 50061 dotnet "$BARE_DLL" 50061
 start serve1 50051 dotnet "$SERVE_DLL" run "$(config 1 50051 50052)"
 start serve4 50053 dotnet "$SERVE_DLL" run "$(config 4 50053 50054)"
 for rep in $(seq 1 "$REPS"); do
-  h2 unary bare "$rep" 50061 16 10 "$DUR"
-  h2 unary serve-1r "$rep" 50051 16 10 "$DUR"
-  h2 unary serve-4r "$rep" 50053 16 10 "$DUR"
+  LATENCY=1 h2 unary bare "$rep" 50061 16 10 "$DUR"
+  LATENCY=1 h2 unary serve-1r "$rep" 50051 16 10 "$DUR"
+  LATENCY=1 h2 unary serve-4r "$rep" 50053 16 10 "$DUR"
 done
 loadavg after-unary
 log "throughput vs concurrency (h2load -m 1 -c ${CONCURRENCY[*]})"
@@ -172,6 +223,35 @@ for rep in $(seq 1 "$CONC_REPS"); do
   done
 done
 stop serve4
+
+# ---------------------------------------------------------------- 1b. HTTP no-op, gRPC vs HTTP echo
+# Serve-1 answers HTTP/1.1 on its http_options port (route_prefix /bench); BareHttp is a minimal API serving the same paths.
+log "HTTP no-op: bare minimal API vs Serve HTTP proxy, h2load --h1 -c 16, $REPS x ${DUR}s"
+start_http barehttp 50081 dotnet "$BAREHTTP_DLL" 50081
+for rep in $(seq 1 "$REPS"); do
+  for t in bare-http:50081 serve-1r:50052; do
+    check_http "${t##*:}"
+    LATENCY=1 h2run http "${t%%:*}" "$rep" "c=16" "$DUR" --h1 -c 16 -m 1 "http://127.0.0.1:${t##*:}/bench/noop"
+  done
+done
+loadavg after-http
+log "gRPC vs HTTP echo (16 B and 1 MiB), -c 16 -m 1 each, $REPS x ${ECHO_DUR}s"
+for size in small 1mb; do
+  for rep in $(seq 1 "$REPS"); do
+    for t in bare-grpc:50061 serve-grpc:50051; do
+      check_echo "${t##*:}" "$OUT/echo-grpc-$size.bin"
+      h2run echo "${t%%:*}" "$rep" "size=$size" "$ECHO_DUR" -c 16 -m 1 -d "$OUT/echo-grpc-$size.bin" \
+        -H 'content-type: application/grpc' -H 'te: trailers' "http://127.0.0.1:${t##*:}/servebench.Noop/Echo"
+    done
+    for t in bare-http:50081 serve-http:50052; do
+      check_http "${t##*:}" "$OUT/echo-http-$size.bin"
+      h2run echo "${t%%:*}" "$rep" "size=$size" "$ECHO_DUR" --h1 -c 16 -m 1 -d "$OUT/echo-http-$size.bin" \
+        -H 'content-type: application/octet-stream' "http://127.0.0.1:${t##*:}/bench/echo"
+    done
+  done
+done
+stop barehttp
+loadavg after-echo
 
 # ---------------------------------------------------------------- 2. server streaming
 log "server streaming: 1 and 16 streams x $STREAM_MSGS messages per call"

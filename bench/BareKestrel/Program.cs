@@ -36,8 +36,9 @@ internal static class Bare
         var path = context.Request.Path.Value;
         var isCall = string.Equals(path, "/servebench.Noop/Call", StringComparison.Ordinal);
         var isStream = !isCall && string.Equals(path, "/servebench.Noop/Stream", StringComparison.Ordinal);
+        var isEcho = !isCall && !isStream && string.Equals(path, "/servebench.Noop/Echo", StringComparison.Ordinal);
         context.Response.ContentType = "application/grpc";
-        if (!isCall && !isStream)
+        if (!isCall && !isStream && !isEcho)
         {
             context.Response.Headers["grpc-status"] = "12";
             return;
@@ -69,6 +70,12 @@ internal static class Bare
             _ = Empty.Parser.ParseFrom(payload);
             reader.AdvanceTo(buffer.End);
             WriteFrame(writer, s_empty);
+        }
+        else if (isEcho)
+        {
+            var blob = Blob.Parser.ParseFrom(payload);
+            reader.AdvanceTo(buffer.End);
+            WriteFrame(writer, blob);
         }
         else
         {

@@ -1,10 +1,15 @@
 using Google.Protobuf;
 using Serve;
+using Serve.Http;
 using ServeBench;
 
 namespace NoopServe;
 
-/// <summary>Does nothing: what is measured is Serve's proxy, router and replica path.</summary>
+/// <summary>
+/// Does nothing: what is measured is Serve's proxy, router and replica path. Served over gRPC
+/// (<c>servebench.Noop</c>) and over HTTP (routes under the application's <c>route_prefix</c>,
+/// <c>/bench</c> in the suite's configs), so both proxies reach the same deployment.
+/// </summary>
 [Deployment]
 [GrpcService("servebench.Noop")]
 public sealed partial class NoopDeployment
@@ -23,6 +28,20 @@ public sealed partial class NoopDeployment
             yield return new Item { Seq = i, Payload = s_payload };
         }
     }
+
+    /// <summary>The gRPC echo: the request message is the response (no copy beyond parsing).</summary>
+    public Blob Echo(Blob request) => request;
+
+    /// <summary>The HTTP no-op: <c>GET {route_prefix}/noop</c> answers <c>ok</c> (text/plain).</summary>
+    [HttpGet("/noop")]
+    public string Noop() => "ok";
+
+    /// <summary>
+    /// The HTTP echo: <c>POST {route_prefix}/echo</c> answers the request body as
+    /// application/octet-stream, without copying the buffered body again.
+    /// </summary>
+    [HttpPost("/echo")]
+    public HttpResult EchoHttp(HttpRequestData request) => HttpResult.Bytes(request.Body);
 }
 
 /// <summary>The applications of the benchmark host.</summary>
