@@ -31,11 +31,7 @@ public sealed class ServeRequestContext
     public string Route { get; }
 
     /// <summary>The context of the request running on this async flow, or null outside a request.</summary>
-    public static ServeRequestContext? Current
-    {
-        get => s_current.Value;
-        internal set => s_current.Value = value;
-    }
+    public static ServeRequestContext? Current => s_current.Value;
 
     /// <summary>Makes <paramref name="context"/> current for the calling async flow; used by the runtime.</summary>
     public static void SetCurrent(ServeRequestContext? context) => s_current.Value = context;

@@ -164,7 +164,7 @@ internal sealed partial class GrpcProxy
             if (!streamingRequest)
             {
                 message = await GrpcMessageReader.ReadSingleMessageAsync(request.BodyReader, readOptions, token).ConfigureAwait(false);
-                call.SetRequest(message.Payload, token);
+                call.SetRequest(message.Payload);
             }
 
             using var lease = await app.Ingress.Router.AcquireAsync(requestContext.MultiplexedModelId, token).ConfigureAwait(false);

@@ -65,11 +65,7 @@ internal sealed class ProxyServerCall : GrpcServerCall
     /// <summary>Set when the call ended early (deadline): later writes from a still-running method are dropped.</summary>
     public bool Completed { get; private set; }
 
-    public void SetRequest(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
-    {
-        _payload = payload;
-        _cancellationToken = cancellationToken;
-    }
+    public void SetRequest(ReadOnlySequence<byte> payload) => _payload = payload;
 
     public void SetCancellationToken(CancellationToken cancellationToken) => _cancellationToken = cancellationToken;
 
