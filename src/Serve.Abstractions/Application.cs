@@ -1,15 +1,21 @@
+using System.ComponentModel;
 using Serve.Dispatch;
 
 namespace Serve;
 
 /// <summary>
 /// A deployment bound to its constructor arguments: what Ray Serve's <c>Deployment.bind()</c>
-/// returns. Serve deploys an application by creating replicas of its ingress deployment.
+/// returns. The bound deployment is the ingress of an application graph: constructor arguments
+/// that are themselves bound deployments (<see cref="Application{TDeployment}"/>) become further
+/// deployments of the same application, and each replica receives a
+/// <see cref="DeploymentHandle{TDeployment}"/> to them in their place.
 /// Create one with the generated <c>MyDeployment.Bind(...)</c>.
 /// </summary>
-public sealed class Application
+public class Application
 {
     private readonly object?[] _arguments;
+
+    private protected object?[] ArgumentsArray => _arguments;
 
     /// <summary>Binds a deployment; called by generated code.</summary>
     public Application(DeploymentDefinition deployment, object?[] arguments, DeploymentOptions? options = null)
@@ -25,8 +31,26 @@ public sealed class Application
     /// <summary>Options set in code with <see cref="WithOptions"/>, applied over the attribute's.</summary>
     public DeploymentOptions Options { get; }
 
-    /// <summary>The constructor arguments each replica is created with.</summary>
+    /// <summary>
+    /// The constructor arguments each replica is created with. An argument that is an
+    /// <see cref="Application"/> is a child deployment: the runtime passes a handle to it instead.
+    /// </summary>
     public IReadOnlyList<object?> Arguments => _arguments;
+
+    /// <summary>The bound deployments among the constructor arguments, in argument order.</summary>
+    public IEnumerable<Application> Children
+    {
+        get
+        {
+            foreach (var argument in _arguments)
+            {
+                if (argument is Application child)
+                {
+                    yield return child;
+                }
+            }
+        }
+    }
 
     /// <summary>The deployment's name after options: the bound name, else the attribute's.</summary>
     public string Name => Options.Name ?? Deployment.Name;
@@ -36,7 +60,7 @@ public sealed class Application
     /// <c>Deployment.options(...)</c>. A config file's <c>deployments</c> entry still wins.
     /// </summary>
     public Application WithOptions(string? name = null, int? numReplicas = null, int? maxOngoingRequests = null, int? maxQueuedRequests = null)
-        => new(Deployment, _arguments, Options.Merge(new DeploymentOptions
+        => WithOptionsCore(Options.Merge(new DeploymentOptions
         {
             Name = name,
             NumReplicas = numReplicas,
@@ -44,8 +68,71 @@ public sealed class Application
             MaxQueuedRequests = maxQueuedRequests,
         }));
 
-    /// <summary>Creates one replica instance; called by the runtime for every replica it starts.</summary>
-    public object CreateInstance() => Deployment.Factory(_arguments);
+    /// <summary>This bound deployment with <paramref name="options"/>, keeping its type.</summary>
+    private protected virtual Application WithOptionsCore(DeploymentOptions options) => new(Deployment, _arguments, options);
+
+    /// <summary>
+    /// Creates one replica instance, passing <paramref name="resolveChild"/>'s result (the child
+    /// deployment's handle) for every argument that is a bound deployment. Called by the runtime for
+    /// every replica it starts.
+    /// </summary>
+    public object CreateInstance(Func<Application, object> resolveChild)
+    {
+        ArgumentNullException.ThrowIfNull(resolveChild);
+        var arguments = _arguments;
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            if (arguments[i] is Application child)
+            {
+                if (ReferenceEquals(arguments, _arguments))
+                {
+                    arguments = (object?[])_arguments.Clone();
+                }
+                arguments[i] = resolveChild(child);
+            }
+        }
+        return Deployment.Factory(arguments);
+    }
+
+    /// <summary>Creates one replica instance of a deployment without bound-deployment arguments.</summary>
+    public object CreateInstance() => CreateInstance(static child =>
+        throw new InvalidOperationException($"Deployment '{child.Name}' is bound as a constructor argument; it needs the runtime to create its handle."));
+
+    /// <summary>
+    /// Creates a handle to this deployment that sends its calls to <paramref name="target"/>; called by the
+    /// runtime for child deployments. Only typed bound deployments (<see cref="Application{TDeployment}"/>,
+    /// what generated <c>Bind</c> methods return) can have handles.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public virtual object CreateHandle(Dispatch.HandleTarget target)
+        => throw new InvalidOperationException($"Deployment '{Name}' was bound without its type; bind it with its generated Bind method to pass it as a handle.");
+}
+
+/// <summary>
+/// A bound deployment of class <typeparamref name="TDeployment"/>: what the generated
+/// <c>Bind</c> methods return. A constructor parameter of type
+/// <see cref="DeploymentHandle{TDeployment}"/> is bound with one of these, so the compiler checks
+/// that each handle gets the deployment it expects.
+/// </summary>
+/// <typeparam name="TDeployment">The deployment class.</typeparam>
+public sealed class Application<TDeployment> : Application
+    where TDeployment : class
+{
+    /// <summary>Binds a deployment; called by generated code.</summary>
+    public Application(DeploymentDefinition deployment, object?[] arguments, DeploymentOptions? options = null)
+        : base(deployment, arguments, options)
+    {
+    }
+
+    /// <inheritdoc cref="Application.WithOptions"/>
+    public new Application<TDeployment> WithOptions(string? name = null, int? numReplicas = null, int? maxOngoingRequests = null, int? maxQueuedRequests = null)
+        => (Application<TDeployment>)base.WithOptions(name, numReplicas, maxOngoingRequests, maxQueuedRequests);
+
+    private protected override Application WithOptionsCore(DeploymentOptions options) => new Application<TDeployment>(Deployment, (object?[])ArgumentsArray.Clone(), options);
+
+    /// <inheritdoc />
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public override object CreateHandle(Dispatch.HandleTarget target) => new DeploymentHandle<TDeployment>(target);
 }
 
 /// <summary>The <c>args</c> of an application in the config file, passed to its builder.</summary>

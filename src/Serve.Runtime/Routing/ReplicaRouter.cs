@@ -143,7 +143,7 @@ internal sealed class ReplicaRouter
         var replicas = Volatile.Read(ref _replicas);
         if (replicas.Length == 0)
         {
-            throw new NoReplicaException(DeploymentName);
+            throw new DeploymentUnavailableException(DeploymentName);
         }
         // Waiters go first: a request that arrives while others queue must not overtake them.
         if (Volatile.Read(ref _queued) == 0)
@@ -206,7 +206,7 @@ internal sealed class ReplicaRouter
                 var replicas = Volatile.Read(ref _replicas);
                 if (replicas.Length == 0)
                 {
-                    throw new NoReplicaException(DeploymentName);
+                    throw new DeploymentUnavailableException(DeploymentName);
                 }
                 var chosen = TryAcquireAny(replicas);
                 if (chosen is not null)
@@ -216,7 +216,7 @@ internal sealed class ReplicaRouter
             }
             if (MaxQueuedRequests >= 0 && _queued >= MaxQueuedRequests)
             {
-                throw new BackpressureException(DeploymentName, _queued, MaxQueuedRequests);
+                throw new BackPressureException(DeploymentName, _queued, MaxQueuedRequests);
             }
             waiter = new Waiter();
             _waiters.Enqueue(waiter);

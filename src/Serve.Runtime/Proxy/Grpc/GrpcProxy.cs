@@ -365,8 +365,8 @@ internal sealed partial class GrpcProxy
     private static Status ToStatus(Exception ex, string requestId, TimeSpan? timeout, bool deadlineFired, bool clientGone) => ex switch
     {
         RpcException rpc => rpc.Status,
-        BackpressureException => new Status(StatusCode.ResourceExhausted, ex.Message),
-        NoReplicaException => new Status(StatusCode.Unavailable, ex.Message),
+        BackPressureException => new Status(StatusCode.ResourceExhausted, ex.Message),
+        DeploymentUnavailableException => new Status(StatusCode.Unavailable, ex.Message),
         OperationCanceledException when deadlineFired && !clientGone =>
             new Status(StatusCode.DeadlineExceeded, TimedOutMessage(timeout!.Value)),
         // A reset stream surfaces as a cancelled read or an aborted-stream IOException.

@@ -237,7 +237,7 @@ internal sealed partial class HttpProxy
             case BadHttpRequestException bad:
                 await WriteDetailAsync(context, bad.StatusCode, bad.Message).ConfigureAwait(false);
                 return bad.StatusCode;
-            case BackpressureException or NoReplicaException:
+            case BackPressureException or DeploymentUnavailableException:
                 response.Headers.RetryAfter = "1";
                 await WriteTextAsync(context, 503, ex.Message).ConfigureAwait(false);
                 return 503;

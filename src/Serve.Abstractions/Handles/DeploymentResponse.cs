@@ -1,0 +1,158 @@
+using System.Runtime.CompilerServices;
+
+namespace Serve;
+
+/// <summary>
+/// The pending result of a handle call (Ray Serve's <c>DeploymentResponse</c>). The call starts when
+/// the handle method returns; await the response for its outcome, pass it unawaited into another
+/// handle call, or <see cref="Cancel"/> it.
+/// </summary>
+public class DeploymentResponse
+{
+    private readonly CallCancellation _cancellation;
+
+    private protected DeploymentResponse(CallCancellation cancellation) => _cancellation = cancellation;
+
+    private protected Task TaskCore { get; init; } = Task.CompletedTask;
+
+    /// <summary>True once the call finished (successfully, failed or cancelled).</summary>
+    public bool IsCompleted => TaskCore.IsCompleted;
+
+    /// <summary>
+    /// Cancels the call: a call still waiting for an argument or a replica is dropped; a running one
+    /// sees its cancellation token cancelled. Awaiting the response then throws
+    /// <see cref="OperationCanceledException"/> (unless the call finished first).
+    /// </summary>
+    public void Cancel() => _cancellation.CancelByCaller();
+
+    /// <summary>The call as a task.</summary>
+    public Task AsTask() => TaskCore;
+
+    /// <summary>Awaits the call.</summary>
+    public TaskAwaiter GetAwaiter() => TaskCore.GetAwaiter();
+
+    /// <summary>Awaits the call, optionally without the captured context.</summary>
+    public ConfiguredTaskAwaitable ConfigureAwait(bool continueOnCapturedContext) => TaskCore.ConfigureAwait(continueOnCapturedContext);
+
+    /// <summary>Starts a call that returns no value; called by <see cref="DeploymentHandle{TDeployment}"/>.</summary>
+    internal static DeploymentResponse Start(Func<CancellationToken, Task> body, TimeSpan? timeout, string description, CancellationToken cancellationToken)
+    {
+        var cancellation = new CallCancellation(timeout, cancellationToken);
+        return new DeploymentResponse(cancellation) { TaskCore = RunAsync(body, cancellation, description) };
+    }
+
+    private static async Task RunAsync(Func<CancellationToken, Task> body, CallCancellation cancellation, string description)
+    {
+        try
+        {
+            await body(cancellation.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellation.TimedOut)
+        {
+            throw cancellation.TimeoutError(description);
+        }
+        finally
+        {
+            cancellation.Release();
+        }
+    }
+
+    /// <summary>
+    /// A call's cancellation: the caller's token, <see cref="Cancel"/>, or the call's timeout. Tells the
+    /// timeout apart so that it surfaces as a <see cref="TimeoutException"/>.
+    /// </summary>
+    private protected sealed class CallCancellation : CancellationTokenSource
+    {
+        private readonly TimeSpan? _timeout;
+        private readonly CancellationTokenRegistration _callerRegistration;
+        private volatile bool _byCaller;
+
+        public CallCancellation(TimeSpan? timeout, CancellationToken callerToken)
+        {
+            _timeout = timeout;
+            if (callerToken.CanBeCanceled)
+            {
+                _callerRegistration = callerToken.UnsafeRegister(static state => ((CallCancellation)state!).CancelByCaller(), this);
+            }
+            if (timeout is { } t)
+            {
+                CancelAfter(t);
+            }
+        }
+
+        /// <summary>True when the timeout, not the caller, cancelled the call.</summary>
+        public bool TimedOut => _timeout is not null && IsCancellationRequested && !_byCaller;
+
+        public void CancelByCaller()
+        {
+            _byCaller = true;
+            try
+            {
+                Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The call already finished: nothing left to cancel.
+            }
+        }
+
+        public TimeoutException TimeoutError(string description)
+            => new($"The call to {description} timed out after {_timeout!.Value.TotalSeconds:0.###} s.");
+
+        /// <summary>
+        /// Ends the call's use of the caller's token. The source itself is disposed only when it was not
+        /// cancelled: after a timeout or cancellation the replica may still be running the method with its
+        /// token, which must stay usable; a cancelled source holds no timer any more.
+        /// </summary>
+        public void Release()
+        {
+            _callerRegistration.Dispose();
+            if (!IsCancellationRequested)
+            {
+                Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>The pending result of a handle call that returns a <typeparamref name="T"/>.</summary>
+/// <typeparam name="T">The deployment method's result type.</typeparam>
+public sealed class DeploymentResponse<T> : DeploymentResponse
+{
+    private DeploymentResponse(CallCancellation cancellation)
+        : base(cancellation)
+    {
+    }
+
+    /// <summary>The call as a task.</summary>
+    public new Task<T> AsTask() => (Task<T>)TaskCore;
+
+    /// <summary>Awaits the call's result.</summary>
+    public new TaskAwaiter<T> GetAwaiter() => AsTask().GetAwaiter();
+
+    /// <summary>Awaits the call's result, optionally without the captured context.</summary>
+    public new ConfiguredTaskAwaitable<T> ConfigureAwait(bool continueOnCapturedContext) => AsTask().ConfigureAwait(continueOnCapturedContext);
+
+    /// <summary>Starts a call; called by <see cref="DeploymentHandle{TDeployment}"/>.</summary>
+    internal static DeploymentResponse<T> Start(Func<CancellationToken, Task<T>> body, TimeSpan? timeout, string description, CancellationToken cancellationToken)
+    {
+        var cancellation = new CallCancellation(timeout, cancellationToken);
+        return new DeploymentResponse<T>(cancellation) { TaskCore = RunAsync(body, cancellation, description) };
+    }
+
+    private static async Task<T> RunAsync(Func<CancellationToken, Task<T>> body, CallCancellation cancellation, string description)
+    {
+        try
+        {
+            return await body(cancellation.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellation.TimedOut)
+        {
+            throw cancellation.TimeoutError(description);
+        }
+        finally
+        {
+            cancellation.Release();
+        }
+    }
+}
