@@ -37,16 +37,27 @@ public class Application
     /// </summary>
     public IReadOnlyList<object?> Arguments => _arguments;
 
-    /// <summary>The bound deployments among the constructor arguments, in argument order.</summary>
+    /// <summary>
+    /// The bound deployments among the constructor arguments, in argument order, including those inside
+    /// graph arguments (<see cref="IDeploymentGraphArgument"/>, e.g. a <see cref="Dag{TInput, TOutput}"/>).
+    /// </summary>
     public IEnumerable<Application> Children
     {
         get
         {
             foreach (var argument in _arguments)
             {
-                if (argument is Application child)
+                switch (argument)
                 {
-                    yield return child;
+                    case Application child:
+                        yield return child;
+                        break;
+                    case IDeploymentGraphArgument graph:
+                        foreach (var deployment in graph.Deployments)
+                        {
+                            yield return deployment;
+                        }
+                        break;
                 }
             }
         }
@@ -59,14 +70,33 @@ public class Application
     /// Returns this application with options overridden in code, like Ray's
     /// <c>Deployment.options(...)</c>. A config file's <c>deployments</c> entry still wins.
     /// </summary>
-    public Application WithOptions(string? name = null, int? numReplicas = null, int? maxOngoingRequests = null, int? maxQueuedRequests = null)
+    /// <param name="name">The deployment's name in its application (config entries name it).</param>
+    /// <param name="numReplicas">How many replicas to run.</param>
+    /// <param name="maxOngoingRequests">Requests one replica runs at once.</param>
+    /// <param name="maxQueuedRequests">Requests that may wait for a replica; -1 means unbounded.</param>
+    /// <param name="userConfig">The <c>user_config</c> as JSON text, for an <see cref="IReconfigurable"/> deployment.</param>
+    public Application WithOptions(string? name = null, int? numReplicas = null, int? maxOngoingRequests = null, int? maxQueuedRequests = null, string? userConfig = null)
         => WithOptionsCore(Options.Merge(new DeploymentOptions
         {
             Name = name,
             NumReplicas = numReplicas,
             MaxOngoingRequests = maxOngoingRequests,
             MaxQueuedRequests = maxQueuedRequests,
+            UserConfig = userConfig is null ? null : CheckJson(userConfig),
         }));
+
+    private static string CheckJson(string json)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new ArgumentException($"userConfig must be JSON text: {ex.Message}", nameof(json), ex);
+        }
+        return json;
+    }
 
     /// <summary>This bound deployment with <paramref name="options"/>, keeping its type.</summary>
     private protected virtual Application WithOptionsCore(DeploymentOptions options) => new(Deployment, _arguments, options);
@@ -82,13 +112,15 @@ public class Application
         var arguments = _arguments;
         for (var i = 0; i < arguments.Length; i++)
         {
-            if (arguments[i] is Application child)
+            if (arguments[i] is Application or IDeploymentGraphArgument)
             {
                 if (ReferenceEquals(arguments, _arguments))
                 {
-                    arguments = (object?[])_arguments.Clone();
+                    // A fresh object?[]: the bound array may be covariant (e.g. an Application[]), which would refuse handles.
+                    arguments = new object?[_arguments.Length];
+                    Array.Copy(_arguments, arguments, _arguments.Length);
                 }
-                arguments[i] = resolveChild(child);
+                arguments[i] = arguments[i] is Application child ? resolveChild(child) : ((IDeploymentGraphArgument)arguments[i]!).BindHandles(resolveChild);
             }
         }
         return Deployment.Factory(arguments);
@@ -125,8 +157,8 @@ public sealed class Application<TDeployment> : Application
     }
 
     /// <inheritdoc cref="Application.WithOptions"/>
-    public new Application<TDeployment> WithOptions(string? name = null, int? numReplicas = null, int? maxOngoingRequests = null, int? maxQueuedRequests = null)
-        => (Application<TDeployment>)base.WithOptions(name, numReplicas, maxOngoingRequests, maxQueuedRequests);
+    public new Application<TDeployment> WithOptions(string? name = null, int? numReplicas = null, int? maxOngoingRequests = null, int? maxQueuedRequests = null, string? userConfig = null)
+        => (Application<TDeployment>)base.WithOptions(name, numReplicas, maxOngoingRequests, maxQueuedRequests, userConfig);
 
     private protected override Application WithOptionsCore(DeploymentOptions options) => new Application<TDeployment>(Deployment, (object?[])ArgumentsArray.Clone(), options);
 

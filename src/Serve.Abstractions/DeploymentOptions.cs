@@ -24,6 +24,11 @@ public sealed record DeploymentOptions
     /// <summary>Requests that may wait for a replica; -1 means unbounded.</summary>
     public int? MaxQueuedRequests { get; init; }
 
+    /// <summary>
+    /// The <c>user_config</c> as JSON text, passed to <see cref="IReconfigurable.ReconfigureAsync"/>; null when unset.
+    /// </summary>
+    public string? UserConfig { get; init; }
+
     /// <summary>Returns these options with every value set in <paramref name="overrides"/> replaced.</summary>
     public DeploymentOptions Merge(DeploymentOptions? overrides) => overrides is null ? this : new DeploymentOptions
     {
@@ -31,5 +36,6 @@ public sealed record DeploymentOptions
         NumReplicas = overrides.NumReplicas ?? NumReplicas,
         MaxOngoingRequests = overrides.MaxOngoingRequests ?? MaxOngoingRequests,
         MaxQueuedRequests = overrides.MaxQueuedRequests ?? MaxQueuedRequests,
+        UserConfig = overrides.UserConfig ?? UserConfig,
     };
 }

@@ -13,33 +13,45 @@ namespace Serve;
 public readonly struct DeploymentArg<T>
 {
     private readonly T _value;
-    private readonly DeploymentResponse<T>? _response;
+    private readonly Task<T>? _pending;
 
     /// <summary>An argument that is a value.</summary>
     public DeploymentArg(T value)
     {
         _value = value;
-        _response = null;
+        _pending = null;
     }
 
     /// <summary>An argument that is the result of another handle call.</summary>
     public DeploymentArg(DeploymentResponse<T> response)
+        : this((response ?? throw new ArgumentNullException(nameof(response))).AsTask())
+    {
+    }
+
+    /// <summary>An argument that is the eventual result of <paramref name="pending"/>.</summary>
+    public DeploymentArg(Task<T> pending)
     {
         _value = default!;
-        _response = response ?? throw new ArgumentNullException(nameof(response));
+        _pending = pending ?? throw new ArgumentNullException(nameof(pending));
     }
 
     /// <summary>True when the argument is a value (nothing to wait for).</summary>
-    public bool IsValue => _response is null;
+    public bool IsValue => _pending is null;
+
+    /// <summary>The value, when <see cref="IsValue"/>.</summary>
+    internal T Value => _value;
+
+    /// <summary>The argument as a task (completed for values).</summary>
+    public Task<T> AsTask() => _pending ?? Task.FromResult(_value);
 
     /// <summary>The value, once the response it may stand for has completed.</summary>
     public ValueTask<T> ResolveAsync(CancellationToken cancellationToken)
     {
-        if (_response is null)
+        if (_pending is null)
         {
             return new ValueTask<T>(_value);
         }
-        var task = _response.AsTask();
+        var task = _pending;
         return task.IsCompleted || !cancellationToken.CanBeCanceled
             ? new ValueTask<T>(task)
             : new ValueTask<T>(task.WaitAsync(cancellationToken));

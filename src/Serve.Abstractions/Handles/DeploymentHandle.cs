@@ -119,9 +119,26 @@ public readonly struct HandleCall<TDeployment>
     {
         var running = _target.InvokeAsync(_request, (instance, token) => invoke((TDeployment)instance, token));
         // The caller stops waiting at cancellation or timeout; the replica keeps its slot until the method returns.
-        return running.IsCompleted || !_request.CancellationToken.CanBeCanceled
-            ? running.AsTask()
-            : running.AsTask().WaitAsync(_request.CancellationToken);
+        if (running.IsCompleted || !_request.CancellationToken.CanBeCanceled)
+        {
+            return running.AsTask();
+        }
+        return WaitAsync(running.AsTask(), _request.CancellationToken);
+    }
+
+    private static async Task<TResult> WaitAsync<TResult>(Task<TResult> running, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await running.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!running.IsCompleted)
+        {
+            // A method that fails after the caller stopped waiting has no one to report to; observe it.
+            _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
     }
 
     /// <summary>Runs <paramref name="invoke"/>, a method without a result, on a replica chosen by the router.</summary>

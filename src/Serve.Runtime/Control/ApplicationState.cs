@@ -4,11 +4,22 @@ using Serve.Routing;
 
 namespace Serve.Control;
 
-/// <summary>A deployed application as the proxies see it: its ingress and its gRPC methods by path.</summary>
+/// <summary>
+/// A deployed application: its ingress and the ingress's gRPC methods by path (what the proxies route
+/// to), and every deployment of its graph.
+/// </summary>
 internal sealed class ApplicationState
 {
-    public ApplicationState(string name, string? routePrefix, DeploymentState ingress, FrozenDictionary<string, GrpcMethodDefinition> grpcMethods)
+    /// <param name="name">The application's name.</param>
+    /// <param name="routePrefix">The HTTP route prefix; null when not exposed over HTTP.</param>
+    /// <param name="ingress">The deployment the proxies route to.</param>
+    /// <param name="grpcMethods">The ingress's exposed RPCs by <c>:path</c>.</param>
+    /// <param name="deployments">Every deployment in dependency order (children before parents, the
+    /// ingress last); null for an application that is its ingress alone.</param>
+    public ApplicationState(string name, string? routePrefix, DeploymentState ingress, FrozenDictionary<string, GrpcMethodDefinition> grpcMethods,
+        IReadOnlyList<DeploymentState>? deployments = null)
     {
+        Deployments = deployments ?? [ingress];
         HttpRoutes = new HttpRouteTable(ingress.Definition.HttpRoutes);
         Name = name;
         RoutePrefix = routePrefix;
@@ -21,7 +32,11 @@ internal sealed class ApplicationState
     /// <summary>The HTTP route prefix; null when the application is not exposed over HTTP.</summary>
     public string? RoutePrefix { get; }
 
+    /// <summary>The deployment the proxies send requests to.</summary>
     public DeploymentState Ingress { get; }
+
+    /// <summary>Every deployment of the application in dependency order: children before parents, the ingress last.</summary>
+    public IReadOnlyList<DeploymentState> Deployments { get; }
 
     /// <summary>The ingress's RPCs that the gRPC proxy exposes, by exact <c>:path</c>.</summary>
     public FrozenDictionary<string, GrpcMethodDefinition> GrpcMethods { get; }

@@ -16,6 +16,7 @@ internal sealed class DeploymentState
         MaxOngoingRequests = maxOngoingRequests;
         MaxQueuedRequests = maxQueuedRequests;
         Router = new ReplicaRouter(name, maxQueuedRequests);
+        HandleTarget = new RouterHandleTarget(applicationName, name, Router);
     }
 
     public string ApplicationName { get; }
@@ -31,6 +32,9 @@ internal sealed class DeploymentState
     public int MaxQueuedRequests { get; }
 
     public ReplicaRouter Router { get; }
+
+    /// <summary>Where handles to this deployment send their calls; one per deployment, shared by every handle.</summary>
+    public RouterHandleTarget HandleTarget { get; }
 
     public DeploymentStatus Status { get; set; } = DeploymentStatus.Updating;
 

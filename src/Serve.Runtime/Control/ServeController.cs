@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Serve.Config;
 using Serve.Dispatch;
-using Serve.Replicas;
 
 namespace Serve.Control;
 
@@ -48,7 +47,10 @@ internal sealed partial class ServeController
             {
                 var app = DeployApplication(appConfig, servicers);
                 deployed.Add(app);
-                LogApplicationDeployed(appConfig.Name, appConfig.ImportPath, app.Ingress.Name, app.Ingress.NumReplicas, app.GrpcMethods.Count);
+                if (_logger.IsEnabled(LogLevel.Information))
+                {
+                    LogApplicationDeployed(appConfig.Name, appConfig.ImportPath, app.Deployments.Count, Describe(app.Deployments), app.Ingress.Name, app.GrpcMethods.Count);
+                }
             }
             catch (DeployException ex)
             {
@@ -59,6 +61,17 @@ internal sealed partial class ServeController
         FailedApplications = failed;
         Volatile.Write(ref _applications, deployed);
         Volatile.Write(ref _routes, new RouteTable(deployed));
+    }
+
+    /// <summary>"Leaf=2, Ingress=1": each deployment with its replica count, in dependency order.</summary>
+    private static string Describe(IReadOnlyList<DeploymentState> deployments)
+    {
+        var parts = new string[deployments.Count];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = deployments[i].Name + "=" + deployments[i].NumReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return string.Join(", ", parts);
     }
 
     private static void CheckServicerFunctions(GrpcServicerFunction[] servicers)
@@ -91,50 +104,30 @@ internal sealed partial class ServeController
             throw new DeployException($"The application builder '{appConfig.ImportPath}' threw: {ex}");
         }
 
-        // The ingress is the only deployment until composition lands; config entries must name it.
-        var options = application!.Deployment.Options.Merge(application.Options);
-        var name = application.Name;
-        foreach (var entry in appConfig.Deployments)
+        // Every bound deployment reached from the ingress joins the application; children start first.
+        ApplicationGraph graph;
+        try
         {
-            if (!string.Equals(entry.Name, name, StringComparison.Ordinal))
-            {
-                throw new DeployException($"Deployment '{entry.Name}' in the config is not part of application '{appConfig.Name}'. Its deployments: {name}.");
-            }
-            options = options.Merge(entry.ToDeploymentOptions());
+            graph = ApplicationGraph.Build(application!);
         }
-
-        var deployment = new DeploymentState(
-            appConfig.Name,
-            application.Deployment,
-            name,
-            options.NumReplicas ?? DeploymentOptions.DefaultNumReplicas,
-            options.MaxOngoingRequests ?? DeploymentOptions.DefaultMaxOngoingRequests,
-            options.MaxQueuedRequests ?? DeploymentOptions.DefaultMaxQueuedRequests);
-
-        var replicas = new List<Replica>(deployment.NumReplicas);
-        for (var i = 0; i < deployment.NumReplicas; i++)
+        catch (Exception ex) when (ex is not DeployException)
         {
-            object instance;
-            try
-            {
-                instance = application.CreateInstance();
-            }
-            catch (Exception ex)
-            {
-                throw new DeployException($"Replica {i} of deployment '{name}' failed to start: {ex}");
-            }
-            replicas.Add(new Replica($"{appConfig.Name}#{name}#{Guid.NewGuid().ToString("N")[..6]}", name, instance, deployment.MaxOngoingRequests,
-                application.Deployment.MultiplexedModels?.Invoke(instance)));
+            // Graph arguments (IDeploymentGraphArgument) are user code: their failure fails this app only.
+            throw new DeployException($"Reading the deployment graph of '{appConfig.ImportPath}' failed: {ex}");
         }
-        deployment.Router.SetReplicas(replicas);
-        deployment.Status = DeploymentStatus.Healthy;
+        foreach (var rename in graph.Renames)
+        {
+            LogDeploymentRenamed(appConfig.Name, rename.BoundName, rename.Name);
+        }
+        var deployments = graph.Start(appConfig.Name, appConfig.Deployments);
+        var ingress = deployments[^1];
 
         // An empty grpc_servicer_functions list means no gRPC methods are exposed, as in Ray Serve.
-        var methods = application.Deployment.GrpcMethods
+        var methods = ingress.Definition.GrpcMethods
             .Where(m => servicers.Any(s => s.Matches(m.ServiceName)))
             .ToDictionary(m => m.Path, StringComparer.Ordinal);
 
-        return new ApplicationState(appConfig.Name, appConfig.RoutePrefix, deployment, System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(methods, StringComparer.Ordinal))
+        return new ApplicationState(appConfig.Name, appConfig.RoutePrefix, ingress, System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(methods, StringComparer.Ordinal), deployments)
         {
             Status = ApplicationStatus.Running,
             LastDeployedTime = DateTimeOffset.UtcNow,
@@ -151,30 +144,32 @@ internal sealed partial class ServeController
         }
     }
 
-    /// <summary>Stops every replica, letting running requests finish within <paramref name="drainTimeout"/>.</summary>
+    /// <summary>
+    /// Stops every replica, letting running requests finish within <paramref name="drainTimeout"/>.
+    /// Applications stop side by side; within one, the ingress stops first and children after their
+    /// parents, so that requests still running can call the deployments below them.
+    /// </summary>
     public async Task StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
         _draining = true;
         var apps = Volatile.Read(ref _applications);
-        var stops = new List<Task>();
-        foreach (var app in apps)
+        var stops = new Task[apps.Count];
+        for (var i = 0; i < stops.Length; i++)
         {
-            foreach (var replica in app.Ingress.Router.Replicas)
-            {
-                stops.Add(replica.StopAsync(drainTimeout, cancellationToken).AsTask());
-            }
+            stops[i] = ApplicationGraph.StopAsync(apps[i].Deployments, drainTimeout, cancellationToken);
         }
         await Task.WhenAll(stops).ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deployed app '{App}' from '{ImportPath}': deployment '{Deployment}' with {Replicas} replica(s), {GrpcMethods} gRPC method(s).")]
-    private partial void LogApplicationDeployed(string app, string importPath, string deployment, int replicas, int grpcMethods);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deployed app '{App}' from '{ImportPath}': {DeploymentCount} deployment(s), replicas {Deployments}; ingress '{Ingress}' with {GrpcMethods} gRPC method(s).")]
+    private partial void LogApplicationDeployed(string app, string importPath, int deploymentCount, string deployments, string ingress, int grpcMethods);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "App '{App}': there are multiple deployments with the same name '{BoundName}'. Renaming one to '{Name}'.")]
+    private partial void LogDeploymentRenamed(string app, string boundName, string name);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Failed to deploy app '{App}': {Reason}")]
     private partial void LogApplicationFailed(string app, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Draining: health checks now report unavailable; running requests are allowed to finish.")]
     private partial void LogDraining();
-
-    private sealed class DeployException(string message) : Exception(message);
 }

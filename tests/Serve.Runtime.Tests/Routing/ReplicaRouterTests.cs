@@ -11,7 +11,7 @@ public sealed class ReplicaRouterTests
     public async Task No_replica_is_reported_as_such()
     {
         var router = new ReplicaRouter("d", -1);
-        var ex = await Assert.ThrowsAsync<NoReplicaException>(async () => await router.AcquireAsync(CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<DeploymentUnavailableException>(async () => await router.AcquireAsync(CancellationToken.None));
         Assert.Contains("'d' has no running replica", ex.Message);
     }
 
@@ -73,7 +73,7 @@ public sealed class ReplicaRouterTests
         using var running = await router.AcquireAsync(CancellationToken.None);
         var queued = router.AcquireAsync(CancellationToken.None);
 
-        var ex = await Assert.ThrowsAsync<BackpressureException>(async () => await router.AcquireAsync(CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<BackPressureException>(async () => await router.AcquireAsync(CancellationToken.None));
         Assert.Equal("Request dropped due to backpressure (num_queued_requests=1, max_queued_requests=1) on deployment 'd'.", ex.Message);
         Assert.False(queued.IsCompleted);
     }

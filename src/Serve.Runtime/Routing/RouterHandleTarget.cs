@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Serve.Dispatch;
+using Serve.Proxy;
+
+namespace Serve.Routing;
+
+/// <summary>
+/// Where the handles to one running deployment send their calls: the deployment's router, taken
+/// exactly as the proxies take it (same replica choice, <c>max_ongoing_requests</c>,
+/// <c>max_queued_requests</c>, multiplexed model id). Deployment code always runs on the thread pool,
+/// never inline in the caller, so that <c>m1.Forward(); m2.Forward();</c> run concurrently as Ray's
+/// remote calls do.
+/// </summary>
+internal sealed class RouterHandleTarget : HandleTarget
+{
+    private readonly ReplicaRouter _router;
+    private readonly string _applicationName;
+    private readonly string _deploymentName;
+
+    // "Deployment.Method" per method name. Method names are the generated handles' literals, so the
+    // cache stays as small as the deployment's method list and calls build no route string.
+    private readonly ConcurrentDictionary<string, string> _routes = new(StringComparer.Ordinal);
+
+    public RouterHandleTarget(string applicationName, string deploymentName, ReplicaRouter router)
+    {
+        _applicationName = applicationName;
+        _deploymentName = deploymentName;
+        _router = router;
+    }
+
+    /// <inheritdoc />
+    public override string ApplicationName => _applicationName;
+
+    /// <inheritdoc />
+    public override string DeploymentName => _deploymentName;
+
+    /// <inheritdoc />
+    public override async ValueTask<TResult> InvokeAsync<TResult>(HandleRequest request, Func<object, CancellationToken, ValueTask<TResult>> invoke)
+    {
+        ArgumentNullException.ThrowIfNull(invoke);
+        // Read before the first await, on the caller's flow: the callee inherits the caller's request id.
+        var context = CreateContext(request);
+        var token = request.CancellationToken;
+        var callerThread = Environment.CurrentManagedThreadId;
+        // Taken before the hop, so calls queue in the order the caller made them.
+        var lease = await _router.AcquireAsync(request.MultiplexedModelId, token).ConfigureAwait(false);
+        try
+        {
+            if (Environment.CurrentManagedThreadId == callerThread)
+            {
+                // A slot was free, so this is still the caller's thread: the method must not run inline.
+                await default(ThreadPoolHop);
+            }
+            // A call cancelled while it waited for a slot or for the hop never starts.
+            token.ThrowIfCancellationRequested();
+            ServeRequestContext.SetCurrent(context);
+            // The slot is held until the method's task completes, even when the caller stopped waiting.
+            return await invoke(lease.Replica.Instance, token).ConfigureAwait(false);
+        }
+        finally
+        {
+            lease.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public override IAsyncEnumerable<TItem> InvokeStream<TItem>(HandleRequest request, Func<object, CancellationToken, IAsyncEnumerable<TItem>> invoke)
+    {
+        ArgumentNullException.ThrowIfNull(invoke);
+        return StreamAsync(request, invoke, default);
+    }
+
+    private async IAsyncEnumerable<TItem> StreamAsync<TItem>(
+        HandleRequest request,
+        Func<object, CancellationToken, IAsyncEnumerable<TItem>> invoke,
+        [EnumeratorCancellation] CancellationToken enumeratorToken)
+    {
+        // An iterator runs nothing until the first MoveNextAsync: no slot is taken for a stream never enumerated.
+        var context = CreateContext(request);
+        using var linked = enumeratorToken.CanBeCanceled && request.CancellationToken.CanBeCanceled && enumeratorToken != request.CancellationToken
+            ? CancellationTokenSource.CreateLinkedTokenSource(enumeratorToken, request.CancellationToken)
+            : null;
+        var token = linked?.Token ?? (enumeratorToken.CanBeCanceled ? enumeratorToken : request.CancellationToken);
+
+        var lease = await _router.AcquireAsync(request.MultiplexedModelId, token).ConfigureAwait(false);
+        try
+        {
+            // Every step of the deployment's stream runs off the consumer's thread. After a yield the
+            // iterator resumes on the consumer's execution context, so the request context is set again.
+            await default(ThreadPoolHop);
+            token.ThrowIfCancellationRequested();
+            ServeRequestContext.SetCurrent(context);
+            var items = invoke(lease.Replica.Instance, token).GetAsyncEnumerator(token);
+            try
+            {
+                while (await items.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield return items.Current;
+                    await default(ThreadPoolHop);
+                    ServeRequestContext.SetCurrent(context);
+                }
+            }
+            finally
+            {
+                // Disposing runs the deployment's finally blocks: deployment code too.
+                await default(ThreadPoolHop);
+                ServeRequestContext.SetCurrent(context);
+                await items.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            lease.Dispose();
+        }
+    }
+
+    private ServeRequestContext CreateContext(in HandleRequest request)
+        => new(ServeRequestContext.Current?.RequestId ?? RequestIds.NewId(), _applicationName, request.MultiplexedModelId ?? "", RouteOf(request.Method));
+
+    private string RouteOf(string method)
+        => _routes.TryGetValue(method, out var route) ? route : _routes.GetOrAdd(method, _deploymentName + "." + method);
+
+    public override string ToString() => $"{_applicationName}#{_deploymentName}";
+
+    /// <summary>
+    /// Awaiting it continues on a thread-pool thread, whatever the caller's synchronization context.
+    /// The async method's builder captures and restores the execution context itself, hence the unsafe
+    /// queueing.
+    /// </summary>
+    private readonly struct ThreadPoolHop : ICriticalNotifyCompletion
+    {
+        private static readonly Action<Action> s_run = static continuation => continuation();
+
+        public ThreadPoolHop GetAwaiter() => this;
+
+        public bool IsCompleted => false;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation) => ThreadPool.QueueUserWorkItem(s_run, continuation, preferLocal: false);
+
+        public void UnsafeOnCompleted(Action continuation) => ThreadPool.UnsafeQueueUserWorkItem(s_run, continuation, preferLocal: false);
+    }
+}
