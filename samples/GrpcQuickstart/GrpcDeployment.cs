@@ -49,11 +49,22 @@ public static class Applications
     public static Application App1 => GrpcDeployment.Bind();
 
     /// <summary>
-    /// <c>import_path: GrpcQuickstart.Applications:App2</c>, the guide's image classifier
-    /// (Ray's <c>g2 = ImageClassifier.options(name="grpc-image-classifier").bind(...)</c>).
+    /// <c>import_path: GrpcQuickstart.Applications:App2</c>, the guide's image classifier: Ray's
+    /// <c>g2 = ImageClassifier.options(name="grpc-image-classifier").bind(image_downloader, data_preprocessor)</c>,
+    /// three deployments in one application.
     /// </summary>
     [ApplicationBuilder]
-    public static Application App2 => ImageClassifierDeployment.Bind().WithOptions(name: "grpc-image-classifier");
+    public static Application App2
+    {
+        get
+        {
+            // The preprocessor produces what the model takes; the model file says what that is.
+            var model = ImageClassification.ImageClassifier.LoadDefault();
+            var imageDownloader = ImageDownloaderDeployment.Bind();
+            var dataPreprocessor = DataPreprocessorDeployment.Bind(model.InputWidth, model.InputHeight);
+            return ImageClassifierDeployment.Bind(imageDownloader, dataPreprocessor).WithOptions(name: "grpc-image-classifier");
+        }
+    }
 
     /// <summary><c>import_path: GrpcQuickstart.Applications:ContextApp</c>, the guide's gRPC context example.</summary>
     [ApplicationBuilder]

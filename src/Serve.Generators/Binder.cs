@@ -158,6 +158,7 @@ internal static class Binder
         }
         var multiplexed = loaders.Count == 0 ? null : CheckLoader(deployment, loaders[0], diagnostics);
         var http = HttpBinder.Bind(deployment, diagnostics);
+        var handles = HandleBinder.Bind(deployment, diagnostics);
 
         var model = new DeploymentModel(
             deployment.Namespace,
@@ -176,7 +177,8 @@ internal static class Binder
             invokers.ToEquatableArray(),
             deployment.IsAccessible,
             multiplexed,
-            http);
+            http,
+            handles);
         return Result(model, diagnostics);
     }
 

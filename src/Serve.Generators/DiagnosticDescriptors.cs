@@ -156,6 +156,21 @@ internal static class DiagnosticDescriptors
         "Unsupported HTTP method",
         "Method '{0}' cannot serve HTTP: {1}");
 
+    public static readonly DiagnosticDescriptor HandleOfNonDeployment = Error(
+        "SERVE0031",
+        "Handle to a class that is not a deployment",
+        "Constructor parameter '{0}' is a DeploymentHandle<{1}>, but '{1}' is not a [Deployment] class; a handle calls a deployment, so bind a deployment class (DeploymentHandle<MyDeployment>, bound with MyDeployment.Bind(...))");
+
+    public static readonly DiagnosticDescriptor HandleCycle = Error(
+        "SERVE0032",
+        "Deployment handles form a cycle",
+        "Deployment '{0}' reaches itself through the deployment handles its constructor takes ({1}); an application graph must be acyclic, since a deployment is bound after the deployments it takes handles to");
+
+    public static readonly DiagnosticDescriptor HandleMemberConflict = Warning(
+        "SERVE0033",
+        "Method cannot be called through a handle",
+        "Method '{0}' of deployment '{1}' gets no handle method: DeploymentHandle<T> has a member named '{0}', which would hide it; rename the method to call it through a handle");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SERVE9999",
         "The Serve source generator failed",
@@ -168,7 +183,7 @@ internal static class DiagnosticDescriptors
         UnresolvedMessageType, DuplicateService, ContextParameterFirst, DuplicateMultiplexed, InvalidMultiplexedLoader,
         InvalidMaxModelsPerReplica, MultiplexedOutsideDeployment, MultiplexedAccessorConflict,
         InvalidRouteTemplate, RouteConflict, UnbindableParameter, MissingJsonMetadata, InvalidHttpIngress, InvalidValidationAttribute,
-        UnsupportedHttpMethod, GeneratorFailure);
+        UnsupportedHttpMethod, HandleOfNonDeployment, HandleCycle, HandleMemberConflict, GeneratorFailure);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

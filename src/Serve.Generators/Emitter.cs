@@ -30,18 +30,40 @@ internal static class Emitter
         w.Open("partial " + model.Keyword + " " + model.ClassName);
 
         var parameters = model.Constructor ?? EquatableArray<ParameterInfo>.Empty;
-        var bindParameters = string.Join(", ", parameters.Select(p => p.Type + " " + p.Name));
+        var application = "global::Serve.Application<" + model.GlobalTypeName + ">";
+        var bindParameters = string.Join(", ", parameters.Select(p => (p.IsHandle ? "global::Serve.Application<" + p.HandleTarget + ">" : p.Type) + " " + p.Name));
         var bindArguments = parameters.Count == 0
             ? "global::System.Array.Empty<object?>()"
             : "new object?[] { " + string.Join(", ", parameters.Select(p => p.Name)) + " }";
+        var handles = parameters.Where(p => p.IsHandle).ToList();
         w.Line("/// <summary>")
          .Line("/// Binds the deployment to the arguments its replicas are constructed with (Ray Serve's <c>bind()</c>).")
-         .Line("/// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.")
-         .Line("/// </summary>")
-         .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
-         .Line("public static global::Serve.Application Bind(" + bindParameters + ")")
-         .Line("    => new global::Serve.Application(ServeDefinition, " + bindArguments + ");")
-         .Line();
+         .Line("/// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.");
+        if (handles.Count > 0)
+        {
+            w.Line("/// A bound deployment passed for a <c>DeploymentHandle&lt;T&gt;</c> parameter becomes a deployment of the same")
+             .Line("/// application, and each replica receives a handle to it.");
+        }
+        w.Line("/// </summary>")
+         .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]");
+        if (handles.Count == 0)
+        {
+            w.Line("public static " + application + " Bind(" + bindParameters + ")")
+             .Line("    => new " + application + "(ServeDefinition, " + bindArguments + ");");
+        }
+        else
+        {
+            w.Open("public static " + application + " Bind(" + bindParameters + ")");
+            foreach (var handle in handles)
+            {
+                w.Open("if (" + handle.Name + " is null)")
+                 .Line("throw new global::System.ArgumentNullException(nameof(" + handle.Name + "));")
+                 .Close();
+            }
+            w.Line("return new " + application + "(ServeDefinition, " + bindArguments + ");");
+            w.Close();
+        }
+        w.Line();
 
         w.Line("/// <summary>The deployment as the runtime sees it: name, options, factory" + (HttpEmitter.HasRoutes(model) ? ", gRPC dispatch table and HTTP routes" : " and gRPC dispatch table") + ".</summary>")
          .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
@@ -60,7 +82,7 @@ internal static class Emitter
         }
         else
         {
-            var casts = parameters.Select((p, i) => "(" + p.Type + ")args[" + i.ToString(CultureInfo.InvariantCulture) + "]!");
+            var casts = parameters.Select((p, i) => "(" + (p.IsHandle ? "global::Serve.DeploymentHandle<" + p.HandleTarget + ">" : p.Type) + ")args[" + i.ToString(CultureInfo.InvariantCulture) + "]!");
             w.Line("    static args => new " + model.GlobalTypeName + "(" + string.Join(", ", casts) + "),");
         }
         w.Line("    " + (model.Services.Count == 0 ? "global::System.Array.Empty<string>()" : "new string[] { " + string.Join(", ", model.Services.Select(Literal)) + " }") + ",");
@@ -118,11 +140,121 @@ internal static class Emitter
         {
             w.Close();
         }
+        if (model.Handles is { } handleExtensions)
+        {
+            w.Line();
+            EmitHandleExtensions(w, model, handleExtensions);
+        }
         if (model.Namespace.Length > 0)
         {
             w.Close();
         }
         return w.ToString();
+    }
+
+    private const string Tasks = "global::System.Threading.Tasks.";
+
+    /// <summary>The typed handle: one <c>DeploymentHandle&lt;T&gt;</c> extension method per callable method of the deployment.</summary>
+    private static void EmitHandleExtensions(SourceWriter w, DeploymentModel model, HandleExtensionsModel handles)
+    {
+        w.Line("/// <summary>")
+         .Line("/// The typed handle of <see cref=\"" + model.GlobalTypeName + "\"/>: one method per public method of the deployment, called")
+         .Line("/// on a replica through the deployment's router (<c>await handle.Method(args)</c>).")
+         .Line("/// </summary>")
+         .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]");
+        w.Open((handles.IsPublic ? "public" : "internal") + " static partial class " + handles.ClassName);
+        var first = true;
+        foreach (var method in handles.Methods)
+        {
+            if (!first)
+            {
+                w.Line();
+            }
+            first = false;
+            EmitHandleMethod(w, model, method);
+        }
+        w.Close();
+    }
+
+    private static void EmitHandleMethod(SourceWriter w, DeploymentModel model, HandleMethodModel method)
+    {
+        var target = method.Cref.Length > 0 ? "<see cref=\"" + method.Cref + "\"/>" : "<c>" + Xml(model.FullTypeName + "." + method.MethodName) + "</c>";
+        w.Line(method.Shape is HandleShape.AsyncStream or HandleShape.SyncStream
+            ? "/// <summary>Streams what " + target + " yields on a replica of the deployment, through the deployment's router; the call starts when the stream is enumerated.</summary>"
+            : "/// <summary>Calls " + target + " on a replica of the deployment, through the deployment's router.</summary>");
+        if (method.ObsoleteMessage is { } obsolete)
+        {
+            w.Line("[global::System.Obsolete(" + Literal(obsolete) + ")]");
+        }
+
+        var values = method.Arguments.Where(a => a.Kind == HandleArgumentKind.Value).ToList();
+        var signature = new List<string> { "this global::Serve.DeploymentHandle<" + model.GlobalTypeName + "> " + method.HandleName };
+        signature.AddRange(values.Select(a => a.DefaultValue is null
+            ? "global::Serve.DeploymentArg<" + a.Type + "> " + a.Name
+            : "global::Serve.DeploymentArg<" + a.Type + ">? " + a.Name + " = null"));
+        signature.Add("global::System.Threading.CancellationToken " + method.TokenName + " = default");
+        var returnType = method.Shape switch
+        {
+            HandleShape.Value => "global::Serve.DeploymentResponse<" + method.ResultType + ">",
+            HandleShape.Void => "global::Serve.DeploymentResponse",
+            _ => "global::Serve.DeploymentResponseStream<" + method.ResultType + ">",
+        };
+        w.Line("public static " + returnType + " " + method.Name + "(" + string.Join(", ", signature) + ")");
+
+        var call = method.InstanceName + "." + method.Name + "(" + string.Join(", ", method.Arguments.Select(a => a.Kind switch
+        {
+            HandleArgumentKind.CancellationToken => method.InvokeTokenName,
+            HandleArgumentKind.Context => "global::Serve.ServeRequestContext.Current!",
+            _ => a.Local,
+        })) + ")";
+        var lambda = "(" + method.InstanceName + ", " + method.InvokeTokenName + ") => ";
+        var invoke = method.Shape switch
+        {
+            HandleShape.AsyncStream => method.CallName + ".InvokeStream<" + method.ResultType + ">(" + lambda + call + ")",
+            HandleShape.SyncStream => method.CallName + ".InvokeSyncStream<" + method.ResultType + ">(" + lambda + call + ")",
+            HandleShape.Void => method.CallName + ".InvokeAsync(" + lambda + method.ReturnKind switch
+            {
+                ReturnKind.Void => "{ " + call + "; return default; }",
+                ReturnKind.NonGenericTask => "new " + Tasks + "ValueTask(" + call + ")",
+                _ => call,
+            } + ")",
+            _ => method.CallName + ".InvokeAsync<" + method.ResultType + ">(" + lambda
+                + (method.ReturnKind == ReturnKind.ValueTask ? call : "new " + Tasks + "ValueTask<" + method.ResultType + ">(" + call + ")") + ")",
+        };
+        var start = method.Shape switch
+        {
+            HandleShape.Value => method.HandleName + ".Call<" + method.ResultType + ">(",
+            HandleShape.Void => method.HandleName + ".CallVoid(",
+            _ => method.HandleName + ".Stream<" + method.ResultType + ">(",
+        };
+        var streamTask = Tasks + "ValueTask<global::System.Collections.Generic.IAsyncEnumerable<" + method.ResultType + ">>";
+        var name = Literal(method.MethodName);
+        if (values.Count == 0)
+        {
+            // Nothing to wait for: no async state machine.
+            var body = method.Shape is HandleShape.AsyncStream or HandleShape.SyncStream ? "new " + streamTask + "(" + invoke + ")" : invoke;
+            w.Line("    => " + start + name + ", " + method.CallName + " => " + body + ", " + method.TokenName + ");");
+            return;
+        }
+        w.Line("    => " + start + name + ", async " + method.CallName + " =>");
+        w.Line("    {");
+        foreach (var value in values)
+        {
+            var argument = value.DefaultValue switch
+            {
+                null => value.Name,
+                "default!" => "(" + value.Name + " ?? default(global::Serve.DeploymentArg<" + value.Type + ">))",
+                _ => "(" + value.Name + " ?? new global::Serve.DeploymentArg<" + value.Type + ">(" + value.DefaultValue + "))",
+            };
+            w.Line("        var " + value.Local + " = await " + argument + ".ResolveAsync(" + method.CallName + ".CancellationToken).ConfigureAwait(false);");
+        }
+        w.Line(method.Shape switch
+        {
+            HandleShape.Value => "        return await " + invoke + ".ConfigureAwait(false);",
+            HandleShape.Void => "        await " + invoke + ".ConfigureAwait(false);",
+            _ => "        return " + invoke + ";",
+        });
+        w.Line("    }, " + method.TokenName + ");");
     }
 
     private const string ModelCacheProperty = "__ServeModelCache";

@@ -529,7 +529,7 @@ internal static class HttpParser
     }
 
     /// <summary>The C# expression of a parameter's default value.</summary>
-    private static string DefaultValue(object? value, ITypeSymbol type, ScalarKind scalar)
+    internal static string DefaultValue(object? value, ITypeSymbol type, ScalarKind scalar)
     {
         if (value is null)
         {

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -28,11 +29,13 @@ internal static class Parser
         var containing = new List<ContainingTypeInfo>();
         var isGeneric = type.TypeParameters.Length > 0;
         var isAccessible = IsAccessibleInAssembly(type.DeclaredAccessibility);
+        var isPublic = type.DeclaredAccessibility == Accessibility.Public;
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
         {
             containing.Insert(0, new ContainingTypeInfo(Keyword(outer), outer.Name, IsPartial(outer)));
             isGeneric |= outer.TypeParameters.Length > 0;
             isAccessible &= IsAccessibleInAssembly(outer.DeclaredAccessibility);
+            isPublic &= outer.DeclaredAccessibility == Accessibility.Public;
         }
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
         var fullTypeName = string.Join(".", new[] { ns }.Where(s => s.Length > 0).Concat(containing.Select(c => c.Name)).Concat(new[] { type.Name }));
@@ -63,9 +66,28 @@ internal static class Parser
 
         var publicConstructors = type.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public).ToList();
         var constructor = publicConstructors.FirstOrDefault();
-        EquatableArray<ParameterInfo>? constructorParameters = constructor is null
-            ? null
-            : constructor.Parameters.Select(p => new ParameterInfo(EscapeIdentifier(p.Name), p.Type.ToDisplayString(s_annotatedTypeFormat))).ToEquatableArray();
+        var handleParameters = new List<HandleParameterInfo>();
+        EquatableArray<ParameterInfo>? constructorParameters = null;
+        if (constructor is not null)
+        {
+            var parameters = new List<ParameterInfo>();
+            foreach (var p in constructor.Parameters)
+            {
+                var target = HandleTarget(p.Type, wellKnown);
+                parameters.Add(new ParameterInfo(EscapeIdentifier(p.Name), p.Type.ToDisplayString(s_annotatedTypeFormat), target?.ToDisplayString(s_typeFormat) ?? ""));
+                if (target is not null)
+                {
+                    handleParameters.Add(new HandleParameterInfo(
+                        p.Name,
+                        target.ToDisplayString(s_typeFormat),
+                        target.ToDisplayString(),
+                        // An unresolved type is the compiler's error to report, not ours.
+                        target.TypeKind == TypeKind.Error || IsDeploymentClass(target, wellKnown),
+                        LocationInfo.From(p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken)) ?? LocationInfo.From(p.Locations.FirstOrDefault())));
+                }
+            }
+            constructorParameters = parameters.ToEquatableArray();
+        }
 
         var services = new List<ServiceReference>();
         foreach (var attribute in type.GetAttributes())
@@ -81,12 +103,31 @@ internal static class Parser
         var (jsonContext, namingPolicy) = HttpParser.ParseJsonContext(type, wellKnown, cancellationToken);
         var schemas = new HttpParser.SchemaBuilder(wellKnown, namingPolicy);
         var methods = new List<DeploymentMethodInfo>();
+        var signatures = new HashSet<string>(StringComparer.Ordinal);
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary, IsImplicitlyDeclared: false } method)
             {
-                methods.Add(ParseMethod(method, wellKnown, schemas, cancellationToken));
+                methods.Add(ParseMethod(method, wellKnown, schemas, declared: true, cancellationToken));
+                signatures.Add(Signature(method));
+            }
+        }
+
+        // Handles also call public methods of base classes, unless the class overrides or hides them.
+        var inherited = new List<DeploymentMethodInfo>();
+        for (var baseType = type.BaseType; baseType is not null && baseType.SpecialType != SpecialType.System_Object; baseType = baseType.BaseType)
+        {
+            foreach (var member in baseType.GetMembers())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary, IsImplicitlyDeclared: false, IsStatic: false, CanBeReferencedByName: true } method
+                    && signatures.Add(Signature(method))
+                    && method.DeclaredAccessibility == Accessibility.Public
+                    && !IsCompilerGenerated(method))
+                {
+                    inherited.Add(ParseMethod(method, wellKnown, schemas, declared: false, cancellationToken));
+                }
             }
         }
         var accessorConflict = methods.Any(m => m.Multiplexed is not null) ? FindMemberConflict(type, MultiplexedAccessorName) : null;
@@ -115,8 +156,32 @@ internal static class Parser
             methods.ToEquatableArray(),
             accessorConflict,
             jsonContext,
-            schemas.Components);
+            schemas.Components,
+            isPublic,
+            inherited.ToEquatableArray(),
+            handleParameters.ToEquatableArray());
     }
+
+    /// <summary>True for members a compiler synthesized (a record's Equals(T), read from metadata).</summary>
+    private static bool IsCompilerGenerated(ISymbol symbol)
+        => symbol.GetAttributes().Any(a => a.AttributeClass is { Name: "CompilerGeneratedAttribute" } attribute
+            && attribute.ContainingNamespace.ToDisplayString() == "System.Runtime.CompilerServices");
+
+    /// <summary>X when <paramref name="type"/> is <c>Serve.DeploymentHandle&lt;X&gt;</c>; else null.</summary>
+    private static ITypeSymbol? HandleTarget(ITypeSymbol type, WellKnownTypes wellKnown)
+        => type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
+            && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.DeploymentHandleOfT)
+            ? named.TypeArguments[0]
+            : null;
+
+    private static bool IsDeploymentClass(ITypeSymbol type, WellKnownTypes wellKnown)
+        => type is INamedTypeSymbol { TypeKind: TypeKind.Class }
+            && type.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, wellKnown.DeploymentAttribute));
+
+    /// <summary>Name, arity and parameter types: what decides whether a derived class's method hides a base class's.</summary>
+    private static string Signature(IMethodSymbol method)
+        => method.Name + "`" + method.Arity.ToString(System.Globalization.CultureInfo.InvariantCulture) + "("
+            + string.Join(",", method.Parameters.Select(p => (p.RefKind == RefKind.None ? "" : "&") + p.Type.ToDisplayString(s_typeFormat))) + ")";
 
     /// <summary>The name of the model accessor generated for a <c>[Multiplexed]</c> loader.</summary>
     public const string MultiplexedAccessorName = "GetMultiplexedModelAsync";
@@ -148,7 +213,8 @@ internal static class Parser
         return null;
     }
 
-    private static DeploymentMethodInfo ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, HttpParser.SchemaBuilder schemas, CancellationToken cancellationToken)
+    /// <param name="declared">False for a base class's method: read for handles only (no gRPC or HTTP binding).</param>
+    private static DeploymentMethodInfo ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, HttpParser.SchemaBuilder schemas, bool declared, CancellationToken cancellationToken)
     {
         string? rpcName = null;
         LocationInfo? rpcNameLocation = null;
@@ -164,11 +230,16 @@ internal static class Parser
         }
 
         MultiplexedInfo? multiplexed = null;
+        string? obsoleteMessage = null;
         foreach (var attribute in method.GetAttributes())
         {
             if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.MultiplexedAttribute))
             {
                 multiplexed = ParseMultiplexed(method, attribute, wellKnown, cancellationToken);
+            }
+            else if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.ObsoleteAttribute))
+            {
+                obsoleteMessage = attribute.ConstructorArguments.FirstOrDefault().Value as string ?? "";
             }
         }
 
@@ -186,8 +257,17 @@ internal static class Parser
             p.Type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
                 && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.IAsyncEnumerableOfT)
                 ? named.TypeArguments[0].ToDisplayString(s_typeFormat)
-                : ""))
+                : "",
+            p.Type.ToDisplayString(s_annotatedTypeFormat),
+            p.HasExplicitDefaultValue ? DefaultValue(p) : null,
+            CanBeTypeArgument(p.Type)))
             .ToEquatableArray();
+
+        var overridesObjectMember = false;
+        for (var overridden = method.OverriddenMethod; overridden is not null; overridden = overridden.OverriddenMethod)
+        {
+            overridesObjectMember = overridden.ContainingType.SpecialType == SpecialType.System_Object;
+        }
 
         return new DeploymentMethodInfo(
             method.Name,
@@ -201,7 +281,109 @@ internal static class Parser
             ClassifyReturn(method.ReturnType, method.ReturnsVoid, wellKnown),
             parameters,
             multiplexed,
-            HttpParser.ParseMethod(method, wellKnown, schemas, cancellationToken));
+            declared ? HttpParser.ParseMethod(method, wellKnown, schemas, cancellationToken) : null,
+            method.DeclaredAccessibility == Accessibility.Public,
+            overridesObjectMember,
+            Cref(method),
+            obsoleteMessage,
+            IsLifecycleHook(method, wellKnown));
+    }
+
+    private static bool IsLifecycleHook(IMethodSymbol method, WellKnownTypes wellKnown)
+    {
+        if (method.Name is "Dispose" or "DisposeAsync")
+        {
+            return true;
+        }
+        if (method.Name != "ReconfigureAsync" || wellKnown.IReconfigurable is null)
+        {
+            return false;
+        }
+        return wellKnown.IReconfigurable.GetMembers("ReconfigureAsync").Any(member =>
+            SymbolEqualityComparer.Default.Equals(method.ContainingType.FindImplementationForInterfaceMember(member), method));
+    }
+
+    /// <summary>A parameter's default value as an expression of its type.</summary>
+    private static string DefaultValue(IParameterSymbol parameter)
+    {
+        var type = parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+            ? nullable.TypeArguments[0]
+            : parameter.Type;
+        return HttpParser.DefaultValue(parameter.ExplicitDefaultValue, type, type.SpecialType == SpecialType.System_Int32 ? ScalarKind.Int32 : ScalarKind.None);
+    }
+
+    /// <summary>False for types a generic type argument cannot be: pointers, ref structs, void.</summary>
+    private static bool CanBeTypeArgument(ITypeSymbol type) => type switch
+    {
+        IPointerTypeSymbol or IFunctionPointerTypeSymbol => false,
+        IArrayTypeSymbol array => CanBeTypeArgument(array.ElementType),
+        _ => !type.IsRefLikeType && type.SpecialType != SpecialType.System_Void,
+    };
+
+    /// <summary>The method as a doc-comment <c>cref</c>, e.g. <c>global::Ns.C.M(global::System.Collections.Generic.List{int})</c>; empty when a type cannot be written in one.</summary>
+    private static string Cref(IMethodSymbol method)
+    {
+        method = method.OriginalDefinition;
+        var container = CrefType(method.ContainingType);
+        if (container is null)
+        {
+            return "";
+        }
+        var parameters = new List<string>();
+        foreach (var parameter in method.Parameters)
+        {
+            var type = CrefType(parameter.Type);
+            if (type is null)
+            {
+                return "";
+            }
+            var prefix = parameter.RefKind switch
+            {
+                RefKind.Ref => "ref ",
+                RefKind.Out => "out ",
+                RefKind.In => "in ",
+                _ => "",
+            };
+            parameters.Add(prefix + type);
+        }
+        var typeParameters = method.TypeParameters.Length == 0 ? "" : "{" + string.Join(", ", method.TypeParameters.Select(t => t.Name)) + "}";
+        return container + "." + EscapeIdentifier(method.Name) + typeParameters + "(" + string.Join(", ", parameters) + ")";
+    }
+
+    private static string? CrefType(ITypeSymbol type)
+    {
+        switch (type)
+        {
+            case ITypeParameterSymbol parameter:
+                return parameter.Name;
+            case IArrayTypeSymbol array:
+                return CrefType(array.ElementType) is { } element ? element + "[" + new string(',', array.Rank - 1) + "]" : null;
+            case IPointerTypeSymbol pointer:
+                return CrefType(pointer.PointedAtType) is { } pointed ? pointed + "*" : null;
+            case IDynamicTypeSymbol:
+                return "object";
+            case INamedTypeSymbol named when named.TypeKind != TypeKind.Error:
+                named = named.TupleUnderlyingType ?? named;
+                if (!named.IsGenericType && named.ContainingType is null)
+                {
+                    return named.ToDisplayString(s_typeFormat);
+                }
+                var prefix = named.ContainingType is { } outer
+                    ? CrefType(outer) is { } outerCref ? outerCref + "." : null
+                    : named.ContainingNamespace is { IsGlobalNamespace: false } ns ? "global::" + ns.ToDisplayString() + "." : "global::";
+                if (prefix is null)
+                {
+                    return null;
+                }
+                if (named.TypeArguments.Length == 0)
+                {
+                    return prefix + EscapeIdentifier(named.Name);
+                }
+                var arguments = named.TypeArguments.Select(CrefType).ToList();
+                return arguments.Any(a => a is null) ? null : prefix + EscapeIdentifier(named.Name) + "{" + string.Join(", ", arguments) + "}";
+            default:
+                return null;
+        }
     }
 
     private static MultiplexedInfo ParseMultiplexed(IMethodSymbol method, AttributeData attribute, WellKnownTypes wellKnown, CancellationToken cancellationToken)
@@ -271,35 +453,38 @@ internal static class Parser
         var display = type.ToDisplayString();
         if (returnsVoid)
         {
-            return new ReturnInfo(ReturnKind.Void, "", display, false);
+            return new ReturnInfo(ReturnKind.Void, "", display, false, "", "", true);
         }
+        var annotatedType = type.ToDisplayString(s_annotatedTypeFormat);
         if (SymbolEqualityComparer.Default.Equals(type, wellKnown.Task))
         {
-            return new ReturnInfo(ReturnKind.NonGenericTask, "", display, false);
+            return new ReturnInfo(ReturnKind.NonGenericTask, "", display, false, annotatedType, "", true);
         }
         if (SymbolEqualityComparer.Default.Equals(type, wellKnown.ValueTask))
         {
-            return new ReturnInfo(ReturnKind.NonGenericValueTask, "", display, false);
+            return new ReturnInfo(ReturnKind.NonGenericValueTask, "", display, false, annotatedType, "", true);
         }
         if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named)
         {
             var definition = named.OriginalDefinition;
-            var element = named.TypeArguments[0].ToDisplayString(s_typeFormat);
+            var argument = named.TypeArguments[0];
+            var element = argument.ToDisplayString(s_typeFormat);
+            var annotated = argument.ToDisplayString(s_annotatedTypeFormat);
             if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.TaskOfT))
             {
-                return new ReturnInfo(ReturnKind.Task, element, display, false);
+                return new ReturnInfo(ReturnKind.Task, element, display, false, annotatedType, annotated, true);
             }
             if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.ValueTaskOfT))
             {
-                return new ReturnInfo(ReturnKind.ValueTask, element, display, false);
+                return new ReturnInfo(ReturnKind.ValueTask, element, display, false, annotatedType, annotated, true);
             }
             if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.IAsyncEnumerableOfT))
             {
-                return new ReturnInfo(ReturnKind.AsyncEnumerable, element, display, true);
+                return new ReturnInfo(ReturnKind.AsyncEnumerable, element, display, true, annotatedType, annotated, true);
             }
             if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.IEnumerableOfT))
             {
-                return new ReturnInfo(ReturnKind.Enumerable, element, display, true);
+                return new ReturnInfo(ReturnKind.Enumerable, element, display, true, annotatedType, annotated, true);
             }
         }
         if (type.SpecialType != SpecialType.System_String)
@@ -310,11 +495,12 @@ internal static class Parser
                 if (implemented is not null)
                 {
                     var kind = SymbolEqualityComparer.Default.Equals(candidate, wellKnown.IEnumerableOfT) ? ReturnKind.Enumerable : ReturnKind.AsyncEnumerable;
-                    return new ReturnInfo(kind, implemented.TypeArguments[0].ToDisplayString(s_typeFormat), display, false);
+                    return new ReturnInfo(kind, implemented.TypeArguments[0].ToDisplayString(s_typeFormat), display, false,
+                        annotatedType, implemented.TypeArguments[0].ToDisplayString(s_annotatedTypeFormat), CanBeTypeArgument(type));
                 }
             }
         }
-        return new ReturnInfo(ReturnKind.Value, type.ToDisplayString(s_typeFormat), display, false);
+        return new ReturnInfo(ReturnKind.Value, type.ToDisplayString(s_typeFormat), display, false, annotatedType, annotatedType, CanBeTypeArgument(type));
     }
 
     /// <summary>Reads an <c>[ApplicationBuilder]</c> member.</summary>
@@ -358,7 +544,7 @@ internal static class Parser
         {
             problem = "is private or protected";
         }
-        else if (!SymbolEqualityComparer.Default.Equals(returnType, wellKnown.Application))
+        else if (!IsApplication(returnType, wellKnown))
         {
             problem = "does not return Serve.Application";
         }
@@ -401,6 +587,19 @@ internal static class Parser
                 DiagnosticInfo.Create(DiagnosticDescriptors.InvalidApplicationBuilder, MemberLocation(context.TargetNode), importPath, problem),
             });
         return new ApplicationBuilderModel(importPath, problem is null ? expression : "", diagnostics);
+    }
+
+    /// <summary>True for <c>Serve.Application</c> and the types deriving from it (<c>Application&lt;TDeployment&gt;</c>, what Bind returns).</summary>
+    private static bool IsApplication(ITypeSymbol? type, WellKnownTypes wellKnown)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, wellKnown.Application))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static LocationInfo? MemberLocation(SyntaxNode node) => node switch

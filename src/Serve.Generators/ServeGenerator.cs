@@ -40,6 +40,10 @@ public sealed class ServeGenerator : IIncrementalGenerator
         public const string StrayMultiplexed = nameof(StrayMultiplexed);
         /// <summary>The module registry.</summary>
         public const string Registry = nameof(Registry);
+        /// <summary>Per deployment: the deployments its constructor takes handles to.</summary>
+        public const string HandleGraph = nameof(HandleGraph);
+        /// <summary>Cycles in the handle graph of all deployments.</summary>
+        public const string HandleCycles = nameof(HandleCycles);
     }
 
     private const string DeploymentAttribute = "Serve.DeploymentAttribute";
@@ -77,6 +81,16 @@ public sealed class ServeGenerator : IIncrementalGenerator
         var models = results
             .Select(static (result, _) => result.Model)
             .WithTrackingName(TrackingNames.DeploymentModels);
+
+        // The handle graph: only the edges of each deployment, so that it is re-checked when those change.
+        var handleCycles = deployments
+            .Select(static (parsed, _) => GraphNode(parsed.Info))
+            .Where(static node => node is not null)
+            .Select(static (node, _) => node!)
+            .WithTrackingName(TrackingNames.HandleGraph)
+            .Collect()
+            .Select(static (nodes, _) => FindCycles(nodes))
+            .WithTrackingName(TrackingNames.HandleCycles);
 
         // 3. Application builders.
         var builders = context.SyntaxProvider
@@ -139,11 +153,13 @@ public sealed class ServeGenerator : IIncrementalGenerator
         var diagnostics = results.Select(static (r, _) => r.Diagnostics).Collect()
             .Combine(builders.Select(static (b, _) => b.Diagnostics).Collect())
             .Combine(protoFiles.Where(static f => f.Diagnostic is not null).Select(static (f, _) => f.Diagnostic!).Collect())
-            .Combine(strayMultiplexed.Collect());
+            .Combine(strayMultiplexed.Collect())
+            .Combine(handleCycles);
         context.RegisterSourceOutput(diagnostics, static (spc, input) =>
         {
-            var all = input.Left.Left.Left.SelectMany(d => d)
-                .Concat(input.Left.Left.Right.SelectMany(d => d))
+            var all = input.Left.Left.Left.Left.SelectMany(d => d)
+                .Concat(input.Left.Left.Left.Right.SelectMany(d => d))
+                .Concat(input.Left.Left.Right)
                 .Concat(input.Left.Right)
                 .Concat(input.Right);
             var reported = new HashSet<DiagnosticInfo>();
@@ -197,6 +213,28 @@ public sealed class ServeGenerator : IIncrementalGenerator
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return new DeploymentResult(null, new EquatableArray<DiagnosticInfo>(new[] { Failure(parsed.Info.Location, "binding deployment " + parsed.Info.FullTypeName, ex) }));
+        }
+    }
+
+    private static HandleGraphNode? GraphNode(DeploymentInfo? info)
+    {
+        if (info is null || info.HandleParameters.IsEmpty)
+        {
+            return null;
+        }
+        var dependencies = info.HandleParameters.Where(p => p.TargetIsDeployment).Select(p => p.Target).ToEquatableArray();
+        return dependencies.IsEmpty ? null : new HandleGraphNode(info.GlobalTypeName, info.FullTypeName, dependencies, info.Location);
+    }
+
+    private static EquatableArray<DiagnosticInfo> FindCycles(ImmutableArray<HandleGraphNode> nodes)
+    {
+        try
+        {
+            return HandleBinder.FindCycles(nodes);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new EquatableArray<DiagnosticInfo>(new[] { Failure(null, "checking the deployment handle graph for cycles", ex) });
         }
     }
 

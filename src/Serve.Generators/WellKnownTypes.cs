@@ -15,6 +15,9 @@ internal sealed class WellKnownTypes
         MultiplexedAttribute = compilation.GetTypeByMetadataName("Serve.MultiplexedAttribute");
         DeploymentAttribute = compilation.GetTypeByMetadataName("Serve.DeploymentAttribute");
         Application = compilation.GetTypeByMetadataName("Serve.Application");
+        DeploymentHandleOfT = compilation.GetTypeByMetadataName("Serve.DeploymentHandle`1");
+        ObsoleteAttribute = compilation.GetTypeByMetadataName("System.ObsoleteAttribute");
+        IReconfigurable = compilation.GetTypeByMetadataName("Serve.IReconfigurable");
         ApplicationArgs = compilation.GetTypeByMetadataName("Serve.ApplicationArgs");
         GrpcServiceAttribute = compilation.GetTypeByMetadataName("Serve.GrpcServiceAttribute");
         GrpcMethodAttribute = compilation.GetTypeByMetadataName("Serve.GrpcMethodAttribute");
@@ -63,6 +66,9 @@ internal sealed class WellKnownTypes
     public INamedTypeSymbol? MultiplexedAttribute { get; }
     public INamedTypeSymbol? DeploymentAttribute { get; }
     public INamedTypeSymbol? Application { get; }
+    public INamedTypeSymbol? DeploymentHandleOfT { get; }
+    public INamedTypeSymbol? ObsoleteAttribute { get; }
+    public INamedTypeSymbol? IReconfigurable { get; }
     public INamedTypeSymbol? ApplicationArgs { get; }
     public INamedTypeSymbol? GrpcServiceAttribute { get; }
     public INamedTypeSymbol? GrpcMethodAttribute { get; }

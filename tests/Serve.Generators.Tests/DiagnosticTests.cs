@@ -318,6 +318,48 @@ public class DiagnosticTests
             "public class Base { private void GetMultiplexedModelAsync() { } } [Deployment] public partial class C : Base { [Multiplexed] public string Load(string id) => id; }"
         },
         {
+            "SERVE0031",
+            "public class Helper { } [Deployment] public partial class C { public C(DeploymentHandle<Helper> helper) { } }",
+            "DeploymentHandle<Helper> helper",
+            "[Deployment] public partial class Helper { } [Deployment] public partial class C { public C(DeploymentHandle<Helper> helper) { } }"
+        },
+        {
+            "SERVE0031",
+            "public interface IModel { } [Deployment] public partial class C { public C(int size, DeploymentHandle<IModel>? model) { } }",
+            "DeploymentHandle<IModel>? model",
+            "[Deployment] public partial class Model { } [Deployment] public partial class C { public C(int size, DeploymentHandle<Model>? model) { } }"
+        },
+        {
+            "SERVE0032",
+            "[Deployment] public partial class A { public A(DeploymentHandle<B> b) { } } [Deployment] public partial class B { public B(DeploymentHandle<A> a) { } }",
+            "A",
+            "[Deployment] public partial class A { public A(DeploymentHandle<B> b) { } } [Deployment] public partial class B { public B(int a) { } }"
+        },
+        {
+            "SERVE0032",
+            "[Deployment] public partial class Self { public Self(DeploymentHandle<Self> self) { } }",
+            "Self",
+            "[Deployment] public partial class Self { public Self(DeploymentHandle<Other> other) { } } [Deployment] public partial class Other { }"
+        },
+        {
+            "SERVE0033",
+            "[Deployment] public partial class C { public int Timeout(int seconds) => seconds; }",
+            "Timeout",
+            "[Deployment] public partial class C { public int Call(int seconds) => seconds; public int Stream(string text, int a, int b) => a; }"
+        },
+        {
+            "SERVE0033",
+            "[Deployment] public partial class C { public string Options(string model) => model; }",
+            "Options",
+            "[Deployment] public partial class C { public string Options(int replicas) => \"\"; public string WithOptions(string model) => model; }"
+        },
+        {
+            "SERVE0033",
+            "[Deployment] public partial class C { public bool Equals(C other) => true; }",
+            "Equals",
+            "[Deployment] public partial class C { public bool Equals(C other, C another) => true; public override string ToString() => \"\"; }"
+        },
+        {
             "SERVE0017",
             Classifier + """[GrpcService("userdefinedprotos.ImageClassificationService")] public partial class C { public ImageClass Predict(ImageData d) => new(); }""",
             "\"userdefinedprotos.ImageClassificationService\"",
@@ -348,6 +390,92 @@ public class DiagnosticTests
         Assert.DoesNotContain(diagnostics, d => d.Id == id);
         Assert.Empty(diagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void Handle_cycles_are_reported_on_every_deployment_of_the_cycle_with_its_path()
+    {
+        var source = Usings + """
+            [Deployment] public partial class A { public A(DeploymentHandle<B> b) { } }
+            [Deployment] public partial class B { public B(DeploymentHandle<C> c, DeploymentHandle<Leaf> leaf) { } }
+            [Deployment] public partial class C { public C(DeploymentHandle<A> a) { } }
+            [Deployment] public partial class Entry { public Entry(DeploymentHandle<A> a) { } }
+            [Deployment] public partial class Leaf { }
+            [Deployment] public partial class Self { public Self(DeploymentHandle<Self> self, DeploymentHandle<Leaf> leaf) { } }
+            """;
+        var (_, output, diagnostics) = GeneratorHarness.Run(GeneratorHarness.CompileWithProtos(source));
+        Assert.All(diagnostics, d => Assert.Equal("SERVE0032", d.Id));
+        Assert.Equal(
+            new[]
+            {
+                "A: Deployment 'D.A' reaches itself through the deployment handles its constructor takes (D.A \u2192 D.B \u2192 D.C \u2192 D.A); an application graph must be acyclic, since a deployment is bound after the deployments it takes handles to",
+                "B: Deployment 'D.B' reaches itself through the deployment handles its constructor takes (D.B \u2192 D.C \u2192 D.A \u2192 D.B); an application graph must be acyclic, since a deployment is bound after the deployments it takes handles to",
+                "C: Deployment 'D.C' reaches itself through the deployment handles its constructor takes (D.C \u2192 D.A \u2192 D.B \u2192 D.C); an application graph must be acyclic, since a deployment is bound after the deployments it takes handles to",
+                "Self: Deployment 'D.Self' reaches itself through the deployment handles its constructor takes (D.Self \u2192 D.Self); an application graph must be acyclic, since a deployment is bound after the deployments it takes handles to",
+            },
+            diagnostics.Select(d => TextAt(source, d) + ": " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal));
+        // Bind and the handles are still emitted, so the rest of the code compiles.
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void Handle_of_a_non_deployment_names_the_parameter_and_the_type()
+    {
+        var diagnostic = Assert.Single(GeneratorHarness.GeneratorDiagnostics(Usings + "public class Helper { } [Deployment] public partial class C { public C(DeploymentHandle<Helper> helper) { } }"));
+        Assert.Equal(
+            "Constructor parameter 'helper' is a DeploymentHandle<D.Helper>, but 'D.Helper' is not a [Deployment] class; a handle calls a deployment, so bind a deployment class (DeploymentHandle<MyDeployment>, bound with MyDeployment.Bind(...))",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void Methods_hidden_by_the_handles_members_are_reported_and_not_emitted()
+    {
+        var source = Usings + """
+            public class Base { public string DeploymentName() => ""; }
+            [Deployment] public partial class C : Base
+            {
+                public int Timeout() => 0;
+                public new string ToString() => "";
+                public int GetHashCode(int seed) => seed;
+                public string Options() => "";
+                public string Options(int replicas) => "";
+                public bool Equals(int other) => true;
+                public int Call(string method, int a, int b) => a;
+                public IEnumerable<int> Stream() { yield break; }
+                public int Forward(int x) => x;
+            }
+            """;
+        var (result, output, diagnostics) = GeneratorHarness.Run(GeneratorHarness.CompileWithProtos(source));
+        Assert.All(diagnostics, d => Assert.Equal("SERVE0033", d.Id));
+        // The inherited method is reported where it is declared.
+        Assert.Equal(new[] { "DeploymentName", "Equals", "Options", "Timeout", "ToString" }, diagnostics.Select(d => TextAt(source, d)).Order(StringComparer.Ordinal));
+        Assert.Contains(diagnostics, d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).StartsWith("Method 'DeploymentName' of deployment 'D.C' gets no handle method", StringComparison.Ordinal));
+        var generated = GeneratorHarness.GeneratedSource(result, "D.C.Serve.g.cs");
+        foreach (var emitted in new[] { " GetHashCode(this ", " Options(this ", " Call(this ", " Stream(this ", " Forward(this " })
+        {
+            Assert.Contains(emitted, generated, StringComparison.Ordinal);
+        }
+        // Options(int) is reachable (DeploymentHandle's Options takes a string first); Options() is not.
+        Assert.Equal(2, generated.Split(" Options(this ").Length);
+        foreach (var hidden in new[] { " Timeout(this ", " ToString(this ", " Equals(this ", " DeploymentName(this " })
+        {
+            Assert.DoesNotContain(hidden, generated, StringComparison.Ordinal);
+        }
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void Application_builders_may_return_typed_applications()
+    {
+        var diagnostics = GeneratorHarness.GeneratorDiagnostics(Usings + """
+            [Deployment] public partial class M { }
+            public static class Apps
+            {
+                [ApplicationBuilder] public static Application<M> Typed => M.Bind();
+                [ApplicationBuilder] public static Application<M> TypedMethod(ApplicationArgs args) => M.Bind();
+            }
+            """);
+        Assert.Empty(diagnostics);
     }
 
     [Fact]

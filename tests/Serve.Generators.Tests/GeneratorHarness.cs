@@ -80,8 +80,15 @@ internal static class GeneratorHarness
 
     /// <summary>Runs the generator, requires zero errors and warnings, emits and loads the assembly.</summary>
     public static Assembly BuildAndLoad(string source, bool withJson = false)
+        => BuildAndLoad(CompileWithProtos(source), withJson);
+
+    /// <summary>Like <see cref="BuildAndLoad(string, bool)"/>, for several source files (without the test protos).</summary>
+    public static Assembly BuildAndLoad(params (string Path, string Text)[] sources)
+        => BuildAndLoad(Compile(sources), withJson: false);
+
+    private static Assembly BuildAndLoad(Compilation compilation, bool withJson)
     {
-        var (_, output, generatorDiagnostics) = Run(CompileWithProtos(source), withJson);
+        var (_, output, generatorDiagnostics) = Run(compilation, withJson);
         Assert.Empty(generatorDiagnostics);
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.True(problems.Count == 0, "Compilation failed:\n" + string.Join("\n", problems));

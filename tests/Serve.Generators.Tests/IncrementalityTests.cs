@@ -17,6 +17,8 @@ public class IncrementalityTests
         ServeGenerator.TrackingNames.ApplicationBuilders,
         ServeGenerator.TrackingNames.StrayMultiplexed,
         ServeGenerator.TrackingNames.Registry,
+        ServeGenerator.TrackingNames.HandleGraph,
+        ServeGenerator.TrackingNames.HandleCycles,
     ];
 
     /// <summary>The streaming and multiplexing deployments, plus a [Multiplexed] method outside a deployment (a warning).</summary>
@@ -123,6 +125,72 @@ public class IncrementalityTests
         Assert.Contains(result.TrackedSteps[ServeGenerator.TrackingNames.DeploymentModels].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
         Assert.All(result.TrackedSteps[ServeGenerator.TrackingNames.ProtoFiles].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
         Assert.Contains("NumReplicas = 3", result.GeneratedSources.Single(s => s.HintName == "Quickstart.GrpcDeployment.Serve.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    private const string OtherFile = """
+        namespace Other
+        {
+            public static class Helpers
+            {
+                public static int Twice(int value) => value * 2;
+            }
+        }
+        """;
+
+    [Fact]
+    public void Editing_a_method_body_in_another_file_does_not_rerun_the_steps_after_parsing()
+    {
+        var compilation = GeneratorHarness.Compile(
+            ("UserDefinedProtos.cs", GeneratorHarness.UserDefinedProtos), ("Composition.cs", TestSources.Composition), ("Other.cs", OtherFile));
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Other.cs");
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(
+            OtherFile.Replace("value * 2", "value + value", StringComparison.Ordinal), GeneratorHarness.ParseOptions, "Other.cs"));
+        AssertIncremental(compilation, updated);
+
+        // Reading a deployment's symbols runs again for any new compilation (and finds nothing changed); the steps after it do not run.
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation).RunGenerators(updated);
+        var result = driver.GetRunResult().Results.Single();
+        Assert.All(result.TrackedSteps[ServeGenerator.TrackingNames.Deployments].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+        foreach (var step in new[] { ServeGenerator.TrackingNames.DeploymentResults, ServeGenerator.TrackingNames.DeploymentModels, ServeGenerator.TrackingNames.HandleGraph, ServeGenerator.TrackingNames.HandleCycles })
+        {
+            var outputs = result.TrackedSteps[step].SelectMany(s => s.Outputs).ToList();
+            Assert.NotEmpty(outputs);
+            Assert.All(outputs, o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        }
+    }
+
+    [Fact]
+    public void Editing_a_method_body_of_a_deployment_with_handles_leaves_every_step_cached_or_unchanged()
+    {
+        var compilation = GeneratorHarness.Compile(("UserDefinedProtos.cs", GeneratorHarness.UserDefinedProtos), ("Composition.cs", TestSources.Composition));
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Composition.cs");
+        var edited = TestSources.Composition.Replace("return _label + \":\" + tensor.Sum();", "return _label + \"=\" + tensor.Sum();", StringComparison.Ordinal);
+        Assert.NotEqual(TestSources.Composition, edited);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Composition.cs"));
+        AssertIncremental(compilation, updated);
+    }
+
+    [Fact]
+    public void Adding_a_handle_that_closes_a_cycle_reruns_the_cycle_check_only_for_the_graph()
+    {
+        var compilation = GeneratorHarness.Compile(("Composition.cs", TestSources.Composition));
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = TestSources.Composition.Replace(
+            "public sealed partial class Model(int weight)", "public sealed partial class Model(int weight, DeploymentHandle<Ensemble> ensemble)", StringComparison.Ordinal);
+        Assert.NotEqual(TestSources.Composition, edited);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Composition.cs"));
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        driver = driver.RunGenerators(updated);
+        var run = driver.GetRunResult();
+        var result = run.Results.Single();
+        Assert.Contains(result.TrackedSteps[ServeGenerator.TrackingNames.HandleCycles].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Equal(new[] { "SERVE0032", "SERVE0032" }, run.Diagnostics.Select(d => d.Id));
+        // Model's node is new; Ensemble's moved (its location is after the edit); Classifier's, declared before, is as it was.
+        var nodes = result.TrackedSteps[ServeGenerator.TrackingNames.HandleGraph].SelectMany(s => s.Outputs).ToList();
+        Assert.Contains(nodes, o => o.Reason == IncrementalStepRunReason.New && o.Value.ToString()!.Contains("GlobalTypeName = global::Composition.Tests.Model,", StringComparison.Ordinal));
+        Assert.Contains(nodes, o => o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged
+            && o.Value.ToString()!.Contains("GlobalTypeName = global::Composition.Tests.Classifier,", StringComparison.Ordinal));
     }
 
     private static void AssertIncremental(Compilation before, Compilation after, params string[] locationBearingSteps)

@@ -40,13 +40,30 @@ public class SnapshotTests
         Snapshot.Match(hintName.Replace(".g.cs", "", StringComparison.Ordinal), GeneratorHarness.GeneratedSource(result, hintName));
     }
 
+    [Theory]
+    [InlineData("Composition.Tests.Downloader.Serve.g.cs")]
+    [InlineData("Composition.Tests.Preprocessor.Serve.g.cs")]
+    [InlineData("Composition.Tests.Classifier.Serve.g.cs")]
+    [InlineData("Composition.Tests.Outer.Nested.Serve.g.cs")]
+    [InlineData("Composition.Tests.Ensemble.Serve.g.cs")]
+    [InlineData("Serve.ModuleRegistry.g.cs", "Composition.ModuleRegistry")]
+    public void Composition_output_matches_snapshot(string hintName, string? snapshot = null)
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run(GeneratorHarness.Compile(("Composition.cs", TestSources.Composition)));
+        Assert.Empty(diagnostics);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Snapshot.Match(snapshot ?? hintName.Replace(".g.cs", "", StringComparison.Ordinal), GeneratorHarness.GeneratedSource(result, hintName));
+    }
+
     [Fact]
     public void Generated_code_has_no_warnings_with_documentation_diagnostics_on()
     {
         var options = GeneratorHarness.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose);
         var compilation = GeneratorHarness.Compile(
             ("UserDefinedProtos.cs", GeneratorHarness.UserDefinedProtos), ("Shapes.cs", GeneratorHarness.ShapesProtos),
-            ("Streaming.cs", TestSources.Streaming), ("Echo.cs", TestSources.Echo), ("Quickstart.cs", TestSources.Quickstart));
+            ("Streaming.cs", TestSources.Streaming), ("Echo.cs", TestSources.Echo), ("Quickstart.cs", TestSources.Quickstart),
+            ("Composition.cs", TestSources.Composition), ("Driver.cs", TestSources.CompositionDriver));
         compilation = compilation.RemoveAllSyntaxTrees().AddSyntaxTrees(compilation.SyntaxTrees.Select(t => t.WithRootAndOptions(t.GetRoot(), options)));
         var driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(new[] { new ServeGenerator().AsSourceGenerator() }, parseOptions: options);
         driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);

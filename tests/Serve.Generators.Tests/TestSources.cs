@@ -408,4 +408,291 @@ internal static class TestSources
             }
         }
         """;
+
+    /// <summary>
+    /// Model composition: the guide's Downloader → Preprocessor → Classifier chain (the classifier takes handles to both),
+    /// the seed's diamond (two bound Models and an Ensemble), and every shape a handle method takes: values, tasks, void,
+    /// async and sync streams, CancellationToken and ServeRequestContext parameters, nullable and optional parameters,
+    /// inherited methods, parameter names that clash with generated ones, and a nested deployment.
+    /// </summary>
+    public const string Composition = """
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Serve;
+
+        namespace Composition.Tests
+        {
+            [Deployment]
+            public sealed partial class Downloader
+            {
+                public int Downloads;
+
+                public async Task<byte[]> Download(string url, CancellationToken cancellationToken)
+                {
+                    await Task.Yield();
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Interlocked.Increment(ref Downloads);
+                    return url.Select(c => (byte)(c - '0')).ToArray();
+                }
+            }
+
+            [Deployment(Name = "preprocessor")]
+            public sealed partial class Preprocessor(int scale)
+            {
+                public ValueTask<int[]> Preprocess(byte[] image) => new(image.Select(b => b * scale).ToArray());
+
+                public IEnumerable<int> Pixels(byte[] image)
+                {
+                    foreach (var b in image)
+                    {
+                        yield return b * scale;
+                    }
+                }
+            }
+
+            public abstract class ClassifierBase<TLabel>
+            {
+                public int Version() => 3;
+
+                public virtual string Kind() => "base";
+
+                public TLabel Relabel(TLabel label) => label;
+            }
+
+            [Deployment]
+            public sealed partial class Classifier : ClassifierBase<string>, IDisposable
+            {
+                private readonly DeploymentHandle<Downloader> _downloader;
+                private readonly DeploymentHandle<Preprocessor>? _preprocessor;
+                private readonly string _label;
+
+                public Classifier(DeploymentHandle<Downloader> downloader, DeploymentHandle<Preprocessor>? preprocessor, string label)
+                {
+                    _downloader = downloader;
+                    _preprocessor = preprocessor;
+                    _label = label;
+                }
+
+                public int Resets { get; private set; }
+
+                public bool SawCancellation { get; private set; }
+
+                // The download's response goes into the preprocessor call unawaited.
+                public async Task<string> Classify(string url, CancellationToken cancellationToken)
+                {
+                    var tensor = await _preprocessor!.Preprocess(_downloader.Download(url, cancellationToken), cancellationToken);
+                    return _label + ":" + tensor.Sum();
+                }
+
+                public async IAsyncEnumerable<string> Labels(int count, ServeRequestContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+                {
+                    for (var i = 0; i < count; i++)
+                    {
+                        await Task.Yield();
+                        cancellationToken.ThrowIfCancellationRequested();
+                        yield return context.RequestId + ":" + _label + i;
+                    }
+                }
+
+                public void Reset() => Resets++;
+
+                public int ResetCount() => Resets;
+
+                public async Task Wait(CancellationToken cancellationToken)
+                {
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        SawCancellation = true;
+                        throw;
+                    }
+                }
+
+                public ValueTask Touch(string? note) => default;
+
+                public string? Describe(string? name, int? count) => name is null ? null : name + "#" + count;
+
+                public int Scale(int value, int factor = 2, string? unit = null) => value * factor + (unit?.Length ?? 0);
+
+                public override string Kind() => "classifier";
+
+                public override string ToString() => _label;
+
+                [Obsolete("Use Classify.")]
+                public string Guess() => _label;
+
+                public void Dispose()
+                {
+                }
+
+                // Not callable through a handle.
+                public static int Helper() => 0;
+
+                internal int Internal() => 0;
+
+                public T Echo<T>(T value) => value;
+
+                public void ByRef(ref int value) => value++;
+
+                public int Span(ReadOnlySpan<byte> bytes) => bytes.Length;
+            }
+
+            public static partial class Outer
+            {
+                [Deployment]
+                internal sealed partial class Nested
+                {
+                    public string Rename(string handle, string call, int @class, string cancellationToken, CancellationToken token)
+                        => handle + call + @class + cancellationToken + token.CanBeCanceled;
+
+                    public (int Sum, int Count) Stats((int A, int B) pair, int[]? extra) => (pair.A + pair.B + (extra?.Sum() ?? 0), 2 + (extra?.Length ?? 0));
+                }
+            }
+
+            [Deployment]
+            public sealed partial class Model(int weight)
+            {
+                public int Forward(int input) => weight * input;
+
+                public int Forward(int input, int bias) => weight * input + bias;
+
+                // One handle method for both: the one that receives the call's token.
+                public int Shift(int input) => input;
+
+                public int Shift(int input, CancellationToken cancellationToken) => input + (cancellationToken.CanBeCanceled ? 1 : 0);
+
+                // Named like DeploymentHandle<T>'s own Call and Stream, whose signatures no handle call matches.
+                public int Call(int input) => input + weight;
+
+                public IEnumerable<int> Stream(int count) => Enumerable.Range(0, count).Select(i => i * weight);
+            }
+
+            [Deployment]
+            public sealed partial class Ensemble(DeploymentHandle<Model> m1, DeploymentHandle<Model> m2)
+            {
+                public int Combine(int a, int b, int c) => a + b + c;
+
+                public async Task<int> Run(int[] input, CancellationToken cancellationToken)
+                {
+                    var a = m1.Forward(input[0], cancellationToken);
+                    var b = m2.Forward(input[1], cancellationToken);
+                    return await a + await b + input[2];
+                }
+            }
+
+            public static class Apps
+            {
+                [ApplicationBuilder]
+                public static Application<Classifier> Chain => Classifier.Bind(Downloader.Bind(), Preprocessor.Bind(2), "digit");
+
+                [ApplicationBuilder]
+                public static Application Diamond() => Ensemble.Bind(Model.Bind(1).WithOptions(name: "m1"), Model.Bind(2).WithOptions(name: "m2"));
+            }
+        }
+        """;
+
+    /// <summary>Code calling the Composition deployments through their typed handles, compiled with them for the behaviour tests.</summary>
+    public const string CompositionDriver = """
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Serve;
+        using Composition.Tests;
+
+        namespace Composition.Driver;
+
+        public static class Calls
+        {
+            public static Task<int> Forward(DeploymentHandle<Model> model, int input) => model.Forward(input).AsTask();
+
+            public static Task<int> Diamond(DeploymentHandle<Model> m1, DeploymentHandle<Model> m2, DeploymentHandle<Ensemble> ensemble, int[] x)
+                => ensemble.Combine(m1.Forward(x[0]), m2.Forward(x[1]), x[2]).AsTask();
+
+            public static Task<int> Run(DeploymentHandle<Ensemble> ensemble, int[] x) => ensemble.Run(x).AsTask();
+
+            /// <summary>Starts Forward, passes its response unawaited to Combine, and returns both.</summary>
+            public static (Task<int> Forward, Task<int> Combined) Chained(DeploymentHandle<Model> model, DeploymentHandle<Ensemble> ensemble, int input)
+            {
+                var forward = model.Forward(input);
+                var combined = ensemble.Combine(forward, 10, 100);
+                return (forward.AsTask(), combined.AsTask());
+            }
+
+            public static Task<string> Classify(DeploymentHandle<Classifier> classifier, string url) => classifier.Classify(url).AsTask();
+
+            public static async Task<List<string>> Labels(DeploymentHandle<Classifier> classifier, int count)
+            {
+                var labels = new List<string>();
+                await foreach (var label in classifier.Labels(count))
+                {
+                    labels.Add(label);
+                }
+                return labels;
+            }
+
+            public static async Task<List<int>> Pixels(DeploymentHandle<Downloader> downloader, DeploymentHandle<Preprocessor> preprocessor, string url)
+            {
+                var pixels = new List<int>();
+                await foreach (var pixel in preprocessor.Pixels(downloader.Download(url)))
+                {
+                    pixels.Add(pixel);
+                }
+                return pixels;
+            }
+
+            public static async Task<int> ResetTwice(DeploymentHandle<Classifier> classifier)
+            {
+                DeploymentResponse first = classifier.Reset();
+                await first;
+                await classifier.Reset();
+                await classifier.Touch((string?)null);
+                return await classifier.ResetCount();
+            }
+
+            public static Task Wait(DeploymentHandle<Classifier> classifier, CancellationToken cancellationToken) => classifier.Wait(cancellationToken).AsTask();
+
+            public static async Task<string> Optional(DeploymentHandle<Classifier> classifier)
+                => await classifier.Scale(5) + "," + await classifier.Scale(5, 3) + "," + await classifier.Scale(5, unit: "cm") + "," + await classifier.Scale(classifier.Version());
+
+            public static async Task<string?> Nullable(DeploymentHandle<Classifier> classifier)
+                => await classifier.Describe((string?)null, (int?)null) ?? await classifier.Describe("n", 4);
+
+            public static async Task<string> Inherited(DeploymentHandle<Classifier> classifier)
+                => await classifier.Version() + ":" + await classifier.Kind() + ":" + await classifier.Relabel("x");
+
+            internal static Task<string> Renamed(DeploymentHandle<Outer.Nested> nested)
+                => nested.Rename("h", "c", 1, "t").AsTask();
+
+            public static Task<string> RenamedPublic(object nested) => Renamed((DeploymentHandle<Outer.Nested>)nested);
+
+            public static async Task<string> Tuples(object nested)
+            {
+                var (sum, count) = await ((DeploymentHandle<Outer.Nested>)nested).Stats((1, 2), new[] { 3 });
+                return sum + "/" + count;
+            }
+
+            public static async Task<string> SameNamesAsTheHandle(DeploymentHandle<Model> model)
+            {
+                var items = new List<int>();
+                await foreach (var item in model.Stream(3))
+                {
+                    items.Add(item);
+                }
+                return await model.Call(1) + ":" + string.Join(",", items);
+            }
+
+            public static async Task<string> Overloads(DeploymentHandle<Model> model)
+                => await model.Forward(2) + "," + await model.Forward(2, 1) + "," + await model.Shift(5);
+
+            public static Task<int> WithModel(DeploymentHandle<Model> model, string modelId) => model.Options(multiplexedModelId: modelId).Forward(1).AsTask();
+        }
+        """;
 }

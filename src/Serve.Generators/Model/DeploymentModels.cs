@@ -8,7 +8,17 @@ internal sealed record ContainingTypeInfo(string Keyword, string Name, bool IsPa
 /// <summary>A constructor parameter of a deployment.</summary>
 /// <param name="Name">The parameter name, escaped when it is a keyword.</param>
 /// <param name="Type">The <c>global::</c>-qualified type, with nullable annotations.</param>
-internal sealed record ParameterInfo(string Name, string Type);
+/// <param name="HandleTarget">For a <c>DeploymentHandle&lt;X&gt;</c> parameter (a child deployment): <c>X</c>, <c>global::</c>-qualified; else empty.</param>
+internal sealed record ParameterInfo(string Name, string Type, string HandleTarget)
+{
+    public bool IsHandle => HandleTarget.Length > 0;
+}
+
+/// <summary>A constructor parameter of type <c>DeploymentHandle&lt;X&gt;</c>: an edge of the compilation's handle graph.</summary>
+/// <param name="Target">X, <c>global::</c>-qualified.</param>
+/// <param name="TargetDisplay">X for humans.</param>
+/// <param name="TargetIsDeployment">True when X is a <c>[Deployment]</c> class.</param>
+internal sealed record HandleParameterInfo(string Name, string Target, string TargetDisplay, bool TargetIsDeployment, LocationInfo? Location);
 
 /// <summary>A <c>[GrpcService]</c> attribute of a deployment.</summary>
 internal sealed record ServiceReference(string Name, LocationInfo? Location);
@@ -30,7 +40,10 @@ internal enum ReturnKind
 /// <param name="ElementType">The <c>global::</c>-qualified message type (the type argument of a task or stream).</param>
 /// <param name="Display">The return type as written for humans.</param>
 /// <param name="IsExactInterface">For streams: true when the return type is the stream interface itself (no cast needed).</param>
-internal sealed record ReturnInfo(ReturnKind Kind, string ElementType, string Display, bool IsExactInterface);
+/// <param name="AnnotatedType">The return type, <c>global::</c>-qualified with nullable annotations; empty for void.</param>
+/// <param name="AnnotatedElementType"><see cref="ElementType"/> with nullable annotations.</param>
+/// <param name="CanBeTypeArgument">False for pointers and ref structs, which a handle cannot return.</param>
+internal sealed record ReturnInfo(ReturnKind Kind, string ElementType, string Display, bool IsExactInterface, string AnnotatedType, string AnnotatedElementType, bool CanBeTypeArgument);
 
 /// <summary>What a deployment method parameter is.</summary>
 internal enum ParameterKind
@@ -44,7 +57,20 @@ internal enum ParameterKind
 /// <param name="Type">The <c>global::</c>-qualified type.</param>
 /// <param name="Display">The type for humans.</param>
 /// <param name="AsyncStreamElement">When the type is exactly <c>IAsyncEnumerable&lt;T&gt;</c>: <c>T</c>, <c>global::</c>-qualified; else empty.</param>
-internal sealed record MethodParameterInfo(string Name, string Type, string Display, ParameterKind Kind, bool IsByRef, LocationInfo? Location, string AsyncStreamElement);
+/// <param name="AnnotatedType"><see cref="Type"/> with nullable annotations.</param>
+/// <param name="DefaultValue">The default value as a C# expression of the parameter's type; null when the parameter is not optional.</param>
+/// <param name="CanBeTypeArgument">False for pointers and ref structs, which a handle cannot pass.</param>
+internal sealed record MethodParameterInfo(
+    string Name,
+    string Type,
+    string Display,
+    ParameterKind Kind,
+    bool IsByRef,
+    LocationInfo? Location,
+    string AsyncStreamElement,
+    string AnnotatedType,
+    string? DefaultValue,
+    bool CanBeTypeArgument);
 
 /// <summary>How a <c>[Multiplexed]</c> model loader returns its model.</summary>
 internal enum LoaderReturnKind
@@ -67,8 +93,13 @@ internal sealed record MultiplexedInfo(int MaxModelsPerReplica, LocationInfo? Ma
 /// <param name="Display">The member for humans.</param>
 internal sealed record MemberConflict(string Display, LocationInfo? Location);
 
-/// <summary>A method of a deployment class, as far as gRPC binding is concerned.</summary>
+/// <summary>A method of a deployment class (or, for handles, of a base class).</summary>
 /// <param name="RpcName">The <c>[GrpcMethod]</c> name, or null without the attribute.</param>
+/// <param name="IsPublic">True for public methods: only those can be called through a handle.</param>
+/// <param name="OverridesObjectMember">True for overrides of <c>object</c>'s methods (ToString, Equals, GetHashCode).</param>
+/// <param name="Cref">The method as a <c>cref</c> (<c>global::Ns.C.M(int)</c>); empty when it cannot be written as one.</param>
+/// <param name="ObsoleteMessage">The <c>[Obsolete]</c> message (empty without one); null when the method is not obsolete.</param>
+/// <param name="IsLifecycleHook">True for Dispose, DisposeAsync and <c>IReconfigurable.ReconfigureAsync</c>: the runtime calls those, not handles.</param>
 internal sealed record DeploymentMethodInfo(
     string Name,
     string? RpcName,
@@ -81,7 +112,12 @@ internal sealed record DeploymentMethodInfo(
     ReturnInfo Return,
     EquatableArray<MethodParameterInfo> Parameters,
     MultiplexedInfo? Multiplexed,
-    HttpMethodInfo? Http);
+    HttpMethodInfo? Http,
+    bool IsPublic,
+    bool OverridesObjectMember,
+    string Cref,
+    string? ObsoleteMessage,
+    bool IsLifecycleHook);
 
 /// <summary>A <c>[Deployment]</c> class read from symbols, before it is checked against the protos.</summary>
 /// <param name="Namespace">The containing namespace, empty for the global namespace.</param>
@@ -90,6 +126,10 @@ internal sealed record DeploymentMethodInfo(
 /// <param name="Keyword">The declaration keyword (<c>class</c> or <c>record</c>).</param>
 /// <param name="IsAccessible">False when the class or a containing type is private or protected.</param>
 /// <param name="Constructor">The constructor Bind uses (null when none is public).</param>
+/// <param name="IsPublic">True when the class and every type containing it are public.</param>
+/// <param name="Methods">The methods the class declares.</param>
+/// <param name="InheritedMethods">Public methods of base classes (other than <c>object</c>) that the class neither overrides nor hides; read for handles only.</param>
+/// <param name="HandleParameters">The constructor's <c>DeploymentHandle&lt;X&gt;</c> parameters.</param>
 internal sealed record DeploymentInfo(
     string Namespace,
     string ClassName,
@@ -114,7 +154,10 @@ internal sealed record DeploymentInfo(
     EquatableArray<DeploymentMethodInfo> Methods,
     MemberConflict? MultiplexedAccessorConflict,
     JsonContextInfo? JsonContext,
-    EquatableArray<SchemaComponent> SchemaComponents);
+    EquatableArray<SchemaComponent> SchemaComponents,
+    bool IsPublic,
+    EquatableArray<DeploymentMethodInfo> InheritedMethods,
+    EquatableArray<HandleParameterInfo> HandleParameters);
 
 /// <summary>How the generated invoker passes one argument to the user method.</summary>
 internal enum ArgumentKind
@@ -142,6 +185,7 @@ internal sealed record InvokerModel(
     bool NeedsStreamCast);
 
 /// <summary>What the emitter writes for one deployment.</summary>
+/// <param name="Handles">The typed handle methods; null when the class is not accessible or has no method a handle can call.</param>
 /// <param name="Constructor">Bind's parameters; null when there is no usable constructor (the factory then throws).</param>
 /// <param name="IsRegistrable">True when the module registry can name the class (it is accessible).</param>
 internal sealed record DeploymentModel(
@@ -161,7 +205,8 @@ internal sealed record DeploymentModel(
     EquatableArray<InvokerModel> Invokers,
     bool IsRegistrable,
     MultiplexedModel? Multiplexed,
-    HttpDeploymentModel? Http);
+    HttpDeploymentModel? Http,
+    HandleExtensionsModel? Handles);
 
 /// <summary>The model cache and <c>GetMultiplexedModelAsync</c> accessors of a deployment with a <c>[Multiplexed]</c> loader.</summary>
 /// <param name="ModelType">The <c>global::</c>-qualified model type.</param>
@@ -188,3 +233,64 @@ internal sealed record ApplicationBuilderModel(string ImportPath, string Express
 internal sealed record RegistryModel(string AssemblyName, EquatableArray<string> Deployments, EquatableArray<ApplicationBuilderRegistration> Builders, EquatableArray<string> FileDescriptors);
 
 internal sealed record ApplicationBuilderRegistration(string ImportPath, string Expression);
+
+/// <summary>The extension class that gives <c>DeploymentHandle&lt;TDeployment&gt;</c> one method per public method of the deployment.</summary>
+/// <param name="ClassName">The extension class's name (<c>{ContainingTypes}{Class}HandleExtensions</c>).</param>
+internal sealed record HandleExtensionsModel(string ClassName, bool IsPublic, EquatableArray<HandleMethodModel> Methods);
+
+/// <summary>How a handle method runs its deployment method and what it returns.</summary>
+internal enum HandleShape
+{
+    /// <summary><c>DeploymentResponse&lt;T&gt;</c> through <c>Call</c>.</summary>
+    Value,
+    /// <summary><c>DeploymentResponse</c> through <c>CallVoid</c>.</summary>
+    Void,
+    /// <summary><c>DeploymentResponseStream&lt;T&gt;</c> of an <c>IAsyncEnumerable&lt;T&gt;</c>.</summary>
+    AsyncStream,
+    /// <summary><c>DeploymentResponseStream&lt;T&gt;</c> of an <c>IEnumerable&lt;T&gt;</c>.</summary>
+    SyncStream,
+}
+
+/// <summary>One generated handle method.</summary>
+/// <param name="Name">The method's name, escaped when it is a keyword.</param>
+/// <param name="MethodName">The method's name as the runtime reports it.</param>
+/// <param name="ReturnKind">How the deployment method returns (decides the wrapping inside the invoke lambda).</param>
+/// <param name="ResultType">For values and streams: the result or item type, <c>global::</c>-qualified and annotated.</param>
+/// <param name="HandleName">The name of the <c>this</c> parameter (<c>handle</c> unless a user parameter has it).</param>
+/// <param name="TokenName">The name of the trailing cancellation token parameter.</param>
+/// <param name="CallName">The lambda parameter names, chosen not to clash with user parameters.</param>
+internal sealed record HandleMethodModel(
+    string Name,
+    string MethodName,
+    string Cref,
+    HandleShape Shape,
+    ReturnKind ReturnKind,
+    string ResultType,
+    EquatableArray<HandleArgumentModel> Arguments,
+    string HandleName,
+    string TokenName,
+    string CallName,
+    string InstanceName,
+    string InvokeTokenName,
+    string? ObsoleteMessage);
+
+/// <summary>What the handle passes for one parameter of the deployment method.</summary>
+internal enum HandleArgumentKind
+{
+    /// <summary>A <c>DeploymentArg&lt;T&gt;</c> parameter of the handle method, resolved before the call.</summary>
+    Value,
+    /// <summary>The call's cancellation token on the replica.</summary>
+    CancellationToken,
+    /// <summary><c>ServeRequestContext.Current</c> on the replica.</summary>
+    Context,
+}
+
+/// <param name="Name">The handle method's parameter name (escaped); empty for tokens and contexts.</param>
+/// <param name="Local">The resolved value's local name.</param>
+/// <param name="Type">The deployment method's parameter type, <c>global::</c>-qualified and annotated.</param>
+/// <param name="DefaultValue">For an optional parameter: its default as a C# expression; the handle's parameter is then a nullable <c>DeploymentArg&lt;T&gt;</c>.</param>
+internal sealed record HandleArgumentModel(HandleArgumentKind Kind, string Name, string Local, string Type, string? DefaultValue);
+
+/// <summary>A deployment in the handle graph: the deployments its constructor takes handles to.</summary>
+/// <param name="Dependencies">The <c>global::</c>-qualified deployment classes, in parameter order.</param>
+internal sealed record HandleGraphNode(string GlobalTypeName, string FullTypeName, EquatableArray<string> Dependencies, LocationInfo? Location);

@@ -10,8 +10,8 @@ namespace Behaviour.Tests
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Application Bind()
-            => new global::Serve.Application(ServeDefinition, global::System.Array.Empty<object?>());
+        public static global::Serve.Application<global::Behaviour.Tests.ListEcho> Bind()
+            => new global::Serve.Application<global::Behaviour.Tests.ListEcho>(ServeDefinition, global::System.Array.Empty<object?>());
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
@@ -62,5 +62,45 @@ namespace Behaviour.Tests
             var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Types.Inner.Parser, call.RequestPayload, "serve.tests.EchoRequest.Inner");
             return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Behaviour.Tests.ListEcho)instance).Nested(request), "/serve.tests.Echo/Nested");
         }
+    }
+
+    /// <summary>
+    /// The typed handle of <see cref="global::Behaviour.Tests.ListEcho"/>: one method per public method of the deployment, called
+    /// on a replica through the deployment's router (<c>await handle.Method(args)</c>).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    public static partial class ListEchoHandleExtensions
+    {
+        /// <summary>Calls <see cref="global::Behaviour.Tests.ListEcho.Say(global::Serve.Tests.Protos.EchoRequest)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Serve.Tests.Protos.EchoReply> Say(this global::Serve.DeploymentHandle<global::Behaviour.Tests.ListEcho> handle, global::Serve.DeploymentArg<global::Serve.Tests.Protos.EchoRequest> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Serve.Tests.Protos.EchoReply>("Say", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Serve.Tests.Protos.EchoReply>((__d, __ct) => __d.Say(__request)).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::Behaviour.Tests.ListEcho.SayMany(global::Serve.Tests.Protos.EchoRequest, global::System.Threading.CancellationToken)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::System.Collections.Generic.List<global::Serve.Tests.Protos.EchoReply>> SayMany(this global::Serve.DeploymentHandle<global::Behaviour.Tests.ListEcho> handle, global::Serve.DeploymentArg<global::Serve.Tests.Protos.EchoRequest> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::System.Collections.Generic.List<global::Serve.Tests.Protos.EchoReply>>("SayMany", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::System.Collections.Generic.List<global::Serve.Tests.Protos.EchoReply>>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.List<global::Serve.Tests.Protos.EchoReply>>(__d.SayMany(__request, __ct))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::Behaviour.Tests.ListEcho.Ping(global::Google.Protobuf.WellKnownTypes.Empty)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Google.Protobuf.WellKnownTypes.StringValue> Ping(this global::Serve.DeploymentHandle<global::Behaviour.Tests.ListEcho> handle, global::Serve.DeploymentArg<global::Google.Protobuf.WellKnownTypes.Empty> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Google.Protobuf.WellKnownTypes.StringValue>("Ping", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Google.Protobuf.WellKnownTypes.StringValue>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Google.Protobuf.WellKnownTypes.StringValue>(__d.Ping(__request))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::Behaviour.Tests.ListEcho.Nested(global::Serve.Tests.Protos.EchoRequest.Types.Inner)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper> Nested(this global::Serve.DeploymentHandle<global::Behaviour.Tests.ListEcho> handle, global::Serve.DeploymentArg<global::Serve.Tests.Protos.EchoRequest.Types.Inner> inner, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper>("Nested", async __call =>
+            {
+                var __inner = await inner.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper>(__d.Nested(__inner))).ConfigureAwait(false);
+            }, cancellationToken);
     }
 }

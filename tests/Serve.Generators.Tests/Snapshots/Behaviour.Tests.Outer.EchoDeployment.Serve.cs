@@ -12,8 +12,8 @@ namespace Behaviour.Tests
             /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-            public static global::Serve.Application Bind(string prefix)
-                => new global::Serve.Application(ServeDefinition, new object?[] { prefix });
+            public static global::Serve.Application<global::Behaviour.Tests.Outer.EchoDeployment> Bind(string prefix)
+                => new global::Serve.Application<global::Behaviour.Tests.Outer.EchoDeployment>(ServeDefinition, new object?[] { prefix });
 
             /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
@@ -65,5 +65,37 @@ namespace Behaviour.Tests
                 return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Behaviour.Tests.Outer.EchoDeployment)instance).Nested(request), "/serve.tests.Echo/Nested");
             }
         }
+    }
+
+    /// <summary>
+    /// The typed handle of <see cref="global::Behaviour.Tests.Outer.EchoDeployment"/>: one method per public method of the deployment, called
+    /// on a replica through the deployment's router (<c>await handle.Method(args)</c>).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    internal static partial class OuterEchoDeploymentHandleExtensions
+    {
+        /// <summary>Calls <see cref="global::Behaviour.Tests.Outer.EchoDeployment.Say(global::Serve.Tests.Protos.EchoRequest, global::System.Threading.CancellationToken, global::Serve.ServeRequestContext)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Serve.Tests.Protos.EchoReply> Say(this global::Serve.DeploymentHandle<global::Behaviour.Tests.Outer.EchoDeployment> handle, global::Serve.DeploymentArg<global::Serve.Tests.Protos.EchoRequest> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Serve.Tests.Protos.EchoReply>("Say", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Serve.Tests.Protos.EchoReply>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Serve.Tests.Protos.EchoReply>(__d.Say(__request, __ct, global::Serve.ServeRequestContext.Current!))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Streams what <see cref="global::Behaviour.Tests.Outer.EchoDeployment.SayMany(global::Serve.Tests.Protos.EchoRequest)"/> yields on a replica of the deployment, through the deployment's router; the call starts when the stream is enumerated.</summary>
+        public static global::Serve.DeploymentResponseStream<global::Serve.Tests.Protos.EchoReply> SayMany(this global::Serve.DeploymentHandle<global::Behaviour.Tests.Outer.EchoDeployment> handle, global::Serve.DeploymentArg<global::Serve.Tests.Protos.EchoRequest> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Stream<global::Serve.Tests.Protos.EchoReply>("SayMany", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return __call.InvokeSyncStream<global::Serve.Tests.Protos.EchoReply>((__d, __ct) => __d.SayMany(__request));
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::Behaviour.Tests.Outer.EchoDeployment.Ping(global::Google.Protobuf.WellKnownTypes.Empty, global::Serve.ServeRequestContext)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Google.Protobuf.WellKnownTypes.StringValue> Ping(this global::Serve.DeploymentHandle<global::Behaviour.Tests.Outer.EchoDeployment> handle, global::Serve.DeploymentArg<global::Google.Protobuf.WellKnownTypes.Empty> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Google.Protobuf.WellKnownTypes.StringValue>("Ping", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Google.Protobuf.WellKnownTypes.StringValue>((__d, __ct) => __d.Ping(__request, global::Serve.ServeRequestContext.Current!)).ConfigureAwait(false);
+            }, cancellationToken);
     }
 }

@@ -10,8 +10,8 @@ namespace Behaviour.Tests
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Application Bind()
-            => new global::Serve.Application(ServeDefinition, global::System.Array.Empty<object?>());
+        public static global::Serve.Application<global::Behaviour.Tests.PlainDeployment> Bind()
+            => new global::Serve.Application<global::Behaviour.Tests.PlainDeployment>(ServeDefinition, global::System.Array.Empty<object?>());
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]

@@ -10,8 +10,8 @@ namespace HttpTests
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Application Bind()
-            => new global::Serve.Application(ServeDefinition, global::System.Array.Empty<object?>());
+        public static global::Serve.Application<global::HttpTests.Both> Bind()
+            => new global::Serve.Application<global::HttpTests.Both>(ServeDefinition, global::System.Array.Empty<object?>());
 
         /// <summary>The deployment as the runtime sees it: name, options, factory, gRPC dispatch table and HTTP routes.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
@@ -60,5 +60,29 @@ namespace HttpTests
             /// <summary>System.Text.Json metadata of <c>global::HttpTests.Prediction</c>.</summary>
             public static readonly global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::HttpTests.Prediction> Json0 = (global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::HttpTests.Prediction>)global::HttpTests.ApiJson.Default.GetTypeInfo(typeof(global::HttpTests.Prediction))!;
         }
+    }
+
+    /// <summary>
+    /// The typed handle of <see cref="global::HttpTests.Both"/>: one method per public method of the deployment, called
+    /// on a replica through the deployment's router (<c>await handle.Method(args)</c>).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    public static partial class BothHandleExtensions
+    {
+        /// <summary>Calls <see cref="global::HttpTests.Both.Predict(global::Userdefinedprotos.ImageData)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Userdefinedprotos.ImageClass> Predict(this global::Serve.DeploymentHandle<global::HttpTests.Both> handle, global::Serve.DeploymentArg<global::Userdefinedprotos.ImageData> image, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Userdefinedprotos.ImageClass>("Predict", async __call =>
+            {
+                var __image = await image.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Userdefinedprotos.ImageClass>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Userdefinedprotos.ImageClass>(__d.Predict(__image))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Both.Handle(global::Serve.Http.HttpRequestData, global::System.Threading.CancellationToken)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::HttpTests.Prediction> Handle(this global::Serve.DeploymentHandle<global::HttpTests.Both> handle, global::Serve.DeploymentArg<global::Serve.Http.HttpRequestData> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::HttpTests.Prediction>("Handle", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::HttpTests.Prediction>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::HttpTests.Prediction>(__d.Handle(__request, __ct))).ConfigureAwait(false);
+            }, cancellationToken);
     }
 }

@@ -10,8 +10,8 @@ namespace HttpTests
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Application Bind()
-            => new global::Serve.Application(ServeDefinition, global::System.Array.Empty<object?>());
+        public static global::Serve.Application<global::HttpTests.Classifier> Bind()
+            => new global::Serve.Application<global::HttpTests.Classifier>(ServeDefinition, global::System.Array.Empty<object?>());
 
         /// <summary>The deployment as the runtime sees it: name, options, factory, gRPC dispatch table and HTTP routes.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
@@ -619,5 +619,117 @@ namespace HttpTests
                 return global::System.Enum.TryParse(trimmed, true, out value);
             }
         }
+    }
+
+    /// <summary>
+    /// The typed handle of <see cref="global::HttpTests.Classifier"/>: one method per public method of the deployment, called
+    /// on a replica through the deployment's router (<c>await handle.Method(args)</c>).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    public static partial class ClassifierHandleExtensions
+    {
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.Root()"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<string> Root(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<string>("Root", __call => __call.InvokeAsync<string>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<string>(__d.Root())), cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.Healthcheck()"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<string> Healthcheck(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<string>("Healthcheck", __call => __call.InvokeAsync<string>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<string>(__d.Healthcheck())), cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.PredictSentiment(string)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::HttpTests.Prediction> PredictSentiment(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<string> input_text, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::HttpTests.Prediction>("PredictSentiment", async __call =>
+            {
+                var __input_text = await input_text.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::HttpTests.Prediction>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::HttpTests.Prediction>(__d.PredictSentiment(__input_text))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.GetItem(int, string, global::HttpTests.Color, bool, global::System.Nullable{char})"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::HttpTests.Item> GetItem(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<int> id, global::Serve.DeploymentArg<string?> tenant, global::Serve.DeploymentArg<global::HttpTests.Color>? color = null, global::Serve.DeploymentArg<bool>? verbose = null, global::Serve.DeploymentArg<char?>? mark = null, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::HttpTests.Item>("GetItem", async __call =>
+            {
+                var __id = await id.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __tenant = await tenant.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __color = await (color ?? new global::Serve.DeploymentArg<global::HttpTests.Color>((global::HttpTests.Color)(1))).ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __verbose = await (verbose ?? new global::Serve.DeploymentArg<bool>(false)).ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __mark = await (mark ?? default(global::Serve.DeploymentArg<char?>)).ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::HttpTests.Item>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::HttpTests.Item>(__d.GetItem(__id, __tenant, __color, __verbose, __mark))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.PutItem(global::System.Guid, global::HttpTests.Item, global::Serve.ServeRequestContext, global::System.Threading.CancellationToken)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::HttpTests.Item> PutItem(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<global::System.Guid> id, global::Serve.DeploymentArg<global::HttpTests.Item> item, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::HttpTests.Item>("PutItem", async __call =>
+            {
+                var __id = await id.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __item = await item.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::HttpTests.Item>((__d, __ct) => __d.PutItem(__id, __item, global::Serve.ServeRequestContext.Current!, __ct)).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.Bulk(global::System.Collections.Generic.List{global::HttpTests.Item})"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<int> Bulk(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<global::System.Collections.Generic.List<global::HttpTests.Item>> items, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<int>("Bulk", async __call =>
+            {
+                var __items = await items.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<int>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<int>(__d.Bulk(__items))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.Search(int, string, string, global::System.Nullable{double}, global::System.Nullable{global::System.DateTimeOffset}, string, long)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::System.Collections.Generic.List<global::HttpTests.Item>> Search(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<int> limit, global::Serve.DeploymentArg<string> q, global::Serve.DeploymentArg<string?>? tag = null, global::Serve.DeploymentArg<double?>? minPrice = null, global::Serve.DeploymentArg<global::System.DateTimeOffset?>? since = null, global::Serve.DeploymentArg<string?>? user_agent = null, global::Serve.DeploymentArg<long>? offset = null, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::System.Collections.Generic.List<global::HttpTests.Item>>("Search", async __call =>
+            {
+                var __limit = await limit.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __q = await q.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __tag = await (tag ?? default(global::Serve.DeploymentArg<string?>)).ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __minPrice = await (minPrice ?? default(global::Serve.DeploymentArg<double?>)).ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __since = await (since ?? default(global::Serve.DeploymentArg<global::System.DateTimeOffset?>)).ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __user_agent = await (user_agent ?? default(global::Serve.DeploymentArg<string?>)).ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __offset = await (offset ?? new global::Serve.DeploymentArg<long>((long)(0))).ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::System.Collections.Generic.List<global::HttpTests.Item>>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.List<global::HttpTests.Item>>(__d.Search(__limit, __q, __tag, __minPrice, __since, __user_agent, __offset))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.Delete(long)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse Delete(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<long> id, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.CallVoid("Delete", async __call =>
+            {
+                var __id = await id.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                await __call.InvokeAsync((__d, __ct) => { __d.Delete(__id); return default; }).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.Tag(uint, string)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse Tag(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<uint> itemId, global::Serve.DeploymentArg<string> tag, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.CallVoid("Tag", async __call =>
+            {
+                var __itemId = await itemId.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                var __tag = await tag.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                await __call.InvokeAsync((__d, __ct) => new global::System.Threading.Tasks.ValueTask(__d.Tag(__itemId, __tag))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.Bytes()"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<byte[]> Bytes(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<byte[]>("Bytes", __call => __call.InvokeAsync<byte[]>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<byte[]>(__d.Bytes())), cancellationToken);
+
+        /// <summary>Calls <see cref="global::HttpTests.Classifier.Raw(global::Serve.Http.HttpRequestData, global::Serve.ServeRequestContext)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Serve.Http.HttpResult> Raw(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<global::Serve.Http.HttpRequestData> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Serve.Http.HttpResult>("Raw", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Serve.Http.HttpResult>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Serve.Http.HttpResult>(__d.Raw(__request, global::Serve.ServeRequestContext.Current!))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Streams what <see cref="global::HttpTests.Classifier.Stream(int, global::System.Threading.CancellationToken)"/> yields on a replica of the deployment, through the deployment's router; the call starts when the stream is enumerated.</summary>
+        public static global::Serve.DeploymentResponseStream<global::HttpTests.Item> Stream(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<int> count, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Stream<global::HttpTests.Item>("Stream", async __call =>
+            {
+                var __count = await count.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return __call.InvokeStream<global::HttpTests.Item>((__d, __ct) => __d.Stream(__count, __ct));
+            }, cancellationToken);
+
+        /// <summary>Streams what <see cref="global::HttpTests.Classifier.Words(string)"/> yields on a replica of the deployment, through the deployment's router; the call starts when the stream is enumerated.</summary>
+        public static global::Serve.DeploymentResponseStream<string> Words(this global::Serve.DeploymentHandle<global::HttpTests.Classifier> handle, global::Serve.DeploymentArg<string> text, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Stream<string>("Words", async __call =>
+            {
+                var __text = await text.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return __call.InvokeStream<string>((__d, __ct) => __d.Words(__text));
+            }, cancellationToken);
     }
 }

@@ -10,8 +10,8 @@ namespace HttpTests
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Application Bind()
-            => new global::Serve.Application(ServeDefinition, global::System.Array.Empty<object?>());
+        public static global::Serve.Application<global::HttpTests.Router> Bind()
+            => new global::Serve.Application<global::HttpTests.Router>(ServeDefinition, global::System.Array.Empty<object?>());
 
         /// <summary>The deployment as the runtime sees it: name, options, factory, gRPC dispatch table and HTTP routes.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
@@ -42,5 +42,21 @@ namespace HttpTests
             var __result = ((global::HttpTests.Router)instance).Call(call.Request);
             await global::Serve.Dispatch.HttpDispatch.WriteAsync(call, __result, 200).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The typed handle of <see cref="global::HttpTests.Router"/>: one method per public method of the deployment, called
+    /// on a replica through the deployment's router (<c>await handle.Method(args)</c>).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    public static partial class RouterHandleExtensions
+    {
+        /// <summary>Calls <see cref="global::HttpTests.Router.Call(global::Serve.Http.HttpRequestData)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<string> Call(this global::Serve.DeploymentHandle<global::HttpTests.Router> handle, global::Serve.DeploymentArg<global::Serve.Http.HttpRequestData> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<string>("Call", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<string>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<string>(__d.Call(__request))).ConfigureAwait(false);
+            }, cancellationToken);
     }
 }

@@ -10,8 +10,8 @@ namespace Quickstart
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Application Bind(string model, int top)
-            => new global::Serve.Application(ServeDefinition, new object?[] { model, top });
+        public static global::Serve.Application<global::Quickstart.Classifier> Bind(string model, int top)
+            => new global::Serve.Application<global::Quickstart.Classifier>(ServeDefinition, new object?[] { model, top });
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
@@ -38,5 +38,21 @@ namespace Quickstart
             var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.ImageData.Parser, call.RequestPayload, "userdefinedprotos.ImageData");
             return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Quickstart.Classifier)instance).Predict(request), "/userdefinedprotos.ImageClassificationService/Predict");
         }
+    }
+
+    /// <summary>
+    /// The typed handle of <see cref="global::Quickstart.Classifier"/>: one method per public method of the deployment, called
+    /// on a replica through the deployment's router (<c>await handle.Method(args)</c>).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    public static partial class ClassifierHandleExtensions
+    {
+        /// <summary>Calls <see cref="global::Quickstart.Classifier.Predict(global::Userdefinedprotos.ImageData)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Userdefinedprotos.ImageClass> Predict(this global::Serve.DeploymentHandle<global::Quickstart.Classifier> handle, global::Serve.DeploymentArg<global::Userdefinedprotos.ImageData> image, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Userdefinedprotos.ImageClass>("Predict", async __call =>
+            {
+                var __image = await image.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Userdefinedprotos.ImageClass>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Userdefinedprotos.ImageClass>(__d.Predict(__image))).ConfigureAwait(false);
+            }, cancellationToken);
     }
 }

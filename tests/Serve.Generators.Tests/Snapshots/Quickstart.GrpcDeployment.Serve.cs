@@ -10,8 +10,8 @@ namespace Quickstart
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Application Bind()
-            => new global::Serve.Application(ServeDefinition, global::System.Array.Empty<object?>());
+        public static global::Serve.Application<global::Quickstart.GrpcDeployment> Bind()
+            => new global::Serve.Application<global::Quickstart.GrpcDeployment>(ServeDefinition, global::System.Array.Empty<object?>());
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
@@ -54,5 +54,37 @@ namespace Quickstart
             var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.UserDefinedMessage.Parser, call.RequestPayload, "userdefinedprotos.UserDefinedMessage");
             return global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Userdefinedprotos.UserDefinedResponse>(call, ((global::Quickstart.GrpcDeployment)instance).Streaming(request, call.CancellationToken), "/userdefinedprotos.UserDefinedService/Streaming");
         }
+    }
+
+    /// <summary>
+    /// The typed handle of <see cref="global::Quickstart.GrpcDeployment"/>: one method per public method of the deployment, called
+    /// on a replica through the deployment's router (<c>await handle.Method(args)</c>).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    public static partial class GrpcDeploymentHandleExtensions
+    {
+        /// <summary>Calls <see cref="global::Quickstart.GrpcDeployment.Call(global::Userdefinedprotos.UserDefinedMessage)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Userdefinedprotos.UserDefinedResponse> Call(this global::Serve.DeploymentHandle<global::Quickstart.GrpcDeployment> handle, global::Serve.DeploymentArg<global::Userdefinedprotos.UserDefinedMessage> message, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Userdefinedprotos.UserDefinedResponse>("Call", async __call =>
+            {
+                var __message = await message.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Userdefinedprotos.UserDefinedResponse>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Userdefinedprotos.UserDefinedResponse>(__d.Call(__message))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::Quickstart.GrpcDeployment.Multiplexing(global::Userdefinedprotos.UserDefinedMessage2, global::Serve.ServeRequestContext)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Userdefinedprotos.UserDefinedResponse2> Multiplexing(this global::Serve.DeploymentHandle<global::Quickstart.GrpcDeployment> handle, global::Serve.DeploymentArg<global::Userdefinedprotos.UserDefinedMessage2> message, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Userdefinedprotos.UserDefinedResponse2>("Multiplexing", async __call =>
+            {
+                var __message = await message.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Userdefinedprotos.UserDefinedResponse2>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Userdefinedprotos.UserDefinedResponse2>(__d.Multiplexing(__message, global::Serve.ServeRequestContext.Current!))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Streams what <see cref="global::Quickstart.GrpcDeployment.Streaming(global::Userdefinedprotos.UserDefinedMessage, global::System.Threading.CancellationToken)"/> yields on a replica of the deployment, through the deployment's router; the call starts when the stream is enumerated.</summary>
+        public static global::Serve.DeploymentResponseStream<global::Userdefinedprotos.UserDefinedResponse> Streaming(this global::Serve.DeploymentHandle<global::Quickstart.GrpcDeployment> handle, global::Serve.DeploymentArg<global::Userdefinedprotos.UserDefinedMessage> message, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Stream<global::Userdefinedprotos.UserDefinedResponse>("Streaming", async __call =>
+            {
+                var __message = await message.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return __call.InvokeStream<global::Userdefinedprotos.UserDefinedResponse>((__d, __ct) => __d.Streaming(__message, __ct));
+            }, cancellationToken);
     }
 }

@@ -10,8 +10,8 @@ namespace Streaming.Tests
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Application Bind()
-            => new global::Serve.Application(ServeDefinition, global::System.Array.Empty<object?>());
+        public static global::Serve.Application<global::Streaming.Tests.ChatDeployment> Bind()
+            => new global::Serve.Application<global::Streaming.Tests.ChatDeployment>(ServeDefinition, global::System.Array.Empty<object?>());
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
@@ -116,5 +116,57 @@ namespace Streaming.Tests
             var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Types.Inner.Parser, call.RequestPayload, "serve.tests.EchoRequest.Inner");
             return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.ChatDeployment)instance).Nested(request), "/serve.tests.Echo/Nested");
         }
+    }
+
+    /// <summary>
+    /// The typed handle of <see cref="global::Streaming.Tests.ChatDeployment"/>: one method per public method of the deployment, called
+    /// on a replica through the deployment's router (<c>await handle.Method(args)</c>).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    public static partial class ChatDeploymentHandleExtensions
+    {
+        /// <summary>Calls <see cref="global::Streaming.Tests.ChatDeployment.CurrentModel()"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Streaming.Tests.Model> CurrentModel(this global::Serve.DeploymentHandle<global::Streaming.Tests.ChatDeployment> handle, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Streaming.Tests.Model>("CurrentModel", __call => __call.InvokeAsync<global::Streaming.Tests.Model>((__d, __ct) => __d.CurrentModel()), cancellationToken);
+
+        /// <summary>Calls <see cref="global::Streaming.Tests.ChatDeployment.ModelById(string)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Streaming.Tests.Model> ModelById(this global::Serve.DeploymentHandle<global::Streaming.Tests.ChatDeployment> handle, global::Serve.DeploymentArg<string> modelId, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Streaming.Tests.Model>("ModelById", async __call =>
+            {
+                var __modelId = await modelId.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Streaming.Tests.Model>((__d, __ct) => __d.ModelById(__modelId)).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Streams what <see cref="global::Streaming.Tests.ChatDeployment.Converse(global::System.Collections.Generic.IAsyncEnumerable{global::Serve.Tests.Protos.EchoRequest}, global::Serve.ServeRequestContext, global::System.Threading.CancellationToken)"/> yields on a replica of the deployment, through the deployment's router; the call starts when the stream is enumerated.</summary>
+        public static global::Serve.DeploymentResponseStream<global::Serve.Tests.Protos.EchoReply> Converse(this global::Serve.DeploymentHandle<global::Streaming.Tests.ChatDeployment> handle, global::Serve.DeploymentArg<global::System.Collections.Generic.IAsyncEnumerable<global::Serve.Tests.Protos.EchoRequest>> requests, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Stream<global::Serve.Tests.Protos.EchoReply>("Converse", async __call =>
+            {
+                var __requests = await requests.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return __call.InvokeStream<global::Serve.Tests.Protos.EchoReply>((__d, __ct) => __d.Converse(__requests, global::Serve.ServeRequestContext.Current!, __ct));
+            }, cancellationToken);
+
+        /// <summary>Streams what <see cref="global::Streaming.Tests.ChatDeployment.SayMany(global::Serve.Tests.Protos.EchoRequest, global::System.Threading.CancellationToken)"/> yields on a replica of the deployment, through the deployment's router; the call starts when the stream is enumerated.</summary>
+        public static global::Serve.DeploymentResponseStream<global::Serve.Tests.Protos.EchoReply> SayMany(this global::Serve.DeploymentHandle<global::Streaming.Tests.ChatDeployment> handle, global::Serve.DeploymentArg<global::Serve.Tests.Protos.EchoRequest> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Stream<global::Serve.Tests.Protos.EchoReply>("SayMany", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return __call.InvokeStream<global::Serve.Tests.Protos.EchoReply>((__d, __ct) => __d.SayMany(__request, __ct));
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::Streaming.Tests.ChatDeployment.Ping(global::Google.Protobuf.WellKnownTypes.Empty)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Google.Protobuf.WellKnownTypes.StringValue> Ping(this global::Serve.DeploymentHandle<global::Streaming.Tests.ChatDeployment> handle, global::Serve.DeploymentArg<global::Google.Protobuf.WellKnownTypes.Empty> request, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Google.Protobuf.WellKnownTypes.StringValue>("Ping", async __call =>
+            {
+                var __request = await request.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Google.Protobuf.WellKnownTypes.StringValue>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Google.Protobuf.WellKnownTypes.StringValue>(__d.Ping(__request))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Calls <see cref="global::Streaming.Tests.ChatDeployment.Nested(global::Serve.Tests.Protos.EchoRequest.Types.Inner)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper> Nested(this global::Serve.DeploymentHandle<global::Streaming.Tests.ChatDeployment> handle, global::Serve.DeploymentArg<global::Serve.Tests.Protos.EchoRequest.Types.Inner> inner, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper>("Nested", async __call =>
+            {
+                var __inner = await inner.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper>((__d, __ct) => new global::System.Threading.Tasks.ValueTask<global::Serve.Tests.Protos.EchoRequest.Types.Inner.Types.Deeper>(__d.Nested(__inner))).ConfigureAwait(false);
+            }, cancellationToken);
     }
 }

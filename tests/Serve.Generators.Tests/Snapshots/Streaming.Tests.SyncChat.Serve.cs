@@ -10,8 +10,8 @@ namespace Streaming.Tests
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Application Bind()
-            => new global::Serve.Application(ServeDefinition, global::System.Array.Empty<object?>());
+        public static global::Serve.Application<global::Streaming.Tests.SyncChat> Bind()
+            => new global::Serve.Application<global::Streaming.Tests.SyncChat>(ServeDefinition, global::System.Array.Empty<object?>());
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
@@ -84,5 +84,29 @@ namespace Streaming.Tests
             var requests = call.ReadRequestsAsync(global::Serve.Tests.Protos.EchoRequest.Parser, "serve.tests.EchoRequest");
             return global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Serve.Tests.Protos.EchoReply>(call, ((global::Streaming.Tests.SyncChat)instance).Converse(requests), "/serve.tests.Chat/Converse");
         }
+    }
+
+    /// <summary>
+    /// The typed handle of <see cref="global::Streaming.Tests.SyncChat"/>: one method per public method of the deployment, called
+    /// on a replica through the deployment's router (<c>await handle.Method(args)</c>).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    public static partial class SyncChatHandleExtensions
+    {
+        /// <summary>Calls <see cref="global::Streaming.Tests.SyncChat.Get(string)"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<global::Streaming.Tests.Model> Get(this global::Serve.DeploymentHandle<global::Streaming.Tests.SyncChat> handle, global::Serve.DeploymentArg<string> modelId, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Call<global::Streaming.Tests.Model>("Get", async __call =>
+            {
+                var __modelId = await modelId.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return await __call.InvokeAsync<global::Streaming.Tests.Model>((__d, __ct) => __d.Get(__modelId)).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Streams what <see cref="global::Streaming.Tests.SyncChat.Converse(global::System.Collections.Generic.IAsyncEnumerable{global::Serve.Tests.Protos.EchoRequest})"/> yields on a replica of the deployment, through the deployment's router; the call starts when the stream is enumerated.</summary>
+        public static global::Serve.DeploymentResponseStream<global::Serve.Tests.Protos.EchoReply> Converse(this global::Serve.DeploymentHandle<global::Streaming.Tests.SyncChat> handle, global::Serve.DeploymentArg<global::System.Collections.Generic.IAsyncEnumerable<global::Serve.Tests.Protos.EchoRequest>> requests, global::System.Threading.CancellationToken cancellationToken = default)
+            => handle.Stream<global::Serve.Tests.Protos.EchoReply>("Converse", async __call =>
+            {
+                var __requests = await requests.ResolveAsync(__call.CancellationToken).ConfigureAwait(false);
+                return __call.InvokeStream<global::Serve.Tests.Protos.EchoReply>((__d, __ct) => __d.Converse(__requests));
+            }, cancellationToken);
     }
 }
