@@ -171,6 +171,11 @@ internal static class DiagnosticDescriptors
         "Method cannot be called through a handle",
         "Method '{0}' of deployment '{1}' gets no handle method: DeploymentHandle<T> has a member named '{0}', which would hide it; rename the method to call it through a handle");
 
+    public static readonly DiagnosticDescriptor BoundDeploymentParameter = Error(
+        "SERVE0034",
+        "Constructor parameter takes a bound deployment",
+        "Constructor parameter '{0}' is a '{1}': a bound deployment passed to Bind reaches the replica as a handle, so declare the parameter as DeploymentHandle<TDeployment>");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SERVE9999",
         "The Serve source generator failed",
@@ -183,7 +188,7 @@ internal static class DiagnosticDescriptors
         UnresolvedMessageType, DuplicateService, ContextParameterFirst, DuplicateMultiplexed, InvalidMultiplexedLoader,
         InvalidMaxModelsPerReplica, MultiplexedOutsideDeployment, MultiplexedAccessorConflict,
         InvalidRouteTemplate, RouteConflict, UnbindableParameter, MissingJsonMetadata, InvalidHttpIngress, InvalidValidationAttribute,
-        UnsupportedHttpMethod, HandleOfNonDeployment, HandleCycle, HandleMemberConflict, GeneratorFailure);
+        UnsupportedHttpMethod, HandleOfNonDeployment, HandleCycle, HandleMemberConflict, BoundDeploymentParameter, GeneratorFailure);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

@@ -22,6 +22,10 @@ internal static class HandleBinder
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.HandleOfNonDeployment, parameter.Location, parameter.Name, parameter.TargetDisplay));
             }
         }
+        foreach (var parameter in deployment.ApplicationParameters)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BoundDeploymentParameter, parameter.Location, parameter.Name, parameter.TypeDisplay));
+        }
         if (!deployment.IsAccessible)
         {
             return null;

@@ -67,6 +67,7 @@ internal static class Parser
         var publicConstructors = type.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public).ToList();
         var constructor = publicConstructors.FirstOrDefault();
         var handleParameters = new List<HandleParameterInfo>();
+        var applicationParameters = new List<ApplicationParameterInfo>();
         EquatableArray<ParameterInfo>? constructorParameters = null;
         if (constructor is not null)
         {
@@ -75,6 +76,11 @@ internal static class Parser
             {
                 var target = HandleTarget(p.Type, wellKnown);
                 parameters.Add(new ParameterInfo(EscapeIdentifier(p.Name), p.Type.ToDisplayString(s_annotatedTypeFormat), target?.ToDisplayString(s_typeFormat) ?? ""));
+                if (target is null && DerivesFrom(p.Type, wellKnown.Application))
+                {
+                    applicationParameters.Add(new ApplicationParameterInfo(p.Name, p.Type.ToDisplayString(),
+                        LocationInfo.From(p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken)) ?? LocationInfo.From(p.Locations.FirstOrDefault())));
+                }
                 if (target is not null)
                 {
                     handleParameters.Add(new HandleParameterInfo(
@@ -159,7 +165,20 @@ internal static class Parser
             schemas.Components,
             isPublic,
             inherited.ToEquatableArray(),
-            handleParameters.ToEquatableArray());
+            handleParameters.ToEquatableArray(),
+            applicationParameters.ToEquatableArray());
+    }
+
+    private static bool DerivesFrom(ITypeSymbol type, INamedTypeSymbol? baseType)
+    {
+        for (var current = type as INamedTypeSymbol; current is not null && baseType is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, baseType))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>True for members a compiler synthesized (a record's Equals(T), read from metadata).</summary>

@@ -360,6 +360,18 @@ public class DiagnosticTests
             "[Deployment] public partial class C { public bool Equals(C other, C another) => true; public override string ToString() => \"\"; }"
         },
         {
+            "SERVE0034",
+            "[Deployment] public partial class Model { } [Deployment] public partial class C { public C(Application<Model> model) { } }",
+            "Application<Model> model",
+            "[Deployment] public partial class Model { } [Deployment] public partial class C { public C(DeploymentHandle<Model> model) { } }"
+        },
+        {
+            "SERVE0034",
+            "[Deployment] public partial class C { public C(int size, Application app) { } }",
+            "Application app",
+            "[Deployment] public partial class C { public C(int size, Dag<int, int> graph) { } }"
+        },
+        {
             "SERVE0017",
             Classifier + """[GrpcService("userdefinedprotos.ImageClassificationService")] public partial class C { public ImageClass Predict(ImageData d) => new(); }""",
             "\"userdefinedprotos.ImageClassificationService\"",

@@ -20,6 +20,10 @@ internal sealed record ParameterInfo(string Name, string Type, string HandleTarg
 /// <param name="TargetIsDeployment">True when X is a <c>[Deployment]</c> class.</param>
 internal sealed record HandleParameterInfo(string Name, string Target, string TargetDisplay, bool TargetIsDeployment, LocationInfo? Location);
 
+/// <summary>A constructor parameter typed <c>Serve.Application</c> (or a subclass), which would receive a handle.</summary>
+/// <param name="TypeDisplay">The parameter's type for humans.</param>
+internal sealed record ApplicationParameterInfo(string Name, string TypeDisplay, LocationInfo? Location);
+
 /// <summary>A <c>[GrpcService]</c> attribute of a deployment.</summary>
 internal sealed record ServiceReference(string Name, LocationInfo? Location);
 
@@ -130,6 +134,7 @@ internal sealed record DeploymentMethodInfo(
 /// <param name="Methods">The methods the class declares.</param>
 /// <param name="InheritedMethods">Public methods of base classes (other than <c>object</c>) that the class neither overrides nor hides; read for handles only.</param>
 /// <param name="HandleParameters">The constructor's <c>DeploymentHandle&lt;X&gt;</c> parameters.</param>
+/// <param name="ApplicationParameters">Constructor parameters typed <c>Serve.Application</c> (or a subclass): they would receive a handle.</param>
 internal sealed record DeploymentInfo(
     string Namespace,
     string ClassName,
@@ -157,7 +162,8 @@ internal sealed record DeploymentInfo(
     EquatableArray<SchemaComponent> SchemaComponents,
     bool IsPublic,
     EquatableArray<DeploymentMethodInfo> InheritedMethods,
-    EquatableArray<HandleParameterInfo> HandleParameters);
+    EquatableArray<HandleParameterInfo> HandleParameters,
+    EquatableArray<ApplicationParameterInfo> ApplicationParameters);
 
 /// <summary>How the generated invoker passes one argument to the user method.</summary>
 internal enum ArgumentKind
