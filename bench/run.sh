@@ -207,8 +207,8 @@ PYEOF
 # ---------------------------------------------------------------- 1. unary no-op + chart
 log "unary: bare vs Serve (1 and 4 replicas), h2load -c 16 -m 10, $REPS x ${DUR}s"
 start bare 50061 dotnet "$BARE_DLL" 50061
-start serve1 50051 dotnet "$SERVE_DLL" run "$(config 1 50051 50052)"
-start serve4 50053 dotnet "$SERVE_DLL" run "$(config 4 50053 50054)"
+start serve1 50051 dotnet "$SERVE_DLL" run "$(config 1 50051 50052)" --dashboard-port -1
+start serve4 50053 dotnet "$SERVE_DLL" run "$(config 4 50053 50054)" --dashboard-port -1
 for rep in $(seq 1 "$REPS"); do
   LATENCY=1 h2 unary bare "$rep" 50061 16 10 "$DUR"
   LATENCY=1 h2 unary serve-1r "$rep" 50051 16 10 "$DUR"
@@ -270,6 +270,48 @@ done
 stop serve1; stop bare
 loadavg after-stream
 
+# ---------------------------------------------------------------- 2b. composition: chain of 3 deployments vs one
+# Apps "single" (one deployment runs three stages of work) and "chain" (three deployments, one stage each, calling
+# each other through handles) serve servebench.Chain on one host; h2load picks the app with `application` metadata.
+log "composition: 3-deployment chain vs 1 deployment, same work, h2load -c 16 -m 10, $REPS x ${DUR}s"
+CHAIN_CFG="$RUN/serve-chain.yaml"
+cat > "$CHAIN_CFG" <<YAML
+proxy_location: EveryNode
+http_options: {host: 127.0.0.1, port: 50096}
+grpc_options:
+  port: 50095
+  grpc_servicer_functions: [servebench.Chain]
+logging_config: {log_level: WARNING, enable_access_log: false}
+applications:
+  - name: single
+    route_prefix: /single
+    import_path: NoopServe.Applications:Single
+    deployments:
+      - {name: SingleStageDeployment, max_ongoing_requests: $MAX_ONGOING}
+  - name: chain
+    route_prefix: /chain
+    import_path: NoopServe.Applications:Chain
+    deployments:
+      - {name: ChainIngressDeployment, max_ongoing_requests: $MAX_ONGOING}
+      - {name: ChainMiddleDeployment, max_ongoing_requests: $MAX_ONGOING}
+      - {name: ChainLastDeployment, max_ongoing_requests: $MAX_ONGOING}
+YAML
+dotnet "$SERVE_DLL" run "$CHAIN_CFG" --dashboard-port -1 >"$RUN/server-chain.log" 2>&1 &
+PIDS[chain]=$!
+record "server chain: dotnet NoopServe.dll run serve-chain.yaml --dashboard-port -1"
+chain_check() { $PY "$BENCH/scripts/chain_check.py" 127.0.0.1:50095 "$OUT/echo-grpc-small.bin" single chain; }
+for _ in $(seq 1 300); do chain_check >/dev/null 2>&1 && break; sleep 0.2; done
+chain_check >/dev/null || { cat "$RUN/server-chain.log"; echo "composition check failed" >&2; exit 1; }
+for rep in $(seq 1 "$REPS"); do
+  for app in single chain; do
+    chain_check >/dev/null || { echo "composition check failed" >&2; exit 1; }
+    LATENCY=1 h2run compose "$app" "$rep" "c=16,m=10" "$DUR" -c 16 -m 10 -d "$OUT/echo-grpc-small.bin" \
+      -H 'content-type: application/grpc' -H 'te: trailers' -H "application: $app" "http://127.0.0.1:50095/servebench.Chain/Run"
+  done
+done
+stop chain
+loadavg after-compose
+
 # ---------------------------------------------------------------- 3. cold start + idle RSS
 log "cold start: exec -> first OK, JIT and AOT, $COLD_RUNS runs each"
 COLD_CFG=$(config 1 50071 50072)
@@ -302,7 +344,7 @@ log "scale: ${SCALE_N[*]} replicas (JIT host), $SCALE_REPS x ${DUR}s each"
 i=0
 for n in "${SCALE_N[@]}"; do
   port=$((50100 + 2*i)); i=$((i+1))
-  start "scale$n" "$port" dotnet "$SERVE_DLL" run "$(config "$n" "$port" $((port+1)))"
+  start "scale$n" "$port" dotnet "$SERVE_DLL" run "$(config "$n" "$port" $((port+1)))" --dashboard-port -1
   sleep 1
   echo "{\"suite\":\"scale-rss\",\"target\":\"serve-${n}r\",\"n\":$n,\"rss_kb\":$(rss_kb "scale$n")}" >> "$RESULTS"
 done

@@ -50,4 +50,12 @@ public static class Applications
     /// <summary><c>import_path: NoopServe.Applications:Noop</c>.</summary>
     [ApplicationBuilder]
     public static Application Noop => NoopDeployment.Bind();
+
+    /// <summary><c>import_path: NoopServe.Applications:Single</c>: the composition benchmark's baseline.</summary>
+    [ApplicationBuilder]
+    public static Application Single => SingleStageDeployment.Bind();
+
+    /// <summary><c>import_path: NoopServe.Applications:Chain</c>: the same work as a chain of three deployments.</summary>
+    [ApplicationBuilder]
+    public static Application Chain => ChainIngressDeployment.Bind(ChainMiddleDeployment.Bind(ChainLastDeployment.Bind()));
 }

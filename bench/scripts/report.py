@@ -94,6 +94,10 @@ for size, label in (("small", "16 B"), ("1mb", "1 MiB")):
 st = {}
 for k in (1, 16):
     st[k] = add(f"Server streaming, {k} stream(s): messages/s", "stream", "mps", "serve-1r", "bare", params=f"streams={k}")
+# 2b. composition: a chain of three deployments vs one deployment doing the same three stages
+comp = {}
+comp["rps"] = add("Composition: 3-deployment chain / 1 deployment, same work: throughput (req/s)", "compose", "rps", "chain", "single")
+comp["p50"] = add("Composition: 3-deployment chain / 1 deployment: p50 latency (ms)", "compose", "p50_us", "chain", "single", unit=" ms", scale=1e-3)
 # 3. cold start
 cold = {}
 for kind in ("jit", "aot"):
