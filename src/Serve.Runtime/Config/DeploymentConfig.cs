@@ -60,7 +60,7 @@ public sealed record DeploymentConfig
     /// <summary>Seconds a health check may take before it counts as failed (<c>health_check_timeout_s</c>; &gt; 0).</summary>
     public double? HealthCheckTimeoutS { get; init; }
 
-    /// <summary>The options shared with code-level <see cref="DeploymentOptions"/> (name, replicas, request limits), unset ones left null.</summary>
+    /// <summary>The options shared with code-level <see cref="DeploymentOptions"/> (name, replicas, request limits, user_config), unset ones left null.</summary>
     /// <returns>Options to merge over the code's options with <see cref="DeploymentOptions.Merge"/>.</returns>
     public DeploymentOptions ToDeploymentOptions() => new()
     {
@@ -68,6 +68,7 @@ public sealed record DeploymentConfig
         NumReplicas = NumReplicas,
         MaxOngoingRequests = MaxOngoingRequests,
         MaxQueuedRequests = MaxQueuedRequests,
+        UserConfig = UserConfig,
     };
 
     /// <summary>Checks these options; throws <see cref="ServeConfigException"/> listing every problem.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Serve.Config;
 using Serve.Replicas;
 
@@ -57,82 +58,118 @@ internal sealed class ApplicationGraph
     }
 
     /// <summary>
+    /// The problems with <paramref name="configured"/>: one message per entry that names no deployment of
+    /// this graph, with the entry's index in the list.
+    /// </summary>
+    public IReadOnlyList<(int Index, string Message)> CheckConfigured(string applicationName, IReadOnlyList<DeploymentConfig> configured)
+    {
+        var problems = new List<(int, string)>();
+        for (var i = 0; i < configured.Count; i++)
+        {
+            if (Find(configured[i].Name) is null)
+            {
+                problems.Add((i, $"Deployment '{configured[i].Name}' in the config is not part of application '{applicationName}'. Its deployments: {NameList}."));
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>The node named <paramref name="name"/>, or null.</summary>
+    public Node? Find(string name)
+    {
+        foreach (var node in _nodes)
+        {
+            if (string.Equals(node.Name, name, StringComparison.Ordinal))
+            {
+                return node;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The options <paramref name="node"/> runs with under <paramref name="configured"/> (attribute &lt; code &lt; config).</summary>
+    public static EffectiveOptions Resolve(Node node, IReadOnlyList<DeploymentConfig> configured)
+    {
+        DeploymentConfig? entry = null;
+        foreach (var candidate in configured)
+        {
+            if (string.Equals(candidate.Name, node.Name, StringComparison.Ordinal))
+            {
+                entry = candidate;
+            }
+        }
+        return EffectiveOptions.Resolve(node.Application, entry);
+    }
+
+    /// <summary>
     /// Creates a <see cref="DeploymentState"/> per node with its options (attribute &lt; code &lt; the config
     /// entry of the same name) and starts its replicas, children before parents, so that each parent's
-    /// replicas receive handles to running children.
+    /// replicas receive handles to running children. A deployment with a user_config has it applied
+    /// (<see cref="IReconfigurable.ReconfigureAsync"/>) on each replica before the replica joins its router.
     /// </summary>
     /// <returns>The deployments in dependency order, the ingress last.</returns>
     /// <exception cref="DeployException">A config entry names no deployment of the graph, or a replica failed to start
     /// (the replicas started before it are stopped).</exception>
-    public IReadOnlyList<DeploymentState> Start(string applicationName, IReadOnlyList<DeploymentConfig> configured)
+    /// <exception cref="OperationCanceledException">Cancelled while a replica applied its user_config (the replicas
+    /// started are stopped).</exception>
+    public async Task<IReadOnlyList<DeploymentState>> StartAsync(string applicationName, IReadOnlyList<DeploymentConfig> configured, CancellationToken cancellationToken)
     {
-        var overrides = new Dictionary<string, DeploymentConfig>(StringComparer.Ordinal);
-        foreach (var entry in configured)
+        var problems = CheckConfigured(applicationName, configured);
+        if (problems.Count > 0)
         {
-            if (!Contains(entry.Name))
-            {
-                throw new DeployException($"Deployment '{entry.Name}' in the config is not part of application '{applicationName}'. Its deployments: {NameList}.");
-            }
-            overrides[entry.Name] = entry;
+            throw new DeployException(string.Join(Environment.NewLine, problems.Select(p => p.Message)));
         }
 
         var states = new DeploymentState[_nodes.Length];
         var stateOf = new Dictionary<Application, DeploymentState>(_nodes.Length, ReferenceEqualityComparer.Instance);
         for (var i = 0; i < _nodes.Length; i++)
         {
-            var node = _nodes[i];
-            var options = node.Application.Deployment.Options.Merge(node.Application.Options);
-            if (overrides.TryGetValue(node.Name, out var entry))
-            {
-                options = options.Merge(entry.ToDeploymentOptions());
-            }
-            states[i] = new DeploymentState(
-                applicationName,
-                node.Application.Deployment,
-                node.Name,
-                options.NumReplicas ?? DeploymentOptions.DefaultNumReplicas,
-                options.MaxOngoingRequests ?? DeploymentOptions.DefaultMaxOngoingRequests,
-                options.MaxQueuedRequests ?? DeploymentOptions.DefaultMaxQueuedRequests);
-            stateOf.Add(node.Application, states[i]);
+            states[i] = new DeploymentState(applicationName, _nodes[i].Application, _nodes[i].Name, Resolve(_nodes[i], configured));
+            stateOf.Add(_nodes[i].Application, states[i]);
         }
-
-        // One handle per child per replica, all sending to the child's router.
-        Func<Application, object> resolveChild = child => stateOf.TryGetValue(child, out var state)
-            ? child.CreateHandle(state.HandleTarget)
-            : throw new InvalidOperationException($"Deployment '{child.Name}' was not among the application's bound deployments when it was deployed.");
+        var resolveChild = ChildResolver(stateOf);
 
         var started = new List<Replica>();
-        for (var i = 0; i < states.Length; i++)
+        try
         {
-            var state = states[i];
-            var application = _nodes[i].Application;
-            var replicas = new List<Replica>(state.NumReplicas);
-            for (var r = 0; r < state.NumReplicas; r++)
+            foreach (var state in states)
             {
-                object instance;
-                try
+                var userConfig = state.Options.UserConfig is { } json ? EffectiveOptions.ParseUserConfig(json) : (JsonElement?)null;
+                var replicas = new List<Replica>(state.NumReplicas);
+                for (var r = 0; r < state.NumReplicas; r++)
                 {
-                    instance = application.CreateInstance(resolveChild);
+                    var replica = await state.StartReplicaAsync(resolveChild, r, userConfig, cancellationToken).ConfigureAwait(false);
+                    replicas.Add(replica);
+                    started.Add(replica);
                 }
-                catch (Exception ex)
-                {
-                    Abandon(started);
-                    throw new DeployException($"Replica {r} of deployment '{state.Name}' failed to start: {ex}");
-                }
-                var replica = new Replica($"{applicationName}#{state.Name}#{Guid.NewGuid().ToString("N")[..6]}", state.Name, instance, state.MaxOngoingRequests,
-                    application.Deployment.MultiplexedModels?.Invoke(instance));
-                replicas.Add(replica);
-                started.Add(replica);
+                state.Router.SetReplicas(replicas);
+                state.SetStatus(DeploymentStatus.Healthy, DeploymentStatusTrigger.ConfigUpdateCompleted);
             }
-            state.Router.SetReplicas(replicas);
-            state.Status = DeploymentStatus.Healthy;
+        }
+        catch
+        {
+            // They never served a request (only, at most, a parent's constructor), so stopping does not wait.
+            foreach (var replica in started)
+            {
+                await DeploymentState.StopQuietlyAsync(replica).ConfigureAwait(false);
+            }
+            throw;
         }
         return states;
     }
 
     /// <summary>
+    /// What a new replica receives for each bound child deployment: a handle sending to the child's router.
+    /// Used at start and when a running deployment scales up, so new replicas call the same children.
+    /// </summary>
+    public static Func<Application, object> ChildResolver(IReadOnlyDictionary<Application, DeploymentState> stateOf)
+        => child => stateOf.TryGetValue(child, out var state)
+            ? child.CreateHandle(state.HandleTarget)
+            : throw new InvalidOperationException($"Deployment '{child.Name}' was not among the application's bound deployments when it was deployed.");
+
+    /// <summary>
     /// Stops the replicas of one application's <paramref name="deployments"/> (dependency order, as
-    /// <see cref="Start"/> returns them) in reverse: parents first, so that requests still running in a
+    /// <see cref="StartAsync"/> returns them) in reverse: parents first, so that requests still running in a
     /// parent can call its children, which stop only once every parent has drained. All stages share
     /// one <paramref name="drainTimeout"/>.
     /// </summary>
@@ -153,35 +190,6 @@ internal sealed class ApplicationGraph
                 stops[r] = replicas[r].StopAsync(remaining, cancellationToken).AsTask();
             }
             await Task.WhenAll(stops).ConfigureAwait(false);
-        }
-    }
-
-    private bool Contains(string name)
-    {
-        foreach (var node in _nodes)
-        {
-            if (string.Equals(node.Name, name, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /// <summary>
-    /// Disposes the instances of a deploy that failed. They never served a request, so stopping does not
-    /// wait; an asynchronous dispose is left to finish on its own, its failure observed.
-    /// </summary>
-    private static void Abandon(List<Replica> replicas)
-    {
-        foreach (var replica in replicas)
-        {
-            var stopping = replica.StopAsync(TimeSpan.Zero, CancellationToken.None);
-            if (!stopping.IsCompletedSuccessfully)
-            {
-                _ = stopping.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
         }
     }
 

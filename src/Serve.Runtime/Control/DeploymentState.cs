@@ -1,42 +1,292 @@
+using System.Text.Json;
+using Serve.Config;
 using Serve.Dispatch;
 using Serve.Replicas;
 using Serve.Routing;
 
 namespace Serve.Control;
 
-/// <summary>One deployment of a running application: its effective options, replicas and router.</summary>
+/// <summary>
+/// The options a deployment runs with: the <see cref="DeploymentAttribute"/>'s, then the code's
+/// <see cref="Application.WithOptions"/>, then the config entry of the same name, defaults filled in.
+/// </summary>
+/// <param name="NumReplicas">How many replicas run.</param>
+/// <param name="MaxOngoingRequests">Requests one replica runs at once.</param>
+/// <param name="MaxQueuedRequests">Requests that may wait for a replica; -1 = unbounded.</param>
+/// <param name="UserConfig">The <c>user_config</c> as JSON text; null when unset.</param>
+/// <param name="GracefulShutdownTimeout">How long a stopping replica's requests may run (<c>graceful_shutdown_timeout_s</c>).</param>
+internal sealed record EffectiveOptions(int NumReplicas, int MaxOngoingRequests, int MaxQueuedRequests, string? UserConfig, TimeSpan GracefulShutdownTimeout)
+{
+    /// <summary>Merges the options of <paramref name="application"/> with its config entry, if any.</summary>
+    public static EffectiveOptions Resolve(Application application, DeploymentConfig? entry)
+    {
+        var options = application.Deployment.Options.Merge(application.Options);
+        if (entry is not null)
+        {
+            options = options.Merge(entry.ToDeploymentOptions());
+        }
+        return new EffectiveOptions(
+            options.NumReplicas ?? DeploymentOptions.DefaultNumReplicas,
+            options.MaxOngoingRequests ?? DeploymentOptions.DefaultMaxOngoingRequests,
+            options.MaxQueuedRequests ?? DeploymentOptions.DefaultMaxQueuedRequests,
+            options.UserConfig,
+            TimeSpan.FromSeconds(entry?.GracefulShutdownTimeoutS ?? DeploymentConfig.DefaultGracefulShutdownTimeoutS));
+    }
+
+    /// <summary>
+    /// True when both user_configs are unset, or are the same JSON value: <c>{"a": 1}</c> written in code
+    /// and <c>a: 1</c> in YAML do not differ, so re-applying either reconfigures nothing.
+    /// </summary>
+    public bool SameUserConfig(EffectiveOptions other)
+    {
+        if (UserConfig is null || other.UserConfig is null)
+        {
+            return UserConfig is null && other.UserConfig is null;
+        }
+        if (string.Equals(UserConfig, other.UserConfig, StringComparison.Ordinal))
+        {
+            return true;
+        }
+        using var a = JsonDocument.Parse(UserConfig);
+        using var b = JsonDocument.Parse(other.UserConfig);
+        return JsonElement.DeepEquals(a.RootElement, b.RootElement);
+    }
+
+    /// <summary>True when nothing differs that a running deployment would notice.</summary>
+    public bool SameAs(EffectiveOptions other)
+        => NumReplicas == other.NumReplicas
+           && MaxOngoingRequests == other.MaxOngoingRequests
+           && MaxQueuedRequests == other.MaxQueuedRequests
+           && GracefulShutdownTimeout == other.GracefulShutdownTimeout
+           && SameUserConfig(other);
+
+    /// <summary>Parses a user_config once for every replica; the clone outlives its document.</summary>
+    public static JsonElement ParseUserConfig(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}
+
+/// <summary>
+/// One deployment of a running application: its effective options, replicas and router. The controller
+/// changes the options in place (replica count, request limits, user_config) under its apply lock;
+/// the status API reads them at any time.
+/// </summary>
 internal sealed class DeploymentState
 {
-    public DeploymentState(string applicationName, DeploymentDefinition definition, string name, int numReplicas, int maxOngoingRequests, int maxQueuedRequests)
+    private readonly object _drainingLock = new();
+    private readonly List<Replica> _draining = [];
+    private EffectiveOptions _options;
+    private int _status = (int)DeploymentStatus.Updating;
+    private int _trigger = (int)DeploymentStatusTrigger.ConfigUpdateStarted;
+    private string _message = "";
+
+    public DeploymentState(string applicationName, Application application, string name, EffectiveOptions options)
     {
         ApplicationName = applicationName;
-        Definition = definition;
+        Application = application;
         Name = name;
-        NumReplicas = numReplicas;
-        MaxOngoingRequests = maxOngoingRequests;
-        MaxQueuedRequests = maxQueuedRequests;
-        Router = new ReplicaRouter(name, maxQueuedRequests);
+        _options = options;
+        Router = new ReplicaRouter(name, options.MaxQueuedRequests);
         HandleTarget = new RouterHandleTarget(applicationName, name, Router);
+    }
+
+    /// <summary>A deployment outside a graph (tests of the proxies and routes).</summary>
+    public DeploymentState(string applicationName, DeploymentDefinition definition, string name, int numReplicas, int maxOngoingRequests, int maxQueuedRequests)
+        : this(applicationName, new Application(definition, []), name,
+            new EffectiveOptions(numReplicas, maxOngoingRequests, maxQueuedRequests, null, TimeSpan.FromSeconds(DeploymentConfig.DefaultGracefulShutdownTimeoutS)))
+    {
     }
 
     public string ApplicationName { get; }
 
-    public DeploymentDefinition Definition { get; }
+    /// <summary>The bound deployment this state runs: new replicas are created from it.</summary>
+    public Application Application { get; }
+
+    public DeploymentDefinition Definition => Application.Deployment;
 
     public string Name { get; }
 
-    public int NumReplicas { get; }
+    /// <summary>The options the running replicas have; replaced as a whole when one changes.</summary>
+    public EffectiveOptions Options
+    {
+        get => Volatile.Read(ref _options);
+        set => Volatile.Write(ref _options, value);
+    }
 
-    public int MaxOngoingRequests { get; }
+    public int NumReplicas => Options.NumReplicas;
 
-    public int MaxQueuedRequests { get; }
+    public int MaxOngoingRequests => Options.MaxOngoingRequests;
+
+    public int MaxQueuedRequests => Options.MaxQueuedRequests;
 
     public ReplicaRouter Router { get; }
 
     /// <summary>Where handles to this deployment send their calls; one per deployment, shared by every handle.</summary>
     public RouterHandleTarget HandleTarget { get; }
 
-    public DeploymentStatus Status { get; set; } = DeploymentStatus.Updating;
+    public DeploymentStatus Status
+    {
+        get => (DeploymentStatus)Volatile.Read(ref _status);
+        set => Volatile.Write(ref _status, (int)value);
+    }
 
-    public string Message { get; set; } = "";
+    /// <summary>What last changed <see cref="Status"/> (Ray's <c>status_trigger</c>).</summary>
+    public DeploymentStatusTrigger StatusTrigger
+    {
+        get => (DeploymentStatusTrigger)Volatile.Read(ref _trigger);
+        set => Volatile.Write(ref _trigger, (int)value);
+    }
+
+    public string Message
+    {
+        get => Volatile.Read(ref _message);
+        set => Volatile.Write(ref _message, value);
+    }
+
+    /// <summary>Replicas removed from the router that are finishing their requests before they stop.</summary>
+    public IReadOnlyList<Replica> Draining
+    {
+        get
+        {
+            lock (_drainingLock)
+            {
+                return _draining.ToArray();
+            }
+        }
+    }
+
+    public void SetStatus(DeploymentStatus status, DeploymentStatusTrigger trigger, string message = "")
+    {
+        Message = message;
+        StatusTrigger = trigger;
+        Status = status;
+    }
+
+    /// <summary>
+    /// Creates one replica: constructs the instance (handles to children from <paramref name="resolveChild"/>)
+    /// and, when the deployment has a user_config, applies it with <see cref="IReconfigurable.ReconfigureAsync"/>
+    /// before the replica is returned, so it never serves a request without its user_config.
+    /// </summary>
+    /// <param name="resolveChild">The handle each bound child deployment argument is replaced with.</param>
+    /// <param name="index">The replica's number, for messages.</param>
+    /// <param name="userConfig">The parsed user_config, or null when the deployment has none.</param>
+    /// <param name="cancellationToken">Cancels a slow reconfigure.</param>
+    /// <exception cref="DeployException">The constructor or the reconfigure threw, or a user_config is set on a
+    /// deployment that does not implement <see cref="IReconfigurable"/>. The instance is disposed.</exception>
+    public async Task<Replica> StartReplicaAsync(Func<Application, object> resolveChild, int index, JsonElement? userConfig, CancellationToken cancellationToken)
+    {
+        object instance;
+        try
+        {
+            instance = Application.CreateInstance(resolveChild);
+        }
+        catch (Exception ex)
+        {
+            throw new DeployException($"Replica {index} of deployment '{Name}' failed to start: {ex}");
+        }
+        var replica = new Replica($"{ApplicationName}#{Name}#{Guid.NewGuid().ToString("N")[..8]}", Name, instance, MaxOngoingRequests,
+            Definition.MultiplexedModels?.Invoke(instance))
+        {
+            State = ReplicaState.Starting,
+        };
+        if (userConfig is { } config)
+        {
+            try
+            {
+                if (instance is not IReconfigurable reconfigurable)
+                {
+                    throw new DeployException(MissingReconfigure());
+                }
+                try
+                {
+                    await reconfigurable.ReconfigureAsync(config, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    throw new DeployException($"Replica {index} of deployment '{Name}' failed to start: ReconfigureAsync(user_config) threw {ex}");
+                }
+            }
+            catch
+            {
+                await StopQuietlyAsync(replica).ConfigureAwait(false);
+                throw;
+            }
+        }
+        replica.State = ReplicaState.Running;
+        return replica;
+    }
+
+    /// <summary>
+    /// Applies a changed user_config to a running replica, which keeps serving meanwhile (Ray's UPDATING).
+    /// </summary>
+    /// <exception cref="DeployException">The replica's ReconfigureAsync threw, or the deployment is not reconfigurable.</exception>
+    public async Task ReconfigureAsync(Replica replica, JsonElement userConfig, CancellationToken cancellationToken)
+    {
+        if (replica.Instance is not IReconfigurable reconfigurable)
+        {
+            throw new DeployException(MissingReconfigure());
+        }
+        replica.State = ReplicaState.Updating;
+        try
+        {
+            await reconfigurable.ReconfigureAsync(userConfig, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new DeployException($"Replica {replica.Id} of deployment '{Name}' failed to apply its user_config: ReconfigureAsync threw {ex}");
+        }
+        finally
+        {
+            if (replica.State == ReplicaState.Updating)
+            {
+                replica.State = ReplicaState.Running;
+            }
+        }
+    }
+
+    /// <summary>Changes max_ongoing_requests of every replica at once; waiting requests take any slot it frees.</summary>
+    public void SetMaxOngoingRequests(int value)
+    {
+        foreach (var replica in Router.Replicas)
+        {
+            replica.MaxOngoingRequests = value;
+        }
+        Router.Refresh();
+    }
+
+    public void AddDraining(IEnumerable<Replica> replicas)
+    {
+        lock (_drainingLock)
+        {
+            _draining.AddRange(replicas);
+        }
+    }
+
+    public void RemoveDraining(Replica replica)
+    {
+        lock (_drainingLock)
+        {
+            _draining.Remove(replica);
+        }
+    }
+
+    // Ray: "user_config specified but deployment ... missing reconfigure method".
+    private string MissingReconfigure()
+        => $"Deployment '{Name}' has a user_config, but its class {Definition.TypeName} does not implement Serve.IReconfigurable. "
+           + "Implement ReconfigureAsync(JsonElement userConfig, CancellationToken cancellationToken) to receive it, or remove the user_config.";
+
+    /// <summary>Disposes a replica that never served; its dispose failing must not hide why it was stopped.</summary>
+    internal static async Task StopQuietlyAsync(Replica replica)
+    {
+        try
+        {
+            await replica.StopAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The start failure is what the caller reports.
+        }
+    }
 }

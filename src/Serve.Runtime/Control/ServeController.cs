@@ -1,20 +1,40 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Serve.Config;
 using Serve.Dispatch;
+using Serve.Replicas;
 
 namespace Serve.Control;
 
 /// <summary>
-/// Deploys the applications of a config in this process: resolves each <c>import_path</c> through the
-/// generated registry, applies options (config &gt; code &gt; attribute &gt; defaults), starts the
-/// replicas and publishes the route table the proxies read.
+/// Runs the applications of a config in this process and keeps them equal to the last config applied,
+/// changing only what differs, as Ray Serve's declarative deploys do: resolves each <c>import_path</c>
+/// through the generated registry, applies options (config &gt; code &gt; attribute &gt; defaults), starts,
+/// updates and stops replicas, and publishes the route table the proxies read.
 /// </summary>
-internal sealed partial class ServeController
+internal sealed partial class ServeController : IDisposable
 {
+    /// <summary>The source name of errors found in a config applied to the running instance.</summary>
+    internal const string ConfigSource = "config";
+
     private readonly ILogger<ServeController> _logger;
-    private RouteTable _routes = RouteTable.NotPopulated;
+    private readonly SemaphoreSlim _applyLock = new(1, 1);
+
+    // Guards the fields below it for the status readers; the apply lock serializes the writers.
+    private readonly object _stateLock = new();
+    private readonly Dictionary<string, FailedApplication> _failed = new(StringComparer.Ordinal);
+    private readonly List<Task> _stops = [];
+    private string[] _order = [];
+    private string? _deploying;
+
     private List<ApplicationState> _applications = [];
+    private RouteTable _routes = RouteTable.NotPopulated;
+    private ServeConfig? _instance;
+    private GrpcServicerFunction[] _servicers = [];
     private volatile bool _draining;
+    private bool _stopped;
 
     public ServeController(ILogger<ServeController> logger) => _logger = logger;
 
@@ -24,115 +44,661 @@ internal sealed partial class ServeController
     /// <summary>True once shutdown began: health checks fail so load balancers stop sending traffic.</summary>
     public bool IsDraining => _draining;
 
-    /// <summary>Every application the last deploy produced, failed ones included.</summary>
+    /// <summary>The running applications, in config order.</summary>
     public IReadOnlyList<ApplicationState> Applications => Volatile.Read(ref _applications);
 
-    /// <summary>Failures of applications that could not be deployed, by application name.</summary>
-    public IReadOnlyDictionary<string, string> FailedApplications { get; private set; } = new Dictionary<string, string>();
+    /// <summary>
+    /// The instance-level sections (<c>proxy_location</c>, <c>http_options</c>, <c>grpc_options</c>,
+    /// <c>logging_config</c>) fixed by the first config applied; null before it.
+    /// </summary>
+    public ServeConfig? InstanceConfig => Volatile.Read(ref _instance);
 
     /// <summary>
-    /// Deploys every application of <paramref name="config"/>. An application that fails is reported
-    /// (DEPLOY_FAILED, with the reason) and the others still deploy.
+    /// The applications that are DEPLOY_FAILED, by name, with the reason: those that could not be deployed
+    /// at all, and running ones whose last update failed (their running version keeps serving).
     /// </summary>
-    public void Deploy(ServeConfig config)
+    public IReadOnlyDictionary<string, string> FailedApplications
     {
-        var servicers = config.GrpcOptions.GrpcServicerFunctions.Select(GrpcServicerFunction.Parse).ToArray();
-        CheckServicerFunctions(servicers);
-
-        var deployed = new List<ApplicationState>();
-        var failed = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var appConfig in config.Applications)
+        get
         {
-            try
+            lock (_stateLock)
             {
-                var app = DeployApplication(appConfig, servicers);
-                deployed.Add(app);
-                if (_logger.IsEnabled(LogLevel.Information))
+                var failed = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (name, failure) in _failed)
                 {
-                    LogApplicationDeployed(appConfig.Name, appConfig.ImportPath, app.Deployments.Count, Describe(app.Deployments), app.Ingress.Name, app.GrpcMethods.Count);
+                    failed[name] = failure.Message;
+                }
+                foreach (var app in _applications)
+                {
+                    if (app.DeployFailure is { } message)
+                    {
+                        failed[app.Name] = message;
+                    }
+                }
+                return failed;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes the running applications equal to <paramref name="config"/>'s, changing only what differs:
+    /// applications not in it are removed (routes first, then their replicas drain and stop, parents
+    /// first); new ones are deployed; one whose <c>import_path</c>, <c>args</c> or <c>runtime_env</c>
+    /// changed is redeployed (new graph started, routes switched, old graph drained); one whose code is
+    /// unchanged keeps its replicas and gets only its option changes (replica count, request limits,
+    /// user_config through <see cref="IReconfigurable"/>, route prefix). Applying the same config twice
+    /// changes nothing. Applies run one at a time.
+    /// </summary>
+    /// <remarks>
+    /// The whole config is checked first; if anything is wrong nothing changes. An application that
+    /// fails while deploying (a builder or constructor throws) is reported DEPLOY_FAILED and the others
+    /// proceed; a running application whose update fails keeps serving its running version.
+    /// </remarks>
+    /// <exception cref="ServeConfigException">The config is invalid, names deployments its applications do not
+    /// have, or changes an instance-level section (<c>http_options</c>, …) of a running instance. Nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">Serve is shutting down.</exception>
+    public Task ApplyAsync(ServeConfig config, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        return ApplyCoreAsync(config, checkInstance: true, cancellationToken);
+    }
+
+    /// <summary>Removes every application (the REST API's DELETE); the instance keeps running.</summary>
+    public Task DeleteAllAsync(CancellationToken cancellationToken = default)
+        => ApplyCoreAsync(null, checkInstance: false, cancellationToken);
+
+    private async Task ApplyCoreAsync(ServeConfig? config, bool checkInstance, CancellationToken cancellationToken)
+    {
+        await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_stopped)
+            {
+                throw new InvalidOperationException("Serve is shutting down; the config was not applied.");
+            }
+            if (config is null)
+            {
+                if (_instance is null)
+                {
+                    return;
+                }
+                config = _instance with { Applications = [] };
+            }
+            var plans = Plan(config, checkInstance);
+            await ExecuteAsync(config, plans, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
+
+    private enum Change
+    {
+        /// <summary>Not running: deploy it.</summary>
+        New,
+        /// <summary>Running with other code: start the new graph, switch, stop the old.</summary>
+        Redeploy,
+        /// <summary>Running with the same code: apply option differences in place.</summary>
+        Update,
+    }
+
+    private sealed record AppPlan(ApplicationConfig Config, Change Change, ApplicationState? Current, ApplicationGraph? Graph, string? BuildError);
+
+    private sealed record FailedApplication(string Name, string? RoutePrefix, string Message, DateTimeOffset LastDeployedTime);
+
+    /// <summary>Checks the whole config against what runs and builds the graphs of new and changed applications.</summary>
+    private List<AppPlan> Plan(ServeConfig config, bool checkInstance)
+    {
+        var errors = new List<ServeConfigError>();
+        if (_instance is null)
+        {
+            _servicers = CheckServicerFunctions(config.GrpcOptions.GrpcServicerFunctions, errors);
+        }
+        else if (checkInstance)
+        {
+            CheckInstanceUnchanged(_instance, config, errors);
+        }
+
+        var running = Applications.ToDictionary(a => a.Name, StringComparer.Ordinal);
+        var plans = new List<AppPlan>(config.Applications.Count);
+        for (var i = 0; i < config.Applications.Count; i++)
+        {
+            var appConfig = config.Applications[i];
+            running.TryGetValue(appConfig.Name, out var current);
+            AppPlan plan;
+            if (current?.Graph is not null && current.Config is not null && SameCode(current.Config, appConfig))
+            {
+                plan = new AppPlan(appConfig, Change.Update, current, current.Graph, null);
+            }
+            else
+            {
+                var graph = TryBuildGraph(appConfig, out var error);
+                plan = new AppPlan(appConfig, current is null ? Change.New : Change.Redeploy, current, graph, error);
+            }
+            if (plan.Graph is { } g)
+            {
+                foreach (var (index, message) in g.CheckConfigured(appConfig.Name, appConfig.Deployments))
+                {
+                    errors.Add(new ServeConfigError(ConfigSource, null, null, $"applications[{i}].deployments[{index}].name", message));
                 }
             }
-            catch (DeployException ex)
-            {
-                failed[appConfig.Name] = ex.Message;
-                LogApplicationFailed(appConfig.Name, ex.Message);
-            }
+            plans.Add(plan);
         }
-        FailedApplications = failed;
-        Volatile.Write(ref _applications, deployed);
-        Volatile.Write(ref _routes, new RouteTable(deployed));
+
+        if (errors.Count > 0)
+        {
+            LogRejected(errors.Count, string.Join("; ", errors.Select(e => e.KeyPath.Length == 0 ? e.Message : $"{e.KeyPath}: {e.Message}")));
+            throw new ServeConfigException(errors);
+        }
+        return plans;
     }
 
-    /// <summary>"Leaf=2, Ingress=1": each deployment with its replica count, in dependency order.</summary>
-    private static string Describe(IReadOnlyList<DeploymentState> deployments)
+    private async Task ExecuteAsync(ServeConfig config, List<AppPlan> plans, CancellationToken cancellationToken)
     {
-        var parts = new string[deployments.Count];
-        for (var i = 0; i < parts.Length; i++)
+        var wanted = new HashSet<string>(config.Applications.Select(a => a.Name), StringComparer.Ordinal);
+        var removed = Applications.Where(a => !wanted.Contains(a.Name)).ToList();
+        lock (_stateLock)
         {
-            parts[i] = deployments[i].Name + "=" + deployments[i].NumReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return string.Join(", ", parts);
-    }
-
-    private static void CheckServicerFunctions(GrpcServicerFunction[] servicers)
-    {
-        var known = ServeRegistry.Deployments.Values.SelectMany(d => d.GrpcServices).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        foreach (var servicer in servicers)
-        {
-            if (!known.Any(servicer.Matches))
+            _order = [.. config.Applications.Select(a => a.Name)];
+            foreach (var name in _failed.Keys.Where(n => !wanted.Contains(n)).ToList())
             {
-                throw new ServeConfigException(
-                    $"grpc_options.grpc_servicer_functions: '{servicer.Raw}' names no gRPC service served by a deployment of this host. Known services: {(known.Length == 0 ? "(none)" : string.Join(", ", known))}.");
+                _failed.Remove(name);
             }
         }
-    }
+        Volatile.Write(ref _instance, (_instance ?? config) with { Applications = [] });
 
-    private ApplicationState DeployApplication(ApplicationConfig appConfig, GrpcServicerFunction[] servicers)
-    {
-        var args = new ApplicationArgs(appConfig.Args);
-        Application? application;
-        string? error;
-        try
+        // Routes go first, so that no request enters an application whose replicas are stopping.
+        if (removed.Count > 0)
         {
-            if (!ServeRegistry.TryBuild(appConfig.ImportPath, args, out application, out error))
+            Publish(Applications.Where(a => !removed.Contains(a)));
+            foreach (var app in removed)
             {
-                throw new DeployException(error!);
+                LogApplicationRemoved(app.Name);
+                StopInBackground(app.Deployments);
             }
         }
-        catch (Exception ex) when (ex is not DeployException)
-        {
-            throw new DeployException($"The application builder '{appConfig.ImportPath}' threw: {ex}");
-        }
 
-        // Every bound deployment reached from the ingress joins the application; children start first.
-        ApplicationGraph graph;
-        try
+        foreach (var plan in plans)
         {
-            graph = ApplicationGraph.Build(application!);
+            cancellationToken.ThrowIfCancellationRequested();
+            switch (plan.Change)
+            {
+                case Change.New:
+                case Change.Redeploy:
+                    await DeployAsync(plan, cancellationToken).ConfigureAwait(false);
+                    break;
+                case Change.Update:
+                    await UpdateAsync(plan, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
         }
-        catch (Exception ex) when (ex is not DeployException)
+        // Even with no change at all: the first apply populates the route table.
+        Publish(Applications);
+    }
+
+    /// <summary>Deploys a new application, or a running one's new code next to the old, then switches.</summary>
+    private async Task DeployAsync(AppPlan plan, CancellationToken cancellationToken)
+    {
+        var appConfig = plan.Config;
+        var now = DateTimeOffset.UtcNow;
+        if (plan.Graph is not { } graph)
         {
-            // Graph arguments (IDeploymentGraphArgument) are user code: their failure fails this app only.
-            throw new DeployException($"Reading the deployment graph of '{appConfig.ImportPath}' failed: {ex}");
+            Fail(plan, plan.BuildError!, now);
+            return;
         }
         foreach (var rename in graph.Renames)
         {
             LogDeploymentRenamed(appConfig.Name, rename.BoundName, rename.Name);
         }
-        var deployments = graph.Start(appConfig.Name, appConfig.Deployments);
-        var ingress = deployments[^1];
 
+        IReadOnlyList<DeploymentState> deployments;
+        lock (_stateLock)
+        {
+            _deploying = appConfig.Name;
+        }
+        try
+        {
+            deployments = await graph.StartAsync(appConfig.Name, appConfig.Deployments, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeployException ex)
+        {
+            Fail(plan, ex.Message, now);
+            return;
+        }
+        finally
+        {
+            lock (_stateLock)
+            {
+                _deploying = null;
+            }
+        }
+
+        var ingress = deployments[^1];
         // An empty grpc_servicer_functions list means no gRPC methods are exposed, as in Ray Serve.
         var methods = ingress.Definition.GrpcMethods
-            .Where(m => servicers.Any(s => s.Matches(m.ServiceName)))
-            .ToDictionary(m => m.Path, StringComparer.Ordinal);
-
-        return new ApplicationState(appConfig.Name, appConfig.RoutePrefix, ingress, System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(methods, StringComparer.Ordinal), deployments)
+            .Where(m => _servicers.Any(s => s.Matches(m.ServiceName)))
+            .ToFrozenDictionary(m => m.Path, StringComparer.Ordinal);
+        var app = new ApplicationState(appConfig.Name, appConfig.RoutePrefix, ingress, methods, deployments)
         {
+            Graph = graph,
+            Config = appConfig,
             Status = ApplicationStatus.Running,
-            LastDeployedTime = DateTimeOffset.UtcNow,
+            LastDeployedTime = now,
         };
+        lock (_stateLock)
+        {
+            _failed.Remove(appConfig.Name);
+        }
+        Publish(Applications.Where(a => !ReferenceEquals(a, plan.Current)).Append(app));
+        if (plan.Current is { } old)
+        {
+            // The old graph drains after the switch: requests it holds finish, new ones reach the new graph.
+            StopInBackground(old.Deployments);
+            LogApplicationRedeployed(appConfig.Name, appConfig.ImportPath, deployments.Count, Describe(deployments));
+        }
+        else if (_logger.IsEnabled(LogLevel.Information))
+        {
+            LogApplicationDeployed(appConfig.Name, appConfig.ImportPath, deployments.Count, Describe(deployments), ingress.Name, methods.Count);
+        }
     }
+
+    private void Fail(AppPlan plan, string message, DateTimeOffset now)
+    {
+        LogApplicationFailed(plan.Config.Name, message);
+        if (plan.Current is { } current)
+        {
+            // Ray keeps the running version when the new one cannot be deployed.
+            current.DeployFailure = message;
+            current.LastDeployedTime = now;
+            return;
+        }
+        lock (_stateLock)
+        {
+            _failed[plan.Config.Name] = new FailedApplication(plan.Config.Name, plan.Config.RoutePrefix, message, now);
+        }
+    }
+
+    /// <summary>Applies option differences to a running application's deployments, keeping every replica it can.</summary>
+    private async Task UpdateAsync(AppPlan plan, CancellationToken cancellationToken)
+    {
+        var app = plan.Current!;
+        var graph = plan.Graph!;
+        var appConfig = plan.Config;
+        var changes = new List<string>();
+        var failures = new List<string>();
+        for (var i = 0; i < graph.Nodes.Count; i++)
+        {
+            var deployment = app.Deployments[i];
+            var target = ApplicationGraph.Resolve(graph.Nodes[i], appConfig.Deployments);
+            if (deployment.Options.SameAs(target))
+            {
+                if (deployment.Status != DeploymentStatus.Healthy)
+                {
+                    // A failed update was reverted: what runs is what the config asks for.
+                    deployment.SetStatus(DeploymentStatus.Healthy, DeploymentStatusTrigger.ConfigUpdateCompleted);
+                }
+                continue;
+            }
+            try
+            {
+                await UpdateDeploymentAsync(app, deployment, target, changes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeployException ex)
+            {
+                deployment.SetStatus(DeploymentStatus.DeployFailed, DeploymentStatusTrigger.ReplicaStartupFailed, ex.Message);
+                failures.Add(ex.Message);
+            }
+        }
+
+        var updated = app;
+        if (!string.Equals(app.RoutePrefix, appConfig.RoutePrefix, StringComparison.Ordinal))
+        {
+            changes.Add($"route_prefix {Show(app.RoutePrefix)} -> {Show(appConfig.RoutePrefix)}");
+            updated = app.WithRoutePrefix(appConfig.RoutePrefix);
+        }
+        updated.Config = appConfig;
+        updated.DeployFailure = failures.Count == 0 ? null : string.Join(Environment.NewLine, failures);
+        if (changes.Count > 0 || failures.Count > 0)
+        {
+            updated.LastDeployedTime = DateTimeOffset.UtcNow;
+        }
+        if (!ReferenceEquals(updated, app))
+        {
+            Publish(Applications.Select(a => ReferenceEquals(a, app) ? updated : a));
+        }
+        if (changes.Count > 0)
+        {
+            LogApplicationUpdated(appConfig.Name, string.Join("; ", changes));
+        }
+        foreach (var failure in failures)
+        {
+            LogApplicationFailed(appConfig.Name, failure);
+        }
+    }
+
+    private async Task UpdateDeploymentAsync(ApplicationState app, DeploymentState deployment, EffectiveOptions target, List<string> changes, CancellationToken cancellationToken)
+    {
+        var current = deployment.Options;
+        var name = deployment.Name;
+        deployment.SetStatus(DeploymentStatus.Updating, DeploymentStatusTrigger.ConfigUpdateStarted);
+        var trigger = DeploymentStatusTrigger.ConfigUpdateCompleted;
+
+        // Limits change in place: running requests keep their slots.
+        if (target.MaxOngoingRequests != current.MaxOngoingRequests)
+        {
+            deployment.SetMaxOngoingRequests(target.MaxOngoingRequests);
+            changes.Add($"{name}.max_ongoing_requests {current.MaxOngoingRequests} -> {target.MaxOngoingRequests}");
+        }
+        if (target.MaxQueuedRequests != current.MaxQueuedRequests)
+        {
+            deployment.Router.MaxQueuedRequests = target.MaxQueuedRequests;
+            changes.Add($"{name}.max_queued_requests {current.MaxQueuedRequests} -> {target.MaxQueuedRequests}");
+        }
+        deployment.Options = current with
+        {
+            MaxOngoingRequests = target.MaxOngoingRequests,
+            MaxQueuedRequests = target.MaxQueuedRequests,
+            GracefulShutdownTimeout = target.GracefulShutdownTimeout,
+        };
+
+        // Down first: replicas about to stop are not reconfigured.
+        var replicas = deployment.Router.Replicas;
+        if (target.NumReplicas < replicas.Count)
+        {
+            deployment.SetStatus(DeploymentStatus.Downscaling, DeploymentStatusTrigger.ConfigUpdateStarted);
+            var keep = replicas.Take(target.NumReplicas).ToArray();
+            var surplus = replicas.Skip(target.NumReplicas).ToArray();
+            // Out of the router first, so the surplus takes no new request while it drains.
+            deployment.Router.SetReplicas(keep);
+            DrainInBackground(deployment, surplus);
+            deployment.Options = deployment.Options with { NumReplicas = target.NumReplicas };
+            changes.Add($"{name}.num_replicas {replicas.Count} -> {target.NumReplicas}");
+            trigger = DeploymentStatusTrigger.DownscaleCompleted;
+            replicas = keep;
+        }
+
+        if (!current.SameUserConfig(target))
+        {
+            // Ray calls reconfigure only with a user_config; removing it leaves the replicas as they are.
+            if (target.UserConfig is { } json)
+            {
+                var userConfig = EffectiveOptions.ParseUserConfig(json);
+                var reconfigures = replicas.Select(r => deployment.ReconfigureAsync(r, userConfig, cancellationToken)).ToArray();
+                try
+                {
+                    await Task.WhenAll(reconfigures).ConfigureAwait(false);
+                }
+                catch (DeployException)
+                {
+                    // Every failure, not only the first; the old user_config stays recorded so a re-apply retries.
+                    throw new DeployException(string.Join(Environment.NewLine,
+                        reconfigures.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).Select(e => e.Message)));
+                }
+            }
+            deployment.Options = deployment.Options with { UserConfig = target.UserConfig };
+            changes.Add($"{name}.user_config changed ({replicas.Count} replica(s) reconfigured)");
+        }
+
+        if (target.NumReplicas > replicas.Count)
+        {
+            deployment.SetStatus(DeploymentStatus.Upscaling, DeploymentStatusTrigger.ConfigUpdateStarted);
+            var userConfig = deployment.Options.UserConfig is { } json ? EffectiveOptions.ParseUserConfig(json) : (JsonElement?)null;
+            var added = new List<Replica>();
+            try
+            {
+                for (var r = replicas.Count; r < target.NumReplicas; r++)
+                {
+                    added.Add(await deployment.StartReplicaAsync(app.ResolveChild, r, userConfig, cancellationToken).ConfigureAwait(false));
+                }
+            }
+            catch
+            {
+                foreach (var replica in added)
+                {
+                    await DeploymentState.StopQuietlyAsync(replica).ConfigureAwait(false);
+                }
+                throw;
+            }
+            deployment.Router.SetReplicas([.. replicas, .. added]);
+            deployment.Options = deployment.Options with { NumReplicas = target.NumReplicas };
+            changes.Add($"{name}.num_replicas {replicas.Count} -> {target.NumReplicas}");
+            trigger = DeploymentStatusTrigger.UpscaleCompleted;
+        }
+        deployment.SetStatus(DeploymentStatus.Healthy, trigger);
+    }
+
+    /// <summary>What the status API shows: every application of the last config, in its order.</summary>
+    public ServeStatusSnapshot GetStatus()
+    {
+        lock (_stateLock)
+        {
+            var running = Applications.ToDictionary(a => a.Name, StringComparer.Ordinal);
+            var views = new List<ApplicationStatusView>(_order.Length);
+            foreach (var name in _order)
+            {
+                var deploying = string.Equals(_deploying, name, StringComparison.Ordinal);
+                if (running.TryGetValue(name, out var app))
+                {
+                    views.Add(new ApplicationStatusView(name, app.RoutePrefix, deploying ? ApplicationStatus.Deploying : app.ReportedStatus, app.Message,
+                        app.LastDeployedTime, app.Deployments));
+                }
+                else if (deploying)
+                {
+                    views.Add(new ApplicationStatusView(name, null, ApplicationStatus.Deploying, "", null, []));
+                }
+                else if (_failed.TryGetValue(name, out var failed))
+                {
+                    views.Add(new ApplicationStatusView(name, failed.RoutePrefix, ApplicationStatus.DeployFailed, failed.Message, failed.LastDeployedTime, []));
+                }
+                else
+                {
+                    views.Add(new ApplicationStatusView(name, null, ApplicationStatus.NotStarted, "", null, []));
+                }
+            }
+            return new ServeStatusSnapshot(InstanceConfig, views);
+        }
+    }
+
+    /// <summary>Publishes <paramref name="applications"/> (in config order) to the proxies.</summary>
+    private void Publish(IEnumerable<ApplicationState> applications)
+    {
+        List<ApplicationState> list;
+        lock (_stateLock)
+        {
+            var order = _order;
+            list = [.. applications.OrderBy(a => Array.IndexOf(order, a.Name) is var i && i < 0 ? int.MaxValue : i)];
+            Volatile.Write(ref _applications, list);
+        }
+        Volatile.Write(ref _routes, new RouteTable(list));
+    }
+
+    /// <summary>Stops a removed or replaced application's replicas, parents first, without holding up the apply.</summary>
+    private void StopInBackground(IReadOnlyList<DeploymentState> deployments)
+        => Track(StopQuietlyAsync(() => ApplicationGraph.StopAsync(deployments, TimeSpan.FromSeconds(DeploymentConfig.DefaultGracefulShutdownTimeoutS), CancellationToken.None)));
+
+    /// <summary>Lets a scaled-down deployment's surplus replicas finish their requests, then stops them.</summary>
+    private void DrainInBackground(DeploymentState deployment, Replica[] surplus)
+    {
+        deployment.AddDraining(surplus);
+        var timeout = deployment.Options.GracefulShutdownTimeout;
+        foreach (var replica in surplus)
+        {
+            Track(StopQuietlyAsync(async () =>
+            {
+                try
+                {
+                    await replica.StopAsync(timeout, CancellationToken.None).ConfigureAwait(false);
+                }
+                finally
+                {
+                    deployment.RemoveDraining(replica);
+                }
+            }));
+        }
+    }
+
+    private async Task StopQuietlyAsync(Func<Task> stop)
+    {
+        try
+        {
+            await stop().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A Dispose that throws is the deployment's bug; it must not fault the controller.
+            LogStopFailed(ex);
+        }
+    }
+
+    private void Track(Task stopping)
+    {
+        lock (_stateLock)
+        {
+            _stops.RemoveAll(t => t.IsCompleted);
+            _stops.Add(stopping);
+        }
+    }
+
+    /// <summary>Waits for replicas stopping in the background (removed apps, replaced graphs, scale-downs).</summary>
+    internal Task WhenStoppedAsync()
+    {
+        lock (_stateLock)
+        {
+            return Task.WhenAll(_stops.ToArray());
+        }
+    }
+
+    private static bool SameCode(ApplicationConfig running, ApplicationConfig requested)
+        => string.Equals(running.ImportPath, requested.ImportPath, StringComparison.Ordinal)
+           && SameEntries(running.Args, requested.Args)
+           && SameEntries(running.RuntimeEnv, requested.RuntimeEnv);
+
+    private static bool SameEntries(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+        foreach (var (key, value) in a)
+        {
+            if (!b.TryGetValue(key, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Instance-level sections cannot change while Serve runs (Ray says the same of its HTTP options). A key
+    /// left at its default is taken as not set, as Ray compares only the keys a config sets, so a config
+    /// written without <c>http_options</c> can be applied to an instance started on other ports.
+    /// </summary>
+    private static void CheckInstanceUnchanged(ServeConfig running, ServeConfig requested, List<ServeConfigError> errors)
+    {
+        var defaults = new ServeConfig();
+        void Check<T>(string key, T runningValue, T requestedValue, T defaultValue, Func<T, string>? show = null)
+        {
+            if (!EqualityComparer<T>.Default.Equals(requestedValue, defaultValue) && !EqualityComparer<T>.Default.Equals(requestedValue, runningValue))
+            {
+                show ??= static v => Show(v);
+                errors.Add(new ServeConfigError(ConfigSource, null, null, key,
+                    $"cannot change while Serve is running (running: {show(runningValue)}; requested: {show(requestedValue)}); restart Serve to change it."));
+            }
+        }
+
+        Check("proxy_location", running.ProxyLocation, requested.ProxyLocation, defaults.ProxyLocation);
+        var (h, rh, dh) = (running.HttpOptions, requested.HttpOptions, defaults.HttpOptions);
+        Check("http_options.host", h.Host, rh.Host, dh.Host);
+        Check("http_options.port", h.Port, rh.Port, dh.Port);
+        Check("http_options.root_path", h.RootPath, rh.RootPath, dh.RootPath);
+        Check("http_options.request_timeout_s", h.RequestTimeoutS, rh.RequestTimeoutS, dh.RequestTimeoutS);
+        Check("http_options.keep_alive_timeout_s", h.KeepAliveTimeoutS, rh.KeepAliveTimeoutS, dh.KeepAliveTimeoutS);
+        Check("http_options.max_request_body_size", h.MaxRequestBodySize, rh.MaxRequestBodySize, dh.MaxRequestBodySize);
+        var (g, rg, dg) = (running.GrpcOptions, requested.GrpcOptions, defaults.GrpcOptions);
+        Check("grpc_options.port", g.Port, rg.Port, dg.Port);
+        if (rg.GrpcServicerFunctions.Count > 0 && !rg.GrpcServicerFunctions.SequenceEqual(g.GrpcServicerFunctions, StringComparer.Ordinal))
+        {
+            errors.Add(new ServeConfigError(ConfigSource, null, null, "grpc_options.grpc_servicer_functions",
+                $"cannot change while Serve is running (running: [{string.Join(", ", g.GrpcServicerFunctions)}]; requested: [{string.Join(", ", rg.GrpcServicerFunctions)}]); restart Serve to change it."));
+        }
+        Check("grpc_options.request_timeout_s", g.RequestTimeoutS, rg.RequestTimeoutS, dg.RequestTimeoutS);
+        Check("grpc_options.max_receive_message_length", g.MaxReceiveMessageLength, rg.MaxReceiveMessageLength, dg.MaxReceiveMessageLength);
+        Check("grpc_options.max_send_message_length", g.MaxSendMessageLength, rg.MaxSendMessageLength, dg.MaxSendMessageLength);
+        Check("grpc_options.enable_reflection", g.EnableReflection, rg.EnableReflection, dg.EnableReflection);
+        Check("grpc_options.response_compression", g.ResponseCompression, rg.ResponseCompression, dg.ResponseCompression);
+        var (l, rl, dl) = (running.LoggingConfig, requested.LoggingConfig, defaults.LoggingConfig);
+        Check("logging_config.log_level", l.LogLevel, rl.LogLevel, dl.LogLevel);
+        Check("logging_config.logs_dir", l.LogsDir, rl.LogsDir, dl.LogsDir);
+        Check("logging_config.encoding", l.Encoding, rl.Encoding, dl.Encoding);
+        Check("logging_config.enable_access_log", l.EnableAccessLog, rl.EnableAccessLog, dl.EnableAccessLog);
+    }
+
+    private static string Show<T>(T value) => value switch
+    {
+        null => "null",
+        string s => "\"" + s + "\"",
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    private static GrpcServicerFunction[] CheckServicerFunctions(IReadOnlyList<string> entries, List<ServeConfigError> errors)
+    {
+        var servicers = entries.Select(GrpcServicerFunction.Parse).ToArray();
+        var known = ServeRegistry.Deployments.Values.SelectMany(d => d.GrpcServices).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        for (var i = 0; i < servicers.Length; i++)
+        {
+            if (!known.Any(servicers[i].Matches))
+            {
+                errors.Add(new ServeConfigError(ConfigSource, null, null, $"grpc_options.grpc_servicer_functions[{i}]",
+                    $"'{servicers[i].Raw}' names no gRPC service served by a deployment of this host. Known services: {(known.Length == 0 ? "(none)" : string.Join(", ", known))}."));
+            }
+        }
+        return servicers;
+    }
+
+    /// <summary>Calls the application's builder and walks its graph; user code, so a failure fails this app only.</summary>
+    private static ApplicationGraph? TryBuildGraph(ApplicationConfig appConfig, out string? error)
+    {
+        Application? application;
+        try
+        {
+            if (!ServeRegistry.TryBuild(appConfig.ImportPath, new ApplicationArgs(appConfig.Args), out application, out error))
+            {
+                return null;
+            }
+        }
+        catch (Exception ex)
+        {
+            error = $"The application builder '{appConfig.ImportPath}' threw: {ex}";
+            return null;
+        }
+        try
+        {
+            return ApplicationGraph.Build(application!);
+        }
+        catch (DeployException ex)
+        {
+            error = ex.Message;
+            return null;
+        }
+        catch (Exception ex)
+        {
+            // Graph arguments (IDeploymentGraphArgument) are user code.
+            error = $"Reading the deployment graph of '{appConfig.ImportPath}' failed: {ex}";
+            return null;
+        }
+    }
+
+    /// <summary>"Leaf=2, Ingress=1": each deployment with its replica count, in dependency order.</summary>
+    private static string Describe(IReadOnlyList<DeploymentState> deployments)
+        => string.Join(", ", deployments.Select(d => d.Name + "=" + d.NumReplicas.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>Releases the apply lock; the container calls it after the host stopped.</summary>
+    public void Dispose() => _applyLock.Dispose();
 
     /// <summary>Starts draining: health checks answer UNAVAILABLE from now on.</summary>
     public void BeginDrain()
@@ -145,24 +711,47 @@ internal sealed partial class ServeController
     }
 
     /// <summary>
-    /// Stops every replica, letting running requests finish within <paramref name="drainTimeout"/>.
-    /// Applications stop side by side; within one, the ingress stops first and children after their
-    /// parents, so that requests still running can call the deployments below them.
+    /// Stops every replica, letting running requests finish within <paramref name="drainTimeout"/>, after
+    /// an apply in progress ends (or the timeout passes). Applications stop side by side; within one, the
+    /// ingress stops first and children after their parents, so that requests still running can call the
+    /// deployments below them. No config can be applied afterwards.
     /// </summary>
     public async Task StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
         _draining = true;
-        var apps = Volatile.Read(ref _applications);
-        var stops = new Task[apps.Count];
-        for (var i = 0; i < stops.Length; i++)
+        var locked = await _applyLock.WaitAsync(drainTimeout, cancellationToken).ConfigureAwait(false);
+        try
         {
-            stops[i] = ApplicationGraph.StopAsync(apps[i].Deployments, drainTimeout, cancellationToken);
+            _stopped = true;
+            var apps = Applications;
+            var stops = new Task[apps.Count + 1];
+            for (var i = 0; i < apps.Count; i++)
+            {
+                stops[i] = ApplicationGraph.StopAsync(apps[i].Deployments, drainTimeout, cancellationToken);
+            }
+            stops[^1] = WhenStoppedAsync();
+            await Task.WhenAll(stops).ConfigureAwait(false);
         }
-        await Task.WhenAll(stops).ConfigureAwait(false);
+        finally
+        {
+            if (locked)
+            {
+                _applyLock.Release();
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deployed app '{App}' from '{ImportPath}': {DeploymentCount} deployment(s), replicas {Deployments}; ingress '{Ingress}' with {GrpcMethods} gRPC method(s).")]
     private partial void LogApplicationDeployed(string app, string importPath, int deploymentCount, string deployments, string ingress, int grpcMethods);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redeployed app '{App}' from '{ImportPath}': {DeploymentCount} deployment(s), replicas {Deployments}; the previous version is draining.")]
+    private partial void LogApplicationRedeployed(string app, string importPath, int deploymentCount, string deployments);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Updated app '{App}' in place: {Changes}.")]
+    private partial void LogApplicationUpdated(string app, string changes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed app '{App}': its routes are gone and its replicas are draining.")]
+    private partial void LogApplicationRemoved(string app);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "App '{App}': there are multiple deployments with the same name '{BoundName}'. Renaming one to '{Name}'.")]
     private partial void LogDeploymentRenamed(string app, string boundName, string name);
@@ -170,6 +759,21 @@ internal sealed partial class ServeController
     [LoggerMessage(Level = LogLevel.Error, Message = "Failed to deploy app '{App}': {Reason}")]
     private partial void LogApplicationFailed(string app, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a config with {Count} problem(s); nothing changed: {Problems}")]
+    private partial void LogRejected(int count, string problems);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A replica failed to stop cleanly.")]
+    private partial void LogStopFailed(Exception exception);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Draining: health checks now report unavailable; running requests are allowed to finish.")]
     private partial void LogDraining();
 }
+
+/// <summary>What the status API reports: the instance's sections and every application of the last config.</summary>
+/// <param name="Instance">The instance-level sections (no applications); null before the first apply.</param>
+/// <param name="Applications">The applications in config order.</param>
+internal sealed record ServeStatusSnapshot(ServeConfig? Instance, IReadOnlyList<ApplicationStatusView> Applications);
+
+/// <summary>One application's status; <paramref name="Deployments"/> are live (their replicas and options are read when written).</summary>
+internal sealed record ApplicationStatusView(string Name, string? RoutePrefix, ApplicationStatus Status, string Message, DateTimeOffset? LastDeployedTime,
+    IReadOnlyList<DeploymentState> Deployments);

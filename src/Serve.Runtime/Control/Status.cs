@@ -26,4 +26,66 @@ public enum DeploymentStatus
     Healthy,
     /// <summary>Replicas failed to start or are unhealthy.</summary>
     Unhealthy,
+    /// <summary>The deployment could not reach its target: a replica failed to start or to apply its <c>user_config</c>.</summary>
+    DeployFailed,
+    /// <summary>Replicas are being added.</summary>
+    Upscaling,
+    /// <summary>Replicas are being removed.</summary>
+    Downscaling,
+}
+
+/// <summary>What last changed a deployment's status (Ray's <c>status_trigger</c>).</summary>
+internal enum DeploymentStatusTrigger
+{
+    ConfigUpdateStarted,
+    ConfigUpdateCompleted,
+    UpscaleCompleted,
+    DownscaleCompleted,
+    ReplicaStartupFailed,
+}
+
+/// <summary>Ray's spelling of the states: <c>DEPLOY_FAILED</c>, <c>HEALTHY</c>, …</summary>
+internal static class StatusNames
+{
+    public static string Of(ApplicationStatus status) => status switch
+    {
+        ApplicationStatus.NotStarted => "NOT_STARTED",
+        ApplicationStatus.Deploying => "DEPLOYING",
+        ApplicationStatus.DeployFailed => "DEPLOY_FAILED",
+        ApplicationStatus.Running => "RUNNING",
+        ApplicationStatus.Unhealthy => "UNHEALTHY",
+        ApplicationStatus.Deleting => "DELETING",
+        _ => status.ToString().ToUpperInvariant(),
+    };
+
+    public static string Of(DeploymentStatus status) => status switch
+    {
+        DeploymentStatus.Updating => "UPDATING",
+        DeploymentStatus.Healthy => "HEALTHY",
+        DeploymentStatus.Unhealthy => "UNHEALTHY",
+        DeploymentStatus.DeployFailed => "DEPLOY_FAILED",
+        DeploymentStatus.Upscaling => "UPSCALING",
+        DeploymentStatus.Downscaling => "DOWNSCALING",
+        _ => status.ToString().ToUpperInvariant(),
+    };
+
+    public static string Of(DeploymentStatusTrigger trigger) => trigger switch
+    {
+        DeploymentStatusTrigger.ConfigUpdateStarted => "CONFIG_UPDATE_STARTED",
+        DeploymentStatusTrigger.ConfigUpdateCompleted => "CONFIG_UPDATE_COMPLETED",
+        DeploymentStatusTrigger.UpscaleCompleted => "UPSCALE_COMPLETED",
+        DeploymentStatusTrigger.DownscaleCompleted => "DOWNSCALE_COMPLETED",
+        DeploymentStatusTrigger.ReplicaStartupFailed => "REPLICA_STARTUP_FAILED",
+        _ => trigger.ToString().ToUpperInvariant(),
+    };
+
+    public static string Of(Replicas.ReplicaState state) => state switch
+    {
+        Replicas.ReplicaState.Starting => "STARTING",
+        Replicas.ReplicaState.Running => "RUNNING",
+        Replicas.ReplicaState.Updating => "UPDATING",
+        Replicas.ReplicaState.Stopping => "STOPPING",
+        Replicas.ReplicaState.Stopped => "STOPPED",
+        _ => state.ToString().ToUpperInvariant(),
+    };
 }

@@ -9,7 +9,7 @@ namespace Serve.Hosting;
 /// through a <see cref="DeploymentHandle{TDeployment}"/>. No port is opened.
 /// </summary>
 /// <example><code>
-/// await using var app = LocalTestingMode.Run(Ingress.Bind(Model.Bind()));
+/// await using var app = await LocalTestingMode.RunAsync(Ingress.Bind(Model.Bind()));
 /// var answer = await app.Handle.Predict(input);
 /// </code></example>
 public static class LocalTestingMode
@@ -18,27 +18,30 @@ public static class LocalTestingMode
     /// Deploys <paramref name="app"/> and every deployment bound into it, children first, and returns a
     /// handle to its ingress. Options set in the <see cref="DeploymentAttribute"/> and with
     /// <see cref="Application.WithOptions"/> apply (<c>num_replicas</c>, <c>max_ongoing_requests</c>,
-    /// <c>max_queued_requests</c>); deployments with the same name are renamed <c>Name_1</c>, <c>Name_2</c>, …
-    /// as in a served application.
+    /// <c>max_queued_requests</c>, <c>user_config</c>: each replica's
+    /// <see cref="IReconfigurable.ReconfigureAsync"/> runs before it takes a call); deployments with the
+    /// same name are renamed <c>Name_1</c>, <c>Name_2</c>, … as in a served application.
     /// </summary>
     /// <param name="app">The ingress, bound with its generated <c>Bind</c> method.</param>
     /// <param name="name">The application's name, as request contexts report it.</param>
+    /// <param name="cancellationToken">Cancels a replica's ReconfigureAsync; the replicas started are stopped.</param>
     /// <typeparam name="TDeployment">The ingress deployment's class.</typeparam>
     /// <returns>The running application; dispose it to stop its replicas.</returns>
-    /// <exception cref="InvalidOperationException">The graph has a cycle or a replica's constructor threw
-    /// (replicas already started are stopped).</exception>
-    public static LocalApplication<TDeployment> Run<TDeployment>(Application<TDeployment> app, string name = "default")
+    /// <exception cref="InvalidOperationException">The graph has a cycle, a replica's constructor or ReconfigureAsync
+    /// threw, or a deployment with a user_config does not implement <see cref="IReconfigurable"/> (replicas
+    /// already started are stopped).</exception>
+    public static async Task<LocalApplication<TDeployment>> RunAsync<TDeployment>(Application<TDeployment> app, string name = "default", CancellationToken cancellationToken = default)
         where TDeployment : class
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var deployments = ApplicationGraph.Build(app).Start(name, []);
+        var deployments = await ApplicationGraph.Build(app).StartAsync(name, [], cancellationToken).ConfigureAwait(false);
         return new LocalApplication<TDeployment>(name, deployments);
     }
 }
 
 /// <summary>
-/// An application running in local testing mode (see <see cref="LocalTestingMode.Run{TDeployment}"/>).
+/// An application running in local testing mode (see <see cref="LocalTestingMode.RunAsync{TDeployment}"/>).
 /// Disposing it stops every replica, the ingress first, after the calls running on them finish.
 /// </summary>
 /// <typeparam name="TDeployment">The ingress deployment's class.</typeparam>

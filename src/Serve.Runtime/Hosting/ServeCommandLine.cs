@@ -1,15 +1,20 @@
 using System.CommandLine;
 using Serve.Config;
+using Serve.Control;
 using Serve.Dispatch;
 
 namespace Serve.Hosting;
 
 /// <summary>
 /// The <c>serve</c> command line, for a host program's <c>Main</c>:
-/// <c>return await ServeCommandLine.RunAsync(args);</c>.
+/// <c>return await ServeCommandLine.RunAsync(args);</c>. Commands follow Ray Serve's CLI: <c>run</c>,
+/// <c>deploy</c>, <c>status</c>, <c>shutdown</c> and <c>build</c>.
 /// </summary>
 public static class ServeCommandLine
 {
+    /// <summary>Where <c>deploy</c>, <c>status</c> and <c>shutdown</c> find the REST API unless <c>--address</c> says otherwise.</summary>
+    public const string DefaultAddress = "http://127.0.0.1:8265";
+
     /// <summary>Parses <paramref name="args"/> and runs the chosen command; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -21,6 +26,12 @@ public static class ServeCommandLine
     }
 
     internal static RootCommand BuildRootCommand()
+        => new("Serve for .NET: model serving with compile-time gRPC and HTTP binding.")
+        {
+            RunCommand(), DeployCommand(), StatusCommand(), ShutdownCommand(), BuildCommand(),
+        };
+
+    private static Command RunCommand()
     {
         var target = new Argument<string>("config-or-import-path")
         {
@@ -31,13 +42,23 @@ public static class ServeCommandLine
         var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC proxy port (overrides grpc_options.port)." };
         var name = new Option<string?>("--name") { Description = "Application name when running an import path (default: default)." };
         var routePrefix = new Option<string?>("--route-prefix") { Description = "Route prefix when running an import path (default: /)." };
+        var dashboardPort = new Option<int?>("--dashboard-port")
+        {
+            Description = $"Port of the REST API that serve deploy/status/shutdown call (default {ServeHostOptions.DefaultDashboardPort}; 0 picks a free port; -1 turns it off).",
+        };
+
+        var dashboardHost = new Option<string?>("--dashboard-host")
+        {
+            Description = $"Address the REST API listens on (default {ServeHostOptions.DefaultDashboardHost}). It has no authentication: keep it on a loopback or private address.",
+        };
 
         var run = new Command("run", "Deploy the applications and serve them until Ctrl+C or SIGTERM.")
         {
-            target, host, httpPort, grpcPort, name, routePrefix,
+            target, host, httpPort, grpcPort, name, routePrefix, dashboardPort, dashboardHost,
         };
         run.SetAction(async (parse, cancellationToken) =>
         {
+            var error = parse.InvocationConfiguration.Error;
             ServeConfig config;
             try
             {
@@ -54,23 +75,265 @@ public static class ServeCommandLine
             }
             catch (ServeConfigException ex)
             {
-                await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+                await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
                 return 2;
             }
 
+            var requestedDashboard = parse.GetValue(dashboardPort);
+            if (requestedDashboard is < -1 or > 65535)
+            {
+                await error.WriteLineAsync($"--dashboard-port: must be -1 (off), 0 (any free port) or a port up to 65535; got {requestedDashboard}.").ConfigureAwait(false);
+                return 2;
+            }
+            var options = new ServeHostOptions
+            {
+                DashboardPort = requestedDashboard switch
+                {
+                    null => ServeHostOptions.DefaultDashboardPort,
+                    -1 => null,
+                    var port => port,
+                },
+                DashboardHost = parse.GetValue(dashboardHost),
+                // The proxies matter more than the REST API: a taken default port is a warning, not a failure.
+                DashboardOptional = requestedDashboard is null,
+            };
+
             try
             {
-                await using var serve = ServeHost.Create(config);
+                await using var serve = ServeHost.Create(config, options: options);
                 return await serve.RunAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch (ServeConfigException ex)
             {
-                await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+                await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
                 return 2;
             }
         });
+        return run;
+    }
 
-        return new RootCommand("Serve for .NET: model serving with compile-time gRPC and HTTP binding.") { run };
+    private static Option<string> AddressOption() => new("--address", "-a")
+    {
+        Description = $"The REST API of a running Serve (serve run serves it on port {ServeHostOptions.DefaultDashboardPort}).",
+        DefaultValueFactory = _ => DefaultAddress,
+    };
+
+    private static Command DeployCommand()
+    {
+        var file = new Argument<string>("config-file") { Description = "The config file (YAML or JSON) to make the running applications equal to." };
+        var address = AddressOption();
+        var deploy = new Command("deploy",
+            "Make a running Serve's applications equal to a config file, changing only what differs: apps not in the file are removed, "
+            + "apps with unchanged code keep their replicas.")
+        {
+            file, address,
+        };
+        deploy.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var path = parse.GetRequiredValue(file);
+            string text;
+            try
+            {
+                // Checked here first, so that mistakes are reported with the file's own lines and columns.
+                ServeConfigLoader.LoadFile(path);
+                text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ServeConfigException ex)
+            {
+                await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            using var client = new ServeRestClient(parse.GetRequiredValue(address));
+            var response = await client.SendAsync(HttpMethod.Put, text, cancellationToken).ConfigureAwait(false);
+            if (!response.Succeeded)
+            {
+                await error.WriteLineAsync(response.Error).ConfigureAwait(false);
+                return 1;
+            }
+            await output.WriteLineAsync("Sent deploy request successfully.").ConfigureAwait(false);
+            await output.WriteLineAsync(" * Use `serve status` to check applications' statuses.").ConfigureAwait(false);
+            return 0;
+        });
+        return deploy;
+    }
+
+    private static Command StatusCommand()
+    {
+        var address = AddressOption();
+        var name = new Option<string?>("--name", "-n") { Description = "Show this application only." };
+        var status = new Command("status", "Print the status of a running Serve's applications and deployments (YAML, as Ray's serve status).")
+        {
+            address, name,
+        };
+        status.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            using var client = new ServeRestClient(parse.GetRequiredValue(address));
+            var response = await client.SendAsync(HttpMethod.Get, null, cancellationToken).ConfigureAwait(false);
+            if (!response.Succeeded)
+            {
+                await error.WriteLineAsync(response.Error).ConfigureAwait(false);
+                return 1;
+            }
+            string yaml;
+            try
+            {
+                yaml = StatusYaml.FromDetailsJson(response.Body, parse.GetValue(name));
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                await error.WriteLineAsync($"The answer from {client.Endpoint} is not a Serve status: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            await output.WriteAsync(yaml).ConfigureAwait(false);
+            return 0;
+        });
+        return status;
+    }
+
+    private static Command ShutdownCommand()
+    {
+        var address = AddressOption();
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation." };
+        var shutdown = new Command("shutdown", "Delete every application of a running Serve (the process keeps running, serving none).")
+        {
+            address, yes,
+        };
+        shutdown.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var target = parse.GetRequiredValue(address);
+            if (!parse.GetValue(yes))
+            {
+                await output.WriteAsync($"This will shut down Serve at address \"{target}\" and delete all applications there. Do you want to continue? [y/N]: ").ConfigureAwait(false);
+                var answer = await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                if (answer?.Trim().ToUpperInvariant() is not ("Y" or "YES"))
+                {
+                    await error.WriteLineAsync("Aborted!").ConfigureAwait(false);
+                    return 1;
+                }
+            }
+            using var client = new ServeRestClient(target);
+            var response = await client.SendAsync(HttpMethod.Delete, null, cancellationToken).ConfigureAwait(false);
+            if (!response.Succeeded)
+            {
+                await error.WriteLineAsync(response.Error).ConfigureAwait(false);
+                return 1;
+            }
+            await output.WriteLineAsync("Sent shutdown request; applications will be deleted asynchronously.").ConfigureAwait(false);
+            return 0;
+        });
+        return shutdown;
+    }
+
+    private static Command BuildCommand()
+    {
+        var importPaths = new Argument<string[]>("import-paths")
+        {
+            Description = "Import paths (Namespace.Type:Member) of application builders or deployments of this program.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var outputPath = new Option<string?>("--output-path", "-o") { Description = "Write the config to this file (default: print it)." };
+        var build = new Command("build",
+            "Write a config file for applications of this program: every deployment of each graph with its options and defaults, ready for serve run or serve deploy.")
+        {
+            importPaths, outputPath,
+        };
+        build.SetAction(async (parse, cancellationToken) =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            ServeConfig config;
+            try
+            {
+                config = BuildConfig(parse.GetRequiredValue(importPaths));
+            }
+            catch (Exception ex) when (ex is ServeConfigException or InvalidOperationException)
+            {
+                await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+                return 1;
+            }
+            var yaml = ServeConfigWriter.Write(config, "This file was generated using the `serve build` command on Serve for .NET.");
+            if (parse.GetValue(outputPath) is { } path)
+            {
+                await File.WriteAllTextAsync(path, yaml, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await parse.InvocationConfiguration.Output.WriteAsync(yaml).ConfigureAwait(false);
+            }
+            await error.WriteLineAsync("The auto-generated application names default to `app1`, `app2`, ... etc. Rename as necessary.").ConfigureAwait(false);
+            return 0;
+        });
+        return build;
+    }
+
+    /// <summary>
+    /// What <c>serve build</c> writes, by Ray's rule (python/ray/serve/scripts.py): applications are named
+    /// <c>app1</c>, <c>app2</c>, … in argument order; one application gets route prefix <c>/</c>, several get
+    /// <c>/app1</c>, <c>/app2</c>, …; <c>http_options</c> is Ray's <c>host: 0.0.0.0</c>, <c>port: 8000</c>.
+    /// Every deployment of each graph is listed with its effective options (attribute &lt; code &lt; defaults),
+    /// and <c>grpc_servicer_functions</c> lists the ingresses' services so the file serves them as is.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An import path names nothing, its builder threw, or its graph is invalid.</exception>
+    internal static ServeConfig BuildConfig(IReadOnlyList<string> importPaths)
+    {
+        var applications = new List<ApplicationConfig>(importPaths.Count);
+        var services = new SortedSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < importPaths.Count; i++)
+        {
+            var importPath = importPaths[i];
+            Application? application;
+            string? error;
+            try
+            {
+                if (!ServeRegistry.TryBuild(importPath, ApplicationArgs.Empty, out application, out error))
+                {
+                    throw new InvalidOperationException(error);
+                }
+            }
+            catch (Exception ex) when (ex is not InvalidOperationException)
+            {
+                throw new InvalidOperationException($"The application builder '{importPath}' threw: {ex}", ex);
+            }
+
+            var graph = ApplicationGraph.Build(application!);
+            services.UnionWith(graph.Ingress.Application.Deployment.GrpcServices);
+            var deployments = new List<DeploymentConfig>(graph.Nodes.Count);
+            foreach (var node in graph.Nodes)
+            {
+                var options = ApplicationGraph.Resolve(node, []);
+                deployments.Add(new DeploymentConfig
+                {
+                    Name = node.Name,
+                    NumReplicas = options.NumReplicas,
+                    MaxOngoingRequests = options.MaxOngoingRequests,
+                    MaxQueuedRequests = options.MaxQueuedRequests,
+                    UserConfig = options.UserConfig,
+                });
+            }
+            var name = "app" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            applications.Add(new ApplicationConfig
+            {
+                Name = name,
+                RoutePrefix = importPaths.Count == 1 ? "/" : "/" + name,
+                ImportPath = importPath,
+                Deployments = deployments,
+            });
+        }
+
+        var config = new ServeConfig
+        {
+            HttpOptions = new HttpOptions { Host = "0.0.0.0", Port = HttpOptions.DefaultPort },
+            GrpcOptions = new GrpcOptions { Port = GrpcOptions.DefaultPort, GrpcServicerFunctions = [.. services] },
+            Applications = applications,
+        };
+        config.Validate();
+        return config;
     }
 
     /// <summary>A config file path, or an import path run as a single application.</summary>

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Serve.Config;
 using Serve.Control;
+using Serve.Dashboard;
 using Serve.Proxy.Grpc;
 using Serve.Proxy.Http;
 
@@ -17,7 +18,8 @@ namespace Serve.Hosting;
 
 /// <summary>
 /// Serve in one process: deploys a config's applications and runs the gRPC proxy (HTTP/2 without
-/// TLS, its own port) and the HTTP proxy on Kestrel. What <c>serve run</c> starts.
+/// TLS, its own port) and the HTTP proxy on Kestrel, and optionally Ray's REST API on a port of its
+/// own. What <c>serve run</c> starts.
 /// </summary>
 public sealed partial class ServeHost : IAsyncDisposable
 {
@@ -33,12 +35,16 @@ public sealed partial class ServeHost : IAsyncDisposable
     private readonly ListenOptions? _grpcListen;
     private readonly ListenOptions _httpListen;
     private readonly ILogger _logger;
+    private readonly ServeHostOptions _options;
+    private WebApplication? _dashboard;
+    private ListenOptions? _dashboardListen;
     private bool _stopped;
 
-    private ServeHost(WebApplication app, ServeConfig config, ListenOptions? grpcListen, ListenOptions httpListen)
+    private ServeHost(WebApplication app, ServeConfig config, ServeHostOptions options, ListenOptions? grpcListen, ListenOptions httpListen)
     {
         _app = app;
         _config = config;
+        _options = options;
         _grpcListen = grpcListen;
         _httpListen = httpListen;
         _controller = app.Services.GetRequiredService<ServeController>();
@@ -51,6 +57,12 @@ public sealed partial class ServeHost : IAsyncDisposable
     /// <summary>The port the HTTP proxy listens on (the bound one when the config asked for port 0).</summary>
     public int HttpPort => ((IPEndPoint)_httpListen.EndPoint).Port;
 
+    /// <summary>
+    /// The port the REST API listens on (the bound one when <see cref="ServeHostOptions.DashboardPort"/> is 0),
+    /// or null when it is off or could not be bound. Known once <see cref="StartAsync"/> returned.
+    /// </summary>
+    public int? DashboardPort => (_dashboardListen?.EndPoint as IPEndPoint)?.Port;
+
     /// <summary>The application's services (logging, lifetime).</summary>
     public IServiceProvider Services => _app.Services;
 
@@ -60,9 +72,11 @@ public sealed partial class ServeHost : IAsyncDisposable
     /// </summary>
     /// <param name="config">The validated config.</param>
     /// <param name="configureLogging">Adjusts logging (tests route it elsewhere).</param>
-    public static ServeHost Create(ServeConfig config, Action<ILoggingBuilder>? configureLogging = null)
+    /// <param name="options">The REST API's port and address; null serves no REST API.</param>
+    public static ServeHost Create(ServeConfig config, Action<ILoggingBuilder>? configureLogging = null, ServeHostOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
+        options ??= new ServeHostOptions();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
 
         builder.Logging.ClearProviders();
@@ -145,16 +159,22 @@ public sealed partial class ServeHost : IAsyncDisposable
                 ? grpcProxy.HandleAsync(context)
                 : httpProxy.HandleAsync(context);
         });
-        return new ServeHost(app, config, grpcListen, httpListen);
+        return new ServeHost(app, config, options, grpcListen, httpListen);
     }
 
-    /// <summary>Deploys the applications, then starts listening.</summary>
+    /// <summary>Deploys the applications, then starts listening (the proxies, then the REST API).</summary>
+    /// <exception cref="ServeConfigException">The config names deployments its applications do not have, or gRPC
+    /// services no deployment serves; nothing was started.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        _controller.Deploy(_config);
+        await _controller.ApplyAsync(_config, cancellationToken).ConfigureAwait(false);
         var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStopping.Register(_controller.BeginDrain);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.DashboardPort is { } dashboardPort)
+        {
+            await StartDashboardAsync(dashboardPort, lifetime.ApplicationStopping, cancellationToken).ConfigureAwait(false);
+        }
 
         if (_logger.IsEnabled(LogLevel.Information))
         {
@@ -162,8 +182,58 @@ public sealed partial class ServeHost : IAsyncDisposable
             LogStarted(
                 GrpcPort is { } g ? $"{_config.HttpOptions.Host}:{g}" : "off (grpc_servicer_functions is empty)",
                 $"{_config.HttpOptions.Host}:{HttpPort}",
+                DashboardPort is { } d ? $"http://{DashboardHost}:{d}" : "off",
                 apps.Length == 0 ? "(none)" : apps);
         }
+    }
+
+    /// <summary>
+    /// Makes the running applications equal to <paramref name="config"/>'s, changing only what differs, as
+    /// <c>serve deploy</c> and the REST API's PUT do (see the <c>serve deploy</c> section of the README).
+    /// </summary>
+    /// <exception cref="ServeConfigException">The config is invalid, names deployments its applications do not
+    /// have, or changes <c>http_options</c>, <c>grpc_options</c>, <c>proxy_location</c> or <c>logging_config</c>;
+    /// nothing changed.</exception>
+    public Task ApplyAsync(ServeConfig config, CancellationToken cancellationToken = default) => _controller.ApplyAsync(config, cancellationToken);
+
+    private string DashboardHost => _options.DashboardHost ?? ServeHostOptions.DefaultDashboardHost;
+
+    /// <summary>
+    /// The REST API runs on a Kestrel server of its own, so that a taken port can be skipped without
+    /// touching the proxies.
+    /// </summary>
+    private async Task StartDashboardAsync(int port, CancellationToken stopping, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        // The proxies' logging, configured once; the container does not dispose a factory it did not create.
+        builder.Services.AddSingleton(_app.Services.GetRequiredService<ILoggerFactory>());
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        ListenOptions? listen = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(ResolveAddress(DashboardHost), port, l =>
+            {
+                l.Protocols = HttpProtocols.Http1;
+                listen = l;
+            });
+        });
+        var dashboard = builder.Build();
+        var api = new DashboardApi(_controller, () => (HttpPort, GrpcPort), stopping);
+        dashboard.Run(api.HandleAsync);
+        try
+        {
+            await dashboard.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (_options.DashboardOptional)
+        {
+            LogDashboardUnavailable(DashboardHost, port, ex.Message);
+            await dashboard.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        _dashboard = dashboard;
+        _dashboardListen = listen;
     }
 
     /// <summary>
@@ -187,6 +257,11 @@ public sealed partial class ServeHost : IAsyncDisposable
         }
         _stopped = true;
         _controller.BeginDrain();
+        if (_dashboard is { } dashboard)
+        {
+            // No config is applied while the proxies drain.
+            await dashboard.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
         await _controller.StopAsync(DefaultGracefulShutdownTimeout, cancellationToken).ConfigureAwait(false);
         LogStopped();
@@ -196,6 +271,10 @@ public sealed partial class ServeHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        if (_dashboard is { } dashboard)
+        {
+            await dashboard.DisposeAsync().ConfigureAwait(false);
+        }
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -218,8 +297,11 @@ public sealed partial class ServeHost : IAsyncDisposable
         _ => LogLevel.Information,
     };
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Serve is running. gRPC proxy: {Grpc}; HTTP proxy: {Http}; applications: {Apps}.")]
-    private partial void LogStarted(string grpc, string http, string apps);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serve is running. gRPC proxy: {Grpc}; HTTP proxy: {Http}; REST API: {Dashboard}; applications: {Apps}.")]
+    private partial void LogStarted(string grpc, string http, string dashboard, string apps);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The REST API (serve deploy, serve status) could not listen on {Host}:{Port}: {Reason} Serve runs without it; pass --dashboard-port to choose another port.")]
+    private partial void LogDashboardUnavailable(string host, int port, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serve shut down cleanly.")]
     private partial void LogStopped();

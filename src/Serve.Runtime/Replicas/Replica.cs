@@ -7,6 +7,8 @@ internal enum ReplicaState
 {
     Starting,
     Running,
+    /// <summary>Running, while its <c>user_config</c> is being applied (Ray's UPDATING).</summary>
+    Updating,
     Stopping,
     Stopped,
 }
@@ -18,6 +20,8 @@ internal enum ReplicaState
 internal sealed class Replica
 {
     private int _ongoing;
+    private int _maxOngoingRequests;
+    private int _state;
 
     public Replica(string id, string deploymentName, object instance, int maxOngoingRequests, IMultiplexedModelSet? models = null)
     {
@@ -25,8 +29,9 @@ internal sealed class Replica
         Id = id;
         DeploymentName = deploymentName;
         Instance = instance;
-        MaxOngoingRequests = maxOngoingRequests;
-        State = ReplicaState.Running;
+        _maxOngoingRequests = maxOngoingRequests;
+        _state = (int)ReplicaState.Running;
+        StartTime = DateTimeOffset.UtcNow;
     }
 
     /// <summary>Unique replica id, e.g. <c>app1#GrpcDeployment#3f9a1c</c>.</summary>
@@ -37,7 +42,18 @@ internal sealed class Replica
     /// <summary>The user's deployment instance; generated invokers cast it back to its class.</summary>
     public object Instance { get; }
 
-    public int MaxOngoingRequests { get; }
+    /// <summary>When the replica was created (Ray's <c>start_time_s</c>).</summary>
+    public DateTimeOffset StartTime { get; }
+
+    /// <summary>
+    /// Requests this replica runs at once. The controller may change it while requests run: a lower
+    /// limit refuses new slots until enough running requests finish; nothing running is interrupted.
+    /// </summary>
+    public int MaxOngoingRequests
+    {
+        get => Volatile.Read(ref _maxOngoingRequests);
+        set => Volatile.Write(ref _maxOngoingRequests, value);
+    }
 
     /// <summary>The replica's multiplexed models, for deployments with a [Multiplexed] loader.</summary>
     public IMultiplexedModelSet? Models { get; }
@@ -45,7 +61,14 @@ internal sealed class Replica
     /// <summary>True when a slot is free now (a hint: <see cref="TryAcquire"/> decides).</summary>
     public bool HasCapacity => Ongoing < MaxOngoingRequests;
 
-    public ReplicaState State { get; set; }
+    public ReplicaState State
+    {
+        get => (ReplicaState)Volatile.Read(ref _state);
+        set => Volatile.Write(ref _state, (int)value);
+    }
+
+    /// <summary>True once <see cref="StopAsync"/> began: the replica takes no new request.</summary>
+    public bool IsStopping => Volatile.Read(ref _state) >= (int)ReplicaState.Stopping;
 
     /// <summary>Requests running on this replica now.</summary>
     public int Ongoing => Volatile.Read(ref _ongoing);
@@ -59,6 +82,14 @@ internal sealed class Replica
             var seen = Interlocked.CompareExchange(ref _ongoing, current + 1, current);
             if (seen == current)
             {
+                // A router may still hold this replica in its snapshot after the controller removed it.
+                // The interlocked increment above and the exchange in StopAsync order the two reads:
+                // either this sees Stopping and backs out, or StopAsync sees the slot and waits for it.
+                if (IsStopping)
+                {
+                    Interlocked.Decrement(ref _ongoing);
+                    return false;
+                }
                 return true;
             }
             current = seen;
@@ -69,10 +100,13 @@ internal sealed class Replica
     /// <summary>Gives a slot back.</summary>
     public void Release() => Interlocked.Decrement(ref _ongoing);
 
-    /// <summary>Disposes the user's instance once no request runs on it any more.</summary>
+    /// <summary>
+    /// Takes no new request from now on, waits up to <paramref name="drainTimeout"/> for the running
+    /// ones, then disposes the user's instance.
+    /// </summary>
     public async ValueTask StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
-        State = ReplicaState.Stopping;
+        Interlocked.Exchange(ref _state, (int)ReplicaState.Stopping);
         var deadline = DateTime.UtcNow + drainTimeout;
         while (Ongoing > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
         {

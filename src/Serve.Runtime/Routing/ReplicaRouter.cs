@@ -14,11 +14,12 @@ internal sealed class ReplicaRouter
     private readonly Queue<Waiter> _waiters = new();
     private Replica[] _replicas = [];
     private int _queued;
+    private int _maxQueuedRequests;
 
     public ReplicaRouter(string deploymentName, int maxQueuedRequests, TimeSpan? multiplexFallbackTimeout = null)
     {
         DeploymentName = deploymentName;
-        MaxQueuedRequests = maxQueuedRequests;
+        _maxQueuedRequests = maxQueuedRequests;
         MultiplexFallbackTimeout = multiplexFallbackTimeout ?? DefaultMultiplexFallbackTimeout;
     }
 
@@ -29,21 +30,37 @@ internal sealed class ReplicaRouter
 
     public string DeploymentName { get; }
 
-    /// <summary>-1 means unbounded.</summary>
-    public int MaxQueuedRequests { get; }
+    /// <summary>
+    /// -1 means unbounded. The controller may change it at any time: a lower limit refuses new
+    /// waiters until the queue is under it; requests already waiting keep their place.
+    /// </summary>
+    public int MaxQueuedRequests
+    {
+        get => Volatile.Read(ref _maxQueuedRequests);
+        set => Volatile.Write(ref _maxQueuedRequests, value);
+    }
 
     /// <summary>Requests waiting for a slot now.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
     public IReadOnlyList<Replica> Replicas => Volatile.Read(ref _replicas);
 
-    /// <summary>Replaces the replica set (the controller calls it when replicas start or stop).</summary>
+    /// <summary>
+    /// Replaces the replica set (the controller calls it when replicas start or stop). Replicas left
+    /// out take no new request from this router; requests running on them are not affected.
+    /// </summary>
     public void SetReplicas(IEnumerable<Replica> replicas)
     {
-        Volatile.Write(ref _replicas, replicas.Where(r => r.State == ReplicaState.Running).ToArray());
+        Volatile.Write(ref _replicas, replicas.Where(r => !r.IsStopping).ToArray());
         // New capacity may serve queued requests at once.
         DrainQueue();
     }
+
+    /// <summary>
+    /// Hands free slots to waiting requests; the controller calls it after raising the replicas'
+    /// <c>max_ongoing_requests</c>, which frees slots without a request finishing.
+    /// </summary>
+    public void Refresh() => DrainQueue();
 
     /// <summary>
     /// Takes a slot for a request of multiplexed model <paramref name="modelId"/>: a replica that holds
@@ -159,6 +176,10 @@ internal sealed class ReplicaRouter
 
     private static Replica? TryAcquireAny(Replica[] replicas)
     {
+        if (replicas.Length == 0)
+        {
+            return null;
+        }
         if (replicas.Length == 1)
         {
             return replicas[0].TryAcquire() ? replicas[0] : null;
@@ -214,9 +235,10 @@ internal sealed class ReplicaRouter
                     return new ReplicaLease(this, chosen);
                 }
             }
-            if (MaxQueuedRequests >= 0 && _queued >= MaxQueuedRequests)
+            var maxQueued = MaxQueuedRequests;
+            if (maxQueued >= 0 && _queued >= maxQueued)
             {
-                throw new BackPressureException(DeploymentName, _queued, MaxQueuedRequests);
+                throw new BackPressureException(DeploymentName, _queued, maxQueued);
             }
             waiter = new Waiter();
             _waiters.Enqueue(waiter);
@@ -251,6 +273,13 @@ internal sealed class ReplicaRouter
     {
         if (Volatile.Read(ref _queued) > 0)
         {
+            if (replica.IsStopping)
+            {
+                // A draining replica's slot is not passed on: the waiter gets one on a replica that stays.
+                replica.Release();
+                DrainQueue();
+                return;
+            }
             lock (_queueLock)
             {
                 while (_waiters.TryDequeue(out var waiter))

@@ -103,7 +103,7 @@ public sealed class ApplicationGraphTests
     public async Task Children_start_before_parents_and_parents_get_handles_to_them()
     {
         var controller = Controller();
-        controller.Deploy(Config(() => Bound("Ingress", Bound("Middle", Bound("Leaf")))));
+        await controller.ApplyAsync(Config(() => Bound("Ingress", Bound("Middle", Bound("Leaf")))));
 
         Assert.False(controller.FailedApplications.TryGetValue("app", out var failure), failure);
         var app = Assert.Single(controller.Applications);
@@ -124,7 +124,7 @@ public sealed class ApplicationGraphTests
     public async Task A_diamond_deploys_the_shared_child_once_and_both_parents_call_the_same_replica()
     {
         var controller = Controller();
-        controller.Deploy(Config(() =>
+        await controller.ApplyAsync(Config(() =>
         {
             var shared = Bound("Shared");
             return Bound("Ingress", Bound("Left", shared), Bound("Right", shared));
@@ -149,7 +149,7 @@ public sealed class ApplicationGraphTests
         var controller = new ServeController(logger);
         var config = Config(() => Bound("Model", Bound("Model"), Bound("Model")));
 
-        controller.Deploy(config);
+        await controller.ApplyAsync(config);
 
         var importPath = config.Applications[0].ImportPath;
         Assert.Equal(
@@ -177,7 +177,7 @@ public sealed class ApplicationGraphTests
     public async Task A_config_entry_overrides_the_options_of_the_one_node_it_names()
     {
         var controller = Controller();
-        controller.Deploy(Config(() => Bound("Model", Bound("Model"), Bound("Model")), [new DeploymentConfig { Name = "Model_1", NumReplicas = 3 }]));
+        await controller.ApplyAsync(Config(() => Bound("Model", Bound("Model"), Bound("Model")), [new DeploymentConfig { Name = "Model_1", NumReplicas = 3 }]));
 
         var app = Assert.Single(controller.Applications);
         Assert.Equal([("Model", 1), ("Model_1", 3), ("Model_2", 1)], app.Deployments.Select(d => (d.Name, d.Router.Replicas.Count)));
@@ -195,9 +195,9 @@ public sealed class ApplicationGraphTests
         Application Build() => Bind<Node>(Definition("Leaf", options: attribute)).WithOptions(numReplicas: 2, maxOngoingRequests: 3);
 
         var codeOnly = Controller();
-        codeOnly.Deploy(Config(Build));
+        await codeOnly.ApplyAsync(Config(Build));
         var configured = Controller();
-        configured.Deploy(Config(Build, [new DeploymentConfig { Name = "Leaf", MaxOngoingRequests = 4 }]));
+        await configured.ApplyAsync(Config(Build, [new DeploymentConfig { Name = "Leaf", MaxOngoingRequests = 4 }]));
 
         var fromCode = codeOnly.Applications[0].Ingress;
         Assert.Equal((2, 3, 7), (fromCode.NumReplicas, fromCode.MaxOngoingRequests, fromCode.MaxQueuedRequests));
@@ -210,29 +210,28 @@ public sealed class ApplicationGraphTests
     }
 
     [Fact]
-    public async Task A_config_entry_naming_no_deployment_fails_the_app_with_its_deployment_names()
+    public async Task A_config_entry_naming_no_deployment_rejects_the_whole_config_with_the_deployment_names()
     {
         var controller = Controller();
         var healthy = Config(() => Bound("Other"));
         var config = Config(() => Bound("Model", Bound("Model"), Bound("Leaf")), [new DeploymentConfig { Name = "Nope", NumReplicas = 2 }],
             healthy.Applications[0] with { Name = "healthy", RoutePrefix = "/healthy" });
 
-        controller.Deploy(config);
+        var ex = await Assert.ThrowsAsync<ServeConfigException>(() => controller.ApplyAsync(config));
 
-        Assert.Equal("Deployment 'Nope' in the config is not part of application 'app'. Its deployments: Model, Leaf, Model_1.", controller.FailedApplications["app"]);
-        // Nothing of the failed app started; the other app deployed.
-        Assert.Equal(["created Other"], _log);
-        Assert.Equal(["healthy"], controller.Routes.ApplicationNames);
-
-        await controller.StopAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal("applications[0].deployments[0].name", ex.KeyPath);
+        Assert.Equal("config: applications[0].deployments[0].name: Deployment 'Nope' in the config is not part of application 'app'. Its deployments: Model, Leaf, Model_1.", ex.Message);
+        // Nothing started, not even the valid app.
+        Assert.Empty(_log);
+        Assert.False(controller.Routes.Populated);
     }
 
     [Fact]
-    public void A_replica_that_fails_to_start_fails_the_app_and_stops_the_replicas_already_started()
+    public async Task A_replica_that_fails_to_start_fails_the_app_and_stops_the_replicas_already_started()
     {
         var controller = Controller();
         var bad = Bind<Node>(Define("Bad", _ => throw new InvalidOperationException("no GPU")));
-        controller.Deploy(Config(() => Bound("Ingress", Bound("Good"), bad)));
+        await controller.ApplyAsync(Config(() => Bound("Ingress", Bound("Good"), bad)));
 
         Assert.StartsWith("Replica 0 of deployment 'Bad' failed to start: System.InvalidOperationException: no GPU", controller.FailedApplications["app"]);
         Assert.Equal(["created Good", "disposed Good"], _log);
@@ -243,7 +242,7 @@ public sealed class ApplicationGraphTests
     public async Task Stopping_drains_the_ingress_first_while_its_requests_can_still_call_children()
     {
         var controller = Controller();
-        controller.Deploy(Config(() => Bound("Ingress", Bound("Leaf"))));
+        await controller.ApplyAsync(Config(() => Bound("Ingress", Bound("Leaf"))));
         var app = Assert.Single(controller.Applications);
         var ingress = new DeploymentHandle<Node>(app.Ingress.HandleTarget);
         var entered = NewSignal();

@@ -7,8 +7,8 @@ namespace Serve.Runtime.Tests.Composition;
 /// <summary>Unary handle calls through the deployment's router (<c>RouterHandleTarget</c>).</summary>
 public sealed class HandleCallTests
 {
-    private static LocalApplication<Probe> RunProbe(Probe probe, int maxOngoingRequests = 5, int maxQueuedRequests = -1, int numReplicas = 1)
-        => LocalTestingMode.Run(
+    private static Task<LocalApplication<Probe>> RunProbe(Probe probe, int maxOngoingRequests = 5, int maxQueuedRequests = -1, int numReplicas = 1)
+        => LocalTestingMode.RunAsync(
             Bind<Probe>(Define("Probe", _ => probe)).WithOptions(numReplicas: numReplicas, maxOngoingRequests: maxOngoingRequests, maxQueuedRequests: maxQueuedRequests),
             "composition");
 
@@ -16,7 +16,7 @@ public sealed class HandleCallTests
     public async Task A_second_call_waits_for_the_only_slot_when_max_ongoing_requests_is_1()
     {
         var probe = new Probe();
-        await using var app = RunProbe(probe, maxOngoingRequests: 1);
+        await using var app = await RunProbe(probe, maxOngoingRequests: 1);
         var router = app.Deployments[0].Router;
         var release = NewSignal();
         var firstEntered = NewSignal();
@@ -41,7 +41,7 @@ public sealed class HandleCallTests
     public async Task A_full_queue_rejects_the_call_with_BackPressureException()
     {
         var probe = new Probe();
-        await using var app = RunProbe(probe, maxOngoingRequests: 1, maxQueuedRequests: 1);
+        await using var app = await RunProbe(probe, maxOngoingRequests: 1, maxQueuedRequests: 1);
         var release = NewSignal();
         var entered = NewSignal();
         var running = app.Handle.Invoke("Hold", (p, ct) => p.HoldAsync(entered, release.Task, ct));
@@ -61,7 +61,7 @@ public sealed class HandleCallTests
     [Fact]
     public async Task A_deployment_without_replicas_fails_the_call_with_DeploymentUnavailableException()
     {
-        await using var app = RunProbe(new Probe(), numReplicas: 0);
+        await using var app = await RunProbe(new Probe(), numReplicas: 0);
         var ex = await Assert.ThrowsAsync<DeploymentUnavailableException>(async () => await app.Handle.Invoke("Context", (p, _) => p.Context()));
         Assert.Equal("Probe", ex.DeploymentName);
     }
@@ -70,7 +70,7 @@ public sealed class HandleCallTests
     public async Task The_callee_context_carries_the_callers_request_id_and_its_own_route_and_application()
     {
         var probe = new Probe();
-        await using var app = RunProbe(probe);
+        await using var app = await RunProbe(probe);
         var caller = new ServeRequestContext("caller-request", "outer-app", "caller-model", "/pkg.Svc/Method");
         ServeRequestContext? seen;
         ServeRequestContext.SetCurrent(caller);
@@ -96,7 +96,7 @@ public sealed class HandleCallTests
     [Fact]
     public async Task A_call_without_a_current_context_gets_a_fresh_request_id()
     {
-        await using var app = RunProbe(new Probe());
+        await using var app = await RunProbe(new Probe());
         ServeRequestContext.SetCurrent(null);
 
         var first = await app.Handle.Invoke("Context", (p, _) => p.Context());
@@ -118,7 +118,7 @@ public sealed class HandleCallTests
         {
             MultiplexedModels = instance => ((ModelHolder)instance).Models,
         };
-        await using var app = LocalTestingMode.Run(Bind<ModelHolder>(definition).WithOptions(numReplicas: 2));
+        await using var app = await LocalTestingMode.RunAsync(Bind<ModelHolder>(definition).WithOptions(numReplicas: 2));
         var handle = app.Handle.Options(multiplexedModelId: "m-7");
 
         for (var i = 0; i < 20; i++)
@@ -133,7 +133,7 @@ public sealed class HandleCallTests
     public async Task A_timed_out_call_throws_TimeoutException_cancels_the_method_token_and_keeps_the_slot_until_the_method_returns()
     {
         var probe = new Probe();
-        await using var app = RunProbe(probe, maxOngoingRequests: 1);
+        await using var app = await RunProbe(probe, maxOngoingRequests: 1);
         var router = app.Deployments[0].Router;
 
         // The timeout starts with the call; double it until the method was running when it fired, so the
@@ -171,7 +171,7 @@ public sealed class HandleCallTests
     public async Task Cancelling_the_response_cancels_the_running_method()
     {
         var probe = new Probe();
-        await using var app = RunProbe(probe, maxOngoingRequests: 1);
+        await using var app = await RunProbe(probe, maxOngoingRequests: 1);
         var entered = NewSignal();
         var sawCancellation = NewSignal();
         var call = app.Handle.Invoke("Wait", (p, ct) => p.WaitForCancellationAsync(entered, sawCancellation, ct));
@@ -189,7 +189,7 @@ public sealed class HandleCallTests
     public async Task Cancelling_the_callers_token_cancels_the_running_method()
     {
         var probe = new Probe();
-        await using var app = RunProbe(probe);
+        await using var app = await RunProbe(probe);
         using var cts = new CancellationTokenSource();
         var entered = NewSignal();
         var sawCancellation = NewSignal();
@@ -206,7 +206,7 @@ public sealed class HandleCallTests
     public async Task A_call_cancelled_while_queued_never_runs_and_leaves_the_queue()
     {
         var probe = new Probe();
-        await using var app = RunProbe(probe, maxOngoingRequests: 1);
+        await using var app = await RunProbe(probe, maxOngoingRequests: 1);
         var router = app.Deployments[0].Router;
         var release = NewSignal();
         var entered = NewSignal();
@@ -230,7 +230,7 @@ public sealed class HandleCallTests
     public async Task An_unawaited_response_passed_as_an_argument_is_awaited_before_the_call_takes_a_slot()
     {
         var calculator = new Calculator();
-        await using var app = LocalTestingMode.Run(Bind<Calculator>(Define("Calculator", _ => calculator)));
+        await using var app = await LocalTestingMode.RunAsync(Bind<Calculator>(Define("Calculator", _ => calculator)));
         var router = app.Deployments[0].Router;
         var upstream = NewSignal<int>();
 
@@ -258,7 +258,7 @@ public sealed class HandleCallTests
         // Each call blocks its thread until both calls arrive: run inline, the first would block the
         // caller before it could make the second.
         using var barrier = new Barrier(2);
-        await using var app = RunProbe(new Probe());
+        await using var app = await RunProbe(new Probe());
         var callerThread = Environment.CurrentManagedThreadId;
 
         var first = app.Handle.Invoke("Meet", (_, ct) => ValueTask.FromResult(barrier.SignalAndWait(TimeSpan.FromSeconds(10), ct)));
@@ -272,7 +272,7 @@ public sealed class HandleCallTests
     [Fact]
     public async Task User_exceptions_propagate_unchanged_and_release_the_slot()
     {
-        await using var app = RunProbe(new Probe(), maxOngoingRequests: 1);
+        await using var app = await RunProbe(new Probe(), maxOngoingRequests: 1);
         var thrownSync = new InvalidDataException("sync");
         var thrownAsync = new FormatException("async");
 
@@ -293,7 +293,7 @@ public sealed class HandleCallTests
     {
         var leafDefinition = Define("Leaf", _ => new Probe());
         var frontDefinition = Define("Front", args => new Front((DeploymentHandle<Probe>)args[0]!), constructorParameters: 1);
-        await using var app = LocalTestingMode.Run(Bind<Front>(frontDefinition, Bind<Probe>(leafDefinition).WithOptions(numReplicas: 0)));
+        await using var app = await LocalTestingMode.RunAsync(Bind<Front>(frontDefinition, Bind<Probe>(leafDefinition).WithOptions(numReplicas: 0)));
 
         var ex = await Assert.ThrowsAsync<DeploymentUnavailableException>(async () => await app.Handle.Invoke("Call", (f, ct) => f.CallLeafAsync(ct)));
         Assert.Equal("Leaf", ex.DeploymentName);

@@ -7,14 +7,14 @@ namespace Serve.Runtime.Tests.Composition;
 /// <summary>Streaming handle calls: the slot is held for the whole enumeration and given back however it ends.</summary>
 public sealed class HandleStreamTests
 {
-    private static LocalApplication<Streamer> RunStreamer(Streamer streamer, int maxOngoingRequests = 1)
-        => LocalTestingMode.Run(Bind<Streamer>(Define("Streamer", _ => streamer)).WithOptions(maxOngoingRequests: maxOngoingRequests), "streams");
+    private static Task<LocalApplication<Streamer>> RunStreamer(Streamer streamer, int maxOngoingRequests = 1)
+        => LocalTestingMode.RunAsync(Bind<Streamer>(Define("Streamer", _ => streamer)).WithOptions(maxOngoingRequests: maxOngoingRequests), "streams");
 
     [Fact]
     public async Task Nothing_runs_until_the_stream_is_enumerated()
     {
         var streamer = new Streamer();
-        await using var app = RunStreamer(streamer);
+        await using var app = await RunStreamer(streamer);
         var replica = app.Deployments[0].Router.Replicas[0];
 
         var stream = app.Handle.InvokeStream("Count", (s, ct) => s.Count(3, ct));
@@ -35,7 +35,7 @@ public sealed class HandleStreamTests
     public async Task The_slot_is_held_while_enumerating_and_given_back_on_break()
     {
         var streamer = new Streamer();
-        await using var app = RunStreamer(streamer);
+        await using var app = await RunStreamer(streamer);
         var router = app.Deployments[0].Router;
         var finallyRan = NewSignal();
         Task<int>? queued = null;
@@ -64,7 +64,7 @@ public sealed class HandleStreamTests
     public async Task Disposing_a_partly_read_stream_releases_the_slot()
     {
         var streamer = new Streamer();
-        await using var app = RunStreamer(streamer);
+        await using var app = await RunStreamer(streamer);
         var replica = app.Deployments[0].Router.Replicas[0];
         var finallyRan = NewSignal();
 
@@ -82,7 +82,7 @@ public sealed class HandleStreamTests
     public async Task An_exception_in_the_stream_propagates_unchanged_and_releases_the_slot()
     {
         var streamer = new Streamer();
-        await using var app = RunStreamer(streamer);
+        await using var app = await RunStreamer(streamer);
         var thrown = new InvalidDataException("bad item");
         var items = new List<int>();
 
@@ -103,7 +103,7 @@ public sealed class HandleStreamTests
     public async Task Cancelling_the_enumeration_reaches_the_deployments_stream_and_releases_the_slot()
     {
         var streamer = new Streamer();
-        await using var app = RunStreamer(streamer);
+        await using var app = await RunStreamer(streamer);
         using var cts = new CancellationTokenSource();
         var sawCancellation = NewSignal();
         var items = new List<int>();
@@ -126,7 +126,7 @@ public sealed class HandleStreamTests
     public async Task Every_step_of_the_stream_sees_the_callee_context()
     {
         var streamer = new Streamer();
-        await using var app = RunStreamer(streamer);
+        await using var app = await RunStreamer(streamer);
         var caller = new ServeRequestContext("stream-request", "outer", "", "/caller");
         var steps = new List<(string RequestId, string Route)>();
         ServeRequestContext.SetCurrent(caller);
@@ -153,7 +153,7 @@ public sealed class HandleStreamTests
         // Each step of each stream blocks its thread until the other stream's step arrives: a step run
         // inline in the consumer's MoveNextAsync would block the consumer before it asked the other stream.
         using var barrier = new Barrier(2);
-        await using var app = RunStreamer(new Streamer(), maxOngoingRequests: 2);
+        await using var app = await RunStreamer(new Streamer(), maxOngoingRequests: 2);
         await using var first = app.Handle.InvokeStream("Meet", (s, ct) => s.Meet(barrier, 3, ct)).GetAsyncEnumerator();
         await using var second = app.Handle.InvokeStream("Meet", (s, ct) => s.Meet(barrier, 3, ct)).GetAsyncEnumerator();
 

@@ -69,7 +69,7 @@ public sealed class LocalTestingModeTests
     public async Task A_chain_of_three_deployments_composes_its_result()
     {
         var journal = new Journal();
-        await using var app = LocalTestingMode.Run(Chain(journal), "chain");
+        await using var app = await LocalTestingMode.RunAsync(Chain(journal), "chain");
 
         var result = await app.Handle.Invoke("Run", (i, ct) => i.Run("x", ct));
 
@@ -83,7 +83,7 @@ public sealed class LocalTestingModeTests
     public async Task Nested_calls_share_the_request_id_and_report_their_own_route()
     {
         var journal = new Journal();
-        await using var app = LocalTestingMode.Run(Chain(journal));
+        await using var app = await LocalTestingMode.RunAsync(Chain(journal));
 
         await app.Handle.Invoke("Run", (i, ct) => i.Run("a", ct));
         await app.Handle.Invoke("Run", (i, ct) => i.Run("b", ct));
@@ -103,7 +103,7 @@ public sealed class LocalTestingModeTests
     public async Task Options_apply_as_in_a_served_application()
     {
         var journal = new Journal();
-        await using var app = LocalTestingMode.Run(Chain(journal, leafReplicas: 2));
+        await using var app = await LocalTestingMode.RunAsync(Chain(journal, leafReplicas: 2));
 
         Assert.Equal([2, 1, 1], app.Deployments.Select(d => d.Router.Replicas.Count));
         Assert.Equal(DeploymentOptions.DefaultMaxOngoingRequests, app.Deployments[0].Router.Replicas[0].MaxOngoingRequests);
@@ -113,7 +113,7 @@ public sealed class LocalTestingModeTests
     public async Task Disposing_stops_every_replica_the_ingress_first()
     {
         var journal = new Journal();
-        var app = LocalTestingMode.Run(Chain(journal, leafReplicas: 2));
+        var app = await LocalTestingMode.RunAsync(Chain(journal, leafReplicas: 2));
         await app.Handle.Invoke("Run", (i, ct) => i.Run("x", ct));
 
         await app.DisposeAsync();
@@ -123,13 +123,13 @@ public sealed class LocalTestingModeTests
     }
 
     [Fact]
-    public void A_constructor_that_throws_fails_the_run_and_stops_what_started()
+    public async Task A_constructor_that_throws_fails_the_run_and_stops_what_started()
     {
         var journal = new Journal();
         var leaf = Bind<Leaf>(Define("Leaf", _ => new Leaf(journal)));
         var broken = Bind<Middle>(Define("Middle", _ => throw new InvalidDataException("bad weights"), constructorParameters: 1), leaf);
 
-        var ex = Assert.ThrowsAny<InvalidOperationException>(() => LocalTestingMode.Run(broken));
+        var ex = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => LocalTestingMode.RunAsync(broken));
 
         Assert.StartsWith("Replica 0 of deployment 'Middle' failed to start: System.IO.InvalidDataException: bad weights", ex.Message);
         Assert.Equal(["Leaf"], journal.Disposed);

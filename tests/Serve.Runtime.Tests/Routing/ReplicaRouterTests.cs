@@ -138,6 +138,78 @@ public sealed class ReplicaRouterTests
         Assert.All(replicas, r => Assert.Equal(0, r.Ongoing));
     }
 
+    [Fact]
+    public async Task A_stopping_replica_takes_no_new_slot_and_is_disposed_after_its_running_request()
+    {
+        var instance = new DisposeProbe();
+        var replica = new Replica("a", "d", instance, 2);
+        var router = new ReplicaRouter("d", -1);
+        router.SetReplicas([replica]);
+        var lease = await router.AcquireAsync(CancellationToken.None);
+
+        var stopping = replica.StopAsync(TimeSpan.FromSeconds(30), CancellationToken.None).AsTask();
+
+        Assert.True(replica.IsStopping);
+        Assert.False(replica.TryAcquire());
+        Assert.Equal(1, replica.Ongoing);
+        Assert.False(instance.Disposed);
+        lease.Dispose();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(instance.Disposed);
+        Assert.Equal(ReplicaState.Stopped, replica.State);
+    }
+
+    [Fact]
+    public async Task A_slot_freed_on_a_draining_replica_is_not_passed_to_a_waiter()
+    {
+        var (a, b) = (NewReplica("a", 1), NewReplica("b", 1));
+        var router = new ReplicaRouter("d", -1);
+        router.SetReplicas([a, b]);
+        var first = await router.AcquireAsync(CancellationToken.None);
+        var second = await router.AcquireAsync(CancellationToken.None);
+        var onA = first.Replica == a ? first : second;
+        var onB = first.Replica == a ? second : first;
+        var waiter = router.AcquireAsync(CancellationToken.None).AsTask();
+
+        // What a scale-down does: out of the router, then stopping.
+        router.SetReplicas([b]);
+        var stopping = a.StopAsync(TimeSpan.FromSeconds(30), CancellationToken.None).AsTask();
+        onA.Dispose();
+
+        Assert.False(waiter.IsCompleted);
+        Assert.Equal(1, router.Queued);
+        onB.Dispose();
+        var lease = await waiter.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Same(b, lease.Replica);
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+        lease.Dispose();
+        Assert.Equal((0, 0), (a.Ongoing, b.Ongoing));
+    }
+
+    [Fact]
+    public async Task A_lowered_max_queued_requests_refuses_new_waiters_and_keeps_those_waiting()
+    {
+        var router = new ReplicaRouter("d", -1);
+        router.SetReplicas([NewReplica("a", 1)]);
+        var running = await router.AcquireAsync(CancellationToken.None);
+        var waiting = new[] { router.AcquireAsync(CancellationToken.None).AsTask(), router.AcquireAsync(CancellationToken.None).AsTask() };
+
+        router.MaxQueuedRequests = 1;
+
+        var ex = await Assert.ThrowsAsync<BackPressureException>(async () => await router.AcquireAsync(CancellationToken.None));
+        Assert.Contains("max_queued_requests=1", ex.Message);
+        running.Dispose();
+        (await waiting[0].WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+        (await waiting[1].WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+    }
+
+    private sealed class DisposeProbe : IDisposable
+    {
+        public bool Disposed { get; private set; }
+
+        public void Dispose() => Disposed = true;
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         var current = Volatile.Read(ref target);

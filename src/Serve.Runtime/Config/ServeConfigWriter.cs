@@ -1,0 +1,246 @@
+using System.Globalization;
+using System.Text.Json;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace Serve.Config;
+
+/// <summary>
+/// Writes a <see cref="ServeConfig"/> as a YAML config file that <see cref="ServeConfigLoader"/> reads back
+/// to an equal config (what <c>serve build</c> writes). Keys Ray's <c>serve build</c> always writes are always
+/// written (<c>proxy_location</c>, <c>http_options.host</c>/<c>port</c>, <c>grpc_options.port</c>/
+/// <c>grpc_servicer_functions</c>, the whole <c>logging_config</c>, each application's <c>name</c>,
+/// <c>route_prefix</c>, <c>import_path</c> and <c>runtime_env</c>); others only when they differ from their
+/// default or are set.
+/// </summary>
+/// <remarks>The YAML is built with YamlDotNet's representation model, without reflection (trimming- and AOT-safe).
+/// Strings that YAML would read as another type (<c>"2"</c>, <c>"true"</c>, <c>"null"</c>, <c>""</c>) are quoted.</remarks>
+public static class ServeConfigWriter
+{
+    /// <summary>Returns <paramref name="config"/> as YAML.</summary>
+    /// <param name="config">The config to write.</param>
+    /// <param name="header">Comment lines written first (each prefixed with <c># </c>), or null.</param>
+    /// <returns>The YAML text, ending with one newline.</returns>
+    public static string Write(ServeConfig config, string? header = null)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        Write(config, writer, header);
+        return writer.ToString();
+    }
+
+    /// <summary>Writes <paramref name="config"/> as YAML to <paramref name="writer"/>.</summary>
+    /// <param name="config">The config to write.</param>
+    /// <param name="writer">Where to.</param>
+    /// <param name="header">Comment lines written first (each prefixed with <c># </c>), or null.</param>
+    public static void Write(ServeConfig config, TextWriter writer, string? header = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(writer);
+        if (header is not null)
+        {
+            foreach (var line in header.Split('\n'))
+            {
+                writer.Write("# ");
+                writer.WriteLine(line.TrimEnd('\r'));
+            }
+            writer.WriteLine();
+        }
+
+        using var yaml = new StringWriter(CultureInfo.InvariantCulture);
+        new YamlStream(new YamlDocument(ToNode(config))).Save(yaml, assignAnchors: false);
+        // YamlStream ends the document with an explicit "..." marker; a config file does without.
+        var text = yaml.ToString();
+        if (text.EndsWith("...\n", StringComparison.Ordinal) || text.EndsWith("...\r\n", StringComparison.Ordinal))
+        {
+            text = text[..text.LastIndexOf("...", StringComparison.Ordinal)];
+        }
+        writer.Write(text.TrimEnd('\r', '\n'));
+        writer.WriteLine();
+    }
+
+    private static YamlMappingNode ToNode(ServeConfig config)
+    {
+        var defaults = new ServeConfig();
+        var root = new YamlMappingNode
+        {
+            { "proxy_location", Plain(config.ProxyLocation.ToString()) },
+        };
+
+        var http = config.HttpOptions;
+        var httpNode = new YamlMappingNode { { "host", Str(http.Host) }, { "port", Number(http.Port) } };
+        AddIf(httpNode, "root_path", http.RootPath != defaults.HttpOptions.RootPath, () => Str(http.RootPath));
+        AddIf(httpNode, "request_timeout_s", http.RequestTimeoutS is not null, () => Number(http.RequestTimeoutS!.Value));
+        AddIf(httpNode, "keep_alive_timeout_s", http.KeepAliveTimeoutS != defaults.HttpOptions.KeepAliveTimeoutS, () => Number(http.KeepAliveTimeoutS));
+        AddIf(httpNode, "max_request_body_size", http.MaxRequestBodySize != defaults.HttpOptions.MaxRequestBodySize, () => Number(http.MaxRequestBodySize));
+        root.Add("http_options", httpNode);
+
+        var grpc = config.GrpcOptions;
+        var grpcNode = new YamlMappingNode
+        {
+            { "port", Number(grpc.Port) },
+            { "grpc_servicer_functions", Sequence(grpc.GrpcServicerFunctions.Select(Str)) },
+        };
+        var grpcDefaults = defaults.GrpcOptions;
+        AddIf(grpcNode, "request_timeout_s", grpc.RequestTimeoutS is not null, () => Number(grpc.RequestTimeoutS!.Value));
+        AddIf(grpcNode, "max_receive_message_length", grpc.MaxReceiveMessageLength != grpcDefaults.MaxReceiveMessageLength, () => Number(grpc.MaxReceiveMessageLength));
+        AddIf(grpcNode, "max_send_message_length", grpc.MaxSendMessageLength != grpcDefaults.MaxSendMessageLength, () => Number(grpc.MaxSendMessageLength));
+        AddIf(grpcNode, "enable_reflection", grpc.EnableReflection != grpcDefaults.EnableReflection, () => Bool(grpc.EnableReflection));
+        AddIf(grpcNode, "response_compression", grpc.ResponseCompression != grpcDefaults.ResponseCompression,
+            () => Plain(grpc.ResponseCompression.ToString().ToLowerInvariant()));
+        root.Add("grpc_options", grpcNode);
+
+        var logging = config.LoggingConfig;
+        root.Add("logging_config", new YamlMappingNode
+        {
+            { "log_level", Str(logging.LogLevel) },
+            { "logs_dir", logging.LogsDir is null ? Plain("null") : Str(logging.LogsDir) },
+            { "encoding", Plain(logging.Encoding.ToString().ToUpperInvariant()) },
+            { "enable_access_log", Bool(logging.EnableAccessLog) },
+        });
+
+        root.Add("applications", new YamlSequenceNode(config.Applications.Select(ToNode)));
+        return root;
+    }
+
+    private static YamlMappingNode ToNode(ApplicationConfig app)
+    {
+        var node = new YamlMappingNode
+        {
+            { "name", Str(app.Name) },
+            { "route_prefix", app.RoutePrefix is null ? Plain("null") : Str(app.RoutePrefix) },
+            { "import_path", Str(app.ImportPath) },
+            { "runtime_env", JsonMapping(app.RuntimeEnv) },
+        };
+        if (app.Args.Count > 0)
+        {
+            var args = new YamlMappingNode();
+            foreach (var (key, value) in app.Args.OrderBy(a => a.Key, StringComparer.Ordinal))
+            {
+                args.Add(Str(key), Str(value));
+            }
+            node.Add("args", args);
+        }
+        if (app.Deployments.Count > 0)
+        {
+            node.Add("deployments", new YamlSequenceNode(app.Deployments.Select(ToNode)));
+        }
+        return node;
+    }
+
+    private static YamlMappingNode ToNode(DeploymentConfig deployment)
+    {
+        var node = new YamlMappingNode { { "name", Str(deployment.Name) } };
+        AddIf(node, "num_replicas", deployment.NumReplicas is not null, () => Number(deployment.NumReplicas!.Value));
+        AddIf(node, "max_ongoing_requests", deployment.MaxOngoingRequests is not null, () => Number(deployment.MaxOngoingRequests!.Value));
+        AddIf(node, "max_queued_requests", deployment.MaxQueuedRequests is not null, () => Number(deployment.MaxQueuedRequests!.Value));
+        AddIf(node, "user_config", deployment.UserConfig is not null, () => FromJson(deployment.UserConfig!));
+        AddIf(node, "graceful_shutdown_timeout_s", deployment.GracefulShutdownTimeoutS is not null, () => Number(deployment.GracefulShutdownTimeoutS!.Value));
+        AddIf(node, "graceful_shutdown_wait_loop_s", deployment.GracefulShutdownWaitLoopS is not null, () => Number(deployment.GracefulShutdownWaitLoopS!.Value));
+        AddIf(node, "health_check_period_s", deployment.HealthCheckPeriodS is not null, () => Number(deployment.HealthCheckPeriodS!.Value));
+        AddIf(node, "health_check_timeout_s", deployment.HealthCheckTimeoutS is not null, () => Number(deployment.HealthCheckTimeoutS!.Value));
+        return node;
+    }
+
+    private static void AddIf(YamlMappingNode node, string key, bool condition, Func<YamlNode> value)
+    {
+        if (condition)
+        {
+            node.Add(key, value());
+        }
+    }
+
+    /// <summary>A mapping whose values are JSON texts (runtime_env), as YAML.</summary>
+    private static YamlMappingNode JsonMapping(IReadOnlyDictionary<string, string> values)
+    {
+        var node = new YamlMappingNode();
+        foreach (var (key, json) in values.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            node.Add(Str(key), FromJson(json));
+        }
+        if (node.Children.Count == 0)
+        {
+            node.Style = MappingStyle.Flow;
+        }
+        return node;
+    }
+
+    /// <summary>A JSON value as YAML that the loader turns back into the same JSON value.</summary>
+    internal static YamlNode FromJson(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return FromJson(document.RootElement);
+    }
+
+    internal static YamlNode FromJson(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var map = new YamlMappingNode();
+                foreach (var property in element.EnumerateObject())
+                {
+                    map.Add(Str(property.Name), FromJson(property.Value));
+                }
+                if (map.Children.Count == 0)
+                {
+                    map.Style = MappingStyle.Flow;
+                }
+                return map;
+            case JsonValueKind.Array:
+                return Sequence(element.EnumerateArray().Select(FromJson));
+            case JsonValueKind.String:
+                return Str(element.GetString()!);
+            case JsonValueKind.Number:
+                // JSON's number syntax is a subset of YAML 1.2's core-schema int and float.
+                return Plain(element.GetRawText());
+            case JsonValueKind.True:
+                return Plain("true");
+            case JsonValueKind.False:
+                return Plain("false");
+            default:
+                return Plain("null");
+        }
+    }
+
+    private static YamlSequenceNode Sequence(IEnumerable<YamlNode> items)
+    {
+        var node = new YamlSequenceNode(items);
+        if (node.Children.Count == 0)
+        {
+            node.Style = SequenceStyle.Flow;
+        }
+        return node;
+    }
+
+    private static YamlScalarNode Plain(string text) => new(text) { Style = ScalarStyle.Plain };
+
+    private static YamlScalarNode Number(int value) => Plain(value.ToString(CultureInfo.InvariantCulture));
+
+    private static YamlScalarNode Number(double value) => Plain(value.ToString("R", CultureInfo.InvariantCulture));
+
+    private static YamlScalarNode Bool(bool value) => Plain(value ? "true" : "false");
+
+    /// <summary>
+    /// A string scalar: plain when YAML reads it back as the same string, single-quoted when it would be
+    /// read as a number, boolean or null, double-quoted when it holds characters only escapes can write.
+    /// </summary>
+    internal static YamlScalarNode Str(string text)
+    {
+        if (text.Any(c => char.IsControl(c) && c != '\t') || text.Contains('\t', StringComparison.Ordinal))
+        {
+            return new YamlScalarNode(text) { Style = ScalarStyle.DoubleQuoted };
+        }
+        if (LooksTyped(text) || text.Length != text.Trim().Length)
+        {
+            return new YamlScalarNode(text) { Style = ScalarStyle.SingleQuoted };
+        }
+        // The emitter quotes what plain style cannot hold (": ", a leading "#", "[", …) by itself.
+        return new YamlScalarNode(text);
+    }
+
+    private static bool LooksTyped(string text)
+        => YamlScalars.IsNull(text) || YamlScalars.TryBool(text, out _) || YamlScalars.IsYaml11Bool(text)
+           || YamlScalars.IsInteger(text) || YamlScalars.IsFloat(text) || YamlScalars.IsSpecialFloat(text)
+           || YamlScalars.TryRadixInteger(text, out _);
+}

@@ -1,0 +1,158 @@
+using System.Text.Json;
+using Serve.Config;
+using Serve.Control;
+
+namespace Serve.Dashboard;
+
+/// <summary>
+/// Writes <c>GET /api/serve/applications/</c>'s answer: Ray Serve's <c>ServeInstanceDetails</c> as far
+/// as it applies to one process (no Ray actors, nodes or resources). Written field by field with
+/// <see cref="Utf8JsonWriter"/>, so it needs no reflection.
+/// </summary>
+internal static class ServeDetailsJson
+{
+    /// <summary>Writes the status document.</summary>
+    /// <param name="writer">Where to.</param>
+    /// <param name="status">The controller's status.</param>
+    /// <param name="httpPort">The HTTP proxy's bound port (the config may say 0).</param>
+    /// <param name="grpcPort">The gRPC proxy's bound port, or null when it is off.</param>
+    public static void Write(Utf8JsonWriter writer, ServeStatusSnapshot status, int? httpPort, int? grpcPort)
+    {
+        var instance = status.Instance ?? new ServeConfig();
+        writer.WriteStartObject();
+        writer.WriteStartObject("controller_info");
+        writer.WriteNumber("pid", Environment.ProcessId);
+        writer.WriteEndObject();
+        writer.WriteString("proxy_location", instance.ProxyLocation.ToString());
+
+        writer.WriteStartObject("http_options");
+        writer.WriteString("host", instance.HttpOptions.Host);
+        writer.WriteNumber("port", httpPort ?? instance.HttpOptions.Port);
+        writer.WriteString("root_path", instance.HttpOptions.RootPath);
+        WriteNumberOrNull(writer, "request_timeout_s", instance.HttpOptions.RequestTimeoutS);
+        writer.WriteNumber("keep_alive_timeout_s", instance.HttpOptions.KeepAliveTimeoutS);
+        writer.WriteEndObject();
+
+        writer.WriteStartObject("grpc_options");
+        writer.WriteNumber("port", grpcPort ?? instance.GrpcOptions.Port);
+        writer.WriteStartArray("grpc_servicer_functions");
+        foreach (var servicer in instance.GrpcOptions.GrpcServicerFunctions)
+        {
+            writer.WriteStringValue(servicer);
+        }
+        writer.WriteEndArray();
+        WriteNumberOrNull(writer, "request_timeout_s", instance.GrpcOptions.RequestTimeoutS);
+        writer.WriteEndObject();
+
+        writer.WriteStartObject("proxies");
+        writer.WriteEndObject();
+        writer.WriteString("deploy_mode", "MULTI_APP");
+
+        writer.WriteStartObject("applications");
+        foreach (var app in status.Applications)
+        {
+            WriteApplication(writer, app);
+        }
+        writer.WriteEndObject();
+        writer.WriteNull("target_capacity");
+        writer.WriteEndObject();
+    }
+
+    private static void WriteApplication(Utf8JsonWriter writer, ApplicationStatusView app)
+    {
+        writer.WriteStartObject(app.Name);
+        writer.WriteString("name", app.Name);
+        WriteStringOrNull(writer, "route_prefix", app.RoutePrefix);
+        writer.WriteNull("docs_path");
+        writer.WriteString("status", StatusNames.Of(app.Status));
+        writer.WriteString("message", app.Message);
+        WriteNumberOrNull(writer, "last_deployed_time_s", app.LastDeployedTime is { } time ? time.ToUnixTimeMilliseconds() / 1000.0 : null);
+        writer.WriteString("source", "declarative");
+        writer.WriteStartObject("deployments");
+        foreach (var deployment in app.Deployments)
+        {
+            WriteDeployment(writer, deployment);
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteDeployment(Utf8JsonWriter writer, DeploymentState deployment)
+    {
+        var options = deployment.Options;
+        // Running replicas, then the ones draining after a scale-down.
+        var replicas = deployment.Router.Replicas.Concat(deployment.Draining).ToArray();
+
+        writer.WriteStartObject(deployment.Name);
+        writer.WriteString("name", deployment.Name);
+        writer.WriteString("status", StatusNames.Of(deployment.Status));
+        writer.WriteString("status_trigger", StatusNames.Of(deployment.StatusTrigger));
+        writer.WriteString("message", deployment.Message);
+
+        writer.WriteStartObject("deployment_config");
+        writer.WriteString("name", deployment.Name);
+        writer.WriteNumber("num_replicas", options.NumReplicas);
+        writer.WriteNumber("max_ongoing_requests", options.MaxOngoingRequests);
+        writer.WriteNumber("max_queued_requests", options.MaxQueuedRequests);
+        writer.WritePropertyName("user_config");
+        if (options.UserConfig is { } userConfig)
+        {
+            // Validated JSON (the loader or WithOptions checked it).
+            writer.WriteRawValue(userConfig);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+        writer.WriteNumber("graceful_shutdown_timeout_s", options.GracefulShutdownTimeout.TotalSeconds);
+        writer.WriteEndObject();
+
+        writer.WriteNumber("target_num_replicas", options.NumReplicas);
+        writer.WriteStartObject("required_resources");
+        writer.WriteEndObject();
+
+        writer.WriteStartObject("replica_states");
+        foreach (var group in replicas.GroupBy(r => r.State).OrderBy(g => g.Key))
+        {
+            writer.WriteNumber(StatusNames.Of(group.Key), group.Count());
+        }
+        writer.WriteEndObject();
+
+        writer.WriteStartArray("replicas");
+        foreach (var replica in replicas)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("replica_id", replica.Id);
+            writer.WriteString("state", StatusNames.Of(replica.State));
+            writer.WriteNumber("pid", Environment.ProcessId);
+            writer.WriteNumber("start_time_s", replica.StartTime.ToUnixTimeMilliseconds() / 1000.0);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, v);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Serve.Config;
+using Serve.Hosting;
+using Serve.Runtime.Tests.Control;
+
+namespace Serve.Runtime.Tests.Dashboard;
+
+/// <summary>Where the REST API listens, and what a taken port does.</summary>
+public sealed class DashboardPortTests
+{
+    private static ServeConfig Config()
+    {
+        var path = ReconcileKit.Register(() => new ReconcileKit(new Journal()).Bound("Leaf"));
+        var config = new ServeConfig { HttpOptions = new HttpOptions { Port = 0 }, Applications = [ReconcileKit.App("app", path)] };
+        config.Validate();
+        return config;
+    }
+
+    [Fact]
+    public async Task Without_a_dashboard_port_no_rest_api_is_served()
+    {
+        await using var host = ServeHost.Create(Config(), logging => logging.SetMinimumLevel(LogLevel.Critical));
+        await host.StartAsync();
+
+        Assert.Null(host.DashboardPort);
+    }
+
+    [Fact]
+    public async Task A_taken_optional_port_leaves_the_host_running_without_the_api()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var logs = new List<string>();
+
+        await using var host = ServeHost.Create(Config(), logging => logging.AddProvider(new ListProvider(logs)),
+            new ServeHostOptions { DashboardPort = port, DashboardOptional = true });
+        await host.StartAsync();
+
+        Assert.Null(host.DashboardPort);
+        string[] lines;
+        lock (logs)
+        {
+            lines = [.. logs];
+        }
+        Assert.Contains(lines, l => l.StartsWith($"The REST API (serve deploy, serve status) could not listen on 127.0.0.1:{port}: ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("REST API: off;", StringComparison.Ordinal));
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{host.HttpPort}/nothing")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_taken_required_port_fails_the_start()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        await using var host = ServeHost.Create(Config(), logging => logging.SetMinimumLevel(LogLevel.Critical), new ServeHostOptions { DashboardPort = port });
+
+        await Assert.ThrowsAsync<IOException>(() => host.StartAsync());
+    }
+
+    [Fact]
+    public async Task The_run_command_refuses_a_dashboard_port_out_of_range()
+    {
+        var (exit, _, error) = await CommandLineTests.InvokeAsync("run", "Nowhere.App:Missing", "--dashboard-port", "-5");
+
+        Assert.Equal(2, exit);
+        Assert.Equal("--dashboard-port: must be -1 (off), 0 (any free port) or a port up to 65535; got -5.", error.TrimEnd());
+    }
+
+    private sealed class ListProvider(List<string> logs) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new ListLogger(logs);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class ListLogger(List<string> logs) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (logs)
+            {
+                logs.Add(formatter(state, exception));
+            }
+        }
+    }
+}
