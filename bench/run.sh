@@ -55,14 +55,14 @@ if [[ -n $SRC_REF ]]; then
   # known commit while src/ is being edited.
   TREE="$OUT/tree"; rm -rf "$TREE" "$ART" "$AOT_ART"; mkdir -p "$TREE/bench"
   git -C "$REPO" archive "$SRC_REF" | tar -x -C "$TREE"
-  cp -r "$BENCH/Directory.Build.props" "$BENCH/Protos" "$BENCH/NoopServe" "$BENCH/BareKestrel" "$BENCH/BareHttp" "$BENCH/BenchClient" "$TREE/bench/"
+  cp -r "$BENCH/Directory.Build.props" "$BENCH/Protos" "$BENCH/NoopServe" "$BENCH/BareKestrel" "$BENCH/BareHttp" "$BENCH/BenchClient" "$BENCH/HandleHop" "$TREE/bench/"
   PROJ="$TREE/bench"
   echo "{\"suite\":\"source\",\"value\":\"git archive $SRC_REF ($(git -C "$REPO" rev-parse --short "$SRC_REF"))\"}" >> "$RESULTS"
 else
   echo "{\"suite\":\"source\",\"value\":\"working tree at $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- src && echo '' || echo ' + uncommitted src changes')\"}" >> "$RESULTS"
 fi
 log "build (Release, JIT)"
-for p in NoopServe BareKestrel BareHttp BenchClient; do
+for p in NoopServe BareKestrel BareHttp BenchClient HandleHop; do
   dotnet build "$PROJ/$p/$p.csproj" -c Release -nologo -v q --artifacts-path "$ART" >"$RUN/build-$p.log" 2>&1 \
     || { cat "$RUN/build-$p.log"; exit 1; }
 done
@@ -78,12 +78,13 @@ for p in NoopServe BareKestrel; do
     echo "AOT warnings in $p (above)" >&2; exit 1
   fi
 done
-record "dotnet build bench/{NoopServe,BareKestrel,BareHttp,BenchClient} -c Release --artifacts-path bench/out/artifacts"
+record "dotnet build bench/{NoopServe,BareKestrel,BareHttp,BenchClient,HandleHop} -c Release --artifacts-path bench/out/artifacts"
 record "dotnet publish bench/{NoopServe,BareKestrel} -c Release -r linux-x64 -p:TargetFramework=net9.0 -p:PublishAot=true -p:TreatWarningsAsErrors=false -o bench/out/aot/<name>"
 SERVE_DLL="$ART/bin/NoopServe/release/NoopServe.dll"
 BARE_DLL="$ART/bin/BareKestrel/release/BareKestrel.dll"
 BAREHTTP_DLL="$ART/bin/BareHttp/release/BareHttp.dll"
 CLIENT_DLL="$ART/bin/BenchClient/release/BenchClient.dll"
+HOP_DLL="$ART/bin/HandleHop/release/HandleHop.dll"
 SERVE_AOT="$OUT/aot/NoopServe/NoopServe"
 BARE_AOT="$OUT/aot/BareKestrel/BareKestrel"
 ls -l "$SERVE_AOT" "$BARE_AOT" > "$RUN/aot-sizes.txt"
@@ -311,6 +312,15 @@ for rep in $(seq 1 "$REPS"); do
 done
 stop chain
 loadavg after-compose
+
+# ---------------------------------------------------------------- 2c. in-process handle hop vs direct call
+# One process, no network: a handle call (router, replica slot, request context, thread-pool hop) against calling the
+# same method on an instance directly, sequentially and with 64 concurrent callers. Every result is checked.
+HOP_CALLS=$([[ $MODE == quick ]] && echo 50000 || echo 200000)
+log "handle hop: $REPS x $HOP_CALLS calls, direct vs handle"
+record "dotnet HandleHop.dll $REPS $HOP_CALLS"
+dotnet "$HOP_DLL" "$REPS" "$HOP_CALLS" >> "$RESULTS"
+loadavg after-hop
 
 # ---------------------------------------------------------------- 3. cold start + idle RSS
 log "cold start: exec -> first OK, JIT and AOT, $COLD_RUNS runs each"

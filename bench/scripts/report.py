@@ -98,6 +98,11 @@ for k in (1, 16):
 comp = {}
 comp["rps"] = add("Composition: 3-deployment chain / 1 deployment, same work: throughput (req/s)", "compose", "rps", "chain", "single")
 comp["p50"] = add("Composition: 3-deployment chain / 1 deployment: p50 latency (ms)", "compose", "p50_us", "chain", "single", unit=" ms", scale=1e-3)
+# 2c. in-process handle hop vs a direct method call (ratio = handle / direct time per call)
+hop = {}
+for prm, label in (("sequential", "one caller"), ("concurrent=64", "64 callers")):
+    hop[prm] = add(f"In-process handle call / direct call, {label}: time per call (µs)", "hop", "ns_per_call", "handle", "direct",
+                   params=prm, unit=" µs", scale=1e-3)
 # 3. cold start
 cold = {}
 for kind in ("jit", "aot"):
