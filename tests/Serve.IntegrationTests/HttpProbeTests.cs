@@ -206,6 +206,18 @@ public sealed class HttpProbeTests
         Assert.Contains("int_parsing", body);
     }
 
+    [Fact]
+    public async Task Error_bodies_keep_quotes_and_angle_brackets_as_written()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var response = await client.GetAsync("/probe/echo/it's%3Cé%3E");
+        Assert.Equal((HttpStatusCode)422, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"input\":\"it's<é>\"", body);
+        Assert.DoesNotContain("\\u", body);
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -71,7 +71,7 @@ internal sealed class DashboardApi
         var (http, grpc) = _ports();
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         ServeDetailsJson.Write(writer, _controller.GetStatus(), http, grpc);
         await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }

@@ -261,13 +261,19 @@ internal sealed partial class HttpProxy
         return context.Response.WriteAsync(text, context.RequestAborted);
     }
 
+    /// <summary>
+    /// Error bodies keep quotes and non-ASCII text as they are (<c>'m9'</c>, not <c>\u0027m9\u0027</c>), as
+    /// FastAPI writes them: they are served as application/json, never embedded in HTML.
+    /// </summary>
+    private static readonly JsonWriterOptions ErrorJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>FastAPI's error body: <c>{"detail": "..."}</c>.</summary>
     private static async Task WriteDetailAsync(HttpContext context, int status, string detail)
     {
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(response.Body);
+        await using var json = new Utf8JsonWriter(response.Body, ErrorJson);
         json.WriteStartObject();
         json.WriteString("detail", detail);
         json.WriteEndObject();
@@ -280,7 +286,7 @@ internal sealed partial class HttpProxy
         var response = context.Response;
         response.StatusCode = 422;
         response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(response.Body);
+        await using var json = new Utf8JsonWriter(response.Body, ErrorJson);
         json.WriteStartObject();
         json.WriteStartArray("detail");
         foreach (var error in validation.Errors)
@@ -334,7 +340,7 @@ internal sealed partial class HttpProxy
     private static string RoutesJson(RouteTable routes)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, ErrorJson))
         {
             writer.WriteStartObject();
             foreach (var name in routes.ApplicationNames)
