@@ -24,7 +24,7 @@ public static class Graphs
 
     /// <summary><c>import_path: Pipeline.Graphs:App</c>: the ingress with the diamond and both models.</summary>
     [ApplicationBuilder]
-    public static Application App()
+    public static Application<PipelineIngress> App()
     {
         var dag = Diamond(out var m1, out var m2);
         return PipelineIngress.Bind(dag, m1, m2);

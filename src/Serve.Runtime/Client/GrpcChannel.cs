@@ -383,7 +383,8 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
         private readonly CancellationToken _userToken;
         private Status? _status;
         private Metadata _trailers = new();
-        private bool _deadlinePassed;
+        private bool _hasDeadline;
+        private volatile bool _disposed;
 
         public ClientCall(CallOptions options)
         {
@@ -402,7 +403,7 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
 
         public void CancelAfter(TimeSpan delay)
         {
-            _cts.Token.Register(() => _deadlinePassed = !_userToken.IsCancellationRequested);
+            _hasDeadline = true;
             _cts.CancelAfter(delay);
         }
 
@@ -413,7 +414,9 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
             {
                 return null;
             }
-            return _deadlinePassed
+            // Decided here, not in a callback on the token: a reader that sees the token fire may run before
+            // the token's callbacks have, and would report a passed deadline as a cancellation.
+            return _hasDeadline && !_userToken.IsCancellationRequested && !_disposed
                 ? new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")
                 : new Status(StatusCode.Cancelled, "Call canceled by the client.");
         }
@@ -459,6 +462,7 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
 
         public void Dispose()
         {
+            _disposed = true;
             if (!_cts.IsCancellationRequested)
             {
                 _cts.Cancel();

@@ -94,10 +94,16 @@ internal sealed partial class ServeController : IDisposable
     /// fails while deploying (a builder or constructor throws) is reported DEPLOY_FAILED and the others
     /// proceed; a running application whose update fails keeps serving its running version.
     /// </remarks>
-    /// <exception cref="ServeConfigException">The config is invalid, names deployments its applications do not
-    /// have, or changes an instance-level section (<c>http_options</c>, …) of a running instance. Nothing changed.</exception>
+    /// <returns>
+    /// Instance-level options (<c>http_options</c>, <c>grpc_options</c>, <c>proxy_location</c>,
+    /// <c>logging_config</c>) the config sets to other values than the running instance's: they need a restart,
+    /// so, as Ray Serve does, they are ignored (and logged as a warning) and the applications are applied. One
+    /// message per option; empty when there are none.
+    /// </returns>
+    /// <exception cref="ServeConfigException">The config is invalid or names deployments its applications do not
+    /// have. Nothing changed.</exception>
     /// <exception cref="InvalidOperationException">Serve is shutting down.</exception>
-    public Task ApplyAsync(ServeConfig config, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<string>> ApplyAsync(ServeConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
@@ -108,7 +114,7 @@ internal sealed partial class ServeController : IDisposable
     public Task DeleteAllAsync(CancellationToken cancellationToken = default)
         => ApplyCoreAsync(null, checkInstance: false, cancellationToken);
 
-    private async Task ApplyCoreAsync(ServeConfig? config, bool checkInstance, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> ApplyCoreAsync(ServeConfig? config, bool checkInstance, CancellationToken cancellationToken)
     {
         await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -121,12 +127,24 @@ internal sealed partial class ServeController : IDisposable
             {
                 if (_instance is null)
                 {
-                    return;
+                    return [];
                 }
                 config = _instance with { Applications = [] };
             }
-            var plans = Plan(config, checkInstance);
+            var ignored = new List<string>();
+            if (_instance is not null && checkInstance)
+            {
+                CheckInstanceUnchanged(_instance, config, ignored);
+                if (ignored.Count > 0)
+                {
+                    LogInstanceOptionsIgnored(string.Join("; ", ignored));
+                    // What runs keeps running as it was started; only the applications are taken from the config.
+                    config = _instance with { Applications = config.Applications };
+                }
+            }
+            var plans = Plan(config);
             await ExecuteAsync(config, plans, cancellationToken).ConfigureAwait(false);
+            return ignored;
         }
         finally
         {
@@ -149,16 +167,12 @@ internal sealed partial class ServeController : IDisposable
     private sealed record FailedApplication(string Name, string? RoutePrefix, string Message, DateTimeOffset LastDeployedTime);
 
     /// <summary>Checks the whole config against what runs and builds the graphs of new and changed applications.</summary>
-    private List<AppPlan> Plan(ServeConfig config, bool checkInstance)
+    private List<AppPlan> Plan(ServeConfig config)
     {
         var errors = new List<ServeConfigError>();
         if (_instance is null)
         {
             _servicers = CheckServicerFunctions(config.GrpcOptions.GrpcServicerFunctions, errors);
-        }
-        else if (checkInstance)
-        {
-            CheckInstanceUnchanged(_instance, config, errors);
         }
 
         var running = Applications.ToDictionary(a => a.Name, StringComparer.Ordinal);
@@ -592,11 +606,11 @@ internal sealed partial class ServeController : IDisposable
     }
 
     /// <summary>
-    /// Instance-level sections cannot change while Serve runs (Ray says the same of its HTTP options). A key
-    /// left at its default is taken as not set, as Ray compares only the keys a config sets, so a config
-    /// written without <c>http_options</c> can be applied to an instance started on other ports.
+    /// Instance-level sections cannot change while Serve runs (Ray says the same of its HTTP options, and
+    /// ignores new values with a warning). A key left at its default is taken as not set, as Ray compares
+    /// only the keys a config sets, so a config written without <c>http_options</c> says nothing about them.
     /// </summary>
-    private static void CheckInstanceUnchanged(ServeConfig running, ServeConfig requested, List<ServeConfigError> errors)
+    private static void CheckInstanceUnchanged(ServeConfig running, ServeConfig requested, List<string> ignored)
     {
         var defaults = new ServeConfig();
         void Check<T>(string key, T runningValue, T requestedValue, T defaultValue, Func<T, string>? show = null)
@@ -604,8 +618,7 @@ internal sealed partial class ServeController : IDisposable
             if (!EqualityComparer<T>.Default.Equals(requestedValue, defaultValue) && !EqualityComparer<T>.Default.Equals(requestedValue, runningValue))
             {
                 show ??= static v => Show(v);
-                errors.Add(new ServeConfigError(ConfigSource, null, null, key,
-                    $"cannot change while Serve is running (running: {show(runningValue)}; requested: {show(requestedValue)}); restart Serve to change it."));
+                ignored.Add($"{key}: cannot change while Serve is running (running: {show(runningValue)}; requested: {show(requestedValue)}); ignored, restart Serve to change it.");
             }
         }
 
@@ -621,8 +634,8 @@ internal sealed partial class ServeController : IDisposable
         Check("grpc_options.port", g.Port, rg.Port, dg.Port);
         if (rg.GrpcServicerFunctions.Count > 0 && !rg.GrpcServicerFunctions.SequenceEqual(g.GrpcServicerFunctions, StringComparer.Ordinal))
         {
-            errors.Add(new ServeConfigError(ConfigSource, null, null, "grpc_options.grpc_servicer_functions",
-                $"cannot change while Serve is running (running: [{string.Join(", ", g.GrpcServicerFunctions)}]; requested: [{string.Join(", ", rg.GrpcServicerFunctions)}]); restart Serve to change it."));
+            ignored.Add("grpc_options.grpc_servicer_functions: cannot change while Serve is running (running: "
+                + $"[{string.Join(", ", g.GrpcServicerFunctions)}]; requested: [{string.Join(", ", rg.GrpcServicerFunctions)}]); ignored, restart Serve to change it.");
         }
         Check("grpc_options.request_timeout_s", g.RequestTimeoutS, rg.RequestTimeoutS, dg.RequestTimeoutS);
         Check("grpc_options.max_receive_message_length", g.MaxReceiveMessageLength, rg.MaxReceiveMessageLength, dg.MaxReceiveMessageLength);
@@ -761,6 +774,9 @@ internal sealed partial class ServeController : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a config with {Count} problem(s); nothing changed: {Problems}")]
     private partial void LogRejected(int count, string problems);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Serve is already running and its instance options cannot change without a restart; the config's applications are applied, these options are ignored: {Options}")]
+    private partial void LogInstanceOptionsIgnored(string options);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A replica failed to stop cleanly.")]
     private partial void LogStopFailed(Exception exception);

@@ -84,10 +84,11 @@ internal sealed class DashboardApi
             body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
         }
 
+        IReadOnlyList<string> ignored;
         try
         {
             var config = ServeConfigLoader.Load(body, BodySource);
-            await _controller.ApplyAsync(config, _stopping).ConfigureAwait(false);
+            ignored = await _controller.ApplyAsync(config, _stopping).ConfigureAwait(false);
         }
         catch (ServeConfigException ex)
         {
@@ -103,6 +104,12 @@ internal sealed class DashboardApi
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             await WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, "Serve is shutting down; the config was not fully applied.").ConfigureAwait(false);
+            return;
+        }
+        if (ignored.Count > 0)
+        {
+            // Applied, with instance options that need a restart left as they run: the body says which.
+            await WriteTextAsync(context, StatusCodes.Status200OK, string.Join('\n', ignored)).ConfigureAwait(false);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status200OK;

@@ -153,6 +153,14 @@ public static class ServeCommandLine
                 await error.WriteLineAsync(response.Error).ConfigureAwait(false);
                 return 1;
             }
+            if (response.Body.Length > 0)
+            {
+                // Applied, but instance options that need a restart were left as they run.
+                foreach (var line in response.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    await error.WriteLineAsync("Warning: " + line).ConfigureAwait(false);
+                }
+            }
             await output.WriteLineAsync("Sent deploy request successfully.").ConfigureAwait(false);
             await output.WriteLineAsync(" * Use `serve status` to check applications' statuses.").ConfigureAwait(false);
             return 0;

@@ -191,10 +191,12 @@ public sealed partial class ServeHost : IAsyncDisposable
     /// Makes the running applications equal to <paramref name="config"/>'s, changing only what differs, as
     /// <c>serve deploy</c> and the REST API's PUT do (see the <c>serve deploy</c> section of the README).
     /// </summary>
-    /// <exception cref="ServeConfigException">The config is invalid, names deployments its applications do not
-    /// have, or changes <c>http_options</c>, <c>grpc_options</c>, <c>proxy_location</c> or <c>logging_config</c>;
-    /// nothing changed.</exception>
-    public Task ApplyAsync(ServeConfig config, CancellationToken cancellationToken = default) => _controller.ApplyAsync(config, cancellationToken);
+    /// <returns>The instance options (<c>http_options</c>, <c>grpc_options</c>, <c>proxy_location</c>,
+    /// <c>logging_config</c>) the config would change: they need a restart, so they were ignored, as Ray Serve
+    /// ignores them. Empty when there are none.</returns>
+    /// <exception cref="ServeConfigException">The config is invalid or names deployments its applications do
+    /// not have; nothing changed.</exception>
+    public Task<IReadOnlyList<string>> ApplyAsync(ServeConfig config, CancellationToken cancellationToken = default) => _controller.ApplyAsync(config, cancellationToken);
 
     private string DashboardHost => _options.DashboardHost ?? ServeHostOptions.DefaultDashboardHost;
 

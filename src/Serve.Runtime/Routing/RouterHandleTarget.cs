@@ -78,10 +78,10 @@ internal sealed class RouterHandleTarget : HandleTarget
     {
         // An iterator runs nothing until the first MoveNextAsync: no slot is taken for a stream never enumerated.
         var context = CreateContext(request);
-        using var linked = enumeratorToken.CanBeCanceled && request.CancellationToken.CanBeCanceled && enumeratorToken != request.CancellationToken
-            ? CancellationTokenSource.CreateLinkedTokenSource(enumeratorToken, request.CancellationToken)
-            : null;
-        var token = linked?.Token ?? (enumeratorToken.CanBeCanceled ? enumeratorToken : request.CancellationToken);
+        // Its own source, so that a consumer who leaves early (break, dispose) cancels the deployment's stream
+        // as a client who abandons a gRPC call does: work the stream started outside its iterator stops too.
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(enumeratorToken, request.CancellationToken);
+        var token = abandon.Token;
 
         var lease = await _router.AcquireAsync(request.MultiplexedModelId, token).ConfigureAwait(false);
         try
@@ -92,6 +92,7 @@ internal sealed class RouterHandleTarget : HandleTarget
             token.ThrowIfCancellationRequested();
             ServeRequestContext.SetCurrent(context);
             var items = invoke(lease.Replica.Instance, token).GetAsyncEnumerator(token);
+            var finished = false;
             try
             {
                 while (await items.MoveNextAsync().ConfigureAwait(false))
@@ -100,18 +101,36 @@ internal sealed class RouterHandleTarget : HandleTarget
                     await default(ThreadPoolHop);
                     ServeRequestContext.SetCurrent(context);
                 }
+                finished = true;
             }
             finally
             {
                 // Disposing runs the deployment's finally blocks: deployment code too.
                 await default(ThreadPoolHop);
                 ServeRequestContext.SetCurrent(context);
+                if (!finished)
+                {
+                    CancelAbandoned(abandon);
+                }
                 await items.DisposeAsync().ConfigureAwait(false);
             }
         }
         finally
         {
             lease.Dispose();
+        }
+    }
+
+    private static void CancelAbandoned(CancellationTokenSource abandon)
+    {
+        try
+        {
+            abandon.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A callback the deployment registered on its token threw; the consumer has left, so its
+            // failure has no caller to reach. The stream is disposed next either way.
         }
     }
 

@@ -61,6 +61,46 @@ public sealed class HandleStreamTests
     }
 
     [Fact]
+    public async Task Leaving_early_cancels_the_deployments_token_so_work_outside_its_iterator_stops_too()
+    {
+        var streamer = new Streamer();
+        await using var app = await RunStreamer(streamer);
+        var token = new StrongBox<CancellationToken>();
+        var backgroundStopped = NewSignal();
+
+        await foreach (var item in app.Handle.InvokeStream("Capturing", (s, ct) => s.Capturing(token, 10, ct)))
+        {
+            // Work the deployment started beside its iterator, watching only the token.
+            token.Value.Register(() => backgroundStopped.TrySetResult());
+            break;
+        }
+
+        Assert.True(token.Value.IsCancellationRequested);
+        await backgroundStopped.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task A_stream_read_to_its_end_is_not_cancelled()
+    {
+        var streamer = new Streamer();
+        await using var app = await RunStreamer(streamer);
+        var token = new StrongBox<CancellationToken>();
+        var cancelled = false;
+
+        var count = 0;
+        await foreach (var item in app.Handle.InvokeStream("Capturing", (s, ct) => s.Capturing(token, 3, ct)))
+        {
+            if (count++ == 0)
+            {
+                token.Value.Register(() => cancelled = true);
+            }
+        }
+
+        Assert.Equal(3, count);
+        Assert.False(cancelled);
+    }
+
+    [Fact]
     public async Task Disposing_a_partly_read_stream_releases_the_slot()
     {
         var streamer = new Streamer();
@@ -205,6 +245,16 @@ public sealed class HandleStreamTests
             finally
             {
                 finallyRan.TrySetResult();
+            }
+        }
+
+        public async IAsyncEnumerable<int> Capturing(StrongBox<CancellationToken> token, int n, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            token.Value = cancellationToken;
+            for (var i = 0; i < n; i++)
+            {
+                await Task.Yield();
+                yield return i;
             }
         }
 

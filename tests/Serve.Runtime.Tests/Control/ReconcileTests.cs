@@ -299,18 +299,22 @@ public sealed class ReconcileTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Instance_options_cannot_change_on_a_running_instance_but_may_be_left_out()
+    public async Task Instance_options_cannot_change_on_a_running_instance_they_are_ignored_with_a_warning()
     {
         var path = Register(() => _kit.Bound("Leaf"));
         var first = ConfigOf(App("app", path)) with { HttpOptions = new HttpOptions { Port = 8001 } };
         await _controller.ApplyAsync(first);
 
-        var ex = await Assert.ThrowsAsync<ServeConfigException>(() => _controller.ApplyAsync(
-            first with { HttpOptions = new HttpOptions { Port = 8002 }, LoggingConfig = new LoggingConfig { LogLevel = "DEBUG" }, Applications = [] }));
+        // As Ray Serve does: options that need a restart are ignored, each named, and the applications applied.
+        var ignored = await _controller.ApplyAsync(
+            first with { HttpOptions = new HttpOptions { Port = 8002 }, LoggingConfig = new LoggingConfig { LogLevel = "DEBUG" } });
 
-        Assert.Equal(["http_options.port", "logging_config.log_level"], ex.Errors.Select(e => e.KeyPath));
-        Assert.Equal("cannot change while Serve is running (running: 8001; requested: 8002); restart Serve to change it.", ex.Errors[0].Message);
+        Assert.Equal(2, ignored.Count);
+        Assert.Equal("http_options.port: cannot change while Serve is running (running: 8001; requested: 8002); ignored, restart Serve to change it.", ignored[0]);
+        Assert.StartsWith("logging_config.log_level: cannot change while Serve is running", ignored[1]);
         Assert.Equal(["app"], _controller.Routes.ApplicationNames);
+        Assert.Equal(8001, _controller.InstanceConfig!.HttpOptions.Port);
+        Assert.Equal("INFO", _controller.InstanceConfig.LoggingConfig.LogLevel);
 
         // A config that does not set http_options (Ray compares only the keys a config sets) applies.
         await _controller.ApplyAsync(ConfigOf(App("app", path, new DeploymentConfig { Name = "Leaf", NumReplicas = 2 })));

@@ -55,6 +55,24 @@ public sealed class CommandLineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deploy_of_a_file_whose_instance_options_differ_applies_its_apps_and_warns_about_each_option()
+    {
+        // A file written by `build` says host 0.0.0.0; this host runs on 127.0.0.1 (as with `run --host`).
+        var file = WriteFile("http_options:\n  host: 0.0.0.0\n" + _serve.Yaml("""
+                deployments:
+                  - name: Helper
+                    num_replicas: 2
+            """));
+
+        var (exit, output, error) = await InvokeAsync("deploy", file, "--address", _serve.Address);
+
+        Assert.Equal(0, exit);
+        Assert.StartsWith("Sent deploy request successfully.", output);
+        Assert.Equal("Warning: http_options.host: cannot change while Serve is running (running: \"127.0.0.1\"; requested: \"0.0.0.0\"); ignored, restart Serve to change it." + Environment.NewLine, error);
+        Assert.Equal(2, Replicas("Helper"));
+    }
+
+    [Fact]
     public async Task Deploy_checks_the_file_locally_first_and_exits_2_with_the_loaders_message()
     {
         var file = WriteFile(_serve.Yaml("""

@@ -126,14 +126,21 @@ public sealed class RestApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_changed_http_port_is_400_naming_the_key()
+    public async Task A_changed_http_port_is_ignored_with_a_warning_in_the_body_and_the_applications_are_applied()
     {
-        var yaml = "http_options:\n  port: 8123\n" + _serve.Yaml();
+        var yaml = "http_options:\n  port: 8123\n" + _serve.Yaml("""
+                deployments:
+                  - name: Greeter
+                    num_replicas: 2
+            """);
 
         var (status, text, _) = await PutAsync(yaml, "application/yaml");
 
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.StartsWith("config: http_options.port: cannot change while Serve is running", text);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal($"http_options.port: cannot change while Serve is running (running: 0; requested: 8123); ignored, restart Serve to change it.", text);
+        Assert.Equal(2, Replicas("Greeter"));
+        Assert.Equal(0, _serve.Host.Controller.InstanceConfig!.HttpOptions.Port);
+        Assert.Equal("hello", await _serve.Proxy.GetStringAsync("/"));
     }
 
     [Fact]
