@@ -139,6 +139,11 @@ internal static class Binder
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateBinding, methods[i].Location, methods[0].Name, methods[i].Name, rpc.Name));
             }
+            if (methods[0].Batch is { IsValid: false })
+            {
+                // SERVE0035 says what is wrong; the RPC stays unserved.
+                continue;
+            }
             var invoker = Check(methods[0], service, rpc, diagnostics);
             if (invoker is not null)
             {
@@ -159,6 +164,7 @@ internal static class Binder
         var multiplexed = loaders.Count == 0 ? null : CheckLoader(deployment, loaders[0], diagnostics);
         var http = HttpBinder.Bind(deployment, diagnostics);
         var handles = HandleBinder.Bind(deployment, diagnostics);
+        var batches = BindBatches(deployment, diagnostics);
 
         var model = new DeploymentModel(
             deployment.Namespace,
@@ -178,9 +184,80 @@ internal static class Binder
             deployment.IsAccessible,
             multiplexed,
             http,
-            handles);
+            handles,
+            batches);
         return Result(model, diagnostics);
     }
+
+    /// <summary>Checks the <c>[Batch]</c> methods and decides their per-item overloads.</summary>
+    private static EquatableArray<BatchModel> BindBatches(DeploymentInfo deployment, List<DiagnosticInfo> diagnostics)
+    {
+        var models = new List<BatchModel>();
+        foreach (var method in deployment.Methods)
+        {
+            if (method.Batch is not { } batch)
+            {
+                continue;
+            }
+            if (!batch.IsValid)
+            {
+                var expected = "Task<IReadOnlyList<" + batch.ResultDisplay + ">> " + method.Name + "(IReadOnlyList<" + batch.ItemDisplay + "> "
+                    + batch.ListParameterName + ", CancellationToken cancellationToken)";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchMethod, method.Location, method.Name,
+                    string.Join(" and ", batch.Problems) + "; a batched method is an instance method like '" + expected
+                    + "' (the CancellationToken is optional) returning one result per item as IReadOnlyList<TOut>, TOut[] or List<TOut>, directly or in a Task or ValueTask"));
+            }
+            if (batch.MaxBatchSize < 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchSetting, batch.MaxBatchSizeLocation ?? method.Location, method.Name,
+                    "MaxBatchSize", Int(batch.MaxBatchSize), "a batch holds at least one item"));
+            }
+            if (batch.MaxConcurrentBatches < 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchSetting, batch.MaxConcurrentBatchesLocation ?? method.Location, method.Name,
+                    "MaxConcurrentBatches", Int(batch.MaxConcurrentBatches), "at least one batch must be able to run"));
+            }
+            if (!(batch.BatchWaitTimeoutS >= 0) || double.IsInfinity(batch.BatchWaitTimeoutS))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchSetting, batch.BatchWaitTimeoutLocation ?? method.Location, method.Name,
+                    "BatchWaitTimeoutS", batch.BatchWaitTimeoutS.ToString("R", CultureInfo.InvariantCulture), "the wait must be a finite number of seconds, at least 0"));
+            }
+            if (batch.SettingsAreValid && deployment.MaxOngoingRequests is int maxOngoing && maxOngoing >= 1
+                && maxOngoing < (long)batch.MaxBatchSize * batch.MaxConcurrentBatches)
+            {
+                var full = ((long)batch.MaxBatchSize * batch.MaxConcurrentBatches).ToString(CultureInfo.InvariantCulture);
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchAboveMaxOngoingRequests, method.Location, deployment.DeploymentName,
+                    Int(maxOngoing), Int(batch.MaxBatchSize), Int(batch.MaxConcurrentBatches), full, method.Name));
+            }
+            if (!batch.CanEmitOverload)
+            {
+                continue;
+            }
+            var timeout = batch.SettingsAreValid ? batch.BatchWaitTimeoutS : 0;
+            var ticks = timeout * TimeSpan.TicksPerSecond >= long.MaxValue ? long.MaxValue : (long)Math.Round(timeout * TimeSpan.TicksPerSecond);
+            models.Add(new BatchModel(
+                Parser.EscapeIdentifier(method.Name),
+                method.Name,
+                method.Cref,
+                models.Count,
+                batch.Accessibility,
+                batch.ItemType,
+                batch.ResultType,
+                batch.ListParameterName,
+                batch.TokenParameterName,
+                batch.MaxBatchSize,
+                ticks,
+                timeout.ToString("R", CultureInfo.InvariantCulture),
+                batch.MaxConcurrentBatches,
+                batch.ResultKind,
+                batch.ResultIsExactList,
+                batch.TakesCancellationToken,
+                batch.IsValid && batch.SettingsAreValid));
+        }
+        return models.ToEquatableArray();
+    }
+
+    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Checks a <c>[Multiplexed]</c> model loader. Returns what to emit: null when nothing can be (no model type, or the
@@ -265,6 +342,13 @@ internal static class Binder
 
         var requestDisplay = Display(rpc.RequestClrType);
         var kindText = Emitter.KindText(rpc.Kind);
+        var isBatch = method.Batch is not null;
+        if (isBatch && rpc.Kind != RpcKind.Unary)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchMethod, method.Location, method.Name,
+                "binds to " + kindText + " RPC '" + rpc.Name + "'; batched methods serve unary RPCs only (batched streaming, Ray Serve's batched generators, is not supported yet)"));
+            return null;
+        }
         var streamsRequests = rpc.Kind is RpcKind.ClientStreaming or RpcKind.DuplexStreaming;
         var requestStreamDisplay = "System.Collections.Generic.IAsyncEnumerable<" + requestDisplay + ">";
         var arguments = new List<ArgumentKind>();
@@ -306,6 +390,11 @@ internal static class Binder
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, first.Location, method.Name, kindText, rpc.Name,
                         "takes a request stream '" + first.Display + "'", "take the single request message '" + requestDisplay + "' as its first parameter"));
+                }
+                else if (isBatch)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongRequestType, first.Location, method.Name, rpc.Name,
+                        "'IReadOnlyList<" + requestDisplay + ">' (a [Batch] method takes a list of request messages)", ", not 'IReadOnlyList<" + first.Display + ">'"));
                 }
                 else
                 {
@@ -351,7 +440,9 @@ internal static class Binder
         var returns = "returns '" + ret.Display + "'";
         if (rpc.Kind is RpcKind.Unary or RpcKind.ClientStreaming)
         {
-            var expected = "'" + responseDisplay + "', 'Task<" + responseDisplay + ">' or 'ValueTask<" + responseDisplay + ">'";
+            var expected = isBatch
+                ? "one '" + responseDisplay + "' per request (IReadOnlyList<" + responseDisplay + ">, " + responseDisplay + "[] or List<" + responseDisplay + ">, directly or in a Task or ValueTask)"
+                : "'" + responseDisplay + "', 'Task<" + responseDisplay + ">' or 'ValueTask<" + responseDisplay + ">'";
             if (isStream)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongStreamingShape, method.ReturnTypeLocation, method.Name, kindText, rpc.Name, returns, "return " + expected));

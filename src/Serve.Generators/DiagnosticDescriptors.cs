@@ -176,6 +176,26 @@ internal static class DiagnosticDescriptors
         "Constructor parameter takes a bound deployment",
         "Constructor parameter '{0}' is a '{1}': a bound deployment passed to Bind reaches the replica as a handle, so declare the parameter as DeploymentHandle<TDeployment>");
 
+    public static readonly DiagnosticDescriptor InvalidBatchMethod = Error(
+        "SERVE0035",
+        "Invalid [Batch] method",
+        "[Batch] method '{0}' {1}");
+
+    public static readonly DiagnosticDescriptor InvalidBatchSetting = Error(
+        "SERVE0036",
+        "Invalid [Batch] setting",
+        "[Batch] on method '{0}' sets {1} = {2}; {3}");
+
+    public static readonly DiagnosticDescriptor BatchAboveMaxOngoingRequests = Warning(
+        "SERVE0037",
+        "max_ongoing_requests is below what a [Batch] method can take",
+        "Deployment '{0}' sets MaxOngoingRequests = {1}, below MaxBatchSize ({2}) \u00d7 MaxConcurrentBatches ({3}) = {4} of [Batch] method '{5}': a replica never holds enough calls to fill its batches; raise MaxOngoingRequests to at least {4}");
+
+    public static readonly DiagnosticDescriptor BatchOutsideDeployment = Warning(
+        "SERVE0038",
+        "[Batch] outside a deployment has no effect",
+        "[Batch] method '{0}' is declared in '{1}', which is not a [Deployment] class; the attribute has no effect there and no per-item overload is generated");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SERVE9999",
         "The Serve source generator failed",
@@ -188,7 +208,8 @@ internal static class DiagnosticDescriptors
         UnresolvedMessageType, DuplicateService, ContextParameterFirst, DuplicateMultiplexed, InvalidMultiplexedLoader,
         InvalidMaxModelsPerReplica, MultiplexedOutsideDeployment, MultiplexedAccessorConflict,
         InvalidRouteTemplate, RouteConflict, UnbindableParameter, MissingJsonMetadata, InvalidHttpIngress, InvalidValidationAttribute,
-        UnsupportedHttpMethod, HandleOfNonDeployment, HandleCycle, HandleMemberConflict, BoundDeploymentParameter, GeneratorFailure);
+        UnsupportedHttpMethod, HandleOfNonDeployment, HandleCycle, HandleMemberConflict, BoundDeploymentParameter,
+        InvalidBatchMethod, InvalidBatchSetting, BatchAboveMaxOngoingRequests, BatchOutsideDeployment, GeneratorFailure);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

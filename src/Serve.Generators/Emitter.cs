@@ -86,7 +86,8 @@ internal static class Emitter
             w.Line("    static args => new " + model.GlobalTypeName + "(" + string.Join(", ", casts) + "),");
         }
         w.Line("    " + (model.Services.Count == 0 ? "global::System.Array.Empty<string>()" : "new string[] { " + string.Join(", ", model.Services.Select(Literal)) + " }") + ",");
-        var hasInitializer = model.Multiplexed is not null || HttpEmitter.HasRoutes(model);
+        var validBatches = model.Batches.Where(b => b.IsValid).ToList();
+        var hasInitializer = model.Multiplexed is not null || HttpEmitter.HasRoutes(model) || validBatches.Count > 0;
         var end = hasInitializer ? ")" : ");";
         if (model.Invokers.Count == 0)
         {
@@ -114,6 +115,18 @@ internal static class Emitter
             {
                 HttpEmitter.EmitDefinitionProperties(w, model);
             }
+            if (validBatches.Count > 0)
+            {
+                w.Line("    BatchMethods = new " + BatchMethodDefinition + "[]");
+                w.Line("    {");
+                foreach (var batch in validBatches)
+                {
+                    w.Line("        new " + BatchMethodDefinition + "(" + Literal(batch.RawName) + ", " + batch.MaxBatchSize.ToString(CultureInfo.InvariantCulture) + ", "
+                        + Timeout(batch) + ", " + batch.MaxConcurrentBatches.ToString(CultureInfo.InvariantCulture)
+                        + ", static instance => global::System.Threading.Volatile.Read(ref ((" + model.GlobalTypeName + ")instance)." + BatchField(batch) + ")),");
+                }
+                w.Line("    },");
+            }
             w.Line("};");
         }
         w.Close();
@@ -122,6 +135,12 @@ internal static class Emitter
         {
             w.Line();
             EmitMultiplexed(w, multiplexed);
+        }
+
+        foreach (var batch in model.Batches)
+        {
+            w.Line();
+            EmitBatch(w, batch);
         }
 
         foreach (var invoker in model.Invokers)
@@ -307,6 +326,64 @@ internal static class Emitter
          .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
          .Line("private " + valueTask + " " + Parser.MultiplexedAccessorName + "(string modelId, global::System.Threading.CancellationToken cancellationToken = default)")
          .Line("    => " + ModelCacheProperty + ".GetAsync(modelId, cancellationToken);");
+    }
+
+    private const string BatchMethodDefinition = "global::Serve.Batching.BatchMethodDefinition";
+
+    private static string BatchField(BatchModel batch) => "__serveBatch" + batch.Index.ToString(CultureInfo.InvariantCulture);
+
+    private static string Timeout(BatchModel batch)
+        => "global::System.TimeSpan.FromTicks(" + batch.TimeoutTicks.ToString(CultureInfo.InvariantCulture) + ") /* " + batch.TimeoutText + " s */";
+
+    /// <summary>
+    /// The per-item overload of a <c>[Batch]</c> method, which everything else calls, and the replica's queue behind it
+    /// (created on first use, like the model cache of a <c>[Multiplexed]</c> loader).
+    /// </summary>
+    private static void EmitBatch(SourceWriter w, BatchModel batch)
+    {
+        var queue = "global::Serve.Batching.BatchQueue<" + batch.ItemType + ", " + batch.ResultType + ">";
+        var field = BatchField(batch);
+        var create = "__ServeCreateBatch" + batch.Index.ToString(CultureInfo.InvariantCulture);
+        var target = batch.Cref.Length > 0 ? "<see cref=\"" + batch.Cref + "\"/>" : "<c>" + Xml(batch.RawName) + "</c>";
+        if (batch.IsValid)
+        {
+            w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
+             .Line("private " + queue + "? " + field + ";")
+             .Line();
+        }
+        w.Line("/// <summary>")
+         .Line("/// Runs " + target + " on <paramref name=\"" + batch.ItemParameterName.TrimStart('@') + "\"/> as one item of a batch: the call waits for other")
+         .Line("/// calls to fill a batch of at most " + batch.MaxBatchSize.ToString(CultureInfo.InvariantCulture) + " items (or for " + batch.TimeoutText
+            + " s after the batch's oldest item arrived), then returns this item's result.")
+         .Line("/// </summary>")
+         .Line("/// <param name=\"" + batch.ItemParameterName.TrimStart('@') + "\">The item.</param>")
+         .Line("/// <param name=\"" + batch.TokenParameterName + "\">Stops waiting: a waiting item leaves the queue; a running one's batch goes on for the other items.</param>")
+         .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]")
+         .Line(batch.Accessibility + " global::System.Threading.Tasks.ValueTask<" + batch.ResultType + "> " + batch.MethodName + "(" + batch.ItemType + " " + batch.ItemParameterName
+            + ", global::System.Threading.CancellationToken " + batch.TokenParameterName + " = default)");
+        if (!batch.IsValid)
+        {
+            w.Line("    => throw new global::System.InvalidOperationException(" + Literal("The [Batch] method '" + batch.RawName + "' cannot run (see the build diagnostics).") + ");");
+            return;
+        }
+        w.Line("    => (global::System.Threading.Volatile.Read(ref " + field + ") ?? " + create + "()).SubmitAsync(" + batch.ItemParameterName + ", " + batch.TokenParameterName + ");")
+         .Line();
+
+        var list = "global::System.Collections.Generic.IReadOnlyList<" + batch.ResultType + ">";
+        var call = "this." + batch.MethodName + "(__items" + (batch.TakesCancellationToken ? ", __ct" : "") + ")";
+        var handler = batch.ResultKind switch
+        {
+            BatchResultKind.ValueTask when batch.ResultIsExactList => "(__items, __ct) => " + call,
+            BatchResultKind.Task or BatchResultKind.ValueTask when !batch.ResultIsExactList => "async (__items, __ct) => await " + call + ".ConfigureAwait(false)",
+            _ => "(__items, __ct) => new global::System.Threading.Tasks.ValueTask<" + list + ">(" + call + ")",
+        };
+        w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]");
+        w.Open("private " + queue + " " + create + "()");
+        w.Line("var created = new " + queue + "(" + Literal(batch.RawName) + ", " + batch.MaxBatchSize.ToString(CultureInfo.InvariantCulture) + ", " + Timeout(batch) + ", "
+            + batch.MaxConcurrentBatches.ToString(CultureInfo.InvariantCulture) + ",");
+        w.Line("    " + handler + ");");
+        w.Line("return global::System.Threading.Interlocked.CompareExchange(ref " + field + ", created, null) ?? created;");
+        w.Close();
     }
 
     private static void EmitInvoker(SourceWriter w, DeploymentModel model, InvokerModel invoker)

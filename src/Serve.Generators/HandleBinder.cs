@@ -62,6 +62,7 @@ internal static class HandleBinder
             && !method.IsStatic
             && !method.IsGeneric
             && method.Multiplexed is null
+            && method.Batch is not { IsValid: false }
             && !method.OverridesObjectMember
             && !method.IsLifecycleHook
             && method.Return.CanBeTypeArgument

@@ -14,7 +14,8 @@ internal static class HttpBinder
 {
     public static HttpDeploymentModel? Bind(DeploymentInfo deployment, List<DiagnosticInfo> diagnostics)
     {
-        var methods = deployment.Methods.Where(m => m.Http is not null).ToList();
+        // An invalid [Batch] method has no per-item overload to serve with (SERVE0035 says why).
+        var methods = deployment.Methods.Where(m => m.Http is not null && m.Batch is not { IsValid: false }).ToList();
         if (methods.Count == 0)
         {
             return null;

@@ -80,7 +80,9 @@ internal static class HttpParser
     }
 
     /// <summary>Reads the HTTP attributes, parameters and result of a method; null when it has no route attribute and no <c>[HttpIngress]</c>.</summary>
-    public static HttpMethodInfo? ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken)
+    /// <param name="batch">For a valid <c>[Batch]</c> method: the item and result types of its per-item overload
+    /// (<c>ValueTask&lt;TOut&gt; M(TIn item, CancellationToken cancellationToken)</c>), which the HTTP route binds instead.</param>
+    public static HttpMethodInfo? ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken, BatchSignature? batch = null)
     {
         if (wellKnown.HttpMethodAttribute is null)
         {
@@ -132,13 +134,44 @@ internal static class HttpParser
         {
             return null;
         }
+        if (batch is { } b)
+        {
+            // The per-item overload: the list parameter's attributes apply to one item; the call's token always reaches the queue.
+            var item = ParseParameter(method.Parameters[0], wellKnown, schemas, cancellationToken, b.Item);
+            var token = new HttpParameterInfo(b.TokenName, "global::System.Threading.CancellationToken", "global::System.Threading.CancellationToken",
+                "System.Threading.CancellationToken", HttpParameterKind.CancellationToken, HttpSource.None, null, ScalarKind.None, "", true, false, false, true, "",
+                false, null, "", EquatableArray<string>.Empty, EquatableArray<ValidationInfo>.Empty, TypeSchema.Of(SchemaKind.Any), null);
+            return new HttpMethodInfo(routes.ToEquatableArray(), isIngress, ingressLocation, new EquatableArray<HttpParameterInfo>(new[] { item, token }),
+                ParseReturn(method, wellKnown, schemas, b.Result));
+        }
         var parameters = method.Parameters.Select(p => ParseParameter(p, wellKnown, schemas, cancellationToken)).ToEquatableArray();
         return new HttpMethodInfo(routes.ToEquatableArray(), isIngress, ingressLocation, parameters, ParseReturn(method, wellKnown, schemas));
     }
 
-    private static HttpParameterInfo ParseParameter(IParameterSymbol parameter, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken)
+    /// <summary>The per-item view of a valid <c>[Batch]</c> method, while parsing (symbols never reach the model).</summary>
+    /// <param name="Item">TIn of the <c>IReadOnlyList&lt;TIn&gt;</c> parameter.</param>
+    /// <param name="Result">TOut of the returned list.</param>
+    /// <param name="TokenName">The name of the per-item overload's CancellationToken parameter.</param>
+    internal readonly struct BatchSignature
     {
-        var type = parameter.Type;
+        public BatchSignature(ITypeSymbol item, ITypeSymbol result, string tokenName)
+        {
+            Item = item;
+            Result = result;
+            TokenName = tokenName;
+        }
+
+        public ITypeSymbol Item { get; }
+
+        public ITypeSymbol Result { get; }
+
+        public string TokenName { get; }
+    }
+
+    /// <param name="typeOverride">For the list parameter of a <c>[Batch]</c> method: the item type, bound instead of the list.</param>
+    private static HttpParameterInfo ParseParameter(IParameterSymbol parameter, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken, ITypeSymbol? typeOverride = null)
+    {
+        var type = typeOverride ?? parameter.Type;
         var kind = SymbolEqualityComparer.Default.Equals(type, wellKnown.ServeRequestContext) ? HttpParameterKind.Context
             : SymbolEqualityComparer.Default.Equals(type, wellKnown.CancellationToken) ? HttpParameterKind.CancellationToken
             : SymbolEqualityComparer.Default.Equals(type, wellKnown.HttpRequestData) ? HttpParameterKind.Request
@@ -208,7 +241,7 @@ internal static class HttpParser
             unbindable.Length == 0,
             unbindable,
             parameter.RefKind != RefKind.None,
-            parameter.HasExplicitDefaultValue ? DefaultValue(parameter.ExplicitDefaultValue, underlying, scalar) : null,
+            typeOverride is null && parameter.HasExplicitDefaultValue ? DefaultValue(parameter.ExplicitDefaultValue, underlying, scalar) : null,
             CountMember(type, wellKnown),
             enumMembers,
             ParseValidations(parameter, wellKnown, cancellationToken),
@@ -216,26 +249,27 @@ internal static class HttpParser
             LocationInfo.From(syntax) ?? LocationInfo.From(parameter.Locations.FirstOrDefault()));
     }
 
-    private static HttpReturnInfo ParseReturn(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas)
+    /// <param name="batchResult">For a <c>[Batch]</c> method: TOut, the result of its per-item overload (a <c>ValueTask&lt;TOut&gt;</c>).</param>
+    private static HttpReturnInfo ParseReturn(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas, ITypeSymbol? batchResult = null)
     {
         var display = method.ReturnType.ToDisplayString();
         var any = TypeSchema.Of(SchemaKind.Any);
-        if (method.ReturnsByRef || method.ReturnsByRefReadonly)
+        if (batchResult is null && (method.ReturnsByRef || method.ReturnsByRefReadonly))
         {
             return new HttpReturnInfo(HttpResultKind.Unsupported, HttpAwaitKind.None, "", "", display, false, false, any);
         }
-        if (method.ReturnsVoid)
+        if (batchResult is null && method.ReturnsVoid)
         {
             return new HttpReturnInfo(HttpResultKind.Empty, HttpAwaitKind.None, "", "", display, false, false, any);
         }
-        var type = method.ReturnType;
-        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.Task) || SymbolEqualityComparer.Default.Equals(type, wellKnown.ValueTask))
+        var type = batchResult ?? method.ReturnType;
+        if (batchResult is null && (SymbolEqualityComparer.Default.Equals(type, wellKnown.Task) || SymbolEqualityComparer.Default.Equals(type, wellKnown.ValueTask)))
         {
             var kind = SymbolEqualityComparer.Default.Equals(type, wellKnown.Task) ? HttpAwaitKind.Task : HttpAwaitKind.ValueTask;
             return new HttpReturnInfo(HttpResultKind.Empty, kind, "", "", display, false, false, any);
         }
-        var awaitKind = HttpAwaitKind.None;
-        if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } task)
+        var awaitKind = batchResult is null ? HttpAwaitKind.None : HttpAwaitKind.ValueTask;
+        if (batchResult is null && type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } task)
         {
             if (SymbolEqualityComparer.Default.Equals(task.OriginalDefinition, wellKnown.TaskOfT))
             {

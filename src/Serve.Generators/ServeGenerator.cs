@@ -38,6 +38,8 @@ public sealed class ServeGenerator : IIncrementalGenerator
         public const string ApplicationBuilders = nameof(ApplicationBuilders);
         /// <summary><c>[Multiplexed]</c> methods outside deployments.</summary>
         public const string StrayMultiplexed = nameof(StrayMultiplexed);
+        /// <summary><c>[Batch]</c> methods outside deployments.</summary>
+        public const string StrayBatch = nameof(StrayBatch);
         /// <summary>The module registry.</summary>
         public const string Registry = nameof(Registry);
         /// <summary>Per deployment: the deployments its constructor takes handles to.</summary>
@@ -49,6 +51,7 @@ public sealed class ServeGenerator : IIncrementalGenerator
     private const string DeploymentAttribute = "Serve.DeploymentAttribute";
     private const string ApplicationBuilderAttribute = "Serve.ApplicationBuilderAttribute";
     private const string MultiplexedAttribute = "Serve.MultiplexedAttribute";
+    private const string BatchAttribute = "Serve.BatchAttribute";
 
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -112,6 +115,16 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Select(static (d, _) => d!)
             .WithTrackingName(TrackingNames.StrayMultiplexed);
 
+        // 4b. [Batch] methods outside deployments, likewise.
+        var strayBatch = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                BatchAttribute,
+                static (node, _) => node is MethodDeclarationSyntax,
+                static (ctx, ct) => ParseStrayBatch(ctx, ct))
+            .Where(static d => d is not null)
+            .Select(static (d, _) => d!)
+            .WithTrackingName(TrackingNames.StrayBatch);
+
         // 5. The registry.
         var registeredDeployments = models
             .Where(static m => m is { IsRegistrable: true })
@@ -154,11 +167,13 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Combine(builders.Select(static (b, _) => b.Diagnostics).Collect())
             .Combine(protoFiles.Where(static f => f.Diagnostic is not null).Select(static (f, _) => f.Diagnostic!).Collect())
             .Combine(strayMultiplexed.Collect())
-            .Combine(handleCycles);
+            .Combine(handleCycles)
+            .Combine(strayBatch.Collect());
         context.RegisterSourceOutput(diagnostics, static (spc, input) =>
         {
-            var all = input.Left.Left.Left.Left.SelectMany(d => d)
-                .Concat(input.Left.Left.Left.Right.SelectMany(d => d))
+            var all = input.Left.Left.Left.Left.Left.SelectMany(d => d)
+                .Concat(input.Left.Left.Left.Left.Right.SelectMany(d => d))
+                .Concat(input.Left.Left.Left.Right)
                 .Concat(input.Left.Left.Right)
                 .Concat(input.Left.Right)
                 .Concat(input.Right);
@@ -270,6 +285,18 @@ public sealed class ServeGenerator : IIncrementalGenerator
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return Failure(LocationInfo.From(context.TargetNode), "reading [Multiplexed] method " + context.TargetSymbol.Name, ex);
+        }
+    }
+
+    private static DiagnosticInfo? ParseStrayBatch(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Parser.ParseStrayBatch(context, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Failure(LocationInfo.From(context.TargetNode), "reading [Batch] method " + context.TargetSymbol.Name, ex);
         }
     }
 

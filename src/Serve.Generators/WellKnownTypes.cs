@@ -13,6 +13,7 @@ internal sealed class WellKnownTypes
         ServeRequestContext = compilation.GetTypeByMetadataName("Serve.ServeRequestContext");
         GrpcContext = compilation.GetTypeByMetadataName("Serve.Grpc.GrpcContext");
         MultiplexedAttribute = compilation.GetTypeByMetadataName("Serve.MultiplexedAttribute");
+        BatchAttribute = compilation.GetTypeByMetadataName("Serve.BatchAttribute");
         DeploymentAttribute = compilation.GetTypeByMetadataName("Serve.DeploymentAttribute");
         Application = compilation.GetTypeByMetadataName("Serve.Application");
         DeploymentHandleOfT = compilation.GetTypeByMetadataName("Serve.DeploymentHandle`1");
@@ -57,6 +58,7 @@ internal sealed class WellKnownTypes
         IReadOnlyDictionaryOfT = compilation.GetTypeByMetadataName("System.Collections.Generic.IReadOnlyDictionary`2");
         ICollectionOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_ICollection_T);
         IReadOnlyCollectionOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_IReadOnlyCollection_T);
+        IReadOnlyListOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_IReadOnlyList_T);
     }
 
     public static WellKnownTypes Get(Compilation compilation) => s_cache.GetValue(compilation, c => new WellKnownTypes(c));
@@ -64,6 +66,7 @@ internal sealed class WellKnownTypes
     public INamedTypeSymbol? ServeRequestContext { get; }
     public INamedTypeSymbol? GrpcContext { get; }
     public INamedTypeSymbol? MultiplexedAttribute { get; }
+    public INamedTypeSymbol? BatchAttribute { get; }
     public INamedTypeSymbol? DeploymentAttribute { get; }
     public INamedTypeSymbol? Application { get; }
     public INamedTypeSymbol? DeploymentHandleOfT { get; }
@@ -107,4 +110,5 @@ internal sealed class WellKnownTypes
     public INamedTypeSymbol? IReadOnlyDictionaryOfT { get; }
     public INamedTypeSymbol ICollectionOfT { get; }
     public INamedTypeSymbol IReadOnlyCollectionOfT { get; }
+    public INamedTypeSymbol IReadOnlyListOfT { get; }
 }

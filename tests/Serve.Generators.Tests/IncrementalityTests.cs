@@ -16,6 +16,7 @@ public class IncrementalityTests
         ServeGenerator.TrackingNames.DeploymentModels,
         ServeGenerator.TrackingNames.ApplicationBuilders,
         ServeGenerator.TrackingNames.StrayMultiplexed,
+        ServeGenerator.TrackingNames.StrayBatch,
         ServeGenerator.TrackingNames.Registry,
         ServeGenerator.TrackingNames.HandleGraph,
         ServeGenerator.TrackingNames.HandleCycles,

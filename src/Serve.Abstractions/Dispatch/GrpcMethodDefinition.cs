@@ -113,4 +113,10 @@ public sealed class DeploymentDefinition
 
     /// <summary>The OpenAPI 3.1 document of a routed ingress, as JSON, generated at build time; null otherwise.</summary>
     public string? OpenApiJson { get; init; }
+
+    /// <summary>
+    /// The deployment's <see cref="BatchAttribute"/> methods: their settings, which the runtime checks against
+    /// <c>max_ongoing_requests</c>, and their per-replica queues, which it stops with the replica. Empty without any.
+    /// </summary>
+    public IReadOnlyList<Batching.BatchMethodDefinition> BatchMethods { get; init; } = [];
 }

@@ -93,6 +93,83 @@ internal enum LoaderReturnKind
 /// <param name="ModelDisplay">The model type for humans.</param>
 internal sealed record MultiplexedInfo(int MaxModelsPerReplica, LocationInfo? MaxModelsLocation, LoaderReturnKind ReturnKind, string ModelType, string ModelDisplay);
 
+/// <summary>How a <c>[Batch]</c> method returns its list of results.</summary>
+internal enum BatchResultKind
+{
+    /// <summary>The list itself (synchronous).</summary>
+    Value,
+    Task,
+    ValueTask,
+}
+
+/// <summary>The <c>[Batch]</c> attribute of a deployment method and what its signature says about the items and results.</summary>
+/// <param name="MaxBatchSizeLocation">The <c>MaxBatchSize = n</c> argument, or the attribute (likewise for the other settings).</param>
+/// <param name="Problems">What is wrong with the signature, for SERVE0035 (joined with "and"); empty when it is valid.</param>
+/// <param name="ItemType">TIn, <c>global::</c>-qualified with nullable annotations; empty when the parameter is not a list.</param>
+/// <param name="ItemDisplay">TIn for humans (or "TIn").</param>
+/// <param name="ResultType">TOut, <c>global::</c>-qualified with nullable annotations; empty when the result is not a list.</param>
+/// <param name="ResultDisplay">TOut for humans (or "TOut").</param>
+/// <param name="ResultIsExactList">True when the awaited (or returned) type is <c>IReadOnlyList&lt;TOut&gt;</c> itself.</param>
+/// <param name="ListParameterName">The list parameter's name (also the name of the per-item overload's item parameter).</param>
+/// <param name="TokenParameterName">The name of the per-item overload's CancellationToken parameter.</param>
+/// <param name="Accessibility">The method's accessibility as C# writes it (the per-item overload gets the same).</param>
+/// <param name="CanEmitOverload">True when a per-item overload can be emitted (types known, no member in its way), even for an invalid method.</param>
+internal sealed record BatchInfo(
+    int MaxBatchSize,
+    LocationInfo? MaxBatchSizeLocation,
+    double BatchWaitTimeoutS,
+    LocationInfo? BatchWaitTimeoutLocation,
+    int MaxConcurrentBatches,
+    LocationInfo? MaxConcurrentBatchesLocation,
+    EquatableArray<string> Problems,
+    string ItemType,
+    string ItemDisplay,
+    string ResultType,
+    string ResultDisplay,
+    BatchResultKind ResultKind,
+    bool ResultIsExactList,
+    bool TakesCancellationToken,
+    string ListParameterName,
+    string TokenParameterName,
+    string Accessibility,
+    bool CanEmitOverload)
+{
+    public bool IsValid => Problems.IsEmpty;
+
+    /// <summary>True when every setting is in range (SERVE0036 otherwise).</summary>
+    public bool SettingsAreValid => MaxBatchSize >= 1 && MaxConcurrentBatches >= 1 && BatchWaitTimeoutS >= 0 && !double.IsInfinity(BatchWaitTimeoutS);
+}
+
+/// <summary>The per-item overload, queue field and definition entry emitted for one <c>[Batch]</c> method.</summary>
+/// <param name="MethodName">The method's name, escaped when it is a keyword.</param>
+/// <param name="RawName">The method's name as the runtime reports it.</param>
+/// <param name="Cref">The user's batched method as a <c>cref</c>; empty when it cannot be written as one.</param>
+/// <param name="Index">The method's number among the deployment's batched methods: names its queue field.</param>
+/// <param name="ItemType">TIn, <c>global::</c>-qualified with nullable annotations.</param>
+/// <param name="ResultType">TOut, likewise.</param>
+/// <param name="ItemParameterName">The per-item overload's item parameter (escaped).</param>
+/// <param name="TimeoutTicks">BatchWaitTimeoutS in TimeSpan ticks (saturated).</param>
+/// <param name="TimeoutText">BatchWaitTimeoutS as invariant text, for comments.</param>
+/// <param name="IsValid">False when the method or a setting is wrong (reported): the overload is emitted so that callers compile, but throws.</param>
+internal sealed record BatchModel(
+    string MethodName,
+    string RawName,
+    string Cref,
+    int Index,
+    string Accessibility,
+    string ItemType,
+    string ResultType,
+    string ItemParameterName,
+    string TokenParameterName,
+    int MaxBatchSize,
+    long TimeoutTicks,
+    string TimeoutText,
+    int MaxConcurrentBatches,
+    BatchResultKind ResultKind,
+    bool ResultIsExactList,
+    bool TakesCancellationToken,
+    bool IsValid);
+
 /// <summary>A member of a deployment (or its base types) whose name a generated member would take.</summary>
 /// <param name="Display">The member for humans.</param>
 internal sealed record MemberConflict(string Display, LocationInfo? Location);
@@ -104,6 +181,9 @@ internal sealed record MemberConflict(string Display, LocationInfo? Location);
 /// <param name="Cref">The method as a <c>cref</c> (<c>global::Ns.C.M(int)</c>); empty when it cannot be written as one.</param>
 /// <param name="ObsoleteMessage">The <c>[Obsolete]</c> message (empty without one); null when the method is not obsolete.</param>
 /// <param name="IsLifecycleHook">True for Dispose, DisposeAsync and <c>IReconfigurable.ReconfigureAsync</c>: the runtime calls those, not handles.</param>
+/// <param name="Batch">The <c>[Batch]</c> attribute and signature; null without one. For a valid batched method
+/// <see cref="Parameters"/>, <see cref="Return"/> and <see cref="Http"/> describe the per-item overload
+/// (<c>ValueTask&lt;TOut&gt; M(TIn item, CancellationToken cancellationToken)</c>) that everything else calls.</param>
 internal sealed record DeploymentMethodInfo(
     string Name,
     string? RpcName,
@@ -121,7 +201,8 @@ internal sealed record DeploymentMethodInfo(
     bool OverridesObjectMember,
     string Cref,
     string? ObsoleteMessage,
-    bool IsLifecycleHook);
+    bool IsLifecycleHook,
+    BatchInfo? Batch);
 
 /// <summary>A <c>[Deployment]</c> class read from symbols, before it is checked against the protos.</summary>
 /// <param name="Namespace">The containing namespace, empty for the global namespace.</param>
@@ -212,7 +293,8 @@ internal sealed record DeploymentModel(
     bool IsRegistrable,
     MultiplexedModel? Multiplexed,
     HttpDeploymentModel? Http,
-    HandleExtensionsModel? Handles);
+    HandleExtensionsModel? Handles,
+    EquatableArray<BatchModel> Batches);
 
 /// <summary>The model cache and <c>GetMultiplexedModelAsync</c> accessors of a deployment with a <c>[Multiplexed]</c> loader.</summary>
 /// <param name="ModelType">The <c>global::</c>-qualified model type.</param>

@@ -187,7 +187,7 @@ internal sealed class DeploymentState
             throw new DeployException($"Replica {index} of deployment '{Name}' failed to start: {ex}");
         }
         var replica = new Replica($"{ApplicationName}#{Name}#{Guid.NewGuid().ToString("N")[..8]}", Name, instance, MaxOngoingRequests,
-            Definition.MultiplexedModels?.Invoke(instance))
+            Definition.MultiplexedModels?.Invoke(instance), Definition.BatchMethods)
         {
             State = ReplicaState.Starting,
         };

@@ -316,6 +316,10 @@ internal sealed partial class ServeController : IDisposable
         {
             LogApplicationDeployed(appConfig.Name, appConfig.ImportPath, deployments.Count, Describe(deployments), ingress.Name, methods.Count);
         }
+        foreach (var deployment in deployments)
+        {
+            WarnAboutBatchLimits(appConfig.Name, deployment, deployment.MaxOngoingRequests);
+        }
     }
 
     private void Fail(AppPlan plan, string message, DateTimeOffset now)
@@ -404,6 +408,7 @@ internal sealed partial class ServeController : IDisposable
         {
             deployment.SetMaxOngoingRequests(target.MaxOngoingRequests);
             changes.Add($"{name}.max_ongoing_requests {current.MaxOngoingRequests} -> {target.MaxOngoingRequests}");
+            WarnAboutBatchLimits(app.Name, deployment, target.MaxOngoingRequests);
         }
         if (target.MaxQueuedRequests != current.MaxQueuedRequests)
         {
@@ -780,6 +785,18 @@ internal sealed partial class ServeController : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A replica failed to stop cleanly.")]
     private partial void LogStopFailed(Exception exception);
+
+    /// <summary>Ray Serve's warning: a [Batch] method whose batches a replica can never fill under max_ongoing_requests.</summary>
+    private void WarnAboutBatchLimits(string app, DeploymentState deployment, int maxOngoingRequests)
+    {
+        foreach (var problem in BatchLimits.Problems(deployment.Name, deployment.Definition, maxOngoingRequests))
+        {
+            LogBatchLimit(app, problem);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "App '{App}': {Problem}")]
+    private partial void LogBatchLimit(string app, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Draining: health checks now report unavailable; running requests are allowed to finish.")]
     private partial void LogDraining();

@@ -23,9 +23,13 @@ internal sealed class Replica
     private int _maxOngoingRequests;
     private int _state;
 
-    public Replica(string id, string deploymentName, object instance, int maxOngoingRequests, IMultiplexedModelSet? models = null)
+    private readonly IReadOnlyList<Batching.BatchMethodDefinition> _batchMethods;
+
+    public Replica(string id, string deploymentName, object instance, int maxOngoingRequests, IMultiplexedModelSet? models = null,
+        IReadOnlyList<Batching.BatchMethodDefinition>? batchMethods = null)
     {
         Models = models;
+        _batchMethods = batchMethods ?? [];
         Id = id;
         DeploymentName = deploymentName;
         Instance = instance;
@@ -112,6 +116,8 @@ internal sealed class Replica
         {
             await Task.Delay(TimeSpan.FromMilliseconds(20), CancellationToken.None).ConfigureAwait(false);
         }
+        // Calls still waiting for a batch (past the drain timeout) fail now; nothing runs them after the instance is disposed.
+        await BatchLimits.StopQueuesAsync(_batchMethods, Instance).ConfigureAwait(false);
         if (Models is IAsyncDisposable models && !ReferenceEquals(models, Instance))
         {
             await models.DisposeAsync().ConfigureAwait(false);
