@@ -29,6 +29,10 @@ public sealed class ProxyErrorMappingTests : IAsyncLifetime
     {
         public async Task CallAsync(string child, CancellationToken cancellationToken)
         {
+            if (child.StartsWith("rpc/", StringComparison.Ordinal))
+            {
+                throw new RpcException(new Status((StatusCode)int.Parse(child[4..], System.Globalization.CultureInfo.InvariantCulture), "no image at 'x'"));
+            }
             if (child == "empty")
             {
                 await empty.Invoke("Context", (p, _) => p.Context(), cancellationToken);
@@ -130,5 +134,30 @@ public sealed class ProxyErrorMappingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("1", response.Headers.RetryAfter?.ToString());
         Assert.Equal(detail, await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData(StatusCode.InvalidArgument, 400)]
+    [InlineData(StatusCode.NotFound, 404)]
+    [InlineData(StatusCode.PermissionDenied, 403)]
+    [InlineData(StatusCode.ResourceExhausted, 429)]
+    [InlineData(StatusCode.Unimplemented, 501)]
+    [InlineData(StatusCode.Unavailable, 503)]
+    [InlineData(StatusCode.DeadlineExceeded, 504)]
+    public async Task Over_http_a_grpc_status_thrown_by_the_deployment_becomes_the_matching_http_status_with_its_detail(StatusCode code, int expected)
+    {
+        using var response = await _http.GetAsync($"/rpc/{(int)code}");
+
+        Assert.Equal(expected, (int)response.StatusCode);
+        Assert.Equal("{\"detail\":\"no image at 'x'\"}", await response.Content.ReadAsStringAsync());
+        Assert.Equal(expected == 503 ? "1" : null, response.Headers.RetryAfter?.ToString());
+    }
+
+    [Fact]
+    public async Task Over_http_an_internal_grpc_status_stays_a_500()
+    {
+        using var response = await _http.GetAsync($"/rpc/{(int)StatusCode.Internal}");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Serve.Control;
+using Serve.Grpc;
 using Serve.Http;
 using Serve.Routing;
 
@@ -244,12 +245,40 @@ internal sealed partial class HttpProxy
             case OperationCanceledException when deadlineFired:
                 await AnswerTimeoutAsync(context, timeout!.Value).ConfigureAwait(false);
                 return 408;
+            case RpcException rpc when rpc.StatusCode is not (StatusCode.OK or StatusCode.Unknown or StatusCode.Internal or StatusCode.DataLoss):
+            {
+                // A deployment serving gRPC and HTTP says what went wrong once, as a gRPC status: the HTTP
+                // caller gets the matching code (the usual gRPC-to-HTTP mapping) and the detail.
+                var status = HttpStatusOf(rpc.StatusCode);
+                if (status == 503)
+                {
+                    response.Headers.RetryAfter = "1";
+                }
+                await WriteDetailAsync(context, status, rpc.Status.Detail).ConfigureAwait(false);
+                return status;
+            }
             default:
                 LogFailed(method, requestId, ex);
                 await WriteTextAsync(context, 500, ex.ToString()).ConfigureAwait(false);
                 return 500;
         }
     }
+
+    /// <summary>The HTTP status for a gRPC status code, as gRPC-to-HTTP gateways map them.</summary>
+    internal static int HttpStatusOf(StatusCode code) => code switch
+    {
+        StatusCode.Cancelled => 499,
+        StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.OutOfRange => 400,
+        StatusCode.Unauthenticated => 401,
+        StatusCode.PermissionDenied => 403,
+        StatusCode.NotFound => 404,
+        StatusCode.AlreadyExists or StatusCode.Aborted => 409,
+        StatusCode.ResourceExhausted => 429,
+        StatusCode.Unimplemented => 501,
+        StatusCode.Unavailable => 503,
+        StatusCode.DeadlineExceeded => 504,
+        _ => 500,
+    };
 
     private static Task AnswerTimeoutAsync(HttpContext context, TimeSpan timeout)
         => WriteTextAsync(context, 408, "Request timed out after " + timeout.TotalSeconds.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) + "s.");
