@@ -203,6 +203,10 @@ for name, size in (("small", 16), ("1mb", 1 << 20)):
     open(f"{sys.argv[1]}/echo-http-{name}.bin", "wb").write(data)
     msg = b"\x0a" + varint(size) + data   # Blob{data = 1}
     open(f"{sys.argv[1]}/echo-grpc-{name}.bin", "wb").write(b"\x00" + struct.pack(">I", len(msg)) + msg)
+# The batching benchmark's input: a servebench.Features of 2048 floats (packed field 1, 8192 bytes).
+values = struct.pack("<2048f", *[((i * 37) % 101) / 101 - 0.5 for i in range(2048)])
+msg = b"\x0a" + varint(len(values)) + values
+open(f"{sys.argv[1]}/features.bin", "wb").write(b"\x00" + struct.pack(">I", len(msg)) + msg)
 PYEOF
 
 # ---------------------------------------------------------------- 1. unary no-op + chart
@@ -321,6 +325,46 @@ log "handle hop: $REPS x $HOP_CALLS calls, direct vs handle"
 record "dotnet HandleHop.dll $REPS $HOP_CALLS"
 dotnet "$HOP_DLL" "$REPS" "$HOP_CALLS" >> "$RESULTS"
 loadavg after-hop
+
+# ---------------------------------------------------------------- 2d. batching: the same model with and without [Batch]
+# Apps "unbatched" (one forward pass per call) and "batched" ([Batch(MaxBatchSize = 16, BatchWaitTimeoutS = 0.002,
+# MaxConcurrentBatches = 2)]) serve servebench.Scorer on one host, 64 calls in flight (h2load -c 16 -m 4).
+log "batching: [Batch] vs one call at a time, same model, 64 in flight, $REPS x ${DUR}s"
+SCORE_CFG="$RUN/serve-score.yaml"
+cat > "$SCORE_CFG" <<YAML
+proxy_location: EveryNode
+http_options: {host: 127.0.0.1, port: 50098}
+grpc_options:
+  port: 50097
+  grpc_servicer_functions: [servebench.Scorer]
+logging_config: {log_level: WARNING, enable_access_log: false}
+applications:
+  - name: unbatched
+    route_prefix: /unbatched
+    import_path: NoopServe.Applications:Unbatched
+    deployments:
+      - {name: ScoreDeployment, max_ongoing_requests: 64}
+  - name: batched
+    route_prefix: /batched
+    import_path: NoopServe.Applications:Batched
+    deployments:
+      - {name: BatchedScoreDeployment, max_ongoing_requests: 64}
+YAML
+dotnet "$SERVE_DLL" run "$SCORE_CFG" --dashboard-port -1 >"$RUN/server-score.log" 2>&1 &
+PIDS[score]=$!
+record "server score: dotnet NoopServe.dll run serve-score.yaml --dashboard-port -1"
+score_check() { $PY "$BENCH/scripts/score_check.py" 127.0.0.1:50097 "$OUT/features.bin" unbatched batched; }
+for _ in $(seq 1 300); do score_check >/dev/null 2>&1 && break; sleep 0.2; done
+score_check >/dev/null || { cat "$RUN/server-score.log"; echo "batching check failed" >&2; exit 1; }
+for rep in $(seq 1 "$REPS"); do
+  for app in unbatched batched; do
+    score_check >/dev/null || { echo "batching check failed" >&2; exit 1; }
+    LATENCY=1 h2run batch "$app" "$rep" "c=16,m=4" "$DUR" -c 16 -m 4 -d "$OUT/features.bin" \
+      -H 'content-type: application/grpc' -H 'te: trailers' -H "application: $app" "http://127.0.0.1:50097/servebench.Scorer/Score"
+  done
+done
+stop score
+loadavg after-batch
 
 # ---------------------------------------------------------------- 3. cold start + idle RSS
 log "cold start: exec -> first OK, JIT and AOT, $COLD_RUNS runs each"

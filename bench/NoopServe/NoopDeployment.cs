@@ -58,4 +58,12 @@ public static class Applications
     /// <summary><c>import_path: NoopServe.Applications:Chain</c>: the same work as a chain of three deployments.</summary>
     [ApplicationBuilder]
     public static Application Chain => ChainIngressDeployment.Bind(ChainMiddleDeployment.Bind(ChainLastDeployment.Bind()));
+
+    /// <summary><c>import_path: NoopServe.Applications:Unbatched</c>: the batching benchmark's baseline.</summary>
+    [ApplicationBuilder]
+    public static Application Unbatched => ScoreDeployment.Bind();
+
+    /// <summary><c>import_path: NoopServe.Applications:Batched</c>: the same model behind [Batch].</summary>
+    [ApplicationBuilder]
+    public static Application Batched => BatchedScoreDeployment.Bind();
 }

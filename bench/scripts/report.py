@@ -103,6 +103,10 @@ hop = {}
 for prm, label in (("sequential", "one caller"), ("concurrent=64", "64 callers")):
     hop[prm] = add(f"In-process handle call / direct call, {label}: time per call (µs)", "hop", "ns_per_call", "handle", "direct",
                    params=prm, unit=" µs", scale=1e-3)
+# 2d. batching: the same model with and without [Batch], 64 calls in flight
+bat = {}
+bat["rps"] = add("Batching: [Batch] / one call at a time, same model, 64 in flight: throughput (req/s)", "batch", "rps", "batched", "unbatched")
+bat["p50"] = add("Batching: [Batch] / one call at a time: p50 latency (ms)", "batch", "p50_us", "batched", "unbatched", unit=" ms", scale=1e-3)
 # 3. cold start
 cold = {}
 for kind in ("jit", "aot"):
