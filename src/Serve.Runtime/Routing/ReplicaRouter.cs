@@ -205,9 +205,11 @@ internal sealed class ReplicaRouter
         {
             return second;
         }
-        // Both sampled replicas were full: look at the rest before queueing.
-        foreach (var replica in replicas)
+        // Both sampled replicas were full: look at the rest before queueing, starting at a random
+        // replica so that near saturation the first replicas in the list do not take the overflow.
+        for (int i = 0, start = a; i < replicas.Length; i++)
         {
+            var replica = replicas[(start + i) % replicas.Length];
             if (replica.TryAcquire())
             {
                 return replica;
