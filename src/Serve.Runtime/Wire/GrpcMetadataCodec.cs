@@ -83,19 +83,16 @@ internal static class GrpcMetadataCodec
     }
 
     /// <summary>
-    /// Checks the request's binary (<c>-bin</c>) metadata without building a <see cref="Metadata"/>:
+    /// Checks one request header's binary (<c>-bin</c>) metadata without building a <see cref="Metadata"/>:
     /// the proxy reads the few keys it needs directly and builds the full metadata only when a method
     /// asks for it, but a malformed call must still fail up front.
     /// </summary>
     /// <exception cref="RpcException">INTERNAL when a <c>-bin</c> value is not base64.</exception>
-    public static void ValidateRequestMetadata(IHeaderDictionary headers)
+    public static void ValidateRequestHeader(string name, StringValues values)
     {
-        foreach (var (name, values) in headers)
+        if (Metadata.Entry.IsBinaryKey(name) && !IsReservedRequestHeader(name) && IsValidKey(name))
         {
-            if (Metadata.Entry.IsBinaryKey(name) && !IsReservedRequestHeader(name) && IsValidKey(name))
-            {
-                AddValues(new Metadata(), name, values);
-            }
+            AddValues(new Metadata(), name, values);
         }
     }
 

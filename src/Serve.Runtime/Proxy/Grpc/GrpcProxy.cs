@@ -70,24 +70,23 @@ internal sealed partial class GrpcProxy
         response.ContentType = GrpcProtocol.ContentType;
         response.Headers[GrpcProtocol.AcceptEncodingHeader] = GrpcProtocol.AcceptEncodingValue;
 
-        var headers = request.Headers;
+        GrpcCallHeaders headers;
         try
         {
-            GrpcMetadataCodec.ValidateRequestMetadata(headers);
+            // The keys Serve reads, straight from the headers: the full Metadata is built only when a
+            // method asks for its GrpcContext.
+            headers = GrpcCallHeaders.Read(request.Headers);
         }
         catch (RpcException ex)
         {
             WriteTrailersOnly(response, ex.StatusCode, ex.Status.Detail);
             return;
         }
-
-        // The three keys Serve reads, straight from the headers: the full Metadata is built only
-        // when a method asks for its GrpcContext.
-        var requestId = RequestIds.FromClient(headers[RequestIdKey].ToString());
+        var requestId = RequestIds.FromClient(headers.RequestId);
 
         if (path.StartsWith("/" + ServeApiService + "/", StringComparison.Ordinal))
         {
-            await HandleServeApiAsync(context, path, requestId).ConfigureAwait(false);
+            await HandleServeApiAsync(context, path, requestId, headers.Encoding).ConfigureAwait(false);
             return;
         }
         if (BuiltIn.BuiltInServices.Handles(path))
@@ -98,7 +97,7 @@ internal sealed partial class GrpcProxy
         }
 
         var routes = _controller.Routes;
-        if (!TryResolveApplication(routes, headers[ApplicationKey].ToString(), out var app, out var notFound))
+        if (!TryResolveApplication(routes, headers.Application, out var app, out var notFound))
         {
             await WriteErrorAsync(response, new Status(StatusCode.NotFound, notFound), requestId, trailers: null).ConfigureAwait(false);
             return;
@@ -109,18 +108,17 @@ internal sealed partial class GrpcProxy
             return;
         }
 
-        await InvokeAsync(context, app, method, requestId).ConfigureAwait(false);
+        await InvokeAsync(context, app, method, requestId, headers).ConfigureAwait(false);
     }
 
-    private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, string requestId)
+    private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, string requestId, GrpcCallHeaders headers)
     {
         var request = context.Request;
         var response = context.Response;
         var timeout = _options.RequestTimeout;
-        var timeoutHeader = request.Headers[GrpcProtocol.TimeoutHeader];
-        if (timeoutHeader.Count > 0)
+        if (headers.Timeout is { } timeoutHeader)
         {
-            if (!GrpcTimeout.TryParse(timeoutHeader.ToString(), out var clientTimeout))
+            if (!GrpcTimeout.TryParse(timeoutHeader, out var clientTimeout))
             {
                 await WriteErrorAsync(response, new Status(StatusCode.Internal, $"Invalid grpc-timeout value '{timeoutHeader}'."), requestId, trailers: null).ConfigureAwait(false);
                 return;
@@ -143,9 +141,9 @@ internal sealed partial class GrpcProxy
             minRate.MinDataRate = null;
         }
 
-        var requestContext = new ServeRequestContext(requestId, app.Name, request.Headers[MultiplexedModelIdKey].ToString(), method.Path);
-        var readOptions = new GrpcReadOptions(_options.MaxReceiveMessageSize, request.Headers[GrpcProtocol.EncodingHeader].ToString());
-        var compress = _options.ResponseCompression && GrpcCompression.AcceptsGzip(request.Headers[GrpcProtocol.AcceptEncodingHeader].ToString());
+        var requestContext = new ServeRequestContext(requestId, app.Name, headers.MultiplexedModelId, method.Path);
+        var readOptions = new GrpcReadOptions(_options.MaxReceiveMessageSize, headers.Encoding);
+        var compress = _options.ResponseCompression && GrpcCompression.AcceptsGzip(headers.AcceptEncoding);
         var writeOptions = new GrpcWriteOptions(compress, _options.MaxSendMessageSize);
         var call = new ProxyServerCall(context, method, requestContext, readOptions, writeOptions,
             timeout is { } d ? DateTime.UtcNow + d : null);
@@ -171,24 +169,7 @@ internal sealed partial class GrpcProxy
             ServeRequestContext.SetCurrent(requestContext);
             if (deadline is not null)
             {
-                // Off this thread, so that a method blocking synchronously cannot hold back the deadline's answer.
-                var instance = lease.Replica.Instance;
-                var running = Task.Run(() => method.Invoker(instance, call).AsTask(), CancellationToken.None);
-                // Answer at the deadline even when the method ignores its token; it keeps its slot until it returns.
-                if (await Task.WhenAny(running, Task.Delay(Timeout.InfiniteTimeSpan, deadline.Token)).ConfigureAwait(false) != running)
-                {
-                    await call.CompleteEarlyAsync().ConfigureAwait(false);
-                    deadlineAnswered = true;
-                    await AnswerDeadlineAsync(context, call, requestId, timeout!.Value).ConfigureAwait(false);
-                }
-                try
-                {
-                    await running.ConfigureAwait(false);
-                }
-                catch (Exception) when (deadlineAnswered)
-                {
-                    // The client already has DEADLINE_EXCEEDED; the method's late outcome has nowhere to go.
-                }
+                deadlineAnswered = await InvokeWithDeadlineAsync(context, method, lease.Replica.Instance, call, requestId, timeout!.Value, deadline.Token).ConfigureAwait(false);
             }
             else
             {
@@ -242,6 +223,34 @@ internal sealed partial class GrpcProxy
         {
             LogCallFinishedAlways(method.Path, app.Name, requestId, status.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
+    }
+
+    /// <summary>
+    /// Runs the method off this thread, so that a method blocking synchronously cannot hold back the
+    /// deadline's answer, and answers at the deadline even when the method ignores its token (it keeps its
+    /// replica slot until it returns). A method of its own so that calls without a deadline do not pay for
+    /// the closure. Returns true when the deadline was answered.
+    /// </summary>
+    private static async Task<bool> InvokeWithDeadlineAsync(HttpContext context, GrpcMethodDefinition method, object instance,
+        ProxyServerCall call, string requestId, TimeSpan timeout, CancellationToken deadline)
+    {
+        var running = Task.Run(() => method.Invoker(instance, call).AsTask(), CancellationToken.None);
+        var deadlineAnswered = false;
+        if (await Task.WhenAny(running, Task.Delay(Timeout.InfiniteTimeSpan, deadline)).ConfigureAwait(false) != running)
+        {
+            await call.CompleteEarlyAsync().ConfigureAwait(false);
+            deadlineAnswered = true;
+            await AnswerDeadlineAsync(context, call, requestId, timeout).ConfigureAwait(false);
+        }
+        try
+        {
+            await running.ConfigureAwait(false);
+        }
+        catch (Exception) when (deadlineAnswered)
+        {
+            // The client already has DEADLINE_EXCEEDED; the method's late outcome has nowhere to go.
+        }
+        return deadlineAnswered;
     }
 
     /// <summary>DEADLINE_EXCEEDED with Ray Serve's message, then a stream reset, as grpc-dotnet does.</summary>
@@ -310,7 +319,7 @@ internal sealed partial class GrpcProxy
         return false;
     }
 
-    private async Task HandleServeApiAsync(HttpContext context, string path, string requestId)
+    private async Task HandleServeApiAsync(HttpContext context, string path, string requestId, string encoding)
     {
         var response = context.Response;
         var isList = path == ListApplicationsPath;
@@ -326,7 +335,7 @@ internal sealed partial class GrpcProxy
             // The request messages are empty, but must still be well-formed frames.
             message = await GrpcMessageReader.ReadSingleMessageAsync(
                 context.Request.BodyReader,
-                new GrpcReadOptions(_options.MaxReceiveMessageSize, context.Request.Headers[GrpcProtocol.EncodingHeader].ToString()),
+                new GrpcReadOptions(_options.MaxReceiveMessageSize, encoding),
                 context.RequestAborted).ConfigureAwait(false);
         }
         catch (RpcException ex)
@@ -416,19 +425,21 @@ internal sealed partial class GrpcProxy
 
     private static void AppendTrailers(HttpResponse response, Status status, string requestId, Metadata? trailers)
     {
+        // One feature lookup for all of them (HttpResponse.AppendTrailer looks it up per trailer).
+        var destination = response.HttpContext.Features.GetRequiredFeature<IHttpResponseTrailersFeature>().Trailers;
         // request_id first, then the user's trailers, as Ray Serve sends them.
-        response.AppendTrailer(RequestIdKey, requestId);
+        destination.Append(RequestIdKey, requestId);
         if (trailers is not null)
         {
             foreach (var entry in trailers)
             {
-                response.AppendTrailer(entry.Key, GrpcMetadataCodec.EncodeValue(entry));
+                destination.Append(entry.Key, GrpcMetadataCodec.EncodeValue(entry));
             }
         }
-        response.AppendTrailer(GrpcProtocol.StatusHeader, GrpcProtocol.ToStatusString(status.StatusCode));
+        destination.Append(GrpcProtocol.StatusHeader, GrpcProtocol.ToStatusString(status.StatusCode));
         if (!string.IsNullOrEmpty(status.Detail))
         {
-            response.AppendTrailer(GrpcProtocol.MessageHeader, GrpcStatusMessage.Encode(status.Detail));
+            destination.Append(GrpcProtocol.MessageHeader, GrpcStatusMessage.Encode(status.Detail));
         }
     }
 
