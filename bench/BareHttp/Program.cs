@@ -12,7 +12,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
 var port = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 50081;
-var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+// As Serve's hosts: no reload-on-change of appsettings files, which would watch every directory under the working one.
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
 builder.Logging.ClearProviders();
 builder.WebHost.ConfigureKestrel(k =>
 {

@@ -15,7 +15,8 @@ using Microsoft.Extensions.Logging;
 using ServeBench;
 
 var port = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 50061;
-var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+// As Serve's hosts: no reload-on-change of appsettings files, which would watch every directory under the working one.
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
 builder.Logging.ClearProviders();
 builder.WebHost.ConfigureKestrel(k =>
 {

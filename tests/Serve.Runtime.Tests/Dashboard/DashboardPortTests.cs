@@ -10,7 +10,7 @@ namespace Serve.Runtime.Tests.Dashboard;
 /// <summary>Where the REST API listens, and what a taken port does.</summary>
 public sealed class DashboardPortTests
 {
-    private static ServeConfig Config()
+    internal static ServeConfig Config()
     {
         var path = ReconcileKit.Register(() => new ReconcileKit(new Journal()).Bound("Leaf"));
         var config = new ServeConfig { HttpOptions = new HttpOptions { Port = 0 }, Applications = [ReconcileKit.App("app", path)] };
