@@ -272,8 +272,8 @@ md.append("|---|---|---|")
 for name, measured, met in verdicts:
     md.append(f"| {name} | {measured} | {met} |")
 md.append("")
-md.append("Not measurable yet (their capabilities do not exist): **composition** (3-deployment chain, issue item 5) and "
-          "**batching** (`[Batch]` under concurrency 64, item 6). They join `run.sh` when those land.\n")
+md.append("Composition (3-deployment chain against one deployment, and the handle hop) and batching (`[Batch]` against one "
+          "call at a time) have no target in the issue: their figures are in the Results table, for information.\n")
 md.append("## Method\n")
 md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `servebench.Noop` from `bench/Protos/servebench.proto`:
   `Call(Empty) returns (Empty)` does nothing, `Stream(StreamRequest) returns (stream Item)` yields `count` 16-byte items,
