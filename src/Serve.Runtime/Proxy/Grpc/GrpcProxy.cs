@@ -225,33 +225,18 @@ internal sealed partial class GrpcProxy
         }
     }
 
-    /// <summary>
-    /// Runs the method off this thread, so that a method blocking synchronously cannot hold back the
-    /// deadline's answer, and answers at the deadline even when the method ignores its token (it keeps its
-    /// replica slot until it returns). A method of its own so that calls without a deadline do not pay for
-    /// the closure. Returns true when the deadline was answered.
-    /// </summary>
-    private static async Task<bool> InvokeWithDeadlineAsync(HttpContext context, GrpcMethodDefinition method, object instance,
+    /// <summary>The method against its deadline (<see cref="DeadlineRace"/>); true when the deadline was answered.</summary>
+    private static Task<bool> InvokeWithDeadlineAsync(HttpContext context, GrpcMethodDefinition method, object instance,
         ProxyServerCall call, string requestId, TimeSpan timeout, CancellationToken deadline)
-    {
-        var running = Task.Run(() => method.Invoker(instance, call).AsTask(), CancellationToken.None);
-        var deadlineAnswered = false;
-        if (await Task.WhenAny(running, Task.Delay(Timeout.InfiniteTimeSpan, deadline)).ConfigureAwait(false) != running)
-        {
-            await call.CompleteEarlyAsync().ConfigureAwait(false);
-            deadlineAnswered = true;
-            await AnswerDeadlineAsync(context, call, requestId, timeout).ConfigureAwait(false);
-        }
-        try
-        {
-            await running.ConfigureAwait(false);
-        }
-        catch (Exception) when (deadlineAnswered)
-        {
-            // The client already has DEADLINE_EXCEEDED; the method's late outcome has nowhere to go.
-        }
-        return deadlineAnswered;
-    }
+        => DeadlineRace.RunAsync(
+            () => method.Invoker(instance, call).AsTask(),
+            async () =>
+            {
+                // Later writes from the still-running method are dropped, then the client gets its status.
+                await call.CompleteEarlyAsync().ConfigureAwait(false);
+                await AnswerDeadlineAsync(context, call, requestId, timeout).ConfigureAwait(false);
+            },
+            deadline);
 
     /// <summary>DEADLINE_EXCEEDED with Ray Serve's message, then a stream reset, as grpc-dotnet does.</summary>
     private static async Task AnswerDeadlineAsync(HttpContext context, ProxyServerCall call, string requestId, TimeSpan timeout)

@@ -143,22 +143,7 @@ internal sealed partial class HttpProxy
             ServeRequestContext.SetCurrent(requestContext);
             if (deadline is not null)
             {
-                // Off this thread, so that a method blocking synchronously cannot hold back the 408.
-                var instance = lease.Replica.Instance;
-                var running = Task.Run(() => route.Invoker(instance, call).AsTask(), CancellationToken.None);
-                if (await Task.WhenAny(running, Task.Delay(Timeout.InfiniteTimeSpan, deadline.Token)).ConfigureAwait(false) != running)
-                {
-                    deadlineAnswered = true;
-                    await AnswerTimeoutAsync(context, timeout!.Value).ConfigureAwait(false);
-                }
-                try
-                {
-                    await running.ConfigureAwait(false);
-                }
-                catch (Exception) when (deadlineAnswered)
-                {
-                    // The client already has its 408.
-                }
+                deadlineAnswered = await InvokeWithDeadlineAsync(context, route, lease.Replica.Instance, call, timeout!.Value, deadline.Token).ConfigureAwait(false);
             }
             else
             {
@@ -184,6 +169,14 @@ internal sealed partial class HttpProxy
             LogRequest(request.Method, app.RoutePrefix is "/" or null ? "" : app.RoutePrefix, subPath, app.Name, requestId, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
+
+    /// <summary>The method against its deadline (<see cref="DeadlineRace"/>): a 408 at the deadline; true when it was sent.</summary>
+    private static Task<bool> InvokeWithDeadlineAsync(HttpContext context, Dispatch.HttpRouteDefinition route, object instance,
+        ProxyHttpCall call, TimeSpan timeout, CancellationToken deadline)
+        => DeadlineRace.RunAsync(
+            () => route.Invoker(instance, call).AsTask(),
+            () => AnswerTimeoutAsync(context, timeout),
+            deadline);
 
     private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {

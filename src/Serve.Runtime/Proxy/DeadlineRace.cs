@@ -1,0 +1,36 @@
+namespace Serve.Proxy;
+
+/// <summary>
+/// Runs a deployment method against the request's deadline, for both proxies: the method runs off the calling
+/// thread, so that one blocking synchronously cannot hold back the answer, and the client gets its deadline answer
+/// at the deadline even when the method ignores its token. The method keeps its replica slot until it returns.
+/// </summary>
+internal static class DeadlineRace
+{
+    /// <summary>
+    /// Starts <paramref name="invoke"/>; if <paramref name="deadline"/> fires first, awaits <paramref name="answerDeadline"/>.
+    /// Either way, waits for the method to end. Returns true when the deadline was answered; the method's late
+    /// outcome (result or exception) is then dropped, as the client already has its answer.
+    /// </summary>
+    /// <remarks>Callers build the two delegates in a small method of their own: a lambda in a long async method
+    /// makes the compiler allocate its closure on every call, deadline or not.</remarks>
+    public static async Task<bool> RunAsync(Func<Task> invoke, Func<Task> answerDeadline, CancellationToken deadline)
+    {
+        var running = Task.Run(invoke, CancellationToken.None);
+        var answered = false;
+        if (await Task.WhenAny(running, Task.Delay(Timeout.InfiniteTimeSpan, deadline)).ConfigureAwait(false) != running)
+        {
+            answered = true;
+            await answerDeadline().ConfigureAwait(false);
+        }
+        try
+        {
+            await running.ConfigureAwait(false);
+        }
+        catch (Exception) when (answered)
+        {
+            // Nowhere to go: the client already has its deadline answer.
+        }
+        return answered;
+    }
+}
