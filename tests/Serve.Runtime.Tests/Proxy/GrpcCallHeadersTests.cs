@@ -1,22 +1,12 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Serve.Grpc;
 using Serve.Proxy.Grpc;
+using static Serve.Runtime.Tests.Wire.GrpcMetadataCodecTests;
 
 namespace Serve.Runtime.Tests.Proxy;
 
 public class GrpcCallHeadersTests
 {
-    private static HeaderDictionary Headers(params (string Name, StringValues Value)[] headers)
-    {
-        var dictionary = new HeaderDictionary();
-        foreach (var (name, value) in headers)
-        {
-            dictionary[name] = value;
-        }
-        return dictionary;
-    }
-
     [Fact]
     public void Reads_the_keys_serve_acts_on_in_one_pass()
     {

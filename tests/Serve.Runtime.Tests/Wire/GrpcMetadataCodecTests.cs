@@ -8,7 +8,8 @@ namespace Serve.Runtime.Tests.Wire;
 
 public class GrpcMetadataCodecTests
 {
-    private static HeaderDictionary Headers(params (string Name, StringValues Value)[] headers)
+    /// <summary>A header dictionary holding <paramref name="headers"/>, as Kestrel hands them over.</summary>
+    internal static HeaderDictionary Headers(params (string Name, StringValues Value)[] headers)
     {
         var dictionary = new HeaderDictionary();
         foreach (var (name, value) in headers)
