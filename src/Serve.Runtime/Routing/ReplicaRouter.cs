@@ -205,11 +205,34 @@ internal sealed class ReplicaRouter
         {
             return second;
         }
-        // Both sampled replicas were full: look at the rest before queueing, starting at a random
-        // replica so that near saturation the first replicas in the list do not take the overflow.
-        for (int i = 0, start = a; i < replicas.Length; i++)
+        // Both sampled replicas were full: pick uniformly among the replicas with room, so that near saturation
+        // none takes the overflow by its place in the list (a scan from the first or from a sampled one would).
+        var withRoom = 0;
+        foreach (var replica in replicas)
         {
-            var replica = replicas[(start + i) % replicas.Length];
+            if (replica.HasCapacity)
+            {
+                withRoom++;
+            }
+        }
+        if (withRoom > 0)
+        {
+            var pick = Random.Shared.Next(withRoom);
+            foreach (var replica in replicas)
+            {
+                if (replica.HasCapacity && pick-- == 0)
+                {
+                    if (replica.TryAcquire())
+                    {
+                        return replica;
+                    }
+                    break;
+                }
+            }
+        }
+        // Other requests took the slots counted above meanwhile: any slot left will do before queueing.
+        foreach (var replica in replicas)
+        {
             if (replica.TryAcquire())
             {
                 return replica;
