@@ -33,6 +33,24 @@ public sealed class HttpProbeTests
     }
 
     [Fact]
+    public async Task Repeated_query_values_and_headers_reach_the_deployment_in_order()
+    {
+        await using var host = await ServeTestHost.StartAsync(Config());
+        using var client = Client(host);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/probe/values?tag=a&other=1&tag=b");
+        // Header names are matched without case. HttpClient sends the two values on one line, as HTTP allows,
+        // and the deployment sees that line as it came.
+        request.Headers.TryAddWithoutValidation("x-tag", "h1");
+        request.Headers.TryAddWithoutValidation("X-Tag", "h2");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("a,b|h1, h2|3", await response.Content.ReadAsStringAsync());
+
+        // No query string at all: no values, and the route still binds.
+        Assert.Equal("||0", await client.GetStringAsync("/probe/values"));
+    }
+
+    [Fact]
     public async Task Root_path_puts_every_route_under_it()
     {
         await using var host = await ServeTestHost.StartAsync(Config(new HttpOptions { RootPath = "/api" }));

@@ -183,6 +183,11 @@ public sealed partial class ProbeDeployment
     [HttpPost("/upload")]
     public string Upload(HttpRequestData request) => request.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>What the deployment sees of repeated query values and headers: every value, in order.</summary>
+    [HttpGet("/values")]
+    public string Values(HttpRequestData request)
+        => string.Join(",", request.Query.GetAll("tag")) + "|" + string.Join(",", request.Headers.GetAll("X-Tag")) + "|" + request.Query.Entries.Count;
+
     /// <summary>A response header with a line break: the proxy must refuse it, not split the response.</summary>
     [HttpGet("/inject")]
     public HttpResult Inject() => new(200, "x"u8.ToArray(), "text/plain", [new("x-probe", "a\r\nSet-Cookie: evil=1")]);

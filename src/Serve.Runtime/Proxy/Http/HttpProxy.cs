@@ -133,8 +133,8 @@ internal sealed partial class HttpProxy
                 _options.RootPath + (app.RoutePrefix is "/" or null ? "" : app.RoutePrefix.TrimEnd('/')),
                 subPath,
                 queryString,
-                new HttpValues(request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string>(q.Key, v ?? ""))).ToArray(), ignoreCase: false),
-                new HttpValues(request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToArray(), ignoreCase: true),
+                request.QueryString.HasValue ? new HttpValues(Entries(request.Query, request.Query.Count), ignoreCase: false) : HttpValues.Empty,
+                new HttpValues(Entries(request.Headers, request.Headers.Count), ignoreCase: true),
                 request.ContentType,
                 body);
             var call = new ProxyHttpCall(context, data, routeValues, requestContext, token);
@@ -177,6 +177,23 @@ internal sealed partial class HttpProxy
             () => route.Invoker(instance, call).AsTask(),
             () => AnswerTimeoutAsync(context, timeout),
             deadline);
+
+    /// <summary>
+    /// One entry per value, in order, in a list sized for one value per key (the usual case): the LINQ chain
+    /// this replaces allocated an enumerator per key and copied the result once more on every request.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> Entries(IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> source, int keys)
+    {
+        var entries = new List<KeyValuePair<string, string>>(keys);
+        foreach (var (key, values) in source)
+        {
+            foreach (var value in values)
+            {
+                entries.Add(new(key, value ?? ""));
+            }
+        }
+        return entries;
+    }
 
     private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
