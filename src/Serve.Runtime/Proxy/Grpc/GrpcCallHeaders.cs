@@ -11,37 +11,16 @@ namespace Serve.Proxy.Grpc;
 /// then searches a case-insensitive dictionary, which profiling showed on a no-op call.
 /// </summary>
 /// <remarks>Values of a repeated header are joined with commas, as <c>headers[key].ToString()</c> does.
-/// Absent headers read as empty, except <see cref="Timeout"/>, which is null when absent.</remarks>
-internal readonly struct GrpcCallHeaders
+/// Absent headers read as empty, except <paramref name="Timeout"/>, which is null when absent.</remarks>
+/// <param name="RequestId">The client's <c>request_id</c> metadata, unchecked.</param>
+/// <param name="Application">The <c>application</c> metadata: which application serves the call.</param>
+/// <param name="MultiplexedModelId">The <c>multiplexed_model_id</c> metadata.</param>
+/// <param name="Timeout">The raw <c>grpc-timeout</c> header, or null when the client set no deadline.</param>
+/// <param name="Encoding"><c>grpc-encoding</c>: the compression of the request messages.</param>
+/// <param name="AcceptEncoding"><c>grpc-accept-encoding</c>: the compressions the client accepts for responses.</param>
+internal readonly record struct GrpcCallHeaders(
+    string RequestId, string Application, string MultiplexedModelId, string? Timeout, string Encoding, string AcceptEncoding)
 {
-    private GrpcCallHeaders(string requestId, string application, string multiplexedModelId, string? timeout, string encoding, string acceptEncoding)
-    {
-        RequestId = requestId;
-        Application = application;
-        MultiplexedModelId = multiplexedModelId;
-        Timeout = timeout;
-        Encoding = encoding;
-        AcceptEncoding = acceptEncoding;
-    }
-
-    /// <summary>The client's <c>request_id</c> metadata, unchecked.</summary>
-    public string RequestId { get; }
-
-    /// <summary>The <c>application</c> metadata: which application serves the call.</summary>
-    public string Application { get; }
-
-    /// <summary>The <c>multiplexed_model_id</c> metadata.</summary>
-    public string MultiplexedModelId { get; }
-
-    /// <summary>The raw <c>grpc-timeout</c> header, or null when the client set no deadline.</summary>
-    public string? Timeout { get; }
-
-    /// <summary><c>grpc-encoding</c>: the compression of the request messages.</summary>
-    public string Encoding { get; }
-
-    /// <summary><c>grpc-accept-encoding</c>: the compressions the client accepts for responses.</summary>
-    public string AcceptEncoding { get; }
-
     /// <summary>Reads the headers.</summary>
     /// <exception cref="RpcException">INTERNAL when a <c>-bin</c> metadata value is not base64.</exception>
     public static GrpcCallHeaders Read(IHeaderDictionary headers)
