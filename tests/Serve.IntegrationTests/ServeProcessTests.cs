@@ -66,6 +66,9 @@ public sealed partial class ServeProcessTests
             lock (output)
             {
                 Assert.Contains("Serve shut down cleanly.", output.ToString());
+                // The console log as collectors read it: one entry per line, no colour codes when redirected.
+                Assert.Matches(LogLine(), output.ToString());
+                Assert.DoesNotContain('\u001b', output.ToString());
             }
         }
         catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
@@ -86,4 +89,7 @@ public sealed partial class ServeProcessTests
 
     [GeneratedRegex(@"gRPC proxy: [^:]+:(?<grpc>\d+); HTTP proxy: [^:]+:(?<http>\d+)")]
     private static partial Regex RunningLine();
+
+    [GeneratedRegex(@"(?m)^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} info: Serve\[\d+\] Serve shut down cleanly\.\r?$")]
+    private static partial Regex LogLine();
 }

@@ -12,6 +12,7 @@ using Serve.Config;
 using Serve.Control;
 using Serve.Dashboard;
 using Serve.Proxy.Grpc;
+using Serve.Proxy.Grpc.BuiltIn;
 using Serve.Proxy.Http;
 
 namespace Serve.Hosting;
@@ -88,11 +89,8 @@ public sealed partial class ServeHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(HostBuilderOptions);
 
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-        });
+        // Created by the container, which disposes it (flushing queued lines) when the host is disposed.
+        builder.Services.AddSingleton<ILoggerProvider>(_ => ConsoleLog.CreateProvider());
         builder.Logging.SetMinimumLevel(ToLogLevel(config.LoggingConfig.LogLevel));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Its per-request Activity and log scope cost ~4% of a no-op call and log nothing at Warning.
@@ -101,24 +99,30 @@ public sealed partial class ServeHost : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DefaultGracefulShutdownTimeout);
-        builder.Services.AddSingleton<ServeController>();
-        builder.Services.AddSingleton(new GrpcProxyOptions(
+        var grpcOptions = new GrpcProxyOptions(
             config.GrpcOptions.RequestTimeoutS is { } s ? TimeSpan.FromSeconds(s) : null,
             config.GrpcOptions.MaxReceiveMessageLength,
             config.GrpcOptions.MaxSendMessageLength,
             config.GrpcOptions.ResponseCompression == GrpcResponseCompression.Gzip,
-            config.LoggingConfig.EnableAccessLog));
-        builder.Services.AddSingleton(new Serve.Proxy.Grpc.BuiltIn.BuiltInServiceOptions(config.GrpcOptions.EnableReflection));
-        builder.Services.AddSingleton<Serve.Proxy.Grpc.BuiltIn.HealthService>();
-        builder.Services.AddSingleton<Serve.Proxy.Grpc.BuiltIn.ReflectionService>();
-        builder.Services.AddSingleton<Serve.Proxy.Grpc.BuiltIn.BuiltInServices>();
-        builder.Services.AddSingleton<GrpcProxy>();
-        builder.Services.AddSingleton(new HttpProxyOptions(
+            config.LoggingConfig.EnableAccessLog);
+        var builtInOptions = new BuiltInServiceOptions(config.GrpcOptions.EnableReflection);
+        var httpOptions = new HttpProxyOptions(
             config.HttpOptions.RootPath,
             config.HttpOptions.RequestTimeoutS is { } httpTimeout ? TimeSpan.FromSeconds(httpTimeout) : null,
             config.HttpOptions.MaxRequestBodySize,
-            config.LoggingConfig.EnableAccessLog));
-        builder.Services.AddSingleton<HttpProxy>();
+            config.LoggingConfig.EnableAccessLog);
+        // Factories, not AddSingleton<T>(): the container would find and invoke the constructors through
+        // reflection and build Logger<T> from its open-generic registration, both done at run time under
+        // Native AOT (its type loader), a measurable part of a cold start. The container still owns them.
+        builder.Services.AddSingleton(sp => new ServeController(LoggerFor<ServeController>(sp)));
+        builder.Services.AddSingleton(sp =>
+        {
+            var controller = sp.GetRequiredService<ServeController>();
+            var health = new HealthService(controller, grpcOptions, builtInOptions, sp.GetRequiredService<IHostApplicationLifetime>(), LoggerFor<HealthService>(sp));
+            var reflection = new ReflectionService(controller, grpcOptions, builtInOptions, LoggerFor<ReflectionService>(sp));
+            return new GrpcProxy(controller, grpcOptions, LoggerFor<GrpcProxy>(sp), new BuiltInServices(health, reflection));
+        });
+        builder.Services.AddSingleton(sp => new HttpProxy(sp.GetRequiredService<ServeController>(), httpOptions, LoggerFor<HttpProxy>(sp)));
 
         ListenOptions? grpcListen = null;
         ListenOptions httpListen = null!;
@@ -297,6 +301,8 @@ public sealed partial class ServeHost : IAsyncDisposable
     }
 
     internal ServeController Controller => _controller;
+
+    private static Logger<T> LoggerFor<T>(IServiceProvider services) => new(services.GetRequiredService<ILoggerFactory>());
 
     private static IPAddress ResolveAddress(string host) => host switch
     {
