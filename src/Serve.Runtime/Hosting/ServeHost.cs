@@ -25,7 +25,7 @@ namespace Serve.Hosting;
 public sealed partial class ServeHost : IAsyncDisposable
 {
     /// <summary>
-    /// The options of both Kestrel hosts (proxies, REST API). Serve is configured by its YAML, not appsettings.json,
+    /// The options of the proxies' web host. Serve is configured by its YAML, not appsettings.json,
     /// so the default reload-on-change is off: it makes the host watch the working directory and every directory
     /// under it (one inotify watch each), which cost ~20 ms of a Native AOT cold start in a source checkout and can
     /// exhaust the user's inotify limit when started from a large tree. The files are still read once.
@@ -45,8 +45,7 @@ public sealed partial class ServeHost : IAsyncDisposable
     private readonly ListenOptions _httpListen;
     private readonly ILogger _logger;
     private readonly ServeHostOptions _options;
-    private WebApplication? _dashboard;
-    private ListenOptions? _dashboardListen;
+    private DashboardServer? _dashboard;
     private bool _stopped;
 
     private ServeHost(WebApplication app, ServeConfig config, ServeHostOptions options, ListenOptions? grpcListen, ListenOptions httpListen)
@@ -70,7 +69,7 @@ public sealed partial class ServeHost : IAsyncDisposable
     /// The port the REST API listens on (the bound one when <see cref="ServeHostOptions.DashboardPort"/> is 0),
     /// or null when it is off or could not be bound. Known once <see cref="StartAsync"/> returned.
     /// </summary>
-    public int? DashboardPort => (_dashboardListen?.EndPoint as IPEndPoint)?.Port;
+    public int? DashboardPort => _dashboard?.Port;
 
     /// <summary>The application's services (logging, lifetime).</summary>
     public IServiceProvider Services => _app.Services;
@@ -216,46 +215,23 @@ public sealed partial class ServeHost : IAsyncDisposable
 
     private string DashboardHost => _options.DashboardHost ?? ServeHostOptions.DefaultDashboardHost;
 
-    /// <summary>
-    /// The REST API runs on a Kestrel server of its own, so that a taken port can be skipped without
-    /// touching the proxies.
-    /// </summary>
+    /// <summary>How long stopping waits for running REST API requests (an apply in progress).</summary>
+    private static readonly TimeSpan s_dashboardShutdownTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Starts the REST API on its own Kestrel server (see <see cref="DashboardServer"/>).</summary>
     private async Task StartDashboardAsync(int port, CancellationToken stopping, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(HostBuilderOptions);
-        builder.Logging.ClearProviders();
-        // The proxies' logging, configured once; the container does not dispose a factory it did not create.
-        builder.Services.AddSingleton(_app.Services.GetRequiredService<ILoggerFactory>());
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        ListenOptions? listen = null;
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            // Every gRPC response carries a request_id trailer seen once: HPACK would index each one and
-            // evict the entries worth reusing (content-type, grpc-status), so the dynamic table costs CPU per
-            // call (measured ~10% of a no-op call) and saves little. Static-table and literal encoding stays.
-            kestrel.AllowResponseHeaderCompression = false;
-            kestrel.Listen(ResolveAddress(DashboardHost), port, l =>
-            {
-                l.Protocols = HttpProtocols.Http1;
-                listen = l;
-            });
-        });
-        var dashboard = builder.Build();
         var api = new DashboardApi(_controller, () => (HttpPort, GrpcPort), stopping);
-        dashboard.Run(api.HandleAsync);
         try
         {
-            await dashboard.StartAsync(cancellationToken).ConfigureAwait(false);
+            _dashboard = await DashboardServer.StartAsync(
+                ResolveAddress(DashboardHost), port, api.HandleAsync, _app.Services,
+                _app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken).ConfigureAwait(false);
         }
         catch (IOException ex) when (_options.DashboardOptional)
         {
             LogDashboardUnavailable(DashboardHost, port, ex.Message);
-            await dashboard.DisposeAsync().ConfigureAwait(false);
-            return;
         }
-        _dashboard = dashboard;
-        _dashboardListen = listen;
     }
 
     /// <summary>
@@ -282,7 +258,9 @@ public sealed partial class ServeHost : IAsyncDisposable
         if (_dashboard is { } dashboard)
         {
             // No config is applied while the proxies drain.
-            await dashboard.StopAsync(cancellationToken).ConfigureAwait(false);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(s_dashboardShutdownTimeout);
+            await dashboard.StopAsync(timeout.Token).ConfigureAwait(false);
         }
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
         await _controller.StopAsync(DefaultGracefulShutdownTimeout, cancellationToken).ConfigureAwait(false);
