@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
 using Serve.Config;
 using Serve.Control;
 using Serve.Dispatch;
@@ -107,6 +109,18 @@ public static class ServeCommandLine
             {
                 await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
                 return 2;
+            }
+            catch (IOException ex) when (ex.InnerException is AddressInUseException)
+            {
+                // Kestrel's message names the address; a stack trace would add nothing.
+                await error.WriteLineAsync($"serve run: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            catch (SocketException ex)
+            {
+                // An address this machine does not have, a port below 1024 without the right, ...
+                await error.WriteLineAsync($"serve run: could not listen on {config.HttpOptions.Host}: {ex.Message}").ConfigureAwait(false);
+                return 1;
             }
         });
         return run;
