@@ -90,6 +90,8 @@ BARE_AOT="$OUT/aot/BareKestrel/BareKestrel"
 ls -l "$SERVE_AOT" "$BARE_AOT" > "$RUN/aot-sizes.txt"
 
 # ---------------------------------------------------------------- helpers
+# Servers listen on 20xxx, below Linux's ephemeral range (32768-60999): a port in that range can be held
+# by one of the clients' outgoing connections (or its TIME_WAIT) and fail a server's bind now and then.
 # config <num_replicas> <grpc_port> <http_port> -> path of a Serve config
 config() {
   local f="$RUN/serve-$1r-$2.yaml"
@@ -211,20 +213,20 @@ PYEOF
 
 # ---------------------------------------------------------------- 1. unary no-op + chart
 log "unary: bare vs Serve (1 and 4 replicas), h2load -c 16 -m 10, $REPS x ${DUR}s"
-start bare 50061 dotnet "$BARE_DLL" 50061
-start serve1 50051 dotnet "$SERVE_DLL" run "$(config 1 50051 50052)" --dashboard-port -1
-start serve4 50053 dotnet "$SERVE_DLL" run "$(config 4 50053 50054)" --dashboard-port -1
+start bare 20061 dotnet "$BARE_DLL" 20061
+start serve1 20051 dotnet "$SERVE_DLL" run "$(config 1 20051 20052)" --dashboard-port -1
+start serve4 20053 dotnet "$SERVE_DLL" run "$(config 4 20053 20054)" --dashboard-port -1
 for rep in $(seq 1 "$REPS"); do
-  LATENCY=1 h2 unary bare "$rep" 50061 16 10 "$DUR"
-  LATENCY=1 h2 unary serve-1r "$rep" 50051 16 10 "$DUR"
-  LATENCY=1 h2 unary serve-4r "$rep" 50053 16 10 "$DUR"
+  LATENCY=1 h2 unary bare "$rep" 20061 16 10 "$DUR"
+  LATENCY=1 h2 unary serve-1r "$rep" 20051 16 10 "$DUR"
+  LATENCY=1 h2 unary serve-4r "$rep" 20053 16 10 "$DUR"
 done
 loadavg after-unary
 log "throughput vs concurrency (h2load -m 1 -c ${CONCURRENCY[*]})"
 for rep in $(seq 1 "$CONC_REPS"); do
   for c in "${CONCURRENCY[@]}"; do
-    h2 conc bare "$rep" 50061 "$c" 1 "$CONC_DUR"
-    h2 conc serve-1r "$rep" 50051 "$c" 1 "$CONC_DUR"
+    h2 conc bare "$rep" 20061 "$c" 1 "$CONC_DUR"
+    h2 conc serve-1r "$rep" 20051 "$c" 1 "$CONC_DUR"
   done
 done
 stop serve4
@@ -232,9 +234,9 @@ stop serve4
 # ---------------------------------------------------------------- 1b. HTTP no-op, gRPC vs HTTP echo
 # Serve-1 answers HTTP/1.1 on its http_options port (route_prefix /bench); BareHttp is a minimal API serving the same paths.
 log "HTTP no-op: bare minimal API vs Serve HTTP proxy, h2load --h1 -c 16, $REPS x ${DUR}s"
-start_http barehttp 50081 dotnet "$BAREHTTP_DLL" 50081
+start_http barehttp 20081 dotnet "$BAREHTTP_DLL" 20081
 for rep in $(seq 1 "$REPS"); do
-  for t in bare-http:50081 serve-1r:50052; do
+  for t in bare-http:20081 serve-1r:20052; do
     check_http "${t##*:}"
     LATENCY=1 h2run http "${t%%:*}" "$rep" "c=16" "$DUR" --h1 -c 16 -m 1 "http://127.0.0.1:${t##*:}/bench/noop"
   done
@@ -243,12 +245,12 @@ loadavg after-http
 log "gRPC vs HTTP echo (16 B and 1 MiB), -c 16 -m 1 each, $REPS x ${ECHO_DUR}s"
 for size in small 1mb; do
   for rep in $(seq 1 "$REPS"); do
-    for t in bare-grpc:50061 serve-grpc:50051; do
+    for t in bare-grpc:20061 serve-grpc:20051; do
       check_echo "${t##*:}" "$OUT/echo-grpc-$size.bin"
       h2run echo "${t%%:*}" "$rep" "size=$size" "$ECHO_DUR" -c 16 -m 1 -d "$OUT/echo-grpc-$size.bin" \
         -H 'content-type: application/grpc' -H 'te: trailers' "http://127.0.0.1:${t##*:}/servebench.Noop/Echo"
     done
-    for t in bare-http:50081 serve-http:50052; do
+    for t in bare-http:20081 serve-http:20052; do
       check_http "${t##*:}" "$OUT/echo-http-$size.bin"
       h2run echo "${t%%:*}" "$rep" "size=$size" "$ECHO_DUR" --h1 -c 16 -m 1 -d "$OUT/echo-http-$size.bin" \
         -H 'content-type: application/octet-stream' "http://127.0.0.1:${t##*:}/bench/echo"
@@ -262,7 +264,7 @@ loadavg after-echo
 log "server streaming: 1 and 16 streams x $STREAM_MSGS messages per call"
 for rep in $(seq 1 "$REPS"); do
   for streams in 1 16; do
-    for t in bare:50061 serve-1r:50051; do
+    for t in bare:20061 serve-1r:20051; do
       target=${t%%:*}; port=${t##*:}
       check "$port"
       line=$(dotnet "$CLIENT_DLL" stream "http://127.0.0.1:$port" "$streams" "$STREAM_MSGS" "$STREAM_DUR")
@@ -282,9 +284,9 @@ log "composition: 3-deployment chain vs 1 deployment, same work, h2load -c 16 -m
 CHAIN_CFG="$RUN/serve-chain.yaml"
 cat > "$CHAIN_CFG" <<YAML
 proxy_location: EveryNode
-http_options: {host: 127.0.0.1, port: 50096}
+http_options: {host: 127.0.0.1, port: 20096}
 grpc_options:
-  port: 50095
+  port: 20095
   grpc_servicer_functions: [servebench.Chain]
 logging_config: {log_level: WARNING, enable_access_log: false}
 applications:
@@ -304,14 +306,14 @@ YAML
 dotnet "$SERVE_DLL" run "$CHAIN_CFG" --dashboard-port -1 >"$RUN/server-chain.log" 2>&1 &
 PIDS[chain]=$!
 record "server chain: dotnet NoopServe.dll run serve-chain.yaml --dashboard-port -1"
-chain_check() { $PY "$BENCH/scripts/chain_check.py" 127.0.0.1:50095 "$OUT/echo-grpc-small.bin" single chain; }
+chain_check() { $PY "$BENCH/scripts/chain_check.py" 127.0.0.1:20095 "$OUT/echo-grpc-small.bin" single chain; }
 for _ in $(seq 1 300); do chain_check >/dev/null 2>&1 && break; sleep 0.2; done
 chain_check >/dev/null || { cat "$RUN/server-chain.log"; echo "composition check failed" >&2; exit 1; }
 for rep in $(seq 1 "$REPS"); do
   for app in single chain; do
     chain_check >/dev/null || { echo "composition check failed" >&2; exit 1; }
     LATENCY=1 h2run compose "$app" "$rep" "c=16,m=10" "$DUR" -c 16 -m 10 -d "$OUT/echo-grpc-small.bin" \
-      -H 'content-type: application/grpc' -H 'te: trailers' -H "application: $app" "http://127.0.0.1:50095/servebench.Chain/Run"
+      -H 'content-type: application/grpc' -H 'te: trailers' -H "application: $app" "http://127.0.0.1:20095/servebench.Chain/Run"
   done
 done
 stop chain
@@ -333,9 +335,9 @@ log "batching: [Batch] vs one call at a time, same model, 64 in flight, $REPS x 
 SCORE_CFG="$RUN/serve-score.yaml"
 cat > "$SCORE_CFG" <<YAML
 proxy_location: EveryNode
-http_options: {host: 127.0.0.1, port: 50098}
+http_options: {host: 127.0.0.1, port: 20098}
 grpc_options:
-  port: 50097
+  port: 20097
   grpc_servicer_functions: [servebench.Scorer]
 logging_config: {log_level: WARNING, enable_access_log: false}
 applications:
@@ -353,14 +355,14 @@ YAML
 dotnet "$SERVE_DLL" run "$SCORE_CFG" --dashboard-port -1 >"$RUN/server-score.log" 2>&1 &
 PIDS[score]=$!
 record "server score: dotnet NoopServe.dll run serve-score.yaml --dashboard-port -1"
-score_check() { $PY "$BENCH/scripts/score_check.py" 127.0.0.1:50097 "$OUT/features.bin" unbatched batched; }
+score_check() { $PY "$BENCH/scripts/score_check.py" 127.0.0.1:20097 "$OUT/features.bin" unbatched batched; }
 for _ in $(seq 1 300); do score_check >/dev/null 2>&1 && break; sleep 0.2; done
 score_check >/dev/null || { cat "$RUN/server-score.log"; echo "batching check failed" >&2; exit 1; }
 for rep in $(seq 1 "$REPS"); do
   for app in unbatched batched; do
     score_check >/dev/null || { echo "batching check failed" >&2; exit 1; }
     LATENCY=1 h2run batch "$app" "$rep" "c=16,m=4" "$DUR" -c 16 -m 4 -d "$OUT/features.bin" \
-      -H 'content-type: application/grpc' -H 'te: trailers' -H "application: $app" "http://127.0.0.1:50097/servebench.Scorer/Score"
+      -H 'content-type: application/grpc' -H 'te: trailers' -H "application: $app" "http://127.0.0.1:20097/servebench.Scorer/Score"
   done
 done
 stop score
@@ -368,10 +370,10 @@ loadavg after-batch
 
 # ---------------------------------------------------------------- 3. cold start + idle RSS
 log "cold start: exec -> first OK, JIT and AOT, $COLD_RUNS runs each"
-COLD_CFG=$(config 1 50071 50072)
+COLD_CFG=$(config 1 20071 20072)
 coldstart() {
   local target=$1; shift
-  local cmd=(dotnet "$CLIENT_DLL" coldstart 50071 "$COLD_RUNS" 1000 "$@")
+  local cmd=(dotnet "$CLIENT_DLL" coldstart 20071 "$COLD_RUNS" 1000 "$@")
   record "${cmd[*]}"
   "${cmd[@]}" > "$RUN/cold-$target.out"
   local i=0
@@ -385,9 +387,9 @@ coldstart() {
 ROUNDS=$(( COLD_RUNS >= 5 ? 3 : 1 )); PER=$(( (COLD_RUNS + ROUNDS - 1) / ROUNDS ))
 SAVE_RUNS=$COLD_RUNS; COLD_RUNS=$PER
 for r in $(seq 1 $ROUNDS); do
-  coldstart bare-aot "$BARE_AOT" 50071
+  coldstart bare-aot "$BARE_AOT" 20071
   coldstart serve-aot "$SERVE_AOT" run "$COLD_CFG"
-  coldstart bare-jit dotnet "$BARE_DLL" 50071
+  coldstart bare-jit dotnet "$BARE_DLL" 20071
   coldstart serve-jit dotnet "$SERVE_DLL" run "$COLD_CFG"
 done
 COLD_RUNS=$SAVE_RUNS
@@ -397,7 +399,7 @@ loadavg after-cold
 log "scale: ${SCALE_N[*]} replicas (JIT host), $SCALE_REPS x ${DUR}s each"
 i=0
 for n in "${SCALE_N[@]}"; do
-  port=$((50100 + 2*i)); i=$((i+1))
+  port=$((20100 + 2*i)); i=$((i+1))
   start "scale$n" "$port" dotnet "$SERVE_DLL" run "$(config "$n" "$port" $((port+1)))" --dashboard-port -1
   sleep 1
   echo "{\"suite\":\"scale-rss\",\"target\":\"serve-${n}r\",\"n\":$n,\"rss_kb\":$(rss_kb "scale$n")}" >> "$RESULTS"
@@ -405,7 +407,7 @@ done
 for rep in $(seq 1 "$SCALE_REPS"); do
   i=0
   for n in "${SCALE_N[@]}"; do
-    port=$((50100 + 2*i)); i=$((i+1))
+    port=$((20100 + 2*i)); i=$((i+1))
     h2 scale "serve-${n}r" "$rep" "$port" 16 10 "$DUR"
   done
 done

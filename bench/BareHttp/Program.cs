@@ -2,7 +2,7 @@
 // same two routes as the Serve HTTP proxy does for bench/NoopServe (at route_prefix /bench):
 //   GET  /bench/noop  -> "ok" (text/plain)
 //   POST /bench/echo  -> the request body (application/octet-stream), buffered whole as Serve does
-// No routing prefixes, replicas, request ids or logging.  Usage: BareHttp [port]   (default 50081)
+// No routing prefixes, replicas, request ids or logging.  Usage: BareHttp [port]   (default 20081)
 using System.Buffers;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
-var port = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 50081;
+var port = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 20081;
 // As Serve's hosts: no reload-on-change of appsettings files, which would watch every directory under the working one.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
 builder.Logging.ClearProviders();

@@ -1,7 +1,7 @@
 // The baseline: Kestrel h2c on 127.0.0.1 with one terminal middleware that does the same gRPC
 // framing work as Serve (read the framed request from BodyReader, parse it, write the framed
 // response, grpc-status trailer) and nothing else: no routing, replicas, metadata or logging.
-// Usage: BareKestrel [port]   (default 50061)
+// Usage: BareKestrel [port]   (default 20061)
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 using ServeBench;
 
-var port = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 50061;
+var port = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 20061;
 // As Serve's hosts: no reload-on-change of appsettings files, which would watch every directory under the working one.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
 builder.Logging.ClearProviders();
