@@ -318,11 +318,13 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
 """)
 md.append("## Commands (this run)\n")
 md.append("```")
-md.extend(l.rstrip() for l in open(args.commands, encoding="utf-8"))
+# Paths relative to the repository, as a reader's checkout would have them.
+REPO_PREFIX = os.path.dirname(BENCH) + "/"
+md.extend(l.rstrip().replace(REPO_PREFIX, "") for l in open(args.commands, encoding="utf-8"))
 md.append("```\n")
 md.append("AOT binary sizes:\n")
 md.append("```")
-md.extend(l.rstrip() for l in open(args.aot_sizes, encoding="utf-8"))
+md.extend(l.rstrip().replace(REPO_PREFIX, "") for l in open(args.aot_sizes, encoding="utf-8"))
 md.append("```\n")
 notes = os.path.join(BENCH, "ANALYSIS.md")
 if os.path.exists(notes):
