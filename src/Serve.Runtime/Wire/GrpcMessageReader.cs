@@ -38,63 +38,98 @@ internal static class GrpcMessageReader
     /// <c>grpc-accept-encoding: </c><see cref="GrpcProtocol.AcceptEncodingValue"/>).
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired or the read was cancelled.</exception>
-    public static async ValueTask<GrpcRequestMessage> ReadSingleMessageAsync(PipeReader reader, GrpcReadOptions options, CancellationToken cancellationToken)
+    public static ValueTask<GrpcRequestMessage> ReadSingleMessageAsync(PipeReader reader, GrpcReadOptions options, CancellationToken cancellationToken)
     {
-        var maxSize = options.MaxReceiveMessageSize;
+        // A unary request usually arrives whole with its headers: when it is already buffered, no state machine.
+        if (!cancellationToken.IsCancellationRequested && reader.TryRead(out var result))
+        {
+            try
+            {
+                if (TryTakeSingleMessage(reader, result, options, out var message))
+                {
+                    return new ValueTask<GrpcRequestMessage>(message);
+                }
+            }
+            catch (Exception ex)
+            {
+                return ValueTask.FromException<GrpcRequestMessage>(ex);
+            }
+        }
+        return ReadSingleMessageSlowAsync(reader, options, cancellationToken);
+    }
+
+    private static async ValueTask<GrpcRequestMessage> ReadSingleMessageSlowAsync(PipeReader reader, GrpcReadOptions options, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            ReadOnlySequence<byte> payload;
-            bool compressed;
-            try
+            if (TryTakeSingleMessage(reader, result, options, out var message))
             {
-                ThrowIfCanceled(result);
-                var remaining = buffer;
-                if (GrpcFraming.TryReadMessage(ref remaining, maxSize, out payload, out compressed))
+                return message;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The single message once the request stream has ended; false (the reader advanced to wait for more data)
+    /// while it has not.
+    /// </summary>
+    private static bool TryTakeSingleMessage(PipeReader reader, in ReadResult result, GrpcReadOptions options, out GrpcRequestMessage message)
+    {
+        var maxSize = options.MaxReceiveMessageSize;
+        var buffer = result.Buffer;
+        ReadOnlySequence<byte> payload;
+        bool compressed;
+        try
+        {
+            ThrowIfCanceled(result);
+            var remaining = buffer;
+            if (GrpcFraming.TryReadMessage(ref remaining, maxSize, out payload, out compressed))
+            {
+                if (!remaining.IsEmpty)
                 {
-                    if (!remaining.IsEmpty)
-                    {
-                        throw new RpcException(StatusCode.Internal, AdditionalData);
-                    }
-                    if (result.IsCompleted && compressed)
-                    {
-                        GrpcCompression.ValidateEncodingForCompressedMessage(options.Encoding);
-                    }
+                    throw new RpcException(StatusCode.Internal, AdditionalData);
                 }
-                else if (result.IsCompleted)
+                if (result.IsCompleted && compressed)
                 {
-                    throw new RpcException(StatusCode.Internal, buffer.IsEmpty ? NoMessage : IncompleteMessage);
+                    GrpcCompression.ValidateEncodingForCompressedMessage(options.Encoding);
                 }
             }
-            catch
+            else if (result.IsCompleted)
             {
-                reader.AdvanceTo(buffer.End);
-                throw;
+                throw new RpcException(StatusCode.Internal, buffer.IsEmpty ? NoMessage : IncompleteMessage);
             }
+        }
+        catch
+        {
+            reader.AdvanceTo(buffer.End);
+            throw;
+        }
 
-            if (!result.IsCompleted)
-            {
-                // Keep everything, but let the next read wait for more data.
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                continue;
-            }
+        if (!result.IsCompleted)
+        {
+            // Keep everything, but let the next read wait for more data.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            message = default;
+            return false;
+        }
 
-            if (!compressed)
-            {
-                // The payload stays in the pipe's buffer until the caller completes the message.
-                return new GrpcRequestMessage(payload, compressed: false, reader, buffer.End);
-            }
+        if (!compressed)
+        {
+            // The payload stays in the pipe's buffer until the caller completes the message.
+            message = new GrpcRequestMessage(payload, compressed: false, reader, buffer.End);
+            return true;
+        }
 
-            try
-            {
-                var rented = GrpcCompression.Decompress(payload, maxSize, out var length);
-                return new GrpcRequestMessage(rented, length);
-            }
-            finally
-            {
-                reader.AdvanceTo(buffer.End);
-            }
+        try
+        {
+            var rented = GrpcCompression.Decompress(payload, maxSize, out var length);
+            message = new GrpcRequestMessage(rented, length);
+            return true;
+        }
+        finally
+        {
+            reader.AdvanceTo(buffer.End);
         }
     }
 

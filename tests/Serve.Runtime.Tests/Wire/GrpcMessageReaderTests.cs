@@ -60,6 +60,45 @@ public class GrpcMessageReaderTests
     }
 
     [Fact]
+    public async Task A_request_already_buffered_and_ended_is_read_without_waiting()
+    {
+        var reader = await ReaderOverAsync(Frame(Payload));
+
+        var reading = GrpcMessageReader.ReadSingleMessageAsync(reader, default, CancellationToken.None);
+
+        Assert.True(reading.IsCompletedSuccessfully);
+        var message = await reading;
+        Assert.Equal(Payload, message.Payload.ToArray());
+        message.Complete();
+    }
+
+    [Fact]
+    public async Task A_buffered_first_part_then_the_rest_is_one_message()
+    {
+        var pipe = new Pipe();
+        var frame = Frame(Payload);
+        await pipe.Writer.WriteAsync(frame.AsMemory(0, 100));
+
+        var reading = GrpcMessageReader.ReadSingleMessageAsync(pipe.Reader, default, CancellationToken.None);
+        Assert.False(reading.IsCompleted);
+        await pipe.Writer.WriteAsync(frame.AsMemory(100));
+        await pipe.Writer.CompleteAsync();
+
+        var message = await reading;
+        Assert.Equal(Payload, message.Payload.ToArray());
+        message.Complete();
+    }
+
+    [Fact]
+    public async Task A_cancelled_token_wins_over_a_buffered_request()
+    {
+        var reader = await ReaderOverAsync(Frame(Payload));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            await GrpcMessageReader.ReadSingleMessageAsync(reader, default, new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
     public async Task Payload_stays_in_the_pipe_until_Complete()
     {
         var pipe = new Pipe();

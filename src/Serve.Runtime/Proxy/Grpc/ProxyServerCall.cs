@@ -92,30 +92,35 @@ internal sealed class ProxyServerCall : GrpcServerCall
         }
     }
 
-    public override async ValueTask WriteResponseAsync(IMessage message)
+    public override ValueTask WriteResponseAsync(IMessage message)
+    {
+        if (_writeLock is null && !_flushEachMessage)
+        {
+            // A unary or client-streaming call without a deadline: one write into the pipe, nothing to await.
+            try
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                WriteMessage(message);
+                return default;
+            }
+            catch (Exception ex)
+            {
+                return ValueTask.FromException(ex);
+            }
+        }
+        return WriteResponseLockedAsync(message);
+    }
+
+    private async ValueTask WriteResponseLockedAsync(IMessage message)
     {
         _cancellationToken.ThrowIfCancellationRequested();
-        // A unary method that set a non-OK code through its context sends the status, not the message.
-        if (_grpcContext is { StatusCode: not StatusCode.OK } && !_flushEachMessage)
-        {
-            return;
-        }
         if (_writeLock is not null)
         {
             await _writeLock.WaitAsync(_cancellationToken).ConfigureAwait(false);
         }
         try
         {
-            if (Completed)
-            {
-                throw new OperationCanceledException("The call already ended.");
-            }
-            if (_messagesWritten == 0 && _writeOptions.Compress)
-            {
-                _httpContext.Response.Headers[GrpcProtocol.EncodingHeader] = GrpcProtocol.GzipEncoding;
-            }
-            GrpcMessageWriter.WriteMessage(_writer, message, _writeOptions);
-            Interlocked.Increment(ref _messagesWritten);
+            WriteMessage(message);
             if (_flushEachMessage)
             {
                 var result = await _writer.FlushAsync(_cancellationToken).ConfigureAwait(false);
@@ -129,6 +134,26 @@ internal sealed class ProxyServerCall : GrpcServerCall
         {
             _writeLock?.Release();
         }
+    }
+
+    /// <summary>Frames <paramref name="message"/> into the response pipe (not flushed).</summary>
+    private void WriteMessage(IMessage message)
+    {
+        // A unary method that set a non-OK code through its context sends the status, not the message.
+        if (_grpcContext is { StatusCode: not StatusCode.OK } && !_flushEachMessage)
+        {
+            return;
+        }
+        if (Completed)
+        {
+            throw new OperationCanceledException("The call already ended.");
+        }
+        if (_messagesWritten == 0 && _writeOptions.Compress)
+        {
+            _httpContext.Response.Headers[GrpcProtocol.EncodingHeader] = GrpcProtocol.GzipEncoding;
+        }
+        GrpcMessageWriter.WriteMessage(_writer, message, _writeOptions);
+        Interlocked.Increment(ref _messagesWritten);
     }
 
     /// <summary>Ends the call for the method's writers (deadline passed); waits for a write in progress.</summary>
