@@ -87,6 +87,44 @@ public sealed partial class ServeProcessTests
         }
     }
 
+    [Fact]
+    public async Task A_taken_port_is_one_line_on_stderr_exit_code_one_and_no_stack_trace()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll"), "run", Paths.Sample("single-app.yaml"), "--grpc-port", "0", "--http-port", port, "--dashboard-port", "-1" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Equal($"serve run: Failed to bind to address http://127.0.0.1:{port}: address already in use.", (await stderr).TrimEnd());
+        var output = await stdout;
+        Assert.DoesNotContain("Hosting failed to start", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"gRPC proxy: [^:]+:(?<grpc>\d+); HTTP proxy: [^:]+:(?<http>\d+)")]
     private static partial Regex RunningLine();
 

@@ -95,6 +95,9 @@ public sealed partial class ServeHost : IAsyncDisposable
         // Its per-request Activity and log scope cost ~4% of a no-op call and log nothing at Warning.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // Its errors are start or stop failures, which reach StartAsync's or StopAsync's caller as exceptions and
+        // are reported there (`serve run`: one line); its log repeated them with the whole stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         configureLogging?.Invoke(builder.Logging);
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DefaultGracefulShutdownTimeout);
