@@ -72,29 +72,19 @@ public sealed class DashboardPortTests
         Assert.Equal("--dashboard-port: must be -1 (off), 0 (any free port) or a port up to 65535; got -5.", error.TrimEnd());
     }
 
-    [Fact]
-    public async Task The_run_command_reports_a_taken_proxy_port_in_one_line_and_exits_one()
+    /// <summary>A port the run command is given (the HTTP proxy's, or the REST API's when asked for) is taken.</summary>
+    [Theory]
+    [InlineData("--http-port", "--dashboard-port", "-1")]
+    [InlineData("--dashboard-port", "--http-port", "0")]
+    public async Task The_run_command_reports_a_taken_port_in_one_line_and_exits_one(string takenOption, string otherOption, string otherValue)
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         var path = ReconcileKit.Register(() => new ReconcileKit(new Journal()).Bound("Leaf"));
 
-        var (exit, _, error) = await CommandLineTests.InvokeAsync("run", path, "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dashboard-port", "-1");
-
-        Assert.Equal(1, exit);
-        Assert.Equal($"serve run: Failed to bind to address http://127.0.0.1:{port}: address already in use.", error.TrimEnd());
-    }
-
-    [Fact]
-    public async Task The_run_command_reports_a_taken_rest_api_port_it_was_given_in_one_line()
-    {
-        using var taken = new TcpListener(IPAddress.Loopback, 0);
-        taken.Start();
-        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        var path = ReconcileKit.Register(() => new ReconcileKit(new Journal()).Bound("Leaf"));
-
-        var (exit, _, error) = await CommandLineTests.InvokeAsync("run", path, "--http-port", "0", "--dashboard-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (exit, _, error) = await CommandLineTests.InvokeAsync(
+            "run", path, takenOption, port.ToString(System.Globalization.CultureInfo.InvariantCulture), otherOption, otherValue);
 
         Assert.Equal(1, exit);
         Assert.Equal($"serve run: Failed to bind to address http://127.0.0.1:{port}: address already in use.", error.TrimEnd());
