@@ -110,16 +110,11 @@ public static class ServeCommandLine
                 await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
                 return 2;
             }
-            catch (IOException ex) when (ex.InnerException is AddressInUseException)
+            catch (IOException ex) when (ex.InnerException is AddressInUseException or SocketException)
             {
-                // Kestrel's message names the address; a stack trace would add nothing.
+                // A taken port, an address this machine does not have, ...: the message names the address; a stack
+                // trace would add nothing.
                 await error.WriteLineAsync($"serve run: {ex.Message}").ConfigureAwait(false);
-                return 1;
-            }
-            catch (SocketException ex)
-            {
-                // An address this machine does not have, a port below 1024 without the right, ...
-                await error.WriteLineAsync($"serve run: could not listen on {config.HttpOptions.Host}: {ex.Message}").ConfigureAwait(false);
                 return 1;
             }
         });

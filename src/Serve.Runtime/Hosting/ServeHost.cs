@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -188,7 +189,15 @@ public sealed partial class ServeHost : IAsyncDisposable
         await _controller.ApplyAsync(_config, cancellationToken).ConfigureAwait(false);
         var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStopping.Register(_controller.BeginDrain);
-        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            // Kestrel reports a taken port with the address; any other bind failure comes without it.
+            throw new IOException($"Could not listen on {_config.HttpOptions.Host} (the proxies' address): {ex.Message}.", ex);
+        }
         if (_options.DashboardPort is { } dashboardPort)
         {
             await StartDashboardAsync(dashboardPort, lifetime.ApplicationStopping, cancellationToken).ConfigureAwait(false);
@@ -230,6 +239,11 @@ public sealed partial class ServeHost : IAsyncDisposable
             _dashboard = await DashboardServer.StartAsync(
                 ResolveAddress(DashboardHost), port, api.HandleAsync, _app.Services,
                 _app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            // Not a taken port (Kestrel reports that as an IOException): an address this machine does not have, ...
+            throw new IOException($"Could not listen on {DashboardHost}:{port} (the REST API's address): {ex.Message}.", ex);
         }
         catch (IOException ex) when (_options.DashboardOptional)
         {

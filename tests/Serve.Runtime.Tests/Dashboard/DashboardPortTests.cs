@@ -90,6 +90,22 @@ public sealed class DashboardPortTests
         Assert.Equal($"serve run: Failed to bind to address http://127.0.0.1:{port}: address already in use.", error.TrimEnd());
     }
 
+    [Theory]
+    [InlineData("--host", "--dashboard-port", "-1", "Could not listen on 192.0.2.1 (the proxies' address): ")]
+    [InlineData("--dashboard-host", "--http-port", "0", "Could not listen on 192.0.2.1:0 (the REST API's address): ")]
+    public async Task The_run_command_reports_an_address_this_machine_does_not_have_in_one_line(string option, string otherOption, string otherValue, string expected)
+    {
+        var path = ReconcileKit.Register(() => new ReconcileKit(new Journal()).Bound("Leaf"));
+
+        // 192.0.2.0/24 is reserved for documentation: no machine has it.
+        var extra = option == "--dashboard-host" ? new[] { "--dashboard-port", "0" } : [];
+        var (exit, _, error) = await CommandLineTests.InvokeAsync(["run", path, option, "192.0.2.1", otherOption, otherValue, .. extra]);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("serve run: " + expected, error, StringComparison.Ordinal);
+        Assert.Single(error.TrimEnd().Split('\n'));
+    }
+
     private sealed class ListProvider(List<string> logs) : ILoggerProvider
     {
         public ILogger CreateLogger(string categoryName) => new ListLogger(logs);
