@@ -167,6 +167,7 @@ public sealed class HttpProbeTests
         oversized.Headers.ExpectContinue = true;
         using var declared = await client.SendAsync(oversized);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
+        Assert.True(declared.Headers.ConnectionClose);
 
         // Chunked, so the length is found out while reading. The whole request goes out in one write: a client
         // still writing chunks when the server answers and closes can lose the answer to a reset.

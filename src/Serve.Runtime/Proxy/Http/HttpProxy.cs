@@ -243,6 +243,12 @@ internal sealed partial class HttpProxy
                 await WriteValidationErrorsAsync(context, validation).ConfigureAwait(false);
                 return 422;
             case HttpException http:
+                if (http.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    // The body is left unread, so Kestrel closes the connection after the answer: saying so keeps
+                    // clients from sending their next request on it while it closes.
+                    response.Headers.Connection = "close";
+                }
                 await WriteDetailAsync(context, http.StatusCode, http.Detail).ConfigureAwait(false);
                 return http.StatusCode;
             case BadHttpRequestException bad:
