@@ -42,7 +42,10 @@ internal static class ConsoleLog
             {
                 return;
             }
-            textWriter.Write(DateTimeOffset.Now.ToString(TimestampFormat, System.Globalization.CultureInfo.InvariantCulture));
+            // Formatted into a stack buffer: with the access log on, this runs for every request.
+            Span<char> timestamp = stackalloc char[32];
+            DateTimeOffset.Now.TryFormat(timestamp, out var written, TimestampFormat, System.Globalization.CultureInfo.InvariantCulture);
+            textWriter.Write(timestamp[..written]);
             var (level, color) = Level(logEntry.LogLevel);
             if (colors && color is not null)
             {
@@ -57,7 +60,9 @@ internal static class ConsoleLog
             textWriter.Write(": ");
             textWriter.Write(logEntry.Category);
             textWriter.Write('[');
-            textWriter.Write(logEntry.EventId.Id);
+            Span<char> eventId = stackalloc char[11];
+            logEntry.EventId.Id.TryFormat(eventId, out written, provider: System.Globalization.CultureInfo.InvariantCulture);
+            textWriter.Write(eventId[..written]);
             textWriter.Write("] ");
             if (message is not null)
             {
