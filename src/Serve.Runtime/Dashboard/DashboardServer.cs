@@ -58,15 +58,24 @@ internal sealed class DashboardServer : IHttpApplication<HttpContext>, IAsyncDis
         return dashboard;
     }
 
-    /// <summary>Stops accepting, lets running requests finish until <paramref name="cancellationToken"/> fires.</summary>
-    public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync(cancellationToken);
+    /// <summary>How long stopping waits for running requests (an apply in progress).</summary>
+    private static readonly TimeSpan s_shutdownTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Stops accepting and lets running requests finish, for at most five seconds or until
+    /// <paramref name="cancellationToken"/> fires. Stopping a stopped server returns at once.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(s_shutdownTimeout);
+        await _server.StopAsync(timeout.Token).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        // Stopping an already stopped server returns at once.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await _server.StopAsync(timeout.Token).ConfigureAwait(false);
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _server.Dispose();
     }
 

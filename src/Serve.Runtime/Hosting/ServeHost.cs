@@ -227,9 +227,6 @@ public sealed partial class ServeHost : IAsyncDisposable
 
     private string DashboardHost => _options.DashboardHost ?? ServeHostOptions.DefaultDashboardHost;
 
-    /// <summary>How long stopping waits for running REST API requests (an apply in progress).</summary>
-    private static readonly TimeSpan s_dashboardShutdownTimeout = TimeSpan.FromSeconds(5);
-
     /// <summary>Starts the REST API on its own Kestrel server (see <see cref="DashboardServer"/>).</summary>
     private async Task StartDashboardAsync(int port, CancellationToken stopping, CancellationToken cancellationToken)
     {
@@ -275,9 +272,7 @@ public sealed partial class ServeHost : IAsyncDisposable
         if (_dashboard is { } dashboard)
         {
             // No config is applied while the proxies drain.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(s_dashboardShutdownTimeout);
-            await dashboard.StopAsync(timeout.Token).ConfigureAwait(false);
+            await dashboard.StopAsync(cancellationToken).ConfigureAwait(false);
         }
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
         await _controller.StopAsync(DefaultGracefulShutdownTimeout, cancellationToken).ConfigureAwait(false);
