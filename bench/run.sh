@@ -216,10 +216,14 @@ log "unary: bare vs Serve (1 and 4 replicas), h2load -c 16 -m 10, $REPS x ${DUR}
 start bare 20061 dotnet "$BARE_DLL" 20061
 start serve1 20051 dotnet "$SERVE_DLL" run "$(config 1 20051 20052)" --dashboard-port -1
 start serve4 20053 dotnet "$SERVE_DLL" run "$(config 4 20053 20054)" --dashboard-port -1
+# The order rotates with each repetition: a target run right after another host's load sees a machine in a
+# different state (caches, the other process's threads winding down), and a fixed order put that on one target.
+UNARY_TARGETS=(bare:20061 serve-1r:20051 serve-4r:20053)
 for rep in $(seq 1 "$REPS"); do
-  LATENCY=1 h2 unary bare "$rep" 20061 16 10 "$DUR"
-  LATENCY=1 h2 unary serve-1r "$rep" 20051 16 10 "$DUR"
-  LATENCY=1 h2 unary serve-4r "$rep" 20053 16 10 "$DUR"
+  for i in 0 1 2; do
+    t=${UNARY_TARGETS[(i + rep - 1) % 3]}
+    LATENCY=1 h2 unary "${t%%:*}" "$rep" "${t##*:}" 16 10 "$DUR"
+  done
 done
 loadavg after-unary
 log "throughput vs concurrency (h2load -m 1 -c ${CONCURRENCY[*]})"
@@ -242,13 +246,19 @@ for rep in $(seq 1 "$REPS"); do
   done
 done
 loadavg after-http
-log "gRPC vs HTTP echo (16 B and 1 MiB), -c 16 -m 1 each, $REPS x ${ECHO_DUR}s"
+# 16 requests in flight either way. HTTP/1.1 needs a connection per request in flight; gRPC is measured both with
+# one call per connection (-c 16 -m 1: the same connections as HTTP) and the way gRPC clients send calls, all on
+# one channel (-c 1 -m 16: one HTTP/2 connection, 16 concurrent streams; targets *-grpc-channel).
+log "gRPC vs HTTP echo (16 B and 1 MiB), 16 in flight: gRPC -c 16 -m 1 and -c 1 -m 16, HTTP -c 16, $REPS x ${ECHO_DUR}s"
 for size in small 1mb; do
   for rep in $(seq 1 "$REPS"); do
     for t in bare-grpc:20061 serve-grpc:20051; do
       check_echo "${t##*:}" "$OUT/echo-grpc-$size.bin"
-      h2run echo "${t%%:*}" "$rep" "size=$size" "$ECHO_DUR" -c 16 -m 1 -d "$OUT/echo-grpc-$size.bin" \
-        -H 'content-type: application/grpc' -H 'te: trailers' "http://127.0.0.1:${t##*:}/servebench.Noop/Echo"
+      for shape in "-c 16 -m 1:" "-c 1 -m 16:-channel"; do
+        # shellcheck disable=SC2086 # the shape is two h2load options
+        h2run echo "${t%%:*}${shape#*:}" "$rep" "size=$size" "$ECHO_DUR" ${shape%%:*} -d "$OUT/echo-grpc-$size.bin" \
+          -H 'content-type: application/grpc' -H 'te: trailers' "http://127.0.0.1:${t##*:}/servebench.Noop/Echo"
+      done
     done
     for t in bare-http:20081 serve-http:20052; do
       check_http "${t##*:}" "$OUT/echo-http-$size.bin"

@@ -82,13 +82,21 @@ hn = {}
 hn["rps"] = add("HTTP no-op (GET, h2load --h1 -c 16), Serve 1 replica: throughput (req/s)", "http", "rps", "serve-1r", "bare-http")
 hn["p50"] = add("HTTP no-op, Serve 1 replica: p50 latency (ms)", "http", "p50_us", "serve-1r", "bare-http", unit=" ms", scale=1e-3)
 hn["p99"] = add("HTTP no-op, Serve 1 replica: p99 latency (ms)", "http", "p99_us", "serve-1r", "bare-http", unit=" ms", scale=1e-3)
-# 1c. gRPC vs HTTP echo, same deployment, same bytes, -c 16 -m 1 both
+# 1c. gRPC vs HTTP echo, same deployment, same bytes, 16 requests in flight: HTTP/1.1 on 16 connections; gRPC on
+# one channel (-c 1 -m 16, as gRPC clients send calls) and with one call per connection (-c 16 -m 1)
 echo = {}
 for size, label in (("small", "16 B"), ("1mb", "1 MiB")):
     prm = f"size={size}"
-    echo[size] = add(f"Echo {label}: **gRPC / HTTP** through Serve, throughput (ratio = gRPC/HTTP)", "echo", "rps", "serve-grpc", "serve-http", params=prm)
-    echo[size + "-bare"] = add(f"Echo {label}: gRPC / HTTP on bare Kestrel, for reference (ratio = gRPC/HTTP)", "echo", "rps", "bare-grpc", "bare-http", params=prm)
-    add(f"Echo {label}: gRPC, Serve / bare (req/s)", "echo", "rps", "serve-grpc", "bare-grpc", params=prm)
+    echo[size, "channel"] = add(f"Echo {label}, 16 in flight: **gRPC on one channel / HTTP** through Serve (ratio = gRPC/HTTP)",
+                                "echo", "rps", "serve-grpc-channel", "serve-http", params=prm)
+    echo[size, "channel-bare"] = add(f"Echo {label}: gRPC on one channel / HTTP on bare Kestrel, for reference",
+                                     "echo", "rps", "bare-grpc-channel", "bare-http", params=prm)
+    echo[size, "conn"] = add(f"Echo {label}, 16 in flight: **gRPC one call per connection / HTTP** through Serve (ratio = gRPC/HTTP)",
+                             "echo", "rps", "serve-grpc", "serve-http", params=prm)
+    echo[size, "conn-bare"] = add(f"Echo {label}: gRPC one call per connection / HTTP on bare Kestrel, for reference",
+                                  "echo", "rps", "bare-grpc", "bare-http", params=prm)
+    add(f"Echo {label}: gRPC on one channel, Serve / bare (req/s)", "echo", "rps", "serve-grpc-channel", "bare-grpc-channel", params=prm)
+    add(f"Echo {label}: gRPC one call per connection, Serve / bare (req/s)", "echo", "rps", "serve-grpc", "bare-grpc", params=prm)
     add(f"Echo {label}: HTTP, Serve / bare (req/s)", "echo", "rps", "serve-http", "bare-http", params=prm)
 # 2. streaming
 st = {}
@@ -140,13 +148,15 @@ p1 = u["1r", "p50"][0]
 verdict("Unary p50 latency ≤ 1.2× bare (1 replica)", p1, 1.2, False, f"{p1:.2f}×" if p1 else "")
 h = hn["rps"][0]
 verdict("HTTP through Serve ≥ 0.85× bare minimal API (throughput)", h, 0.85, True, f"{h:.2f}×" if h else "")
-e = echo["small"][0]
-eb = echo["small-bare"][0]
-verdict("gRPC ≥ HTTP throughput on small payloads (Serve, 16 B echo)", e, 1.0, True,
-        f"gRPC/HTTP {e:.2f}×" + (f" (bare Kestrel: {eb:.2f}×)" if eb else "") if e else "")
-e1 = echo["1mb"][0]
-if e1:
-    verdicts.append(("gRPC vs HTTP on 1 MiB (for information: no target)", f"gRPC/HTTP {e1:.2f}×", "—"))
+for shape, text in (("channel", "gRPC calls on one channel"), ("conn", "one gRPC call per connection")):
+    e = echo["small", shape][0]
+    eb = echo["small", shape + "-bare"][0]
+    verdict(f"gRPC ≥ HTTP throughput on small payloads (Serve, 16 B echo, 16 in flight, {text})", e, 1.0, True,
+            f"gRPC/HTTP {e:.2f}×" + (f" (bare Kestrel: {eb:.2f}×)" if eb else "") if e else "")
+for shape, text in (("channel", "gRPC on one channel"), ("conn", "one gRPC call per connection")):
+    e1 = echo["1mb", shape][0]
+    if e1:
+        verdicts.append((f"gRPC vs HTTP on 1 MiB, {text} (for information: no target)", f"gRPC/HTTP {e1:.2f}×", "—"))
 c = cold["aot"][0]
 verdict("Native AOT cold start ≤ 1.3× bare AOT", c, 1.3, False, f"{c:.2f}×" if c else "")
 rs = cold["aot-rss"][1]
@@ -284,12 +294,13 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
   types, writes the framed response (flushing each streamed message, as Serve does) and the `grpc-status` trailer. Both
   use `WebApplication.CreateSlimBuilder` and workstation GC, `InvariantGlobalization`.
 - Unary: `h2load -c 16 -m 10 -D <s> --warm-up-time=1` with body = a framed empty message (5 bytes) and headers
-  `content-type: application/grpc`, `te: trailers`. Bare, Serve-1, Serve-4 alternate in each repetition. Throughput comes
-  from a run WITHOUT `--log-file`; p50/p99 from a second, shorter run (`-D 3`) with `--log-file` (per-request durations;
-  h2load's summary prints only min/max/mean/sd). They are separate because writing that log caps single-threaded h2load
-  at ~60–70k req/s on this machine while bare Kestrel serves ~200k no-op calls/s: with the log on, the throughput
-  ratio measured the load generator (runs before this change reported 0.79–0.91× that way). The same split applies to
-  the HTTP no-op; the concurrency sweep, echo and scale runs measure throughput only (scale shows h2load's mean latency).
+  `content-type: application/grpc`, `te: trailers`. Bare, Serve-1, Serve-4 alternate in each repetition, the order
+  rotating from one repetition to the next. Throughput comes from a run WITHOUT `--log-file`; p50/p99 from a second,
+  shorter run (`-D 3`) with `--log-file` (per-request durations; h2load's summary prints only min/max/mean/sd). They
+  are separate because writing that log caps single-threaded h2load at ~60–70k req/s on this machine while bare
+  Kestrel serves ~200k no-op calls/s: with the log on, the throughput ratio measured the load generator (runs before
+  this change reported 0.79–0.91× that way). The same split applies to the HTTP no-op; the concurrency sweep, echo and
+  scale runs measure throughput only (scale shows h2load's mean latency).
   A run fails on any non-2xx or failed request.
 - HTTP no-op: the same NoopServe host answers `GET /bench/noop` (a `[HttpGet("/noop")]` method returning the string
   `ok`, text/plain) on its HTTP/1.1 `http_options` port, application `route_prefix: /bench`; the baseline is
@@ -299,8 +310,10 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
 - gRPC vs HTTP: the same deployment echoes bytes both ways: gRPC `servebench.Noop/Echo(Blob) returns (Blob)` (the
   method returns its request) and HTTP `POST /bench/echo` (`[HttpPost("/echo")]`, `HttpResult.Bytes(request.Body)`,
   application/octet-stream). Payload 16 B or 1 MiB of the same bytes (for gRPC framed in a `Blob`: +2 or +4 bytes of
-  protobuf, +5 of gRPC framing). gRPC: `h2load -c 16 -m 1 -d <framed file>`; HTTP: `h2load --h1 -c 16 -m 1 -d <raw
-  file>`: 16 requests in flight either way. Bare Kestrel gRPC (BareKestrel's middleware) and the bare minimal API
+  protobuf, +5 of gRPC framing). 16 requests in flight either way. HTTP: `h2load --h1 -c 16 -m 1 -d <raw file>`
+  (HTTP/1.1 needs a connection per request in flight). gRPC twice: `h2load -c 1 -m 16 -d <framed file>`, all calls
+  on one HTTP/2 connection as a gRPC channel sends them (grpcio and grpc-dotnet multiplex a channel's calls on one
+  connection), and `h2load -c 16 -m 1`, one call per connection, the same connections as HTTP. Bare Kestrel gRPC (BareKestrel's middleware) and the bare minimal API
   (`MapPost("/bench/echo")` buffering the body as Serve does) run the same echo as reference. Before each run the gRPC
   echo of that exact payload is checked (grpcio, status OK, bytes equal) and the HTTP echo likewise.
 - Status check: before every load run, `bench/scripts/grpc_check.py` (Debian python3-grpcio, an independent gRPC stack)
