@@ -28,6 +28,7 @@ CONCURRENCY=(1 4 16 64)
 SCALE_N=(1 10 100 1000)
 STREAM_MSGS=1000           # messages per streaming call
 MAX_ONGOING=100000         # per replica: high enough that nothing queues
+SAMPLE_CALLS=32            # gRPC calls checked through grpcio during each load run (sample_check.py)
 
 PY=/usr/bin/python3        # Debian's python3 with grpcio (the first python3 on PATH may lack it)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -178,7 +179,14 @@ h2run() {
   local base="$RUN/h2-$suite-$target-${params//[=,]/_}-$rep"
   local cmd=(h2load -D "$d" --warm-up-time="$WARM" "$@")
   [[ $rep == 1 ]] && record "$(printf "%q " "${cmd[@]}")"
+  # A gRPC run also gets SAMPLE_CALLS of the same call through grpcio while the load runs (a third into the
+  # measured part): h2load counts a 200 as success even when the trailers carry an error status.
+  $PY "$BENCH/scripts/sample_check.py" "$(awk -v w="$WARM" -v d="$d" 'BEGIN { print w + d / 3 }')" "$SAMPLE_CALLS" -- "$@" \
+    > "$base-sample.out" 2>&1 &
+  local sampler=$!
   "${cmd[@]}" > "$base.out" 2>&1
+  wait "$sampler" || { cat "$base-sample.out"; echo "status check under load failed: $base" >&2; exit 1; }
+  cat "$base-sample.out" >> "$RESULTS"
   if [[ ${LATENCY:-0} == 1 ]]; then
     local lat=(h2load -D "$LAT_DUR" --warm-up-time="$WARM" --log-file="$base.tsv" "$@")
     [[ $rep == 1 ]] && record "$(printf "%q " "${lat[@]}")"

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Builds bench/RESULTS.md and bench/throughput.svg from the suite's results.jsonl (stdlib only)."""
 import argparse
+import collections
 import json
 import os
 import platform
@@ -284,6 +285,15 @@ for name, measured, met in verdicts:
 md.append("")
 md.append("Composition (3-deployment chain against one deployment, and the handle hop) and batching (`[Batch]` against one "
           "call at a time) have no target in the issue: their figures are in the Results table, for information.\n")
+samples = sel("sample")
+if samples:
+    calls = sum(r["calls"] for r in samples)
+    ok = sum(r["ok"] for r in samples)
+    others = collections.Counter()
+    for r in samples:
+        others.update({k: v for k, v in r["codes"].items() if k != "OK"})
+    md.append(f"Status under load: {calls:,} gRPC calls sampled through grpcio during {len(samples)} load runs, "
+              f"{ok:,} with status OK" + (f" (others: {dict(others)})" if others else "") + ".\n")
 md.append("## Method\n")
 md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `servebench.Noop` from `bench/Protos/servebench.proto`:
   `Call(Empty) returns (Empty)` does nothing, `Stream(StreamRequest) returns (stream Item)` yields `count` 16-byte items,
@@ -317,7 +327,10 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
   (`MapPost("/bench/echo")` buffering the body as Serve does) run the same echo as reference. Before each run the gRPC
   echo of that exact payload is checked (grpcio, status OK, bytes equal) and the HTTP echo likewise.
 - Status check: before every load run, `bench/scripts/grpc_check.py` (Debian python3-grpcio, an independent gRPC stack)
-  makes one `Call` and one `Stream(3)` and requires grpc-status OK, so h2load's 2xx counts are real gRPC OKs.
+  makes one `Call` and one `Stream(3)` and requires grpc-status OK, so h2load's 2xx counts are real gRPC OKs. During
+  every gRPC load run, `bench/scripts/sample_check.py` sends the run's own call (same method, message and `application`
+  metadata) 32 times through grpcio, a third of the way into the measured part, and fails the suite unless every one
+  ends with status OK: an error status travels in the trailers of an HTTP 200, which h2load counts as a success.
 - Streaming: `bench/BenchClient stream` (on Serve's own client, `Serve.Client.GrpcChannel`) runs 1 or 16 concurrent loops of
   `Stream(count=1000)` calls over one HTTP/2 connection for the duration, checks every call's status OK and count, and
   reports messages/s (after 20 warm-up calls).
