@@ -32,7 +32,7 @@ def parse(args):
             name, value = name.strip().lower(), value.strip()
             if name == "content-type":
                 grpc_run = value.startswith("application/grpc")
-            elif name not in ("te",):
+            elif name != "te":  # a transport header, not metadata
                 metadata.append((name, value))
             i += 1
         elif a.startswith("http://") or a.startswith("https://"):
