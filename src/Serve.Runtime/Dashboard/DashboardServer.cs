@@ -17,6 +17,9 @@ namespace Serve.Dashboard;
 /// </summary>
 internal sealed class DashboardServer : IHttpApplication<HttpContext>, IAsyncDisposable
 {
+    /// <summary>How long stopping waits for running requests (an apply in progress).</summary>
+    private static readonly TimeSpan s_shutdownTimeout = TimeSpan.FromSeconds(5);
+
     private readonly KestrelServer _server;
     private readonly RequestDelegate _handler;
     private readonly ListenOptions _listen;
@@ -57,9 +60,6 @@ internal sealed class DashboardServer : IHttpApplication<HttpContext>, IAsyncDis
         }
         return dashboard;
     }
-
-    /// <summary>How long stopping waits for running requests (an apply in progress).</summary>
-    private static readonly TimeSpan s_shutdownTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Stops accepting and lets running requests finish, for at most five seconds or until
