@@ -299,6 +299,17 @@ public sealed class ProbeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_grpc_message_larger_than_the_http_body_limit_is_served_within_the_grpc_limit()
+    {
+        // Kestrel's body limit (max_request_body_size) is server-wide; gRPC calls answer to max_receive_message_length only.
+        var config = ServeTestHost.MultiAppConfig() with { HttpOptions = new HttpOptions { Port = 0, MaxRequestBodySize = 1000 } };
+        await using var host = await ServeTestHost.StartAsync(config);
+        var client = new ProbeService.ProbeClient(host.Channel);
+        var text = new string('x', 50_000);
+        Assert.Equal(text, (await client.EchoAsync(new ProbeRequest { Text = text }, App("probe"))).Text);
+    }
+
+    [Fact]
     public async Task While_draining_the_serve_api_and_http_health_report_unavailable()
     {
         await using var host = await ServeTestHost.StartAsync(ServeTestHost.MultiAppConfig());

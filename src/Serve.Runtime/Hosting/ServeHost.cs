@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -35,9 +34,6 @@ public sealed partial class ServeHost : IAsyncDisposable
 
     /// <summary>How long shutdown waits for running requests (Ray's graceful_shutdown_timeout_s default).</summary>
     public static readonly TimeSpan DefaultGracefulShutdownTimeout = TimeSpan.FromSeconds(20);
-
-    // Marks connections accepted on the gRPC endpoint; compared by reference, so no string compare per request.
-    private static readonly object s_grpcEndpointMarker = new();
 
     private readonly WebApplication _app;
     private readonly ServeController _controller;
@@ -107,7 +103,9 @@ public sealed partial class ServeHost : IAsyncDisposable
             config.GrpcOptions.MaxReceiveMessageLength,
             config.GrpcOptions.MaxSendMessageLength,
             config.GrpcOptions.ResponseCompression == GrpcResponseCompression.Gzip,
-            config.LoggingConfig.EnableAccessLog);
+            config.LoggingConfig.EnableAccessLog,
+            // Kestrel's limit below.
+            config.HttpOptions.MaxRequestBodySize);
         var builtInOptions = new BuiltInServiceOptions(config.GrpcOptions.EnableReflection);
         var httpOptions = new HttpProxyOptions(
             config.HttpOptions.RootPath,
@@ -144,11 +142,7 @@ public sealed partial class ServeHost : IAsyncDisposable
                 {
                     // h2c needs HTTP/2 only: Http1AndHttp2 without TLS silently serves HTTP/1.1.
                     listen.Protocols = HttpProtocols.Http2;
-                    listen.Use(next => connection =>
-                    {
-                        connection.Items[s_grpcEndpointMarker] = s_grpcEndpointMarker;
-                        return Http1Rejection.HandleAsync(connection, next);
-                    });
+                    listen.Use(next => connection => Http1Rejection.HandleAsync(connection, next));
                     grpcListen = listen;
                 });
             }
@@ -171,13 +165,11 @@ public sealed partial class ServeHost : IAsyncDisposable
         var app = builder.Build();
         var grpcProxy = app.Services.GetRequiredService<GrpcProxy>();
         var httpProxy = app.Services.GetRequiredService<HttpProxy>();
-        app.Run(context =>
-        {
-            var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
-            return items is not null && items.ContainsKey(s_grpcEndpointMarker)
-                ? grpcProxy.HandleAsync(context)
-                : httpProxy.HandleAsync(context);
-        });
+        // The gRPC endpoint speaks HTTP/2 only and the HTTP endpoint HTTP/1.x only, so the protocol says which
+        // endpoint a request came in on: a reference comparison, where a per-connection marker cost a feature lookup.
+        app.Run(context => HttpProtocol.IsHttp2(context.Request.Protocol)
+            ? grpcProxy.HandleAsync(context)
+            : httpProxy.HandleAsync(context));
         return new ServeHost(app, config, options, grpcListen, httpListen);
     }
 

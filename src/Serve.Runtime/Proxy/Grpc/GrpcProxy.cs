@@ -37,6 +37,7 @@ internal sealed partial class GrpcProxy
     private readonly ILogger<GrpcProxy> _logger;
     private readonly BuiltIn.BuiltInServices _builtIn;
     private readonly bool _accessLogEnabled;
+    private readonly bool _liftBodyLimitAlways;
 
     public GrpcProxy(ServeController controller, GrpcProxyOptions options, ILogger<GrpcProxy> logger, BuiltIn.BuiltInServices builtIn)
     {
@@ -45,9 +46,14 @@ internal sealed partial class GrpcProxy
         _options = options;
         _logger = logger;
         _accessLogEnabled = options.EnableAccessLog && logger.IsEnabled(LogLevel.Information);
+        _liftBodyLimitAlways = options.SingleMessageMayExceedServerLimit;
     }
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>
+    /// One call. Not async itself: the checks before the method are synchronous, so the common path runs
+    /// one state machine (<see cref="InvokeAsync"/>) rather than two.
+    /// </summary>
+    public Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
         var response = context.Response;
@@ -56,13 +62,13 @@ internal sealed partial class GrpcProxy
         {
             response.StatusCode = StatusCodes.Status405MethodNotAllowed;
             WriteTrailersOnly(response, StatusCode.Internal, $"Method '{request.Method}' is not supported; gRPC uses POST.");
-            return;
+            return Task.CompletedTask;
         }
         if (!GrpcProtocol.IsGrpcContentType(request.ContentType))
         {
             response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
             WriteTrailersOnly(response, StatusCode.Internal, $"Content-Type '{request.ContentType}' is not supported.");
-            return;
+            return Task.CompletedTask;
         }
 
         // Case-sensitive, undecoded: gRPC method names are exact (`__call__` is not `__CALL__`).
@@ -80,35 +86,31 @@ internal sealed partial class GrpcProxy
         catch (RpcException ex)
         {
             WriteTrailersOnly(response, ex.StatusCode, ex.Status.Detail);
-            return;
+            return Task.CompletedTask;
         }
         var requestId = RequestIds.FromClient(headers.RequestId);
 
         if (path.StartsWith("/" + ServeApiService + "/", StringComparison.Ordinal))
         {
-            await HandleServeApiAsync(context, path, requestId, headers.Encoding).ConfigureAwait(false);
-            return;
+            return HandleServeApiAsync(context, path, requestId, headers.Encoding);
         }
         if (BuiltIn.BuiltInServices.Handles(path))
         {
             // grpc.health.v1.Health and server reflection: the proxy's own, like the Serve API.
-            await _builtIn.HandleAsync(context, path, requestId, context.RequestAborted).ConfigureAwait(false);
-            return;
+            return _builtIn.HandleAsync(context, path, requestId, context.RequestAborted);
         }
 
         var routes = _controller.Routes;
         if (!TryResolveApplication(routes, headers.Application, out var app, out var notFound))
         {
-            await WriteErrorAsync(response, new Status(StatusCode.NotFound, notFound), requestId, trailers: null).ConfigureAwait(false);
-            return;
+            return WriteErrorAsync(response, new Status(StatusCode.NotFound, notFound), requestId, trailers: null);
         }
         if (!app.GrpcMethods.TryGetValue(path, out var method))
         {
-            await WriteErrorAsync(response, new Status(StatusCode.Unimplemented, $"Method '{path}' is not implemented by application '{app.Name}'."), requestId, trailers: null).ConfigureAwait(false);
-            return;
+            return WriteErrorAsync(response, new Status(StatusCode.Unimplemented, $"Method '{path}' is not implemented by application '{app.Name}'."), requestId, trailers: null);
         }
 
-        await InvokeAsync(context, app, method, requestId, headers).ConfigureAwait(false);
+        return InvokeAsync(context, app, method, requestId, headers);
     }
 
     private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, string requestId, GrpcCallHeaders headers)
@@ -130,12 +132,14 @@ internal sealed partial class GrpcProxy
             }
         }
 
-        // Our own frame limit guards message sizes; Kestrel's body limits would cut long streams.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody)
+        // Our own frame limit guards message sizes; Kestrel's body limit would cut long streams. A single message
+        // within our limit fits Kestrel's too (the default), so unary calls skip the feature lookup.
+        var streamingRequest = method.MethodType is GrpcMethodType.ClientStreaming or GrpcMethodType.DuplexStreaming;
+        if ((streamingRequest || _liftBodyLimitAlways)
+            && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody)
         {
             maxBody.MaxRequestBodySize = null;
         }
-        var streamingRequest = method.MethodType is GrpcMethodType.ClientStreaming or GrpcMethodType.DuplexStreaming;
         if (streamingRequest && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } minRate)
         {
             minRate.MinDataRate = null;
@@ -152,7 +156,8 @@ internal sealed partial class GrpcProxy
         var token = linked?.Token ?? context.RequestAborted;
         call.SetCancellationToken(token);
 
-        var started = Stopwatch.GetTimestamp();
+        // Read only by the log lines below: one clock read fewer per call when nothing logs it.
+        var started = _accessLogEnabled || deadline is not null ? Stopwatch.GetTimestamp() : 0;
         Status status;
         Metadata? exceptionTrailers = null;
         GrpcRequestMessage message = default;
