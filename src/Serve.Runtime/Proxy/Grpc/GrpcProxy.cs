@@ -152,8 +152,10 @@ internal sealed partial class GrpcProxy
         var call = new ProxyServerCall(context, method, requestContext, readOptions, writeOptions,
             timeout is { } d ? DateTime.UtcNow + d : null);
         using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
-        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
-        var token = linked?.Token ?? context.RequestAborted;
+        // Read once: Kestrel takes a lock on each read of RequestAborted.
+        var requestAborted = context.RequestAborted;
+        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(requestAborted, deadline.Token);
+        var token = linked?.Token ?? requestAborted;
         call.SetCancellationToken(token);
 
         // Read only by the log lines below: one clock read fewer per call when nothing logs it.
@@ -184,7 +186,7 @@ internal sealed partial class GrpcProxy
         }
         catch (Exception ex)
         {
-            status = ToStatus(ex, requestId, timeout, deadline?.IsCancellationRequested == true, context.RequestAborted.IsCancellationRequested);
+            status = ToStatus(ex, requestId, timeout, deadline?.IsCancellationRequested == true, requestAborted.IsCancellationRequested);
             exceptionTrailers = (ex as RpcException)?.Trailers;
             // Errors the wire layer or the method chose (RpcException) are the client's or expected;
             // only unexpected exceptions deserve an error log with a stack trace.
@@ -204,7 +206,7 @@ internal sealed partial class GrpcProxy
             LogCallFinishedAlways(method.Path, app.Name, requestId, StatusCode.DeadlineExceeded, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return;
         }
-        if (context.RequestAborted.IsCancellationRequested)
+        if (requestAborted.IsCancellationRequested)
         {
             // The client reset the stream: nothing can reach it any more.
             LogClientGone(method.Path, requestId);
