@@ -174,6 +174,20 @@ check_echo() { $PY "$BENCH/scripts/grpc_check.py" "127.0.0.1:$1" "$2" >/dev/null
 # Throughput comes from a run without --log-file: writing one log line per request costs single-threaded h2load
 # so much that it caps at ~60-70k req/s here, while bare Kestrel serves ~200k no-op gRPC calls/s. With
 # LATENCY=1 a second run of LAT_DUR seconds writes the per-request log for p50/p99 (h2load prints no percentiles).
+# ticks <pid>: CPU time (user + system) of a process so far, in clock ticks.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# cpu_window <h2load pid> <server port> <d>: CPU ticks of the server listening on <port> and of h2load over the
+# measured part of a run (from warm-up + 0.25 s to 0.25 s before its end), then that window's length in seconds.
+# Both share the cores, so a server whose responses cost the client more to decode lowers throughput too.
+cpu_window() {
+  local h2=$1 port=$2 d=$3 srv s0 c0 t0 s1 c1 t1
+  srv=$(ss -Hltnp "sport = :$port" | grep -oP 'pid=\K\d+' | head -n 1)
+  sleep "$(awk -v w="$WARM" 'BEGIN { print w + 0.25 }')"
+  s0=$(ticks "$srv"); c0=$(ticks "$h2"); t0=$(date +%s.%N)
+  sleep "$(awk -v d="$d" 'BEGIN { print d - 0.5 }')"
+  s1=$(ticks "$srv"); c1=$(ticks "$h2"); t1=$(date +%s.%N)
+  echo "$((s1 - s0)) $((c1 - c0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+}
 h2run() {
   local suite=$1 target=$2 rep=$3 params=$4 d=$5; shift 5
   local base="$RUN/h2-$suite-$target-${params//[=,]/_}-$rep"
@@ -184,16 +198,20 @@ h2run() {
   $PY "$BENCH/scripts/sample_check.py" "$(awk -v w="$WARM" -v d="$d" 'BEGIN { print w + d / 3 }')" "$SAMPLE_CALLS" -- "$@" \
     > "$base-sample.out" 2>&1 &
   local sampler=$!
-  "${cmd[@]}" > "$base.out" 2>&1
+  "${cmd[@]}" > "$base.out" 2>&1 &
+  local h2pid=$!
+  local url=${*: -1}; local port=${url#*://*:}; port=${port%%/*}
+  cpu_window "$h2pid" "$port" "$d" > "$base-cpu.out"
+  wait "$h2pid"
   wait "$sampler" || { cat "$base-sample.out"; echo "status check under load failed: $base" >&2; exit 1; }
   cat "$base-sample.out" >> "$RESULTS"
   if [[ ${LATENCY:-0} == 1 ]]; then
     local lat=(h2load -D "$LAT_DUR" --warm-up-time="$WARM" --log-file="$base.tsv" "$@")
     [[ $rep == 1 ]] && record "$(printf "%q " "${lat[@]}")"
     "${lat[@]}" > "$base-lat.out" 2>&1
-    $PY "$BENCH/scripts/h2parse.py" "$suite" "$target" "$rep" "$params" "$base.out" "$base-lat.out" "$base.tsv" >> "$RESULTS"
+    $PY "$BENCH/scripts/h2parse.py" --cpu="$base-cpu.out" "$suite" "$target" "$rep" "$params" "$base.out" "$base-lat.out" "$base.tsv" >> "$RESULTS"
   else
-    $PY "$BENCH/scripts/h2parse.py" "$suite" "$target" "$rep" "$params" "$base.out" >> "$RESULTS"
+    $PY "$BENCH/scripts/h2parse.py" --cpu="$base-cpu.out" "$suite" "$target" "$rep" "$params" "$base.out" >> "$RESULTS"
   fi
   rm -f "$base.tsv"
 }
@@ -227,6 +245,11 @@ start serve4 20053 dotnet "$SERVE_DLL" run "$(config 4 20053 20054)" --dashboard
 # The order rotates with each repetition: a target run right after another host's load sees a machine in a
 # different state (caches, the other process's threads winding down), and a fixed order put that on one target.
 UNARY_TARGETS=(bare:20061 serve-1r:20051 serve-4r:20053)
+# Unmeasured load first: the JIT hosts finish tiering up under load here, not in their first repetition.
+for t in "${UNARY_TARGETS[@]}"; do
+  h2load -D 3 -c 16 -m 10 -d "$OUT/empty.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+    "http://127.0.0.1:${t##*:}/servebench.Noop/Call" > "$RUN/warm-${t%%:*}.out" 2>&1
+done
 for rep in $(seq 1 "$REPS"); do
   for i in 0 1 2; do
     t=${UNARY_TARGETS[(i + rep - 1) % 3]}

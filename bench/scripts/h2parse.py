@@ -5,9 +5,13 @@ a run WITHOUT --log-file, and, when given, p50/p99 from the per-request --log-fi
 h2load (single-threaded) so much that it caps a no-op gRPC server at ~60-70k req/s on this machine, far
 below what Kestrel serves (~200k): throughput measured with the log on is the load generator's.
 
-Usage: h2parse.py SUITE TARGET REP PARAMS H2LOAD_STDOUT [LATENCY_RUN_STDOUT LOG_FILE] >> results.jsonl
+With --cpu=FILE (a line "SERVER_TICKS CLIENT_TICKS SECONDS": CPU time of the server and of h2load over part of
+the measured window, in clock ticks), the row also gets each side's CPU time per call in microseconds.
+
+Usage: h2parse.py [--cpu=FILE] SUITE TARGET REP PARAMS H2LOAD_STDOUT [LATENCY_RUN_STDOUT LOG_FILE] >> results.jsonl
 Fails (exit 1) when any request failed or got a non-2xx status.
 """
+import os
 import json
 import re
 import sys
@@ -39,13 +43,25 @@ def summary(path):
     return rps, total, succeeded, ok2xx, failed + errored + timeout + non2xx, mean_us, bad
 
 
+def cpu_per_call(path, rps):
+    """(server, client) CPU microseconds per call, from ticks over a window of the run at its measured rate."""
+    server_ticks, client_ticks, seconds = open(path, encoding="utf-8").read().split()
+    calls = rps * float(seconds)
+    us_per_tick = 1e6 / os.sysconf("SC_CLK_TCK")
+    return (int(server_ticks) * us_per_tick / calls, int(client_ticks) * us_per_tick / calls) if calls > 0 else (None, None)
+
+
 def main() -> int:
+    cpu = [a[len("--cpu="):] for a in sys.argv[1:] if a.startswith("--cpu=")]
+    sys.argv[1:] = [a for a in sys.argv[1:] if not a.startswith("--cpu=")]
     suite, target, rep, params, out_path = sys.argv[1:6]
     rps, total, succeeded, ok2xx, failures, mean_us, bad = summary(out_path)
     row = {
         "suite": suite, "target": target, "rep": int(rep), "params": params,
         "rps": rps, "requests": total, "succeeded": succeeded, "ok2xx": ok2xx, "failed": failures, "mean_us": mean_us,
     }
+    if cpu:
+        row["server_cpu_us"], row["client_cpu_us"] = cpu_per_call(cpu[0], rps)
     if len(sys.argv) > 7:
         lat_out, log_path = sys.argv[6:8]
         lat = summary(lat_out)

@@ -34,9 +34,9 @@ def stats(values):
 
 def paired(suite, field, a, b, params=None):
     """Per-repetition ratios a/b (runs alternate, so each pair saw the same machine state)."""
-    ra = {r["rep"]: r[field] for r in sel(suite, a, params)}
-    rb = {r["rep"]: r[field] for r in sel(suite, b, params)}
-    return stats([ra[k] / rb[k] for k in ra if k in rb and rb[k]])
+    ra = {r["rep"]: r.get(field) for r in sel(suite, a, params)}
+    rb = {r["rep"]: r.get(field) for r in sel(suite, b, params)}
+    return stats([ra[k] / rb[k] for k in ra if ra[k] is not None and k in rb and rb[k]])
 
 
 def fmt(v, unit=""):
@@ -64,8 +64,8 @@ verdicts = []  # (target, measured, met)
 
 
 def add(figure, suite, field, serve, base, params=None, unit="", scale=1.0, base_name=None):
-    s = stats([r[field] for r in sel(suite, serve, params)])
-    b = stats([r[field] for r in sel(suite, base, params)])
+    s = stats([r.get(field) for r in sel(suite, serve, params)])
+    b = stats([r.get(field) for r in sel(suite, base, params)])
     ratio = s["med"] / b["med"] if s and b and b["med"] else None
     pr = paired(suite, field, serve, base, params)
     table.append((figure, ratio, pr, raw(s, unit, scale), raw(b, unit, scale), base_name or base))
@@ -78,6 +78,10 @@ for n in ("1r", "4r"):
     u[n, "rps"] = add(f"Unary no-op, Serve {n[0]} replica(s): throughput (req/s)", "unary", "rps", f"serve-{n}", "bare")
     u[n, "p50"] = add(f"Unary no-op, Serve {n[0]} replica(s): p50 latency (ms)", "unary", "p50_us", f"serve-{n}", "bare", unit=" ms", scale=1e-3)
     u[n, "p99"] = add(f"Unary no-op, Serve {n[0]} replica(s): p99 latency (ms)", "unary", "p99_us", f"serve-{n}", "bare", unit=" ms", scale=1e-3)
+    # Where the throughput goes: the server's CPU per call, and h2load's (it shares the cores, so what Serve's
+    # responses cost it to read lowers throughput as well).
+    u[n, "srv"] = add(f"Unary no-op, Serve {n[0]} replica(s): server CPU per call (µs)", "unary", "server_cpu_us", f"serve-{n}", "bare", unit=" µs")
+    u[n, "cli"] = add(f"Unary no-op, Serve {n[0]} replica(s): h2load's CPU per call (µs)", "unary", "client_cpu_us", f"serve-{n}", "bare", unit=" µs")
 # 1b. HTTP no-op: Serve's HTTP proxy vs a bare minimal API
 hn = {}
 hn["rps"] = add("HTTP no-op (GET, h2load --h1 -c 16), Serve 1 replica: throughput (req/s)", "http", "rps", "serve-1r", "bare-http")
@@ -311,7 +315,11 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
   Kestrel serves ~200k no-op calls/s: with the log on, the throughput ratio measured the load generator (runs before
   this change reported 0.79–0.91× that way). The same split applies to the HTTP no-op; the concurrency sweep, echo and
   scale runs measure throughput only (scale shows h2load's mean latency).
-  A run fails on any non-2xx or failed request.
+  A run fails on any non-2xx or failed request. Before the first repetition each host gets 3 s of unmeasured load
+  (the JIT tiers up there). CPU per call: the server's and h2load's user + system time (`/proc/<pid>/stat`) over the
+  measured part of the throughput run (from 0.25 s after the warm-up to 0.25 s before the end), divided by the calls
+  made in that time at the run's rate. h2load shares the 2 cores with the server, so what a server's responses cost
+  h2load to read lowers that server's throughput too.
 - HTTP no-op: the same NoopServe host answers `GET /bench/noop` (a `[HttpGet("/noop")]` method returning the string
   `ok`, text/plain) on its HTTP/1.1 `http_options` port, application `route_prefix: /bench`; the baseline is
   `bench/BareHttp`, a minimal API on `CreateSlimBuilder` (`app.MapGet("/bench/noop", () => "ok")`, JIT, HTTP/1.1 only,
