@@ -170,10 +170,6 @@ check_http() { $PY "$BENCH/scripts/http_check.py" "127.0.0.1:$1" ${2:+"$2"} >/de
 # check_echo <port> <framed file>: one real gRPC Echo of the file's message (status OK, same bytes back).
 check_echo() { $PY "$BENCH/scripts/grpc_check.py" "127.0.0.1:$1" "$2" >/dev/null || { echo "gRPC echo check failed on port $1" >&2; exit 1; }; }
 
-# h2run <suite> <target> <rep> <params> <seconds> <h2load args...>: one h2load measurement into results.jsonl.
-# Throughput comes from a run without --log-file: writing one log line per request costs single-threaded h2load
-# so much that it caps at ~60-70k req/s here, while bare Kestrel serves ~200k no-op gRPC calls/s. With
-# LATENCY=1 a second run of LAT_DUR seconds writes the per-request log for p50/p99 (h2load prints no percentiles).
 # ticks <pid>: CPU time (user + system) of a process so far, in clock ticks.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # cpu_window <h2load pid> <server port> <d>: CPU ticks of the server listening on <port> and of h2load over the
@@ -188,6 +184,10 @@ cpu_window() {
   s1=$(ticks "$srv"); c1=$(ticks "$h2"); t1=$(date +%s.%N)
   echo "$((s1 - s0)) $((c1 - c0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
 }
+# h2run <suite> <target> <rep> <params> <seconds> <h2load args...>: one h2load measurement into results.jsonl.
+# Throughput comes from a run without --log-file: writing one log line per request costs single-threaded h2load
+# so much that it caps at ~60-70k req/s here, while bare Kestrel serves ~200k no-op gRPC calls/s. With
+# LATENCY=1 a second run of LAT_DUR seconds writes the per-request log for p50/p99 (h2load prints no percentiles).
 h2run() {
   local suite=$1 target=$2 rep=$3 params=$4 d=$5; shift 5
   local base="$RUN/h2-$suite-$target-${params//[=,]/_}-$rep"

@@ -11,8 +11,8 @@ the measured window, in clock ticks), the row also gets each side's CPU time per
 Usage: h2parse.py [--cpu=FILE] SUITE TARGET REP PARAMS H2LOAD_STDOUT [LATENCY_RUN_STDOUT LOG_FILE] >> results.jsonl
 Fails (exit 1) when any request failed or got a non-2xx status.
 """
-import os
 import json
+import os
 import re
 import sys
 
