@@ -156,12 +156,14 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/${PIDS[$1]}/status"; }
 # check <port>: one real call of each RPC through Python grpcio; the status must be OK.
 check() { $PY "$BENCH/scripts/grpc_check.py" "127.0.0.1:$1" >/dev/null || { echo "grpc-status check failed on port $1" >&2; exit 1; }; }
 
+# The headers every gRPC request of the suite carries.
+GRPC_H=(-H 'content-type: application/grpc' -H 'te: trailers')
 # h2 <suite> <target> <rep> <port> <c> <m> <seconds>: unary no-op Call; with LATENCY=1 also a latency run.
 h2() {
   local suite=$1 target=$2 rep=$3 port=$4 c=$5 m=$6 d=$7
   check "$port"
   h2run "$suite" "$target" "$rep" "c=$c,m=$m" "$d" -c "$c" -m "$m" -d "$OUT/empty.bin" \
-    -H 'content-type: application/grpc' -H 'te: trailers' "http://127.0.0.1:$port/servebench.Noop/Call"
+    "${GRPC_H[@]}" "http://127.0.0.1:$port/servebench.Noop/Call"
 }
 printf '\x00\x00\x00\x00\x00' > "$OUT/empty.bin"   # a framed, empty protobuf message
 
@@ -247,7 +249,7 @@ start serve4 20053 dotnet "$SERVE_DLL" run "$(config 4 20053 20054)" --dashboard
 UNARY_TARGETS=(bare:20061 serve-1r:20051 serve-4r:20053)
 # Unmeasured load first: the JIT hosts finish tiering up under load here, not in their first repetition.
 for t in "${UNARY_TARGETS[@]}"; do
-  h2load -D 3 -c 16 -m 10 -d "$OUT/empty.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+  h2load -D 3 -c 16 -m 10 -d "$OUT/empty.bin" "${GRPC_H[@]}" \
     "http://127.0.0.1:${t##*:}/servebench.Noop/Call" > "$RUN/warm-${t%%:*}.out" 2>&1
 done
 for rep in $(seq 1 "$REPS"); do
@@ -288,7 +290,7 @@ for size in small 1mb; do
       for shape in "-c 16 -m 1:" "-c 1 -m 16:-channel"; do
         # shellcheck disable=SC2086 # the shape is two h2load options
         h2run echo "${t%%:*}${shape#*:}" "$rep" "size=$size" "$ECHO_DUR" ${shape%%:*} -d "$OUT/echo-grpc-$size.bin" \
-          -H 'content-type: application/grpc' -H 'te: trailers' "http://127.0.0.1:${t##*:}/servebench.Noop/Echo"
+          "${GRPC_H[@]}" "http://127.0.0.1:${t##*:}/servebench.Noop/Echo"
       done
     done
     for t in bare-http:20081 serve-http:20052; do
@@ -354,7 +356,7 @@ for rep in $(seq 1 "$REPS"); do
   for app in single chain; do
     chain_check >/dev/null || { echo "composition check failed" >&2; exit 1; }
     LATENCY=1 h2run compose "$app" "$rep" "c=16,m=10" "$DUR" -c 16 -m 10 -d "$OUT/echo-grpc-small.bin" \
-      -H 'content-type: application/grpc' -H 'te: trailers' -H "application: $app" "http://127.0.0.1:20095/servebench.Chain/Run"
+      "${GRPC_H[@]}" -H "application: $app" "http://127.0.0.1:20095/servebench.Chain/Run"
   done
 done
 stop chain
@@ -403,7 +405,7 @@ for rep in $(seq 1 "$REPS"); do
   for app in unbatched batched; do
     score_check >/dev/null || { echo "batching check failed" >&2; exit 1; }
     LATENCY=1 h2run batch "$app" "$rep" "c=16,m=4" "$DUR" -c 16 -m 4 -d "$OUT/features.bin" \
-      -H 'content-type: application/grpc' -H 'te: trailers' -H "application: $app" "http://127.0.0.1:20097/servebench.Scorer/Score"
+      "${GRPC_H[@]}" -H "application: $app" "http://127.0.0.1:20097/servebench.Scorer/Score"
   done
 done
 stop score
