@@ -272,6 +272,24 @@ public sealed class BadInputTests(QuickstartHostFixture fixture) : IDisposable
         await AssertStillServingAsync();
     }
 
+    [Theory]
+    [InlineData("1194H")]        // 49.75 days: past what a CancellationTokenSource can arm
+    [InlineData("99999999H")]    // the longest the header can say: past DateTime's range too
+    [InlineData("4294968S")]
+    [InlineData("99999999M")]
+    [InlineData("595H")]         // 24.8 days: the longest deadline Serve arms
+    public async Task Client_deadlines_no_timer_can_hold_mean_no_practical_deadline(string value)
+    {
+        var answer = await SendAsync(CallPath, Bytes(Frame(s_request.ToByteArray())), r => r.Headers.TryAddWithoutValidation("grpc-timeout", value));
+
+        answer.AssertStatus(StatusCode.OK, "");
+        Assert.Equal(60, UserDefinedResponse.Parser.ParseFrom(answer.SingleMessage()).Num);
+        var streamed = await SendAsync(StreamingPath, Bytes(Frame(s_request.ToByteArray())), r => r.Headers.TryAddWithoutValidation("grpc-timeout", value));
+        streamed.AssertStatus(StatusCode.OK, "");
+        Assert.Equal(10, streamed.Messages().Count());
+        await AssertStillServingAsync();
+    }
+
     [Fact]
     public async Task Tiny_grpc_timeout_on_streaming_is_deadline_exceeded()
     {

@@ -74,6 +74,24 @@ public sealed class HttpProbeTests
     }
 
     [Fact]
+    public async Task Timeouts_longer_than_a_timer_can_hold_mean_no_practical_limit()
+    {
+        // Ray takes any number of seconds; a CancellationTokenSource holds ~24.8 days and TimeSpan ~29,000 years.
+        var config = ServeTestHost.MultiAppConfig(
+            new GrpcOptions { RequestTimeoutS = 1e300 },
+            probeDeployments: [new DeploymentConfig { Name = "ProbeDeployment", GracefulShutdownTimeoutS = 1e300 }]);
+        config = config with { HttpOptions = new HttpOptions { Port = 0, RequestTimeoutS = 1e300, KeepAliveTimeoutS = 1e300 } };
+        await using var host = await ServeTestHost.StartAsync(config);
+        using var client = Client(host);
+
+        Assert.Equal("7:x:probe", await client.GetStringAsync("/probe/echo/7?q=x"));
+        var probe = new Probe.Probe.ProbeClient(host.Channel);
+        var reply = await probe.EchoAsync(new ProbeRequest { Text = "long" }, new Serve.Grpc.CallOptions(new Serve.Grpc.Metadata { { "application", "probe" } }));
+        Assert.Equal("long", reply.Text);
+        Assert.Contains("deadline=set", reply.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Backpressure_is_503_with_retry_after()
     {
         await using var host = await ServeTestHost.StartAsync(Config());

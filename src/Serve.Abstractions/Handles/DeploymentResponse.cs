@@ -74,7 +74,8 @@ public class DeploymentResponse
             {
                 _callerRegistration = callerToken.UnsafeRegister(static state => ((CallCancellation)state!).CancelByCaller(), this);
             }
-            if (timeout is { } t)
+            // A timer holds at most int.MaxValue ms (about 24.8 days): a longer timeout is no practical limit.
+            if (timeout is { } t && t.TotalMilliseconds <= int.MaxValue)
             {
                 CancelAfter(t);
             }

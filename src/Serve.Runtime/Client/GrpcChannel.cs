@@ -160,7 +160,11 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
                 throw call.Fail(new Status(StatusCode.DeadlineExceeded, "Deadline already passed."));
             }
             message.Headers.TryAddWithoutValidation(GrpcProtocol.TimeoutHeader, GrpcTimeout.Format(remaining));
-            call.CancelAfter(remaining);
+            if (remaining <= Timeouts.Longest)
+            {
+                // Longer is no practical deadline: no timer can hold it.
+                call.CancelAfter(remaining);
+            }
         }
 
         HttpResponseMessage response;

@@ -30,7 +30,7 @@ internal sealed record EffectiveOptions(int NumReplicas, int MaxOngoingRequests,
             options.MaxOngoingRequests ?? DeploymentOptions.DefaultMaxOngoingRequests,
             options.MaxQueuedRequests ?? DeploymentOptions.DefaultMaxQueuedRequests,
             options.UserConfig,
-            TimeSpan.FromSeconds(entry?.GracefulShutdownTimeoutS ?? DeploymentConfig.DefaultGracefulShutdownTimeoutS));
+            Timeouts.FromSeconds(entry?.GracefulShutdownTimeoutS ?? DeploymentConfig.DefaultGracefulShutdownTimeoutS));
     }
 
     /// <summary>

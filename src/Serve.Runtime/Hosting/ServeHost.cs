@@ -99,7 +99,7 @@ public sealed partial class ServeHost : IAsyncDisposable
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DefaultGracefulShutdownTimeout);
         var grpcOptions = new GrpcProxyOptions(
-            config.GrpcOptions.RequestTimeoutS is { } s ? TimeSpan.FromSeconds(s) : null,
+            Timeouts.FromSeconds(config.GrpcOptions.RequestTimeoutS),
             config.GrpcOptions.MaxReceiveMessageLength,
             config.GrpcOptions.MaxSendMessageLength,
             config.GrpcOptions.ResponseCompression == GrpcResponseCompression.Gzip,
@@ -109,7 +109,7 @@ public sealed partial class ServeHost : IAsyncDisposable
         var builtInOptions = new BuiltInServiceOptions(config.GrpcOptions.EnableReflection);
         var httpOptions = new HttpProxyOptions(
             config.HttpOptions.RootPath,
-            config.HttpOptions.RequestTimeoutS is { } httpTimeout ? TimeSpan.FromSeconds(httpTimeout) : null,
+            Timeouts.FromSeconds(config.HttpOptions.RequestTimeoutS),
             config.HttpOptions.MaxRequestBodySize,
             config.LoggingConfig.EnableAccessLog);
         // Factories, not AddSingleton<T>(): the container would find and invoke the constructors through
@@ -152,7 +152,7 @@ public sealed partial class ServeHost : IAsyncDisposable
                 listen.Protocols = HttpProtocols.Http1;
                 httpListen = listen;
             });
-            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(config.HttpOptions.KeepAliveTimeoutS);
+            kestrel.Limits.KeepAliveTimeout = Timeouts.FromSeconds(config.HttpOptions.KeepAliveTimeoutS);
             // Bodies of unknown length stop here; the HTTP proxy checks declared lengths itself (413).
             kestrel.Limits.MaxRequestBodySize = config.HttpOptions.MaxRequestBodySize;
             // Slow clients (slowloris): headers must arrive within 30 s and bodies at 240 B/s after a

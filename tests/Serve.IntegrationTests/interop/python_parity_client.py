@@ -89,6 +89,11 @@ expect_error("unparseable request is INVALID_ARGUMENT", lambda: garbage(b"\xff\x
              grpc.StatusCode.INVALID_ARGUMENT, details_contains="servetesting.ProbeRequest")
 expect_error("client deadline is DEADLINE_EXCEEDED", lambda: probe.Sleep(probe_pb2.ProbeRequest(text="py-deadline", delay_ms=30000), metadata=app("probe"), timeout=0.3),
              grpc.StatusCode.DEADLINE_EXCEEDED)
+# Deadlines no server timer can hold (60 days; grpcio sends them in hours) mean no practical deadline.
+response = stub.__call__(request, metadata=app("app1"), timeout=86400 * 60)
+check("60-day client deadline is served", response.num == 60, response)
+response = stub.__call__(request, metadata=app("app1"), timeout=86400 * 365 * 100)
+check("100-year client deadline is served", response.num == 60, response)
 future = probe.Sleep.future(probe_pb2.ProbeRequest(text="py-cancel", delay_ms=30000), metadata=app("probe"))
 time.sleep(0.2)
 future.cancel()

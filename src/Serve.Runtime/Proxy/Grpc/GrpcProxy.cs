@@ -125,10 +125,11 @@ internal sealed partial class GrpcProxy
                 await WriteErrorAsync(response, new Status(StatusCode.Internal, $"Invalid grpc-timeout value '{timeoutHeader}'."), requestId, trailers: null).ConfigureAwait(false);
                 return;
             }
-            // The smaller of the server's request_timeout_s and the client's deadline wins.
-            if (timeout is null || clientTimeout < timeout)
+            // The smaller of the server's request_timeout_s and the client's deadline wins. gRPC allows deadlines
+            // (up to 99999999H) that no timer can hold: those mean no practical deadline.
+            if (Timeouts.ClientDeadline(clientTimeout) is { } armed && (timeout is null || armed < timeout))
             {
-                timeout = clientTimeout;
+                timeout = armed;
             }
         }
 
