@@ -111,6 +111,14 @@ internal static class ConfigRules
         }
     }
 
+    public static void Between(ConfigIssues issues, string path, int value, int minimum, int maximum)
+    {
+        if (value < minimum || value > maximum)
+        {
+            issues.Add(path, string.Create(CultureInfo.InvariantCulture, $"must be an integer from {minimum} to {maximum:N0}; got {value}."));
+        }
+    }
+
     public static void Positive(ConfigIssues issues, string path, double value)
     {
         if (!double.IsFinite(value) || value <= 0)

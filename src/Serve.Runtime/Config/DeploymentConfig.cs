@@ -31,7 +31,7 @@ public sealed record DeploymentConfig
     /// <summary>The name of the deployment these options apply to (<c>name</c>; required, unique in its application).</summary>
     public required string Name { get; init; }
 
-    /// <summary>How many replicas to run (<c>num_replicas</c>; ≥ 1). Ray's <c>"auto"</c> (autoscaling) is not supported yet.</summary>
+    /// <summary>How many replicas to run (<c>num_replicas</c>; 1 to <see cref="ServeConfig.MaxReplicas"/>). Ray's <c>"auto"</c> (autoscaling) is not supported yet.</summary>
     public int? NumReplicas { get; init; }
 
     /// <summary>How many requests one replica runs at once (<c>max_ongoing_requests</c>; ≥ 1).</summary>
@@ -83,7 +83,7 @@ public sealed record DeploymentConfig
 
         if (NumReplicas is { } replicas)
         {
-            ConfigRules.AtLeast(issues, ConfigPath.Key(path, "num_replicas"), replicas, 1, null);
+            ConfigRules.Between(issues, ConfigPath.Key(path, "num_replicas"), replicas, 1, ServeConfig.MaxReplicas);
         }
 
         if (MaxOngoingRequests is { } ongoing)

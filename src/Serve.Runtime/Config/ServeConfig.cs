@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Serve.Config;
 
 /// <summary>
@@ -8,6 +10,12 @@ namespace Serve.Config;
 /// <remarks>Records compare lists and dictionaries by reference, not by content.</remarks>
 public sealed record ServeConfig
 {
+    /// <summary>The most applications one config may hold (a Serve limit; Ray has none): 1,000.</summary>
+    public const int MaxApplications = 1_000;
+
+    /// <summary>The most replicas one config may run, over all its applications' deployments (a Serve limit): 10,000.</summary>
+    public const int MaxReplicas = 10_000;
+
     /// <summary>Where proxies run (<c>proxy_location</c>; default <see cref="ProxyLocation.EveryNode"/>).</summary>
     public ProxyLocation ProxyLocation { get; init; } = ProxyLocation.EveryNode;
 
@@ -66,6 +74,13 @@ public sealed record ServeConfig
         if (Applications is null)
         {
             issues.Add(appsPath, "must be a list of applications; got null.");
+            return;
+        }
+
+        if (Applications.Count > MaxApplications)
+        {
+            issues.Add(appsPath, string.Create(CultureInfo.InvariantCulture,
+                $"holds {Applications.Count:N0} applications; a config may hold at most {MaxApplications:N0}."));
             return;
         }
 

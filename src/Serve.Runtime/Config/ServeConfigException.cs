@@ -23,7 +23,7 @@ public sealed record ServeConfigError(string SourceName, int? Line, int? Column,
 /// <summary>
 /// A Serve config is invalid. <see cref="Exception.Message"/> lists every problem found, one per line, each as
 /// <c>{source}:{line}:{column}: {key path}: {what is wrong and what is allowed}</c>, e.g.
-/// <c>config.yaml:14:23: applications[0].deployments[1].num_replicas: must be an integer ≥ 1; got 0.</c>
+/// <c>config.yaml:14:23: applications[0].deployments[1].max_ongoing_requests: must be an integer ≥ 1; got 0.</c>
 /// </summary>
 public sealed class ServeConfigException : Exception
 {
@@ -58,6 +58,9 @@ public sealed class ServeConfigException : Exception
         Errors = errors;
     }
 
+    /// <summary>How many problems <see cref="Exception.Message"/> lists; <see cref="Errors"/> holds them all.</summary>
+    public const int MaxListedErrors = 100;
+
     /// <summary>Every problem found, in document order where known.</summary>
     public IReadOnlyList<ServeConfigError> Errors { get; }
 
@@ -81,6 +84,10 @@ public sealed class ServeConfigException : Exception
             throw new ArgumentException("At least one error is required.", nameof(errors));
         }
 
-        return string.Join(Environment.NewLine, errors.Select(e => e.ToString()));
+        // A config with a million bad entries is answered in a readable message, not a 100 MB one.
+        var listed = string.Join(Environment.NewLine, errors.Take(MaxListedErrors).Select(e => e.ToString()));
+        return errors.Count <= MaxListedErrors
+            ? listed
+            : listed + Environment.NewLine + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"… and {errors.Count - MaxListedErrors:N0} more problems.");
     }
 }

@@ -17,9 +17,16 @@ namespace Serve.Config;
 /// document is an error.</para>
 /// <para>The YAML is read with YamlDotNet's representation model and mapped by hand, without reflection, so the loader
 /// is trimming- and Native AOT-safe.</para>
+/// <para>Hostile input is refused before anything is built from it: a config is at most <see cref="MaxConfigSize"/>
+/// bytes, nests at most 100 levels deep, and holds at most 1,000,000 values and 16 Mi characters of text with its
+/// YAML aliases expanded (a "billion laughs" document is an error, not an expansion).</para>
 /// </remarks>
 public static class ServeConfigLoader
 {
+    /// <summary>The largest config accepted, in bytes of the file or REST API request (16 MiB; a config of 1,000
+    /// applications is about 200 KB).</summary>
+    public const int MaxConfigSize = 16 * 1024 * 1024;
+
     /// <summary>Reads and loads the config file at <paramref name="path"/>.</summary>
     /// <param name="path">The file's path; error messages name it as given.</param>
     /// <returns>The validated config.</returns>
@@ -30,6 +37,11 @@ public static class ServeConfigLoader
         string yaml;
         try
         {
+            var length = new FileInfo(path).Length;
+            if (length > MaxConfigSize)
+            {
+                throw new ServeConfigException([new ServeConfigError(path, null, null, "", TooLarge(length))]);
+            }
             yaml = File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
@@ -50,10 +62,15 @@ public static class ServeConfigLoader
     {
         ArgumentNullException.ThrowIfNull(yaml);
         sourceName ??= "<config>";
+        if (yaml.Length > MaxConfigSize)
+        {
+            throw new ServeConfigException([new ServeConfigError(sourceName, null, null, "", TooLarge(yaml.Length))]);
+        }
 
         var stream = new YamlStream();
         try
         {
+            YamlLimits.Check(yaml, sourceName);
             stream.Load(new StringReader(yaml));
         }
         catch (YamlException e)
@@ -75,6 +92,9 @@ public static class ServeConfigLoader
         reader.Issues.ThrowIfAny();
         return config;
     }
+
+    internal static string TooLarge(long size)
+        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the config is {size:N0} bytes; at most {MaxConfigSize:N0} are accepted.");
 
     // YamlDotNet formats messages as "(Line: 1, Col: 2, Idx: 1) - (Line: 1, Col: 3, Idx: 2): message".
     private static string StripMarks(string message)

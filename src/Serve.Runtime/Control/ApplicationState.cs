@@ -123,6 +123,7 @@ internal sealed class RouteTable
     {
         Populated = populated;
         Applications = applications.ToFrozenDictionary(a => a.Name, StringComparer.Ordinal);
+        ByRoutePrefix = applications.Where(a => a.RoutePrefix is not null).ToFrozenDictionary(a => a.RoutePrefix!, StringComparer.Ordinal);
         ApplicationNames = applications.Select(a => a.Name).ToArray();
         Single = applications.Count == 1 ? applications[0] : null;
     }
@@ -131,6 +132,9 @@ internal sealed class RouteTable
     public bool Populated { get; }
 
     public FrozenDictionary<string, ApplicationState> Applications { get; }
+
+    /// <summary>The applications exposed over HTTP, by route prefix (unique, as the config requires).</summary>
+    public FrozenDictionary<string, ApplicationState> ByRoutePrefix { get; }
 
     /// <summary>Application names in config order.</summary>
     public IReadOnlyList<string> ApplicationNames { get; }

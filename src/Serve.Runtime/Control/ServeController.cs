@@ -27,7 +27,9 @@ internal sealed partial class ServeController : IDisposable
     private readonly Dictionary<string, FailedApplication> _failed = new(StringComparer.Ordinal);
     private readonly List<Task> _stops = [];
     private string[] _order = [];
+    private Dictionary<string, int> _orderIndex = new(StringComparer.Ordinal);
     private string? _deploying;
+    private bool _applying;
 
     private List<ApplicationState> _applications = [];
     private RouteTable _routes = RouteTable.NotPopulated;
@@ -103,22 +105,38 @@ internal sealed partial class ServeController : IDisposable
     /// <exception cref="ServeConfigException">The config is invalid or names deployments its applications do not
     /// have. Nothing changed.</exception>
     /// <exception cref="InvalidOperationException">Serve is shutting down.</exception>
-    public Task<IReadOnlyList<string>> ApplyAsync(ServeConfig config, CancellationToken cancellationToken = default)
+    /// <param name="config">The config to apply.</param>
+    /// <param name="cancellationToken">Cancels the apply, also once it began (the host stopping).</param>
+    /// <param name="whileQueued">Cancels the apply only while it waits for an earlier one to finish: the REST API's
+    /// client leaving. Once it runs, it runs to the end; half an apply would be worse than a finished one.</param>
+    public Task<IReadOnlyList<string>> ApplyAsync(ServeConfig config, CancellationToken cancellationToken = default, CancellationToken whileQueued = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        return ApplyCoreAsync(config, checkInstance: true, cancellationToken);
+        return ApplyCoreAsync(config, checkInstance: true, cancellationToken, whileQueued);
     }
 
     /// <summary>Removes every application (the REST API's DELETE); the instance keeps running.</summary>
-    public Task DeleteAllAsync(CancellationToken cancellationToken = default)
-        => ApplyCoreAsync(null, checkInstance: false, cancellationToken);
+    /// <param name="cancellationToken">Cancels the removal, also once it began (the host stopping).</param>
+    /// <param name="whileQueued">Cancels it only while it waits for an apply in progress, as with <see cref="ApplyAsync"/>.</param>
+    public Task DeleteAllAsync(CancellationToken cancellationToken = default, CancellationToken whileQueued = default)
+        => ApplyCoreAsync(null, checkInstance: false, cancellationToken, whileQueued);
 
-    private async Task<IReadOnlyList<string>> ApplyCoreAsync(ServeConfig? config, bool checkInstance, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> ApplyCoreAsync(ServeConfig? config, bool checkInstance, CancellationToken cancellationToken, CancellationToken whileQueued)
     {
-        await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (whileQueued.CanBeCanceled)
+        {
+            using var queued = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, whileQueued);
+            await _applyLock.WaitAsync(queued.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
         try
         {
+            // The lock may have come as the caller left: a request nobody waits for any more is not applied later.
+            whileQueued.ThrowIfCancellationRequested();
             if (_stopped)
             {
                 throw new InvalidOperationException("Serve is shutting down; the config was not applied.");
@@ -201,32 +219,74 @@ internal sealed partial class ServeController : IDisposable
             plans.Add(plan);
         }
 
+        var replicas = 0L;
+        foreach (var plan in plans)
+        {
+            if (plan.Graph is { } graph)
+            {
+                foreach (var node in graph.Nodes)
+                {
+                    replicas += ApplicationGraph.Resolve(node, plan.Config.Deployments).NumReplicas;
+                }
+            }
+        }
+        if (replicas > ServeConfig.MaxReplicas)
+        {
+            errors.Add(new ServeConfigError(ConfigSource, null, null, "applications", string.Create(CultureInfo.InvariantCulture,
+                $"the config runs {replicas:N0} replicas over all its deployments; one Serve instance runs at most {ServeConfig.MaxReplicas:N0}.")));
+        }
+
         if (errors.Count > 0)
         {
-            LogRejected(errors.Count, string.Join("; ", errors.Select(e => e.KeyPath.Length == 0 ? e.Message : $"{e.KeyPath}: {e.Message}")));
+            // The first few: the whole list goes back to the caller.
+            LogRejected(errors.Count, string.Join("; ", errors.Take(10).Select(e => e.KeyPath.Length == 0 ? e.Message : $"{e.KeyPath}: {e.Message}")));
             throw new ServeConfigException(errors);
         }
         return plans;
     }
 
+    /// <remarks>
+    /// The work is linear in the config's size: the route table the proxies read is published once for the whole
+    /// config (and once before, without the removed applications), not once per application, which made a config of
+    /// 10,000 applications take minutes.
+    /// </remarks>
     private async Task ExecuteAsync(ServeConfig config, List<AppPlan> plans, CancellationToken cancellationToken)
     {
         var wanted = new HashSet<string>(config.Applications.Select(a => a.Name), StringComparer.Ordinal);
-        var removed = Applications.Where(a => !wanted.Contains(a.Name)).ToList();
+        var running = Applications;
         lock (_stateLock)
         {
             _order = [.. config.Applications.Select(a => a.Name)];
+            _orderIndex = new Dictionary<string, int>(_order.Length, StringComparer.Ordinal);
+            for (var i = 0; i < _order.Length; i++)
+            {
+                _orderIndex[_order[i]] = i;
+            }
             foreach (var name in _failed.Keys.Where(n => !wanted.Contains(n)).ToList())
             {
                 _failed.Remove(name);
             }
+            _applying = true;
         }
         Volatile.Write(ref _instance, (_instance ?? config) with { Applications = [] });
 
+        var next = new Dictionary<string, ApplicationState>(running.Count, StringComparer.Ordinal);
+        var removed = new List<ApplicationState>();
+        foreach (var app in running)
+        {
+            if (wanted.Contains(app.Name))
+            {
+                next[app.Name] = app;
+            }
+            else
+            {
+                removed.Add(app);
+            }
+        }
         // Routes go first, so that no request enters an application whose replicas are stopping.
         if (removed.Count > 0)
         {
-            Publish(Applications.Where(a => !removed.Contains(a)));
+            Publish(next.Values);
             foreach (var app in removed)
             {
                 LogApplicationRemoved(app.Name);
@@ -234,33 +294,73 @@ internal sealed partial class ServeController : IDisposable
             }
         }
 
-        foreach (var plan in plans)
+        // Versions replaced by a redeploy: they drain once the new ones are routed to.
+        var replaced = new List<ApplicationState>();
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            switch (plan.Change)
+            foreach (var plan in plans)
             {
-                case Change.New:
-                case Change.Redeploy:
-                    await DeployAsync(plan, cancellationToken).ConfigureAwait(false);
-                    break;
-                case Change.Update:
-                    await UpdateAsync(plan, cancellationToken).ConfigureAwait(false);
-                    break;
+                cancellationToken.ThrowIfCancellationRequested();
+                // The status says DEPLOYING while an application is deployed or updated, as Ray's does.
+                SetDeploying(plan.Config.Name);
+                switch (plan.Change)
+                {
+                    case Change.New:
+                    case Change.Redeploy:
+                        if (await DeployAsync(plan, cancellationToken).ConfigureAwait(false) is { } deployed)
+                        {
+                            next[deployed.Name] = deployed;
+                            if (plan.Current is { } old)
+                            {
+                                replaced.Add(old);
+                            }
+                        }
+                        break;
+                    case Change.Update:
+                        var updated = await UpdateAsync(plan, cancellationToken).ConfigureAwait(false);
+                        next[updated.Name] = updated;
+                        break;
+                }
             }
         }
-        // Even with no change at all: the first apply populates the route table.
-        Publish(Applications);
+        finally
+        {
+            SetDeploying(null);
+            // Even with no change at all: the first apply populates the route table. Also when the apply was cut
+            // short (shutdown): what started is routed to, so that stopping the host stops it.
+            Publish(next.Values);
+            foreach (var old in replaced)
+            {
+                // The old graph drains after the switch: requests it holds finish, new ones reach the new graph.
+                StopInBackground(old.Deployments);
+            }
+            lock (_stateLock)
+            {
+                _applying = false;
+            }
+        }
     }
 
-    /// <summary>Deploys a new application, or a running one's new code next to the old, then switches.</summary>
-    private async Task DeployAsync(AppPlan plan, CancellationToken cancellationToken)
+    private void SetDeploying(string? name)
+    {
+        lock (_stateLock)
+        {
+            _deploying = name;
+        }
+    }
+
+    /// <summary>
+    /// Deploys a new application, or a running one's new code next to the old; the caller switches the routes.
+    /// Null when it failed (reported DEPLOY_FAILED; a running version keeps serving).
+    /// </summary>
+    private async Task<ApplicationState?> DeployAsync(AppPlan plan, CancellationToken cancellationToken)
     {
         var appConfig = plan.Config;
         var now = DateTimeOffset.UtcNow;
         if (plan.Graph is not { } graph)
         {
             Fail(plan, plan.BuildError!, now);
-            return;
+            return null;
         }
         foreach (var rename in graph.Renames)
         {
@@ -268,10 +368,6 @@ internal sealed partial class ServeController : IDisposable
         }
 
         IReadOnlyList<DeploymentState> deployments;
-        lock (_stateLock)
-        {
-            _deploying = appConfig.Name;
-        }
         try
         {
             deployments = await graph.StartAsync(appConfig.Name, appConfig.Deployments, cancellationToken).ConfigureAwait(false);
@@ -279,14 +375,7 @@ internal sealed partial class ServeController : IDisposable
         catch (DeployException ex)
         {
             Fail(plan, ex.Message, now);
-            return;
-        }
-        finally
-        {
-            lock (_stateLock)
-            {
-                _deploying = null;
-            }
+            return null;
         }
 
         var ingress = deployments[^1];
@@ -305,11 +394,8 @@ internal sealed partial class ServeController : IDisposable
         {
             _failed.Remove(appConfig.Name);
         }
-        Publish(Applications.Where(a => !ReferenceEquals(a, plan.Current)).Append(app));
-        if (plan.Current is { } old)
+        if (plan.Current is not null)
         {
-            // The old graph drains after the switch: requests it holds finish, new ones reach the new graph.
-            StopInBackground(old.Deployments);
             LogApplicationRedeployed(appConfig.Name, appConfig.ImportPath, deployments.Count, Describe(deployments));
         }
         else if (_logger.IsEnabled(LogLevel.Information))
@@ -320,6 +406,7 @@ internal sealed partial class ServeController : IDisposable
         {
             WarnAboutBatchLimits(appConfig.Name, deployment, deployment.MaxOngoingRequests);
         }
+        return app;
     }
 
     private void Fail(AppPlan plan, string message, DateTimeOffset now)
@@ -338,8 +425,11 @@ internal sealed partial class ServeController : IDisposable
         }
     }
 
-    /// <summary>Applies option differences to a running application's deployments, keeping every replica it can.</summary>
-    private async Task UpdateAsync(AppPlan plan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies option differences to a running application's deployments, keeping every replica it can. Returns the
+    /// state to route to: a new one when the route prefix changed.
+    /// </summary>
+    private async Task<ApplicationState> UpdateAsync(AppPlan plan, CancellationToken cancellationToken)
     {
         var app = plan.Current!;
         var graph = plan.Graph!;
@@ -382,10 +472,6 @@ internal sealed partial class ServeController : IDisposable
         {
             updated.LastDeployedTime = DateTimeOffset.UtcNow;
         }
-        if (!ReferenceEquals(updated, app))
-        {
-            Publish(Applications.Select(a => ReferenceEquals(a, app) ? updated : a));
-        }
         if (changes.Count > 0)
         {
             LogApplicationUpdated(appConfig.Name, string.Join("; ", changes));
@@ -394,6 +480,7 @@ internal sealed partial class ServeController : IDisposable
         {
             LogApplicationFailed(appConfig.Name, failure);
         }
+        return updated;
     }
 
     private async Task UpdateDeploymentAsync(ApplicationState app, DeploymentState deployment, EffectiveOptions target, List<string> changes, CancellationToken cancellationToken)
@@ -498,6 +585,11 @@ internal sealed partial class ServeController : IDisposable
             foreach (var name in _order)
             {
                 var deploying = string.Equals(_deploying, name, StringComparison.Ordinal);
+                if (!deploying && _applying && !running.ContainsKey(name) && !_failed.ContainsKey(name))
+                {
+                    // Deployed but not routed to yet, or not reached yet: the apply in progress is deploying it.
+                    deploying = true;
+                }
                 if (running.TryGetValue(name, out var app))
                 {
                     views.Add(new ApplicationStatusView(name, app.RoutePrefix, deploying ? ApplicationStatus.Deploying : app.ReportedStatus, app.Message,
@@ -526,8 +618,8 @@ internal sealed partial class ServeController : IDisposable
         List<ApplicationState> list;
         lock (_stateLock)
         {
-            var order = _order;
-            list = [.. applications.OrderBy(a => Array.IndexOf(order, a.Name) is var i && i < 0 ? int.MaxValue : i)];
+            var order = _orderIndex;
+            list = [.. applications.OrderBy(a => order.TryGetValue(a.Name, out var i) ? i : int.MaxValue)];
             Volatile.Write(ref _applications, list);
         }
         Volatile.Write(ref _routes, new RouteTable(list));

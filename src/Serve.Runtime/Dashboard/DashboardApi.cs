@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Serve.Config;
 using Serve.Control;
 
@@ -12,7 +13,12 @@ namespace Serve.Dashboard;
 /// nothing was changed; <c>GET</c> answers the status as Ray's <c>ServeInstanceDetails</c>; <c>DELETE</c>
 /// removes every application. Anything else is 404 or 405 with a message.
 /// </summary>
-internal sealed class DashboardApi
+/// <remarks>
+/// Applies run one at a time. A PUT or DELETE whose client leaves while it waits for an earlier apply is dropped, not
+/// applied later; one whose client leaves while it runs is finished (half an apply would be worse). A PUT body is at
+/// most <see cref="ServeConfigLoader.MaxConfigSize"/> bytes (413 beyond).
+/// </remarks>
+internal sealed partial class DashboardApi
 {
     /// <summary>Ray's path; the same without the trailing slash is accepted too.</summary>
     public const string ApplicationsPath = "/api/serve/applications/";
@@ -23,16 +29,19 @@ internal sealed class DashboardApi
     private readonly ServeController _controller;
     private readonly Func<(int? Http, int? Grpc)> _ports;
     private readonly CancellationToken _stopping;
+    private readonly ILogger _logger;
 
     /// <param name="controller">The controller configs are applied to.</param>
     /// <param name="ports">The proxies' bound ports, for the status.</param>
-    /// <param name="stopping">The host's shutdown: an apply is not cancelled by its client leaving (half an
+    /// <param name="logger">Where dropped requests are reported.</param>
+    /// <param name="stopping">The host's shutdown: an apply that began is not cancelled by its client leaving (half an
     /// apply would be worse than a finished one), only by the host stopping.</param>
-    public DashboardApi(ServeController controller, Func<(int? Http, int? Grpc)> ports, CancellationToken stopping)
+    public DashboardApi(ServeController controller, Func<(int? Http, int? Grpc)> ports, ILogger logger, CancellationToken stopping)
     {
         _controller = controller;
         _ports = ports;
         _stopping = stopping;
+        _logger = logger;
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -78,17 +87,44 @@ internal sealed class DashboardApi
 
     private async Task PutAsync(HttpContext context)
     {
-        string body;
-        using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
+        var request = context.Request;
+        if (request.ContentLength is { } length && length > ServeConfigLoader.MaxConfigSize)
         {
+            // The body is left unread and Kestrel closes the connection after the answer: say so.
+            context.Response.Headers.Connection = "close";
+            await WriteTextAsync(context, StatusCodes.Status413PayloadTooLarge, BodySource + ": " + ServeConfigLoader.TooLarge(length)).ConfigureAwait(false);
+            return;
+        }
+        string body;
+        try
+        {
+            using var reader = new StreamReader(request.Body, Encoding.UTF8);
             body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // A body of unknown length past Kestrel's limit (set to the config limit), or one sent too slowly.
+            context.Response.Headers.Connection = "close";
+            await WriteTextAsync(context, ex.StatusCode, ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? $"{BodySource}: a config is at most {ServeConfigLoader.MaxConfigSize:N0} bytes."
+                : $"{BodySource}: {ex.Message}").ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            return;
         }
 
         IReadOnlyList<string> ignored;
         try
         {
             var config = ServeConfigLoader.Load(body, BodySource);
-            ignored = await _controller.ApplyAsync(config, _stopping).ConfigureAwait(false);
+            ignored = await _controller.ApplyAsync(config, _stopping, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested && !_stopping.IsCancellationRequested)
+        {
+            LogDropped(request.Method);
+            return;
         }
         catch (ServeConfigException ex)
         {
@@ -119,7 +155,12 @@ internal sealed class DashboardApi
     {
         try
         {
-            await _controller.DeleteAllAsync(_stopping).ConfigureAwait(false);
+            await _controller.DeleteAllAsync(_stopping, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested && !_stopping.IsCancellationRequested)
+        {
+            LogDropped(context.Request.Method);
+            return;
         }
         catch (Exception ex) when (ex is InvalidOperationException || (ex is OperationCanceledException && _stopping.IsCancellationRequested))
         {
@@ -131,8 +172,13 @@ internal sealed class DashboardApi
 
     private static Task WriteTextAsync(HttpContext context, int status, string text)
     {
+        var bytes = Encoding.UTF8.GetBytes(text);
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(text, context.RequestAborted);
+        context.Response.ContentLength = bytes.Length;
+        return context.Response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "REST API: a {Method} was dropped, not applied: its client left while it waited for the apply in progress.")]
+    private partial void LogDropped(string method);
 }

@@ -40,6 +40,8 @@ internal sealed class DashboardServer : IHttpApplication<HttpContext>, IAsyncDis
         IPAddress address, int port, RequestDelegate handler, IServiceProvider services, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services };
+        // A config body of unknown length stops here (413); declared lengths are checked before reading.
+        options.Limits.MaxRequestBodySize = Config.ServeConfigLoader.MaxConfigSize;
         ListenOptions listen = null!;
         options.Listen(address, port, l =>
         {

@@ -222,7 +222,7 @@ public sealed partial class ServeHost : IAsyncDisposable
     /// <summary>Starts the REST API on its own Kestrel server (see <see cref="DashboardServer"/>).</summary>
     private async Task StartDashboardAsync(int port, CancellationToken stopping, CancellationToken cancellationToken)
     {
-        var api = new DashboardApi(_controller, () => (HttpPort, GrpcPort), stopping);
+        var api = new DashboardApi(_controller, () => (HttpPort, GrpcPort), LoggerFor<DashboardApi>(_app.Services), stopping);
         try
         {
             _dashboard = await DashboardServer.StartAsync(

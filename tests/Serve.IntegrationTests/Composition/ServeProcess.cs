@@ -32,6 +32,9 @@ internal sealed partial class ServeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id, for reading its memory from /proc.</summary>
+    public int Id => _process.Id;
+
     /// <summary>Everything the process wrote so far (stdout and stderr).</summary>
     public string Output
     {

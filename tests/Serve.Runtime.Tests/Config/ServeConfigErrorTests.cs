@@ -77,7 +77,8 @@ public class ServeConfigErrorTests
         => AssertSingleError(DeploymentOptionFails(option), "applications[0].deployments[1]." + key, 9, message);
 
     [Theory]
-    [InlineData("num_replicas: 0", "num_replicas", "must be an integer ≥ 1; got 0.")]
+    [InlineData("num_replicas: 0", "num_replicas", "must be an integer from 1 to 10,000; got 0.")]
+    [InlineData("num_replicas: 10001", "num_replicas", "must be an integer from 1 to 10,000; got 10001.")]
     [InlineData("max_ongoing_requests: -3", "max_ongoing_requests", "must be an integer ≥ 1; got -3.")]
     [InlineData("max_queued_requests: 0", "max_queued_requests", "must be -1 (unbounded) or an integer ≥ 1; got 0.")]
     [InlineData("graceful_shutdown_timeout_s: -1", "graceful_shutdown_timeout_s", "must be a number of seconds ≥ 0; got -1.")]

@@ -45,7 +45,7 @@ public class ServeConfigValidateTests
             ["http_options.port", "applications[0].deployments[0].num_replicas", "applications[0].deployments[0].user_config", "applications[1].name"],
             ex.Errors.Select(e => e.KeyPath));
         Assert.All(ex.Errors, e => Assert.Null(e.Line));
-        Assert.Equal("ServeConfig: applications[0].deployments[0].num_replicas: must be an integer ≥ 1; got 0.", ex.Errors[1].ToString());
+        Assert.Equal("ServeConfig: applications[0].deployments[0].num_replicas: must be an integer from 1 to 10,000; got 0.", ex.Errors[1].ToString());
     }
 
     [Fact]

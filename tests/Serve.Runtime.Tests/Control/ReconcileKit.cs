@@ -21,6 +21,9 @@ internal sealed class Journal
     /// <summary>Deployment names whose constructor throws.</summary>
     public ConcurrentDictionary<string, bool> FailConstructor { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>What every ReconfigureAsync waits for before it returns: a test holds an apply in progress with it.</summary>
+    public Task ReconfigureGate { get; set; } = Task.CompletedTask;
+
     public int Count(string entry) => Events.Count(e => e == entry);
 
     public string[] Starting(string prefix) => [.. Events.Where(e => e.StartsWith(prefix, StringComparison.Ordinal))];
@@ -42,16 +45,16 @@ internal sealed class Tracked(string name, object?[] handles, Journal journal) :
 
     public int Calls => Volatile.Read(ref _calls);
 
-    public ValueTask ReconfigureAsync(JsonElement userConfig, CancellationToken cancellationToken)
+    public async ValueTask ReconfigureAsync(JsonElement userConfig, CancellationToken cancellationToken)
     {
         var text = JsonSerializerless(userConfig);
         journal.Events.Enqueue($"reconfigured {name} {text}");
+        await journal.ReconfigureGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (journal.FailReconfigure.ContainsKey(name))
         {
             throw new InvalidOperationException("bad user_config " + text);
         }
         Configs.Enqueue(text);
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>Enters, then waits for <paramref name="release"/>; returns the user_config this replica has.</summary>

@@ -162,6 +162,140 @@ public sealed class RestApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_put_or_delete_whose_client_left_while_queued_is_not_applied_later()
+    {
+        // The first PUT holds the apply: its new user_config waits in ReconfigureAsync until released.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _serve.Journal.ReconfigureGate = release.Task;
+        var held = _serve.Yaml("""
+                deployments:
+                  - name: Helper
+                    user_config: {held: true}
+            """);
+        var holding = PutAsync(held, "application/yaml");
+        await WaitUntilAsync(() => _serve.Journal.Count("""reconfigured Helper {"held":true}""") == 1);
+
+        // A DELETE and a PUT queue behind it; their clients give up.
+        using (var impatient = new HttpClient { BaseAddress = new Uri(_serve.Address), Timeout = TimeSpan.FromMilliseconds(300) })
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient.DeleteAsync(Path));
+            var scaled = _serve.Yaml("""
+                    deployments:
+                      - name: Greeter
+                        num_replicas: 3
+                """);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient.PutAsync(Path, new StringContent(scaled, Encoding.UTF8, "application/yaml")));
+        }
+        // The status stays readable while the apply runs.
+        var during = (await GetStatusAsync()).GetProperty("applications").GetProperty("app");
+        Assert.Equal("DEPLOYING", during.GetProperty("status").GetString());
+
+        release.SetResult();
+        Assert.Equal(HttpStatusCode.OK, (await holding).Status);
+        // Applies run in arrival order: had the dropped requests been kept, they would run before this one.
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(held, "application/yaml")).Status);
+
+        Assert.Equal(["app"], _serve.Host.Controller.Routes.ApplicationNames);
+        Assert.Equal(1, Replicas("Greeter"));
+        // Neither the DELETE (which stops every replica) nor the scale-up ran.
+        Assert.Equal(1, _serve.Journal.Count("created Greeter"));
+        Assert.Empty(_serve.Journal.Starting("disposed"));
+        Assert.Equal("hello", await _serve.Proxy.GetStringAsync("/"));
+    }
+
+    [Fact]
+    public async Task A_config_over_the_application_limit_is_400_at_once()
+    {
+        var yaml = new StringBuilder("applications:\n");
+        for (var i = 0; i <= Serve.Config.ServeConfig.MaxApplications; i++)
+        {
+            yaml.Append($"  - name: a{i}\n    route_prefix: /a{i}\n    import_path: {_serve.ImportPath}\n");
+        }
+
+        var (status, text, _) = await PutAsync(yaml.ToString(), "application/yaml");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("request body:2:3: applications: holds 1,001 applications; a config may hold at most 1,000.", text);
+        Assert.Equal(["app"], _serve.Host.Controller.Routes.ApplicationNames);
+    }
+
+    [Fact]
+    public async Task A_config_over_the_replica_limit_is_400_and_nothing_starts()
+    {
+        var yaml = new StringBuilder("applications:\n");
+        for (var i = 0; i < 2; i++)
+        {
+            yaml.Append($"  - name: a{i}\n    route_prefix: /a{i}\n    import_path: {_serve.ImportPath}\n    deployments:\n      - name: Helper\n        num_replicas: 6000\n");
+        }
+
+        var (status, text, _) = await PutAsync(yaml.ToString(), "application/yaml");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("config: applications: the config runs 12,002 replicas over all its deployments; one Serve instance runs at most 10,000.", text);
+        Assert.Equal(1, _serve.Journal.Count("created Helper"));
+    }
+
+    [Fact]
+    public async Task A_body_over_the_config_size_limit_is_413_declared_or_not()
+    {
+        var big = Encoding.ASCII.GetBytes(new string('#', Serve.Config.ServeConfigLoader.MaxConfigSize + 1));
+
+        var (status, text) = await RawPutAsync($"Content-Length: {big.Length}", big);
+        Assert.Equal(413, status);
+        Assert.Equal("request body: the config is 16,777,217 bytes; at most 16,777,216 are accepted.", text);
+
+        // Chunked: one chunk, past the limit.
+        byte[] chunked = [.. Encoding.ASCII.GetBytes($"{big.Length:x}\r\n"), .. big, .. "\r\n0\r\n\r\n"u8];
+        (status, text) = await RawPutAsync("Transfer-Encoding: chunked", chunked);
+        Assert.Equal(413, status);
+        Assert.Equal("request body: a config is at most 16,777,216 bytes.", text);
+
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_serve.Yaml(), "application/yaml")).Status);
+    }
+
+    /// <summary>
+    /// A PUT on a socket of its own, the way curl sends one: the server may answer and close before it read the whole
+    /// body (HttpClient reports that as a failed send, not as the answer).
+    /// </summary>
+    private async Task<(int Status, string Body)> RawPutAsync(string bodyHeader, byte[] body)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, _serve.Host.DashboardPort!.Value, timeout.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"PUT {Path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/yaml\r\n{bodyHeader}\r\n\r\n"), timeout.Token);
+        try
+        {
+            await stream.WriteAsync(body, timeout.Token);
+        }
+        catch (IOException)
+        {
+            // Answered and closed early.
+        }
+        using var answer = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+        {
+            answer.Write(buffer, 0, read);
+        }
+        var text = Encoding.UTF8.GetString(answer.ToArray());
+        var split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        Assert.True(split > 0, $"Not an HTTP answer: {text}");
+        return (int.Parse(text.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture), text[(split + 4)..]);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, "Timed out waiting.");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public async Task Other_paths_are_404_and_other_methods_405()
     {
         using var missing = await _serve.Api.GetAsync("/api/serve/deployments/");

@@ -22,6 +22,11 @@ public sealed class HttpRouteMatchTests
     [InlineData("/route/deeper/x", "deep")]
     [InlineData("/route/deeper", "deep")]
     [InlineData("/other", "root")]
+    [InlineData("/", "root")]
+    [InlineData("/route/", "r")]
+    [InlineData("/route//x", "r")]
+    [InlineData("//route", "root")]
+    [InlineData("/route/deeperx/y", "r")]
     public void Longest_prefix_wins_with_a_path_boundary(string path, string expected)
     {
         var table = Table(("root", "/"), ("r", "/route"), ("deep", "/route/deeper"), ("hidden", null));

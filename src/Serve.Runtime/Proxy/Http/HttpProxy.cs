@@ -362,24 +362,33 @@ internal sealed partial class HttpProxy
     /// The application whose prefix is the longest match for <paramref name="path"/>: <c>/route</c>
     /// matches <c>/route</c> and <c>/route/x</c> but not <c>/routesuffix</c>.
     /// </summary>
+    /// <remarks>
+    /// A prefix other than <c>/</c> never ends with <c>/</c>, so the only prefixes that can match are the path itself,
+    /// the path cut before each of its <c>/</c>, and <c>/</c>: one lookup per path segment, however many applications run.
+    /// </remarks>
     internal static ApplicationState? MatchRoute(RouteTable routes, string path)
     {
-        ApplicationState? best = null;
-        foreach (var app in routes.Applications.Values)
+        var byPrefix = routes.ByRoutePrefix;
+        if (byPrefix.Count == 0)
         {
-            var prefix = app.RoutePrefix;
-            if (prefix is null || (best is not null && prefix.Length <= best.RoutePrefix!.Length))
-            {
-                continue;
-            }
-            var matches = path.StartsWith(prefix, StringComparison.Ordinal)
-                && (path.Length == prefix.Length || prefix.EndsWith('/') || path[prefix.Length] == '/');
-            if (matches)
-            {
-                best = app;
-            }
+            return null;
         }
-        return best;
+        var lookup = byPrefix.GetAlternateLookup<ReadOnlySpan<char>>();
+        var candidate = path.AsSpan();
+        while (candidate.Length > 1)
+        {
+            if (lookup.TryGetValue(candidate, out var app))
+            {
+                return app;
+            }
+            var cut = candidate.LastIndexOf('/');
+            if (cut <= 0)
+            {
+                break;
+            }
+            candidate = candidate[..cut];
+        }
+        return lookup.TryGetValue("/", out var root) ? root : null;
     }
 
     private static string RoutesJson(RouteTable routes)
