@@ -8,6 +8,7 @@ using System.Text;
 using Google.Protobuf;
 using Serve.Grpc;
 using Userdefinedprotos;
+using static Serve.IntegrationTests.GrpcFrames;
 
 namespace Serve.IntegrationTests;
 
@@ -424,13 +425,8 @@ public sealed class BadInputTests(QuickstartHostFixture fixture) : IDisposable
 
     private HttpRequestMessage NewRequest(string path, HttpContent? content, HttpMethod? method = null)
     {
-        var request = new HttpRequestMessage(method ?? HttpMethod.Post, $"http://127.0.0.1:{fixture.GrpcPort}{path}")
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = content,
-        };
-        request.Headers.TryAddWithoutValidation("te", "trailers");
+        var request = GrpcFrames.Request(fixture.GrpcPort, path, content);
+        request.Method = method ?? HttpMethod.Post;
         return request;
     }
 
@@ -455,27 +451,6 @@ public sealed class BadInputTests(QuickstartHostFixture fixture) : IDisposable
 
     private static Dictionary<string, string> Snapshot(HttpHeaders headers) =>
         headers.NonValidated.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
-
-    private static ByteArrayContent Bytes(byte[] body)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
-        return content;
-    }
-
-    private static byte[] Frame(byte[] payload) => Frame(0, (uint)payload.Length, payload);
-
-    private static byte[] Frame(byte flag, byte[] payload) => Frame(flag, (uint)payload.Length, payload);
-
-    /// <summary>A gRPC message prefix declaring <paramref name="declaredLength"/>, followed by <paramref name="payload"/> as is.</summary>
-    private static byte[] Frame(byte flag, uint declaredLength, byte[] payload)
-    {
-        var frame = new byte[5 + payload.Length];
-        frame[0] = flag;
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), declaredLength);
-        payload.CopyTo(frame, 5);
-        return frame;
-    }
 
     private static byte[] Gzip(byte[] data)
     {

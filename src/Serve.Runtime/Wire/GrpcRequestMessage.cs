@@ -50,14 +50,30 @@ internal readonly struct GrpcRequestMessage : IDisposable
     /// <summary>Whether the message arrived compressed (and was decompressed).</summary>
     public bool WasCompressed { get; }
 
-    /// <summary>Releases the payload: advances the pipe past the message or returns the rented array.</summary>
+    /// <summary>
+    /// Releases the payload: advances the pipe past the message or returns the rented array. Never throws for a client
+    /// that left: once a stream is reset or its connection is gone, Kestrel's body reader refuses every call (an
+    /// <see cref="IOException"/>) and there is nothing left to release; thrown from a <c>finally</c>, that error used to
+    /// end the call before it was logged.
+    /// </summary>
     public void Complete()
     {
         if (_rented is not null)
         {
             ArrayPool<byte>.Shared.Return(_rented);
         }
-        _reader?.AdvanceTo(_consumed);
+        if (_reader is null)
+        {
+            return;
+        }
+        try
+        {
+            _reader.AdvanceTo(_consumed);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            // The client reset the stream or its connection went.
+        }
     }
 
     /// <summary>Same as <see cref="Complete"/>.</summary>

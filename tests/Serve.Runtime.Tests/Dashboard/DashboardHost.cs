@@ -13,8 +13,9 @@ namespace Serve.Runtime.Tests.Dashboard;
 /// </summary>
 internal sealed class DashboardHost : IAsyncDisposable
 {
-    private DashboardHost(ServeHost host, string importPath, Journal journal)
+    private DashboardHost(ServeHost host, string importPath, Journal journal, LogCapture logs)
     {
+        Logs = logs;
         Host = host;
         ImportPath = importPath;
         Journal = journal;
@@ -28,6 +29,9 @@ internal sealed class DashboardHost : IAsyncDisposable
     public string ImportPath { get; }
 
     public Journal Journal { get; }
+
+    /// <summary>What the host logged at Warning and above.</summary>
+    public LogCapture Logs { get; }
 
     /// <summary>The REST API's base address, as <c>--address</c> takes it.</summary>
     public string Address => $"http://127.0.0.1:{Host.DashboardPort}";
@@ -55,10 +59,11 @@ internal sealed class DashboardHost : IAsyncDisposable
             Applications = [new ApplicationConfig { Name = "app", RoutePrefix = "/", ImportPath = importPath }],
         };
         config.Validate();
-        var host = ServeHost.Create(config, logging => logging.SetMinimumLevel(LogLevel.Critical), new ServeHostOptions { DashboardPort = 0 });
+        var logs = new LogCapture();
+        var host = ServeHost.Create(config, logging => logging.SetMinimumLevel(LogLevel.Warning).AddProvider(logs), new ServeHostOptions { DashboardPort = 0 });
         await host.StartAsync();
         Assert.NotNull(host.DashboardPort);
-        return new DashboardHost(host, importPath, journal);
+        return new DashboardHost(host, importPath, journal, logs);
     }
 
     /// <summary>The app's config with the given deployment entries, as YAML (http_options left out).</summary>

@@ -33,18 +33,14 @@ public sealed class DashboardPortTests
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        var logs = new List<string>();
+        var logs = new LogCapture();
 
-        await using var host = ServeHost.Create(Config(), logging => logging.AddProvider(new ListProvider(logs)),
+        await using var host = ServeHost.Create(Config(), logging => logging.AddProvider(logs),
             new ServeHostOptions { DashboardPort = port, DashboardOptional = true });
         await host.StartAsync();
 
         Assert.Null(host.DashboardPort);
-        string[] lines;
-        lock (logs)
-        {
-            lines = [.. logs];
-        }
+        var lines = logs.Messages;
         Assert.Contains(lines, l => l.StartsWith($"The REST API (serve deploy, serve status) could not listen on 127.0.0.1:{port}: ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("REST API: off;", StringComparison.Ordinal));
         using var http = new HttpClient();
@@ -104,29 +100,5 @@ public sealed class DashboardPortTests
         Assert.Equal(1, exit);
         Assert.StartsWith("serve run: " + expected, error, StringComparison.Ordinal);
         Assert.Single(error.TrimEnd().Split('\n'));
-    }
-
-    private sealed class ListProvider(List<string> logs) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new ListLogger(logs);
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class ListLogger(List<string> logs) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (logs)
-            {
-                logs.Add(formatter(state, exception));
-            }
-        }
     }
 }

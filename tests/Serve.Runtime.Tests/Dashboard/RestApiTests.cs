@@ -186,6 +186,8 @@ public sealed class RestApiTests : IAsyncLifetime
                 """);
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient.PutAsync(Path, new StringContent(scaled, Encoding.UTF8, "application/yaml")));
         }
+        // Dropped once the server noticed each client left (at once here; later on a loaded machine).
+        await WaitUntilAsync(() => _serve.Logs.Messages.Count(m => m.StartsWith("REST API: a ", StringComparison.Ordinal) && m.Contains("was dropped", StringComparison.Ordinal)) == 2);
         // The status stays readable while the apply runs.
         var during = (await GetStatusAsync()).GetProperty("applications").GetProperty("app");
         Assert.Equal("DEPLOYING", during.GetProperty("status").GetString());

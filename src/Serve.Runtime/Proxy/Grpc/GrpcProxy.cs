@@ -51,24 +51,25 @@ internal sealed partial class GrpcProxy
 
     /// <summary>
     /// One call. Not async itself: the checks before the method are synchronous, so the common path runs
-    /// one state machine (<see cref="InvokeAsync"/>) rather than two.
+    /// one state machine (<see cref="InvokeAsync"/>) rather than two. Every call gets one access line (when the access
+    /// log is on) with the status the client was sent, or CANCELLED when it left first.
     /// </summary>
     public Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
         var response = context.Response;
+        // Read only by the access log and deadlines: one clock read fewer per call when neither needs it.
+        var started = _accessLogEnabled ? Stopwatch.GetTimestamp() : 0;
 
         if (!HttpMethods.IsPost(request.Method))
         {
             response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            WriteTrailersOnly(response, StatusCode.Internal, $"Method '{request.Method}' is not supported; gRPC uses POST.");
-            return Task.CompletedTask;
+            return RejectAsync(context, started, StatusCode.Internal, $"Method '{request.Method}' is not supported; gRPC uses POST.");
         }
         if (!GrpcProtocol.IsGrpcContentType(request.ContentType))
         {
             response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            WriteTrailersOnly(response, StatusCode.Internal, $"Content-Type '{request.ContentType}' is not supported.");
-            return Task.CompletedTask;
+            return RejectAsync(context, started, StatusCode.Internal, $"Content-Type '{request.ContentType}' is not supported.");
         }
 
         // Case-sensitive, undecoded: gRPC method names are exact (`__call__` is not `__CALL__`).
@@ -85,35 +86,83 @@ internal sealed partial class GrpcProxy
         }
         catch (RpcException ex)
         {
-            WriteTrailersOnly(response, ex.StatusCode, ex.Status.Detail);
-            return Task.CompletedTask;
+            return RejectAsync(context, started, ex.StatusCode, ex.Status.Detail);
         }
         var requestId = RequestIds.FromClient(headers.RequestId);
 
         if (path.StartsWith("/" + ServeApiService + "/", StringComparison.Ordinal))
         {
-            return HandleServeApiAsync(context, path, requestId, headers.Encoding);
+            return Logged(HandleServeApiAsync(context, path, requestId, headers.Encoding), context, path, requestId, started);
         }
         if (BuiltIn.BuiltInServices.Handles(path))
         {
             // grpc.health.v1.Health and server reflection: the proxy's own, like the Serve API.
-            return _builtIn.HandleAsync(context, path, requestId, context.RequestAborted);
+            return Logged(_builtIn.HandleAsync(context, path, requestId, context.RequestAborted), context, path, requestId, started);
         }
 
         var routes = _controller.Routes;
         if (!TryResolveApplication(routes, headers.Application, out var app, out var notFound))
         {
-            return WriteErrorAsync(response, new Status(StatusCode.NotFound, notFound), requestId, trailers: null);
+            return Logged(WriteErrorAsync(response, new Status(StatusCode.NotFound, notFound), requestId, trailers: null), context, path, requestId, started);
         }
         if (!app.GrpcMethods.TryGetValue(path, out var method))
         {
-            return WriteErrorAsync(response, new Status(StatusCode.Unimplemented, $"Method '{path}' is not implemented by application '{app.Name}'."), requestId, trailers: null);
+            return Logged(WriteErrorAsync(response, new Status(StatusCode.Unimplemented, $"Method '{path}' is not implemented by application '{app.Name}'."), requestId, trailers: null),
+                context, path, requestId, started, app.Name);
         }
 
-        return InvokeAsync(context, app, method, requestId, headers);
+        return InvokeAsync(context, app, method, requestId, headers, started);
     }
 
-    private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, string requestId, GrpcCallHeaders headers)
+    /// <summary>A call refused before its request id is known: status and message in the only HEADERS frame.</summary>
+    private Task RejectAsync(HttpContext context, long started, StatusCode code, string detail)
+    {
+        WriteTrailersOnly(context.Response, code, detail);
+        if (_accessLogEnabled)
+        {
+            var target = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+            LogAccess(target, "", "", code, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// <paramref name="handling"/>, then its access line with the status it wrote (the Serve API, health,
+    /// reflection and calls refused before a method runs); the task itself when nothing logs.
+    /// </summary>
+    private Task Logged(Task handling, HttpContext context, string path, string requestId, long started, string app = "")
+        => _accessLogEnabled ? LogWhenDoneAsync(handling, context, path, requestId, started, app) : handling;
+
+    private async Task LogWhenDoneAsync(Task handling, HttpContext context, string path, string requestId, long started, string app)
+    {
+        try
+        {
+            await handling.ConfigureAwait(false);
+        }
+        finally
+        {
+            LogAccess(path, app, requestId, WrittenStatus(context), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>The grpc-status written to the call (in its trailers, or its only headers); CANCELLED when the client left before one was.</summary>
+    private static StatusCode WrittenStatus(HttpContext context)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return StatusCode.Cancelled;
+        }
+        var written = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers[GrpcProtocol.StatusHeader] ?? default;
+        if (written.Count == 0)
+        {
+            written = context.Response.Headers[GrpcProtocol.StatusHeader];
+        }
+        return int.TryParse(written.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code)
+            ? (StatusCode)code
+            : StatusCode.Unknown;
+    }
+
+    private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, string requestId, GrpcCallHeaders headers, long started)
     {
         var request = context.Request;
         var response = context.Response;
@@ -122,7 +171,8 @@ internal sealed partial class GrpcProxy
         {
             if (!GrpcTimeout.TryParse(timeoutHeader, out var clientTimeout))
             {
-                await WriteErrorAsync(response, new Status(StatusCode.Internal, $"Invalid grpc-timeout value '{timeoutHeader}'."), requestId, trailers: null).ConfigureAwait(false);
+                await Logged(WriteErrorAsync(response, new Status(StatusCode.Internal, $"Invalid grpc-timeout value '{timeoutHeader}'."), requestId, trailers: null),
+                    context, method.Path, requestId, started, app.Name).ConfigureAwait(false);
                 return;
             }
             // The smaller of the server's request_timeout_s and the client's deadline wins. gRPC allows deadlines
@@ -159,8 +209,10 @@ internal sealed partial class GrpcProxy
         var token = linked?.Token ?? requestAborted;
         call.SetCancellationToken(token);
 
-        // Read only by the log lines below: one clock read fewer per call when nothing logs it.
-        var started = _accessLogEnabled || deadline is not null ? Stopwatch.GetTimestamp() : 0;
+        if (deadline is not null && started == 0)
+        {
+            started = Stopwatch.GetTimestamp();
+        }
         Status status;
         Metadata? exceptionTrailers = null;
         GrpcRequestMessage message = default;
@@ -169,8 +221,7 @@ internal sealed partial class GrpcProxy
         {
             if (!streamingRequest)
             {
-                message = await GrpcMessageReader.ReadSingleMessageAsync(request.BodyReader, readOptions, token).ConfigureAwait(false);
-                call.SetRequest(message.Payload);
+                message = await call.ReadSingleRequestAsync().ConfigureAwait(false);
             }
 
             using var lease = await app.Ingress.Router.AcquireAsync(requestContext.MultiplexedModelId, token).ConfigureAwait(false);
@@ -187,11 +238,13 @@ internal sealed partial class GrpcProxy
         }
         catch (Exception ex)
         {
-            status = ToStatus(ex, requestId, timeout, deadline?.IsCancellationRequested == true, requestAborted.IsCancellationRequested);
+            var clientGone = requestAborted.IsCancellationRequested || call.ClientGone;
+            status = ToStatus(ex, requestId, timeout, deadline?.IsCancellationRequested == true, clientGone);
             exceptionTrailers = (ex as RpcException)?.Trailers;
-            // Errors the wire layer or the method chose (RpcException) are the client's or expected;
-            // only unexpected exceptions deserve an error log with a stack trace.
-            if (status.StatusCode == StatusCode.Internal && ex is not RpcException)
+            // Errors the wire layer or the method chose (RpcException) are the client's or expected, and so is
+            // whatever a method throws once its client left; only unexpected exceptions deserve an error log with
+            // a stack trace.
+            if (status.StatusCode == StatusCode.Internal && ex is not RpcException && !clientGone)
             {
                 LogCallFailed(method.Path, requestId, ex);
             }
@@ -204,34 +257,60 @@ internal sealed partial class GrpcProxy
 
         if (deadlineAnswered)
         {
-            LogCallFinishedAlways(method.Path, app.Name, requestId, StatusCode.DeadlineExceeded, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (_accessLogEnabled)
+            {
+                LogAccess(method.Path, app.Name, requestId, StatusCode.DeadlineExceeded, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
             return;
         }
-        if (requestAborted.IsCancellationRequested)
+        if (requestAborted.IsCancellationRequested || call.ClientGone)
         {
-            // The client reset the stream: nothing can reach it any more.
-            LogClientGone(method.Path, requestId);
+            // The client reset the stream or its connection went: nothing can reach it any more.
+            if (_accessLogEnabled)
+            {
+                LogAccess(method.Path, app.Name, requestId, DepartedStatus(deadline, timeout, started), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
             return;
         }
 
         var trailers = MergeTrailers(call.GrpcContextIfCreated, exceptionTrailers);
-        if (status.StatusCode == StatusCode.DeadlineExceeded)
+        try
         {
-            await AnswerDeadlineAsync(context, call, requestId, timeout ?? TimeSpan.Zero).ConfigureAwait(false);
+            if (status.StatusCode == StatusCode.DeadlineExceeded)
+            {
+                await AnswerDeadlineAsync(context, call, requestId, timeout ?? TimeSpan.Zero).ConfigureAwait(false);
+            }
+            else if (call.ResponseStarted)
+            {
+                AppendTrailers(response, status, requestId, trailers);
+            }
+            else
+            {
+                await WriteErrorAsync(response, status, requestId, trailers).ConfigureAwait(false);
+            }
         }
-        else if (call.ResponseStarted)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException && requestAborted.IsCancellationRequested)
         {
-            AppendTrailers(response, status, requestId, trailers);
-        }
-        else
-        {
-            await WriteErrorAsync(response, status, requestId, trailers).ConfigureAwait(false);
+            // The client left while its status was being written.
+            status = new Status(DepartedStatus(deadline, timeout, started), "");
         }
         if (_accessLogEnabled)
         {
-            LogCallFinishedAlways(method.Path, app.Name, requestId, status.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogAccess(method.Path, app.Name, requestId, status.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
+
+    /// <summary>
+    /// What a client that left saw: DEADLINE_EXCEEDED when the deadline had (about) passed, since clients enforce their
+    /// own deadline and reset the stream as it passes, usually a moment before the server's timer fires; else CANCELLED.
+    /// </summary>
+    private static StatusCode DepartedStatus(CancellationTokenSource? deadline, TimeSpan? timeout, long started)
+        => deadline is not null && (deadline.IsCancellationRequested || Stopwatch.GetElapsedTime(started) >= timeout!.Value - DeadlineSlack)
+            ? StatusCode.DeadlineExceeded
+            : StatusCode.Cancelled;
+
+    /// <summary>How much earlier than the server a client's deadline may pass: its clock started before the request was sent.</summary>
+    private static readonly TimeSpan DeadlineSlack = TimeSpan.FromMilliseconds(20);
 
     /// <summary>The method against its deadline (<see cref="DeadlineRace"/>); true when the deadline was answered.</summary>
     private static Task<bool> InvokeWithDeadlineAsync(HttpContext context, GrpcMethodDefinition method, object instance,
@@ -436,12 +515,11 @@ internal sealed partial class GrpcProxy
         }
     }
 
+    /// <summary>The access line: one per call, written only when the access log is on (callers check).</summary>
     [LoggerMessage(Level = LogLevel.Information, Message = "gRPC {Path} app={App} request_id={RequestId} status={Status} {ElapsedMs:0.###} ms")]
-    private partial void LogCallFinishedAlways(string path, string app, string requestId, StatusCode status, double elapsedMs);
+    private partial void LogAccess(string path, string app, string requestId, StatusCode status, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "gRPC {Path} request_id={RequestId} failed")]
     private partial void LogCallFailed(string path, string requestId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "gRPC {Path} request_id={RequestId}: client disconnected (CANCELLED)")]
-    private partial void LogClientGone(string path, string requestId);
 }

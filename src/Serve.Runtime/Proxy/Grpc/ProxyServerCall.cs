@@ -65,7 +65,55 @@ internal sealed class ProxyServerCall : GrpcServerCall
     /// <summary>Set when the call ended early (deadline): later writes from a still-running method are dropped.</summary>
     public bool Completed { get; private set; }
 
-    public void SetRequest(ReadOnlySequence<byte> payload) => _payload = payload;
+    /// <summary>
+    /// True once reading the request or writing the response found the client gone (a reset stream, a closed or
+    /// faulted connection), which Kestrel may report before <see cref="HttpContext.RequestAborted"/> fires.
+    /// </summary>
+    public bool ClientGone { get; private set; }
+
+    /// <summary>Reads the single request message of a unary or server-streaming call and makes it the payload.</summary>
+    /// <exception cref="RpcException">The status the call must end with (framing, size, encoding).</exception>
+    /// <exception cref="OperationCanceledException">The call was cancelled, or the client left (<see cref="ClientGone"/>).</exception>
+    public ValueTask<GrpcRequestMessage> ReadSingleRequestAsync()
+    {
+        var reading = GrpcMessageReader.ReadSingleMessageAsync(_httpContext.Request.BodyReader, _readOptions, _cancellationToken);
+        if (reading.IsCompletedSuccessfully)
+        {
+            var message = reading.Result;
+            _payload = message.Payload;
+            return new ValueTask<GrpcRequestMessage>(message);
+        }
+        return AwaitRequestAsync(reading);
+    }
+
+    private async ValueTask<GrpcRequestMessage> AwaitRequestAsync(ValueTask<GrpcRequestMessage> reading)
+    {
+        try
+        {
+            var message = await reading.ConfigureAwait(false);
+            _payload = message.Payload;
+            return message;
+        }
+        catch (Exception ex) when (IsDeparture(ex))
+        {
+            throw Departed(ex);
+        }
+    }
+
+    /// <summary>
+    /// Kestrel's report of a client that left: an aborted or reset stream (<see cref="IOException"/>, or a
+    /// <see cref="OperationCanceledException"/> not from the call's own token). A request Kestrel itself refused (too
+    /// slow, too large) is a <see cref="BadHttpRequestException"/>, which is not a departure.
+    /// </summary>
+    private bool IsDeparture(Exception ex)
+        => ex is IOException and not BadHttpRequestException
+           || (ex is OperationCanceledException && !_cancellationToken.IsCancellationRequested);
+
+    private OperationCanceledException Departed(Exception? cause)
+    {
+        ClientGone = true;
+        return new OperationCanceledException("The client went away.", cause, _cancellationToken);
+    }
 
     public void SetCancellationToken(CancellationToken cancellationToken) => _cancellationToken = cancellationToken;
 
@@ -74,7 +122,15 @@ internal sealed class ProxyServerCall : GrpcServerCall
         var reader = _httpContext.Request.BodyReader;
         while (true)
         {
-            var next = await GrpcMessageReader.TryReadNextMessageAsync(reader, _readOptions, _cancellationToken).ConfigureAwait(false);
+            GrpcRequestMessage? next;
+            try
+            {
+                next = await GrpcMessageReader.TryReadNextMessageAsync(reader, _readOptions, _cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsDeparture(ex))
+            {
+                throw Departed(ex);
+            }
             if (next is not { } message)
             {
                 yield break;
@@ -123,10 +179,18 @@ internal sealed class ProxyServerCall : GrpcServerCall
             WriteMessage(message);
             if (_flushEachMessage)
             {
-                var result = await _writer.FlushAsync(_cancellationToken).ConfigureAwait(false);
+                FlushResult result;
+                try
+                {
+                    result = await _writer.FlushAsync(_cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsDeparture(ex))
+                {
+                    throw Departed(ex);
+                }
                 if (result.IsCanceled || result.IsCompleted)
                 {
-                    throw new OperationCanceledException("The client went away.");
+                    throw Departed(null);
                 }
             }
         }

@@ -36,8 +36,10 @@ internal sealed partial class HttpProxy
         _accessLogEnabled = options.EnableAccessLog && logger.IsEnabled(LogLevel.Information);
     }
 
+    /// <summary>One request; every request gets one access line (when the access log is on), 499 when the client left first.</summary>
     public async Task HandleAsync(HttpContext context)
     {
+        var started = Stopwatch.GetTimestamp();
         var request = context.Request;
         var response = context.Response;
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
@@ -49,7 +51,8 @@ internal sealed partial class HttpProxy
             if (!path.StartsWith(_options.RootPath, StringComparison.Ordinal)
                 || (path.Length > _options.RootPath.Length && path[_options.RootPath.Length] != '/'))
             {
-                await WriteTextAsync(context, 404, $"Path '{path}' not found. Ping http://{HostOf(request)}{_options.RootPath}/-/routes for available routes.").ConfigureAwait(false);
+                await AnswerAsync(context, WriteTextAsync(context, 404, $"Path '{path}' not found. Ping http://{HostOf(request)}{_options.RootPath}/-/routes for available routes."),
+                    path, "", "", started).ConfigureAwait(false);
                 return;
             }
             path = path.Length == _options.RootPath.Length ? "/" : path[_options.RootPath.Length..];
@@ -57,15 +60,15 @@ internal sealed partial class HttpProxy
 
         if (path == "/-/healthz")
         {
-            await (_controller.IsDraining
+            await AnswerAsync(context, _controller.IsDraining
                 ? WriteTextAsync(context, 503, "This node is being drained.")
-                : WriteTextAsync(context, 200, "success")).ConfigureAwait(false);
+                : WriteTextAsync(context, 200, "success"), path, "", "", started).ConfigureAwait(false);
             return;
         }
         if (path == "/-/routes")
         {
             response.ContentType = "application/json";
-            await response.WriteAsync(RoutesJson(_controller.Routes), context.RequestAborted).ConfigureAwait(false);
+            await AnswerAsync(context, response.WriteAsync(RoutesJson(_controller.Routes), context.RequestAborted), path, "", "", started).ConfigureAwait(false);
             return;
         }
 
@@ -75,7 +78,8 @@ internal sealed partial class HttpProxy
         var app = MatchRoute(_controller.Routes, path);
         if (app is null)
         {
-            await WriteTextAsync(context, 404, $"Path '{path}' not found. Ping http://{HostOf(request)}{_options.RootPath}/-/routes for available routes.").ConfigureAwait(false);
+            await AnswerAsync(context, WriteTextAsync(context, 404, $"Path '{path}' not found. Ping http://{HostOf(request)}{_options.RootPath}/-/routes for available routes."),
+                path, "", requestId, started).ConfigureAwait(false);
             return;
         }
         var subPath = app.RoutePrefix is "/" or null ? path : path[app.RoutePrefix.TrimEnd('/').Length..];
@@ -88,12 +92,13 @@ internal sealed partial class HttpProxy
         if (subPath == "/openapi.json" && definition.OpenApiJson is { } openApi && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
         {
             response.ContentType = "application/json";
-            await response.WriteAsync(openApi, context.RequestAborted).ConfigureAwait(false);
+            await AnswerAsync(context, response.WriteAsync(openApi, context.RequestAborted), path, app.Name, requestId, started).ConfigureAwait(false);
             return;
         }
         if (app.HttpRoutes.IsEmpty)
         {
-            await WriteTextAsync(context, 404, $"Application '{app.Name}' at route prefix '{app.RoutePrefix}' has no HTTP ingress; call it over gRPC.").ConfigureAwait(false);
+            await AnswerAsync(context, WriteTextAsync(context, 404, $"Application '{app.Name}' at route prefix '{app.RoutePrefix}' has no HTTP ingress; call it over gRPC."),
+                path, app.Name, requestId, started).ConfigureAwait(false);
             return;
         }
         var route = app.HttpRoutes.Match(request.Method, subPath, out var routeValues, out var allowed);
@@ -102,21 +107,36 @@ internal sealed partial class HttpProxy
             if (allowed is not null)
             {
                 response.Headers.Allow = allowed;
-                await WriteDetailAsync(context, 405, "Method Not Allowed").ConfigureAwait(false);
             }
-            else
-            {
-                await WriteDetailAsync(context, 404, "Not Found").ConfigureAwait(false);
-            }
+            await AnswerAsync(context, allowed is not null ? WriteDetailAsync(context, 405, "Method Not Allowed") : WriteDetailAsync(context, 404, "Not Found"),
+                path, app.Name, requestId, started).ConfigureAwait(false);
             return;
         }
 
-        await InvokeAsync(context, app, route, subPath, queryStart < 0 ? "" : rawTarget[queryStart..], routeValues, requestId).ConfigureAwait(false);
+        await InvokeAsync(context, app, route, subPath, queryStart < 0 ? "" : rawTarget[queryStart..], routeValues, requestId, started).ConfigureAwait(false);
     }
 
-    private async Task InvokeAsync(HttpContext context, ApplicationState app, Dispatch.HttpRouteDefinition route, string subPath, string queryString, RouteValues routeValues, string requestId)
+    /// <summary>Awaits an answer the proxy writes itself, then logs its access line: its status, or 499 when the client left.</summary>
+    private async Task AnswerAsync(HttpContext context, Task answering, string path, string app, string requestId, long started)
     {
-        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await answering.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left while it was answered.
+        }
+        if (_accessLogEnabled)
+        {
+            var status = context.RequestAborted.IsCancellationRequested ? ClientClosedRequest : context.Response.StatusCode;
+            LogRequest(context.Request.Method, "", path, app, requestId, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private async Task InvokeAsync(HttpContext context, ApplicationState app, Dispatch.HttpRouteDefinition route, string subPath, string queryString, RouteValues routeValues,
+        string requestId, long started)
+    {
         var request = context.Request;
         var timeout = _options.RequestTimeout;
         using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
@@ -125,6 +145,7 @@ internal sealed partial class HttpProxy
         var requestContext = new ServeRequestContext(requestId, app.Name, request.Headers[MultiplexedModelIdHeader].ToString(), subPath);
         int status;
         var deadlineAnswered = false;
+        ProxyHttpCall? call = null;
         try
         {
             var body = await ReadBodyAsync(request, token).ConfigureAwait(false);
@@ -137,7 +158,7 @@ internal sealed partial class HttpProxy
                 new HttpValues(Entries(request.Headers, request.Headers.Count), ignoreCase: true),
                 request.ContentType,
                 body);
-            var call = new ProxyHttpCall(context, data, routeValues, requestContext, token);
+            call = new ProxyHttpCall(context, data, routeValues, requestContext, token);
 
             using var lease = await app.Ingress.Router.AcquireAsync(requestContext.MultiplexedModelId, token).ConfigureAwait(false);
             ServeRequestContext.SetCurrent(requestContext);
@@ -151,7 +172,7 @@ internal sealed partial class HttpProxy
             }
             status = deadlineAnswered ? StatusCodes.Status408RequestTimeout : context.Response.StatusCode;
         }
-        catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        catch (Exception ex) when ((context.RequestAborted.IsCancellationRequested || call?.ClientGone == true) && ex is OperationCanceledException or IOException)
         {
             status = ClientClosedRequest;
         }
@@ -160,11 +181,12 @@ internal sealed partial class HttpProxy
             status = await WriteErrorAsync(context, ex, timeout, deadline?.IsCancellationRequested == true, requestId, route.MethodName).ConfigureAwait(false);
         }
 
-        if (status == ClientClosedRequest)
+        if (context.RequestAborted.IsCancellationRequested || call?.ClientGone == true)
         {
-            LogClientGone(request.Method, subPath, app.Name, requestId);
+            // Whatever was written, the client did not wait for all of it.
+            status = ClientClosedRequest;
         }
-        else if (_accessLogEnabled)
+        if (_accessLogEnabled)
         {
             LogRequest(request.Method, app.RoutePrefix is "/" or null ? "" : app.RoutePrefix, subPath, app.Name, requestId, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
@@ -410,11 +432,9 @@ internal sealed partial class HttpProxy
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>The access line: one per request, written only when the access log is on (callers check).</summary>
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP {Method} {Prefix}{Path} app={App} request_id={RequestId} status={Status} {ElapsedMs:0.###} ms")]
     private partial void LogRequest(string method, string prefix, string path, string app, string requestId, int status, double elapsedMs);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "HTTP {Method} {Path} app={App} request_id={RequestId} status=499: client disconnected")]
-    private partial void LogClientGone(string method, string path, string app, string requestId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "HTTP {Method} request_id={RequestId} failed")]
     private partial void LogFailed(string method, string requestId, Exception exception);

@@ -34,6 +34,9 @@ internal sealed class ProxyHttpCall : HttpServerCall
 
     public override HttpRequestData Request { get; }
 
+    /// <summary>True once a streamed write found the client gone, which Kestrel may report before <c>RequestAborted</c> fires.</summary>
+    public bool ClientGone { get; private set; }
+
     /// <summary>True once the response started: errors can no longer change the status.</summary>
     public bool ResponseStarted => _context.Response.HasStarted;
 
@@ -98,10 +101,20 @@ internal sealed class ProxyHttpCall : HttpServerCall
                 JsonSerializer.Serialize(json, item, typeInfo);
             }
             writer.Write(sse ? s_sseEnd : s_newLine);
-            var flushed = await writer.FlushAsync(CancellationToken).ConfigureAwait(false);
+            System.IO.Pipelines.FlushResult flushed;
+            try
+            {
+                flushed = await writer.FlushAsync(CancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                ClientGone = true;
+                throw;
+            }
             if (flushed.IsCanceled || flushed.IsCompleted)
             {
-                throw new OperationCanceledException("The client went away.");
+                ClientGone = true;
+                throw new OperationCanceledException("The client went away.", CancellationToken);
             }
         }
     }
