@@ -42,7 +42,11 @@ public sealed class HttpRequestData
     /// <summary>The Content-Type header, if any.</summary>
     public string? ContentType { get; }
 
-    /// <summary>The request body (buffered, bounded by the proxy's body size limit).</summary>
+    /// <summary>
+    /// The request body, read whole (at most <c>http_options.max_request_body_size</c> bytes). Valid until the method
+    /// returns: the proxy reuses the memory for other requests afterwards, as Kestrel reuses its request buffers, so
+    /// copy it (<c>Body.ToArray()</c>) to keep it longer, e.g. for work that outlives the call.
+    /// </summary>
     public ReadOnlyMemory<byte> Body { get; }
 
     /// <summary>The body decoded as UTF-8.</summary>

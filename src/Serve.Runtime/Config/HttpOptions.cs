@@ -33,6 +33,16 @@ public sealed record HttpOptions
     /// <summary>Largest HTTP request body accepted, in bytes (<c>max_request_body_size</c>; a Serve addition). Larger bodies get 413.</summary>
     public int MaxRequestBodySize { get; init; } = DefaultMaxRequestBodySize;
 
+    /// <summary>
+    /// The bytes of request bodies the HTTP proxy holds in memory at once, over all requests (<c>request_body_memory_limit</c>;
+    /// a Serve addition; null, the default, means 4 × <see cref="MaxRequestBodySize"/>). At least
+    /// <see cref="MaxRequestBodySize"/>. A body with a Content-Length waits for room; a chunked body that finds none gets 503.
+    /// </summary>
+    public long? RequestBodyMemoryLimit { get; init; }
+
+    /// <summary>The request body memory limit in effect: <see cref="RequestBodyMemoryLimit"/>, or 4 × <see cref="MaxRequestBodySize"/>.</summary>
+    public long EffectiveRequestBodyMemoryLimit => RequestBodyMemoryLimit ?? 4L * MaxRequestBodySize;
+
     /// <summary>Checks these options; throws <see cref="ServeConfigException"/> listing every problem.</summary>
     public void Validate() => ConfigIssues.Run(nameof(HttpOptions), issues => Validate(issues, ""));
 
@@ -58,6 +68,11 @@ public sealed record HttpOptions
         if (MaxRequestBodySize < 1)
         {
             issues.Add(ConfigPath.Key(path, "max_request_body_size"), $"must be an integer ≥ 1 (bytes); got {MaxRequestBodySize}.");
+        }
+        else if (RequestBodyMemoryLimit is { } memoryLimit && memoryLimit < MaxRequestBodySize)
+        {
+            issues.Add(ConfigPath.Key(path, "request_body_memory_limit"),
+                $"must be at least max_request_body_size ({MaxRequestBodySize}), so that the largest body accepted fits; got {memoryLimit}.");
         }
     }
 }

@@ -73,6 +73,7 @@ public static class ServeConfigWriter
         AddIf(httpNode, "request_timeout_s", http.RequestTimeoutS is not null, () => Number(http.RequestTimeoutS!.Value));
         AddIf(httpNode, "keep_alive_timeout_s", http.KeepAliveTimeoutS != defaults.HttpOptions.KeepAliveTimeoutS, () => Number(http.KeepAliveTimeoutS));
         AddIf(httpNode, "max_request_body_size", http.MaxRequestBodySize != defaults.HttpOptions.MaxRequestBodySize, () => Number(http.MaxRequestBodySize));
+        AddIf(httpNode, "request_body_memory_limit", http.RequestBodyMemoryLimit is not null, () => Number(http.RequestBodyMemoryLimit!.Value));
         root.Add("http_options", httpNode);
 
         var grpc = config.GrpcOptions;
@@ -216,6 +217,8 @@ public static class ServeConfigWriter
     private static YamlScalarNode Plain(string text) => new(text) { Style = ScalarStyle.Plain };
 
     private static YamlScalarNode Number(int value) => Plain(value.ToString(CultureInfo.InvariantCulture));
+
+    private static YamlScalarNode Number(long value) => Plain(value.ToString(CultureInfo.InvariantCulture));
 
     private static YamlScalarNode Number(double value) => Plain(value.ToString("R", CultureInfo.InvariantCulture));
 

@@ -15,7 +15,7 @@ internal sealed class YamlConfigReader
     private const string NullTag = "tag:yaml.org,2002:null";
 
     private static readonly string[] TopKeys = ["proxy_location", "http_options", "grpc_options", "logging_config", "applications"];
-    private static readonly string[] HttpKeys = ["host", "port", "root_path", "request_timeout_s", "keep_alive_timeout_s", "max_request_body_size"];
+    private static readonly string[] HttpKeys = ["host", "port", "root_path", "request_timeout_s", "keep_alive_timeout_s", "max_request_body_size", "request_body_memory_limit"];
     private static readonly string[] GrpcKeys = ["port", "grpc_servicer_functions", "request_timeout_s", "max_receive_message_length", "max_send_message_length", "enable_reflection", "response_compression"];
     private static readonly string[] LoggingKeys = ["log_level", "logs_dir", "encoding", "enable_access_log"];
     private static readonly string[] AppKeys = ["name", "route_prefix", "import_path", "runtime_env", "args", "deployments"];
@@ -189,6 +189,13 @@ internal sealed class YamlConfigReader
                     if (ReadInt(value, p, nullable: false, out var maxBody))
                     {
                         result = result with { MaxRequestBodySize = maxBody!.Value };
+                    }
+
+                    break;
+                case "request_body_memory_limit":
+                    if (ReadLong(value, p, nullable: true, long.MinValue, long.MaxValue, out var memoryLimit))
+                    {
+                        result = result with { RequestBodyMemoryLimit = memoryLimit };
                     }
 
                     break;
@@ -636,6 +643,13 @@ internal sealed class YamlConfigReader
 
     private bool ReadInt(YamlNode node, string path, bool nullable, out int? value)
     {
+        var read = ReadLong(node, path, nullable, int.MinValue, int.MaxValue, out var wide);
+        value = (int?)wide;
+        return read;
+    }
+
+    private bool ReadLong(YamlNode node, string path, bool nullable, long minimum, long maximum, out long? value)
+    {
         value = null;
         if (IsNull(node) && nullable)
         {
@@ -644,13 +658,13 @@ internal sealed class YamlConfigReader
 
         if (node is YamlScalarNode scalar && !IsStringTyped(scalar) && YamlScalars.IsInteger(scalar.Value))
         {
-            if (int.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
+            if (long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed) && parsed >= minimum && parsed <= maximum)
             {
                 value = parsed;
                 return true;
             }
 
-            Error(path, node, $"must be an integer from {int.MinValue} to {int.MaxValue}; got {scalar.Value}.");
+            Error(path, node, $"must be an integer from {minimum} to {maximum}; got {scalar.Value}.");
             return false;
         }
 

@@ -727,6 +727,7 @@ internal sealed partial class ServeController : IDisposable
         Check("http_options.request_timeout_s", h.RequestTimeoutS, rh.RequestTimeoutS, dh.RequestTimeoutS);
         Check("http_options.keep_alive_timeout_s", h.KeepAliveTimeoutS, rh.KeepAliveTimeoutS, dh.KeepAliveTimeoutS);
         Check("http_options.max_request_body_size", h.MaxRequestBodySize, rh.MaxRequestBodySize, dh.MaxRequestBodySize);
+        Check("http_options.request_body_memory_limit", h.RequestBodyMemoryLimit, rh.RequestBodyMemoryLimit, dh.RequestBodyMemoryLimit);
         var (g, rg, dg) = (running.GrpcOptions, requested.GrpcOptions, defaults.GrpcOptions);
         Check("grpc_options.port", g.Port, rg.Port, dg.Port);
         if (rg.GrpcServicerFunctions.Count > 0 && !rg.GrpcServicerFunctions.SequenceEqual(g.GrpcServicerFunctions, StringComparer.Ordinal))

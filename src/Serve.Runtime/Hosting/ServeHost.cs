@@ -111,6 +111,7 @@ public sealed partial class ServeHost : IAsyncDisposable
             config.HttpOptions.RootPath,
             Timeouts.FromSeconds(config.HttpOptions.RequestTimeoutS),
             config.HttpOptions.MaxRequestBodySize,
+            config.HttpOptions.EffectiveRequestBodyMemoryLimit,
             config.LoggingConfig.EnableAccessLog);
         // Factories, not AddSingleton<T>(): the container would find and invoke the constructors through
         // reflection and build Logger<T> from its open-generic registration, both done at run time under

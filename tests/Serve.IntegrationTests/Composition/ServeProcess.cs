@@ -18,11 +18,12 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     {
         _process = process;
         _output = output;
-        GrpcPort = int.Parse(started.Groups["grpc"].Value, CultureInfo.InvariantCulture);
+        GrpcPort = started.Groups["grpc"].Success ? int.Parse(started.Groups["grpc"].Value, CultureInfo.InvariantCulture) : 0;
         HttpPort = int.Parse(started.Groups["http"].Value, CultureInfo.InvariantCulture);
         DashboardAddress = started.Groups["dashboard"].Value;
     }
 
+    /// <summary>The gRPC proxy's port; 0 when the config starts no gRPC proxy.</summary>
     public int GrpcPort { get; }
 
     public int HttpPort { get; }
@@ -127,6 +128,6 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    [GeneratedRegex(@"gRPC proxy: [^;]*:(?<grpc>\d+); HTTP proxy: [^;]*:(?<http>\d+); REST API: (?<dashboard>http://[^;]+:\d+);")]
+    [GeneratedRegex(@"gRPC proxy: (?:off[^;]*|[^;]*:(?<grpc>\d+)); HTTP proxy: [^;]*:(?<http>\d+); REST API: (?<dashboard>http://[^;]+:\d+);")]
     private static partial Regex RunningLine();
 }

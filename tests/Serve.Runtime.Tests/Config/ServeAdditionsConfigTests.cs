@@ -38,4 +38,18 @@ public sealed class ServeAdditionsConfigTests
             """);
         AssertSingleError(ex, "http_options.max_request_body_size", 2, "≥ 1");
     }
+
+    [Fact]
+    public void Request_body_memory_limit_defaults_to_four_bodies_and_must_hold_one()
+    {
+        var defaults = ServeConfigLoader.Load("{}", "test.yaml");
+        Assert.Null(defaults.HttpOptions.RequestBodyMemoryLimit);
+        Assert.Equal(120_000_000, defaults.HttpOptions.EffectiveRequestBodyMemoryLimit);
+
+        var config = ServeConfigLoader.Load("http_options:\n  request_body_memory_limit: 8000000000\n", "test.yaml");
+        Assert.Equal(8_000_000_000, config.HttpOptions.EffectiveRequestBodyMemoryLimit);
+
+        var ex = LoadFails("http_options:\n  max_request_body_size: 1000\n  request_body_memory_limit: 999\n");
+        AssertSingleError(ex, "http_options.request_body_memory_limit", 3, "must be at least max_request_body_size (1000), so that the largest body accepted fits; got 999.");
+    }
 }

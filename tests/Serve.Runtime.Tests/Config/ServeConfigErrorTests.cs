@@ -48,7 +48,7 @@ public class ServeConfigErrorTests
     public void Unknown_key_far_from_any_lists_the_allowed_keys_only()
     {
         var ex = LoadFails("http_options:\n  hostname_override: x\n");
-        AssertSingleError(ex, "http_options.hostname_override", 2, "Allowed keys: host, port, root_path, request_timeout_s, keep_alive_timeout_s, max_request_body_size.");
+        AssertSingleError(ex, "http_options.hostname_override", 2, "Allowed keys: host, port, root_path, request_timeout_s, keep_alive_timeout_s, max_request_body_size, request_body_memory_limit.");
         Assert.DoesNotContain("Did you mean", ex.Message, StringComparison.Ordinal);
     }
 

@@ -11,7 +11,7 @@ public sealed class ServeConfigWriterTests
         ProxyLocation = ProxyLocation.HeadOnly,
         HttpOptions = new HttpOptions
         {
-            Host = "0.0.0.0", Port = 8100, RootPath = "/root", RequestTimeoutS = 2.5, KeepAliveTimeoutS = 30, MaxRequestBodySize = 1000,
+            Host = "0.0.0.0", Port = 8100, RootPath = "/root", RequestTimeoutS = 2.5, KeepAliveTimeoutS = 30, MaxRequestBodySize = 1000, RequestBodyMemoryLimit = 5_000_000_000,
         },
         GrpcOptions = new GrpcOptions
         {

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -25,6 +27,7 @@ internal sealed partial class HttpProxy
 
     private readonly ServeController _controller;
     private readonly HttpProxyOptions _options;
+    private readonly RequestBodyBudget _bodyBudget;
     private readonly ILogger<HttpProxy> _logger;
     private readonly bool _accessLogEnabled;
 
@@ -32,6 +35,8 @@ internal sealed partial class HttpProxy
     {
         _controller = controller;
         _options = options;
+        // One body of the largest size accepted always fits.
+        _bodyBudget = new RequestBodyBudget(Math.Max(options.RequestBodyMemoryLimit, options.MaxRequestBodySize));
         _logger = logger;
         _accessLogEnabled = options.EnableAccessLog && logger.IsEnabled(LogLevel.Information);
     }
@@ -146,9 +151,10 @@ internal sealed partial class HttpProxy
         int status;
         var deadlineAnswered = false;
         ProxyHttpCall? call = null;
+        RequestBody body = default;
         try
         {
-            var body = await ReadBodyAsync(request, token).ConfigureAwait(false);
+            body = await ReadBodyAsync(request, token).ConfigureAwait(false);
             var data = new HttpRequestData(
                 request.Method,
                 _options.RootPath + (app.RoutePrefix is "/" or null ? "" : app.RoutePrefix.TrimEnd('/')),
@@ -157,7 +163,7 @@ internal sealed partial class HttpProxy
                 request.QueryString.HasValue ? new HttpValues(Entries(request.Query, request.Query.Count), ignoreCase: false) : HttpValues.Empty,
                 new HttpValues(Entries(request.Headers, request.Headers.Count), ignoreCase: true),
                 request.ContentType,
-                body);
+                body.Memory);
             call = new ProxyHttpCall(context, data, routeValues, requestContext, token);
 
             using var lease = await app.Ingress.Router.AcquireAsync(requestContext.MultiplexedModelId, token).ConfigureAwait(false);
@@ -179,6 +185,11 @@ internal sealed partial class HttpProxy
         catch (Exception ex)
         {
             status = await WriteErrorAsync(context, ex, timeout, deadline?.IsCancellationRequested == true, requestId, route.MethodName).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The method has returned (a deadline answer waits for it too): the body's memory can serve another request.
+            ReleaseBody(body);
         }
 
         if (context.RequestAborted.IsCancellationRequested || call?.ClientGone == true)
@@ -217,34 +228,168 @@ internal sealed partial class HttpProxy
         return entries;
     }
 
-    private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the whole request body into one pooled array, freeing Kestrel's buffers as it goes, so that a body costs
+    /// about its size once and large bodies reuse memory instead of leaving it to the garbage collector. The caller
+    /// gives the array and its share of the <see cref="RequestBodyBudget"/> back with <see cref="ReleaseBody"/> when
+    /// the method returned.
+    /// </summary>
+    private async Task<RequestBody> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.ContainsKey("Transfer-Encoding")))
         {
-            return ReadOnlyMemory<byte>.Empty;
+            return default;
         }
-        if (request.ContentLength > _options.MaxRequestBodySize)
+        if (request.ContentLength is { } declared)
         {
-            throw new HttpException(413, $"Request body of {request.ContentLength} bytes is larger than the limit of {_options.MaxRequestBodySize} bytes.");
-        }
-        var reader = request.BodyReader;
-        while (true)
-        {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (result.Buffer.Length > _options.MaxRequestBodySize)
+            if (declared > _options.MaxRequestBodySize)
             {
-                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-                throw new HttpException(413, $"Request body is larger than the limit of {_options.MaxRequestBodySize} bytes.");
+                throw new BodyNotReadException(413, $"Request body of {declared} bytes is larger than the limit of {_options.MaxRequestBodySize} bytes.");
             }
-            if (result.IsCompleted || result.IsCanceled)
+            // Waits, in arrival order, while other bodies hold the budget; the body stays in the client's buffers meanwhile.
+            var reserved = Math.Min(PooledSize((int)declared), _bodyBudget.Limit);
+            await _bodyBudget.AcquireAsync(reserved, cancellationToken).ConfigureAwait(false);
+            var body = new RequestBody(ArrayPool<byte>.Shared.Rent((int)declared), (int)declared, reserved);
+            var array = body.Array!;
+            try
             {
-                var body = System.Buffers.BuffersExtensions.ToArray(result.Buffer);
-                reader.AdvanceTo(result.Buffer.End);
+                await ReadDeclaredAsync(request.BodyReader, array.AsMemory(0, (int)declared), cancellationToken).ConfigureAwait(false);
                 return body;
             }
-            // Keep everything until the end: the deployment gets the whole body.
-            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            catch
+            {
+                ReleaseBody(body);
+                throw;
+            }
         }
+        return await ReadChunkedAsync(request.BodyReader, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The length of the array the shared pool rents for <paramref name="length"/> bytes: the next power of two, up to 1 GiB.</summary>
+    private static long PooledSize(int length)
+        => length > 1 << 30 ? length : (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 16));
+
+    /// <summary>Gives a body's array back to the pool and its bytes back to the budget.</summary>
+    private void ReleaseBody(RequestBody body)
+    {
+        if (body.Array is { } array)
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
+        _bodyBudget.Release(body.Reserved);
+    }
+
+    private static async Task ReadDeclaredAsync(PipeReader reader, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        while (filled < destination.Length)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var take = (int)Math.Min(buffer.Length, destination.Length - filled);
+            buffer.Slice(0, take).CopyTo(destination.Span[filled..]);
+            filled += take;
+            reader.AdvanceTo(buffer.GetPosition(take));
+            if (filled < destination.Length && (result.IsCompleted || result.IsCanceled))
+            {
+                // Kestrel reports a body shorter than its Content-Length itself; a cancelled read is the request's end.
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A body of unknown length: copied into pooled chunks as it arrives (each reserved from the budget without
+    /// waiting; 503 when there is no room), then into one pooled array of its size, which takes the chunks' place.
+    /// </summary>
+    private async Task<RequestBody> ReadChunkedAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        var chunks = new List<byte[]>();
+        long reserved = 0;
+        var total = 0;
+        var used = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (total + buffer.Length > _options.MaxRequestBodySize)
+                {
+                    throw new BodyNotReadException(413, $"Request body is larger than the limit of {_options.MaxRequestBodySize} bytes.");
+                }
+                foreach (var segment in buffer)
+                {
+                    var source = segment.Span;
+                    while (!source.IsEmpty)
+                    {
+                        if (chunks.Count == 0 || used == chunks[^1].Length)
+                        {
+                            // 16 KB, doubling up to 1 MB: small bodies take little, large ones few chunks.
+                            var size = chunks.Count == 0 ? 16 * 1024 : Math.Min(chunks[^1].Length * 2, 1024 * 1024);
+                            if (!_bodyBudget.TryAcquire(size))
+                            {
+                                throw new BodyNotReadException(503, $"Request bodies may hold {_bodyBudget.Limit} bytes at once and other requests hold them now; retry, or send a Content-Length to wait for room.");
+                            }
+                            reserved += size;
+                            chunks.Add(ArrayPool<byte>.Shared.Rent(size));
+                            used = 0;
+                        }
+                        var n = Math.Min(source.Length, chunks[^1].Length - used);
+                        source[..n].CopyTo(chunks[^1].AsSpan(used));
+                        used += n;
+                        total += n;
+                        source = source[n..];
+                    }
+                }
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+            if (total == 0)
+            {
+                return default;
+            }
+
+            var array = ArrayPool<byte>.Shared.Rent(total);
+            var offset = 0;
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                var length = i == chunks.Count - 1 ? used : chunks[i].Length;
+                chunks[i].AsSpan(0, length).CopyTo(array.AsSpan(offset));
+                offset += length;
+            }
+            // The array takes the chunks' place in the budget. What it holds beyond them (the pool's rounding up) is
+            // taken if free, never waited for: while it is not, it is counted at the chunks' size.
+            var hold = Math.Min(array.Length, _bodyBudget.Limit);
+            if (hold > reserved && !_bodyBudget.TryAcquire(hold - reserved))
+            {
+                hold = reserved;
+            }
+            _bodyBudget.Release(reserved - hold);
+            reserved = 0;
+            return new RequestBody(array, total, hold);
+        }
+        catch
+        {
+            _bodyBudget.Release(reserved);
+            throw;
+        }
+        finally
+        {
+            foreach (var chunk in chunks)
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
+        }
+    }
+
+    /// <summary>A request body in a pooled array (none when the body is empty), and the bytes of the budget it holds.</summary>
+    private readonly record struct RequestBody(byte[]? Array, int Length, long Reserved)
+    {
+        public ReadOnlyMemory<byte> Memory => Array is null ? ReadOnlyMemory<byte>.Empty : Array.AsMemory(0, Length);
     }
 
     private async Task<int> WriteErrorAsync(HttpContext context, Exception ex, TimeSpan? timeout, bool deadlineFired, string requestId, string method)
@@ -265,7 +410,11 @@ internal sealed partial class HttpProxy
                 await WriteValidationErrorsAsync(context, validation).ConfigureAwait(false);
                 return 422;
             case HttpException http:
-                if (http.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                if (http.StatusCode == StatusCodes.Status503ServiceUnavailable)
+                {
+                    response.Headers.RetryAfter = "1";
+                }
+                if (http is BodyNotReadException)
                 {
                     // The body is left unread, so Kestrel closes the connection after the answer: saying so keeps
                     // clients from sending their next request on it while it closes.
@@ -447,5 +596,9 @@ internal sealed partial class HttpProxy
 /// <param name="RootPath"><c>root_path</c>: the path every route sits under.</param>
 /// <param name="RequestTimeout"><c>request_timeout_s</c>: 408 after it.</param>
 /// <param name="MaxRequestBodySize">Largest request body accepted (413 beyond).</param>
+/// <param name="RequestBodyMemoryLimit">Bytes of request bodies held at once, over all requests.</param>
 /// <param name="EnableAccessLog">One log line per request with its request id and status.</param>
-internal sealed record HttpProxyOptions(string RootPath, TimeSpan? RequestTimeout, long MaxRequestBodySize, bool EnableAccessLog = true);
+internal sealed record HttpProxyOptions(string RootPath, TimeSpan? RequestTimeout, long MaxRequestBodySize, long RequestBodyMemoryLimit, bool EnableAccessLog = true);
+
+/// <summary>An answer given before the request body was read to its end: Kestrel closes the connection after it.</summary>
+internal sealed class BodyNotReadException(int statusCode, string detail) : HttpException(statusCode, detail);
