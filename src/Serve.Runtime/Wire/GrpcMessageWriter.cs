@@ -7,7 +7,7 @@ namespace Serve.Wire;
 
 /// <summary>
 /// Writes length-prefixed gRPC messages into a <see cref="PipeWriter"/> (Kestrel's <c>Response.BodyWriter</c>,
-/// or a request body on the client). Nothing is flushed: the caller flushes when it wants the bytes sent.
+/// or a request body on the client) or any other buffer writer. Nothing is flushed: the caller flushes when it wants the bytes sent.
 /// </summary>
 internal static class GrpcMessageWriter
 {
@@ -16,7 +16,7 @@ internal static class GrpcMessageWriter
     /// (uncompressed), or gzips it when <see cref="GrpcWriteOptions.Compress"/> is set.
     /// </summary>
     /// <exception cref="RpcException">RESOURCE_EXHAUSTED when the serialized size exceeds the send limit.</exception>
-    public static void WriteMessage(PipeWriter writer, IMessage message, GrpcWriteOptions options = default)
+    public static void WriteMessage(IBufferWriter<byte> writer, IMessage message, GrpcWriteOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(message);
@@ -102,7 +102,7 @@ internal static class GrpcMessageWriter
         }
     }
 
-    private static void WriteCompressed(PipeWriter writer, ReadOnlySpan<byte> data, in GrpcWriteOptions options)
+    private static void WriteCompressed(IBufferWriter<byte> writer, ReadOnlySpan<byte> data, in GrpcWriteOptions options)
     {
         using var compressed = new PooledBufferStream(Math.Max(256, data.Length / 2));
         GrpcCompression.Compress(data, compressed, options.CompressionLevel);

@@ -38,6 +38,7 @@ internal sealed partial class GrpcProxy
     private readonly BuiltIn.BuiltInServices _builtIn;
     private readonly bool _accessLogEnabled;
     private readonly bool _liftBodyLimitAlways;
+    private readonly MemoryBudget _streamBudget = new(StreamWriteBehind.MaxBufferedPerProxy);
 
     public GrpcProxy(ServeController controller, GrpcProxyOptions options, ILogger<GrpcProxy> logger, BuiltIn.BuiltInServices builtIn)
     {
@@ -200,7 +201,7 @@ internal sealed partial class GrpcProxy
         var readOptions = new GrpcReadOptions(_options.MaxReceiveMessageSize, headers.Encoding);
         var compress = _options.ResponseCompression && GrpcCompression.AcceptsGzip(headers.AcceptEncoding);
         var writeOptions = new GrpcWriteOptions(compress, _options.MaxSendMessageSize);
-        var call = new ProxyServerCall(context, method, requestContext, readOptions, writeOptions,
+        var call = new ProxyServerCall(context, method, requestContext, readOptions, writeOptions, _streamBudget,
             timeout is { } d ? DateTime.UtcNow + d : null);
         using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
         // Read once: Kestrel takes a lock on each read of RequestAborted.
@@ -255,6 +256,11 @@ internal sealed partial class GrpcProxy
             message.Complete();
         }
 
+        if (!deadlineAnswered)
+        {
+            // The method returned and its replica slot is free: what a lagging client has not read yet is sent now.
+            await call.DrainResponsesAsync().ConfigureAwait(false);
+        }
         if (deadlineAnswered)
         {
             if (_accessLogEnabled)
@@ -320,7 +326,6 @@ internal sealed partial class GrpcProxy
             async () =>
             {
                 // Later writes from the still-running method are dropped, then the client gets its status.
-                await call.CompleteEarlyAsync().ConfigureAwait(false);
                 await AnswerDeadlineAsync(context, call, requestId, timeout).ConfigureAwait(false);
             },
             deadline);
@@ -328,22 +333,27 @@ internal sealed partial class GrpcProxy
     /// <summary>DEADLINE_EXCEEDED with Ray Serve's message, then a stream reset, as grpc-dotnet does.</summary>
     private static async Task AnswerDeadlineAsync(HttpContext context, ProxyServerCall call, string requestId, TimeSpan timeout)
     {
-        var status = new Status(StatusCode.DeadlineExceeded, TimedOutMessage(timeout));
-        if (call.ResponseStarted)
+        // Later writes from the still-running method are dropped. A lagging client whose stream still waits for a
+        // flush cannot be written to any more: it only gets the reset.
+        if (await call.CompleteEarlyAsync().ConfigureAwait(false))
         {
-            AppendTrailers(context.Response, status, requestId, trailers: null);
-        }
-        else
-        {
-            await WriteErrorAsync(context.Response, status, requestId, trailers: null).ConfigureAwait(false);
-        }
-        try
-        {
-            await context.Response.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
-        {
-            // The client left meanwhile.
+            var status = new Status(StatusCode.DeadlineExceeded, TimedOutMessage(timeout));
+            if (call.ResponseStarted)
+            {
+                AppendTrailers(context.Response, status, requestId, trailers: null);
+            }
+            else
+            {
+                await WriteErrorAsync(context.Response, status, requestId, trailers: null).ConfigureAwait(false);
+            }
+            try
+            {
+                await context.Response.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+            {
+                // The client left meanwhile.
+            }
         }
         // RST_STREAM(CANCEL) tells the client the server stopped reading its request.
         context.Features.Get<IHttpResetFeature>()?.Reset(8);

@@ -32,10 +32,14 @@ internal sealed class ProxyServerCall : GrpcServerCall
     private CancellationToken _cancellationToken;
     private GrpcContext? _grpcContext;
     private int _messagesWritten;
+    private bool _clientGone;
+    private readonly MemoryBudget _streamBudget;
+    private StreamWriteBehind? _stream;
 
     public ProxyServerCall(HttpContext httpContext, GrpcMethodDefinition method, ServeRequestContext requestContext,
-        GrpcReadOptions readOptions, GrpcWriteOptions writeOptions, DateTime? deadline)
+        GrpcReadOptions readOptions, GrpcWriteOptions writeOptions, MemoryBudget streamBudget, DateTime? deadline)
     {
+        _streamBudget = streamBudget;
         _httpContext = httpContext;
         _writer = httpContext.Response.BodyWriter;
         _method = method;
@@ -69,7 +73,11 @@ internal sealed class ProxyServerCall : GrpcServerCall
     /// True once reading the request or writing the response found the client gone (a reset stream, a closed or
     /// faulted connection), which Kestrel may report before <see cref="HttpContext.RequestAborted"/> fires.
     /// </summary>
-    public bool ClientGone { get; private set; }
+    public bool ClientGone
+    {
+        get => _clientGone || _stream?.ClientGone == true;
+        private set => _clientGone = value;
+    }
 
     /// <summary>Reads the single request message of a unary or server-streaming call and makes it the payload.</summary>
     /// <exception cref="RpcException">The status the call must end with (framing, size, encoding).</exception>
@@ -156,7 +164,7 @@ internal sealed class ProxyServerCall : GrpcServerCall
             try
             {
                 _cancellationToken.ThrowIfCancellationRequested();
-                WriteMessage(message);
+                WriteMessage(message, _writer);
                 return default;
             }
             catch (Exception ex)
@@ -176,22 +184,21 @@ internal sealed class ProxyServerCall : GrpcServerCall
         }
         try
         {
-            WriteMessage(message);
-            if (_flushEachMessage)
+            if (!_flushEachMessage)
             {
-                FlushResult result;
-                try
-                {
-                    result = await _writer.FlushAsync(_cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsDeparture(ex))
-                {
-                    throw Departed(ex);
-                }
-                if (result.IsCanceled || result.IsCompleted)
-                {
-                    throw Departed(null);
-                }
+                WriteMessage(message, _writer);
+                return;
+            }
+            // Each message of a stream is sent as it is produced, unless the client lags (see StreamWriteBehind).
+            _stream ??= new StreamWriteBehind(_writer, _streamBudget, _cancellationToken);
+            WriteMessage(message, _stream.BeginMessage());
+            try
+            {
+                await _stream.EndMessageAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsDeparture(ex))
+            {
+                throw Departed(ex);
             }
         }
         finally
@@ -200,8 +207,14 @@ internal sealed class ProxyServerCall : GrpcServerCall
         }
     }
 
-    /// <summary>Frames <paramref name="message"/> into the response pipe (not flushed).</summary>
-    private void WriteMessage(IMessage message)
+    /// <summary>
+    /// Waits until the messages kept for a lagging client reached its stream: the proxy calls it once the method
+    /// returned and gave its replica slot back, before it ends the call.
+    /// </summary>
+    public Task DrainResponsesAsync() => _stream?.DrainAsync() ?? Task.CompletedTask;
+
+    /// <summary>Frames <paramref name="message"/> into <paramref name="destination"/> (not flushed).</summary>
+    private void WriteMessage(IMessage message, IBufferWriter<byte> destination)
     {
         // A unary method that set a non-OK code through its context sends the status, not the message.
         if (_grpcContext is { StatusCode: not StatusCode.OK } && !_flushEachMessage)
@@ -216,13 +229,18 @@ internal sealed class ProxyServerCall : GrpcServerCall
         {
             _httpContext.Response.Headers[GrpcProtocol.EncodingHeader] = GrpcProtocol.GzipEncoding;
         }
-        GrpcMessageWriter.WriteMessage(_writer, message, _writeOptions);
+        GrpcMessageWriter.WriteMessage(destination, message, _writeOptions);
         Interlocked.Increment(ref _messagesWritten);
     }
 
-    /// <summary>Ends the call for the method's writers (deadline passed); waits for a write in progress.</summary>
-    public async ValueTask CompleteEarlyAsync()
+    /// <summary>
+    /// Ends the call for the method's writers (deadline passed); waits for a write in progress. Returns false when a
+    /// lagging client's stream still waits for a flush: nothing more may be written to it, only reset.
+    /// </summary>
+    public async ValueTask<bool> CompleteEarlyAsync()
     {
+        // A writer waiting for a lagging client to make room gives up first, so that the lock comes free.
+        _stream?.Abandon();
         if (_writeLock is not null)
         {
             await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -233,6 +251,7 @@ internal sealed class ProxyServerCall : GrpcServerCall
         {
             Completed = true;
         }
+        return _stream?.Abandon() != true;
     }
 
     /// <summary>gRPC's peer format: <c>ipv4:127.0.0.1:5000</c>, <c>ipv6:[::1]:5000</c>.</summary>

@@ -27,7 +27,8 @@ internal sealed partial class HttpProxy
 
     private readonly ServeController _controller;
     private readonly HttpProxyOptions _options;
-    private readonly RequestBodyBudget _bodyBudget;
+    private readonly MemoryBudget _bodyBudget;
+    private readonly MemoryBudget _streamBudget = new(StreamWriteBehind.MaxBufferedPerProxy);
     private readonly ILogger<HttpProxy> _logger;
     private readonly bool _accessLogEnabled;
 
@@ -36,7 +37,7 @@ internal sealed partial class HttpProxy
         _controller = controller;
         _options = options;
         // One body of the largest size accepted always fits.
-        _bodyBudget = new RequestBodyBudget(Math.Max(options.RequestBodyMemoryLimit, options.MaxRequestBodySize));
+        _bodyBudget = new MemoryBudget(Math.Max(options.RequestBodyMemoryLimit, options.MaxRequestBodySize));
         _logger = logger;
         _accessLogEnabled = options.EnableAccessLog && logger.IsEnabled(LogLevel.Information);
     }
@@ -164,7 +165,7 @@ internal sealed partial class HttpProxy
                 new HttpValues(Entries(request.Headers, request.Headers.Count), ignoreCase: true),
                 request.ContentType,
                 body.Memory);
-            call = new ProxyHttpCall(context, data, routeValues, requestContext, token);
+            call = new ProxyHttpCall(context, data, routeValues, requestContext, _streamBudget, token);
 
             using var lease = await app.Ingress.Router.AcquireAsync(requestContext.MultiplexedModelId, token).ConfigureAwait(false);
             ServeRequestContext.SetCurrent(requestContext);
@@ -191,6 +192,11 @@ internal sealed partial class HttpProxy
             // The method has returned (a deadline answer waits for it too): the body's memory can serve another request.
             ReleaseBody(body);
         }
+        if (call is not null && !deadlineAnswered)
+        {
+            // The method returned and its replica slot is free: what a lagging client has not read yet is sent now.
+            await call.DrainResponsesAsync().ConfigureAwait(false);
+        }
 
         if (context.RequestAborted.IsCancellationRequested || call?.ClientGone == true)
         {
@@ -208,7 +214,7 @@ internal sealed partial class HttpProxy
         ProxyHttpCall call, TimeSpan timeout, CancellationToken deadline)
         => DeadlineRace.RunAsync(
             () => route.Invoker(instance, call).AsTask(),
-            () => AnswerTimeoutAsync(context, timeout),
+            () => AnswerTimeoutAsync(context, call, timeout),
             deadline);
 
     /// <summary>
@@ -231,7 +237,7 @@ internal sealed partial class HttpProxy
     /// <summary>
     /// Reads the whole request body into one pooled array, freeing Kestrel's buffers as it goes, so that a body costs
     /// about its size once and large bodies reuse memory instead of leaving it to the garbage collector. The caller
-    /// gives the array and its share of the <see cref="RequestBodyBudget"/> back with <see cref="ReleaseBody"/> when
+    /// gives the array and its share of the <see cref="MemoryBudget"/> back with <see cref="ReleaseBody"/> when
     /// the method returned.
     /// </summary>
     private async Task<RequestBody> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -430,7 +436,7 @@ internal sealed partial class HttpProxy
                 await WriteTextAsync(context, 503, ex.Message).ConfigureAwait(false);
                 return 503;
             case OperationCanceledException when deadlineFired:
-                await AnswerTimeoutAsync(context, timeout!.Value).ConfigureAwait(false);
+                await AnswerTimeoutAsync(context, call: null, timeout!.Value).ConfigureAwait(false);
                 return 408;
             case RpcException rpc when rpc.StatusCode is not (StatusCode.OK or StatusCode.Unknown or StatusCode.Internal or StatusCode.DataLoss):
             {
@@ -467,8 +473,16 @@ internal sealed partial class HttpProxy
         _ => 500,
     };
 
-    private static Task AnswerTimeoutAsync(HttpContext context, TimeSpan timeout)
-        => WriteTextAsync(context, 408, "Request timed out after " + timeout.TotalSeconds.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) + "s.");
+    private static Task AnswerTimeoutAsync(HttpContext context, ProxyHttpCall? call, TimeSpan timeout)
+    {
+        if (call?.AbandonStream() == true || context.Response.HasStarted)
+        {
+            // A stream under way cannot change its status any more: it is cut, as after any error once it started.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+        return WriteTextAsync(context, 408, "Request timed out after " + timeout.TotalSeconds.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) + "s.");
+    }
 
     private static Task WriteTextAsync(HttpContext context, int status, string text)
     {

@@ -18,10 +18,15 @@ internal sealed class ProxyHttpCall : HttpServerCall
 
     private readonly HttpContext _context;
     private readonly RouteValues _routeValues;
+    private readonly MemoryBudget _streamBudget;
+    private StreamWriteBehind? _stream;
+    private bool _clientGone;
 
-    public ProxyHttpCall(HttpContext context, HttpRequestData request, RouteValues routeValues, ServeRequestContext requestContext, CancellationToken cancellationToken)
+    public ProxyHttpCall(HttpContext context, HttpRequestData request, RouteValues routeValues, ServeRequestContext requestContext, MemoryBudget streamBudget,
+        CancellationToken cancellationToken)
     {
         _context = context;
+        _streamBudget = streamBudget;
         Request = request;
         _routeValues = routeValues;
         RequestContext = requestContext;
@@ -35,7 +40,24 @@ internal sealed class ProxyHttpCall : HttpServerCall
     public override HttpRequestData Request { get; }
 
     /// <summary>True once a streamed write found the client gone, which Kestrel may report before <c>RequestAborted</c> fires.</summary>
-    public bool ClientGone { get; private set; }
+    public bool ClientGone => _clientGone || _stream?.ClientGone == true;
+
+    /// <summary>
+    /// Waits until the items kept for a lagging client reached its connection: the proxy calls it once the method
+    /// returned and gave its replica slot back.
+    /// </summary>
+    public Task DrainResponsesAsync() => _stream?.DrainAsync() ?? Task.CompletedTask;
+
+    /// <summary>Stops a stream the proxy is ending (its deadline passed); true when one was under way.</summary>
+    public bool AbandonStream()
+    {
+        if (_stream is not { } stream)
+        {
+            return false;
+        }
+        stream.Abandon();
+        return true;
+    }
 
     /// <summary>True once the response started: errors can no longer change the status.</summary>
     public bool ResponseStarted => _context.Response.HasStarted;
@@ -83,10 +105,12 @@ internal sealed class ProxyHttpCall : HttpServerCall
         {
             response.Headers.CacheControl = "no-cache";
         }
-        var writer = response.BodyWriter;
         await response.StartAsync(CancellationToken).ConfigureAwait(false);
+        // Each item is sent as it is produced, unless the client lags (see StreamWriteBehind).
+        var stream = _stream = new StreamWriteBehind(response.BodyWriter, _streamBudget, CancellationToken);
         await foreach (var item in items.WithCancellation(CancellationToken).ConfigureAwait(false))
         {
+            var writer = stream.BeginMessage();
             if (sse)
             {
                 writer.Write(s_sseData);
@@ -101,25 +125,19 @@ internal sealed class ProxyHttpCall : HttpServerCall
                 JsonSerializer.Serialize(json, item, typeInfo);
             }
             writer.Write(sse ? s_sseEnd : s_newLine);
-            System.IO.Pipelines.FlushResult flushed;
             try
             {
-                flushed = await writer.FlushAsync(CancellationToken).ConfigureAwait(false);
+                await stream.EndMessageAsync().ConfigureAwait(false);
             }
             catch (IOException)
             {
-                ClientGone = true;
+                _clientGone = true;
                 throw;
-            }
-            if (flushed.IsCanceled || flushed.IsCompleted)
-            {
-                ClientGone = true;
-                throw new OperationCanceledException("The client went away.", CancellationToken);
             }
         }
     }
 
-    private static void WriteText(System.IO.Pipelines.PipeWriter writer, string text, bool sse)
+    private static void WriteText(IBufferWriter<byte> writer, string text, bool sse)
     {
         // An event's data must not contain a bare line break: each line gets its own "data:" field.
         if (sse && text.AsSpan().IndexOfAny('\r', '\n') >= 0)

@@ -1,31 +1,31 @@
-namespace Serve.Proxy.Http;
+namespace Serve.Proxy;
 
 /// <summary>
-/// The bytes of request bodies the HTTP proxy holds in memory at once, over all requests
-/// (<c>http_options.request_body_memory_limit</c>). <c>max_request_body_size</c> bounds one body; this bounds what
-/// many clients sending large bodies together cost, which would otherwise be that limit times the number of clients.
+/// Bytes the proxies hold in memory for many requests at once, bounded by one limit: the HTTP proxy's request bodies
+/// (<c>http_options.request_body_memory_limit</c>), and the messages of streams whose clients read slower than
+/// they are produced (<see cref="StreamWriteBehind"/>). A per-request limit bounds one request; this bounds what many
+/// clients cost together, which would otherwise be that limit times the number of clients.
 /// </summary>
 /// <remarks>
-/// A body of declared length reserves all of it before it is read, waiting in arrival order while others hold the
-/// budget: its bytes wait in the client's TCP buffers meanwhile. A body of unknown length (chunked) reserves as it
-/// grows, without waiting: one that holds part of the budget and waited for more could wait forever on others doing
-/// the same.
+/// <see cref="AcquireAsync"/> waits in arrival order, for callers that hold nothing yet (a body of declared length,
+/// whose bytes wait in the client's TCP buffers meanwhile). <see cref="TryAcquire"/> never waits, for callers that
+/// already hold part of the budget: one that held some and waited for more could wait forever on others doing the same.
 /// </remarks>
-internal sealed class RequestBodyBudget
+internal sealed class MemoryBudget
 {
     private readonly object _lock = new();
     private readonly LinkedList<Waiter> _waiters = new();
     private long _available;
 
-    /// <param name="limit">The bytes bodies may hold at once; at least the largest body accepted.</param>
-    public RequestBodyBudget(long limit)
+    /// <param name="limit">The bytes that may be held at once.</param>
+    public MemoryBudget(long limit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         Limit = limit;
         _available = limit;
     }
 
-    /// <summary>The bytes bodies may hold at once.</summary>
+    /// <summary>The bytes that may be held at once.</summary>
     public long Limit { get; }
 
     /// <summary>The bytes not reserved now.</summary>
@@ -97,7 +97,7 @@ internal sealed class RequestBodyBudget
         }
     }
 
-    /// <summary>Gives back <paramref name="bytes"/> and hands them to waiting bodies, oldest first.</summary>
+    /// <summary>Gives back <paramref name="bytes"/> and hands them to waiting callers, oldest first.</summary>
     public void Release(long bytes)
     {
         if (bytes <= 0)

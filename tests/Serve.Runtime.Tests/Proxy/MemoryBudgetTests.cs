@@ -1,13 +1,13 @@
-using Serve.Proxy.Http;
+using Serve.Proxy;
 
 namespace Serve.Runtime.Tests.Proxy;
 
-public sealed class RequestBodyBudgetTests
+public sealed class MemoryBudgetTests
 {
     [Fact]
     public async Task Bodies_wait_in_arrival_order_and_get_room_as_others_give_it_back()
     {
-        var budget = new RequestBodyBudget(100);
+        var budget = new MemoryBudget(100);
         await budget.AcquireAsync(60, CancellationToken.None);
 
         var first = budget.AcquireAsync(50, CancellationToken.None).AsTask();
@@ -27,7 +27,7 @@ public sealed class RequestBodyBudgetTests
     [Fact]
     public async Task A_cancelled_waiter_takes_nothing_and_lets_the_next_one_in()
     {
-        var budget = new RequestBodyBudget(100);
+        var budget = new MemoryBudget(100);
         await budget.AcquireAsync(60, CancellationToken.None);
         using var leave = new CancellationTokenSource();
         var blocked = budget.AcquireAsync(80, leave.Token).AsTask();
@@ -47,7 +47,7 @@ public sealed class RequestBodyBudgetTests
     [Fact]
     public void Try_acquire_takes_what_is_free_without_waiting()
     {
-        var budget = new RequestBodyBudget(100);
+        var budget = new MemoryBudget(100);
 
         Assert.True(budget.TryAcquire(70));
         Assert.False(budget.TryAcquire(40));
@@ -58,7 +58,7 @@ public sealed class RequestBodyBudgetTests
     [Fact]
     public async Task Many_bodies_at_once_never_hold_more_than_the_limit()
     {
-        var budget = new RequestBodyBudget(1000);
+        var budget = new MemoryBudget(1000);
         var held = 0L;
         var most = 0L;
         await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(async () =>

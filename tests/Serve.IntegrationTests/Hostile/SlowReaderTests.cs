@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Serve.Client;
+using Serve.Grpc;
+using Serve.IntegrationTests.Composition;
+using Userdefinedprotos;
+using static Serve.IntegrationTests.GrpcFrames;
+
+namespace Serve.IntegrationTests.Hostile;
+
+/// <summary>
+/// Clients that never read, against the quickstart host running as its own process (app1: two replicas of five slots):
+/// ten HTTP/2 connections with a window of 0, each with a <c>Streaming</c> call of ~100 KB messages, reopened as soon as
+/// the server drops them. They used to hold every slot, so that other clients' unary calls took 6.8 s instead of 2 ms.
+/// </summary>
+public sealed class SlowReaderTests : IAsyncLifetime
+{
+    private const string StreamingPath = "/userdefinedprotos.UserDefinedService/Streaming";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("serve-slow-reader-").FullName;
+    private ServeProcess _serve = null!;
+    private GrpcChannel _channel = null!;
+
+    public async Task InitializeAsync()
+    {
+        _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll"),
+            ["run", Paths.Sample("single-app.yaml"), "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "0"], _directory);
+        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_serve.GrpcPort}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        _channel.Dispose();
+        await _serve.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Clients_that_never_read_leave_other_clients_their_usual_latency()
+    {
+        var baseline = await UnaryLatenciesAsync(TimeSpan.FromSeconds(2));
+
+        using var stop = new CancellationTokenSource();
+        var stalled = 0;
+        var attackers = Enumerable.Range(0, 10).Select(i => StallAsync(i, () => Interlocked.Increment(ref stalled), stop.Token)).ToArray();
+        // Every attacker's method ran and wrote its first message, which the client will never read.
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (Volatile.Read(ref stalled) < 10)
+        {
+            Assert.True(DateTime.UtcNow < until, $"Only {stalled} of 10 stalled calls started.");
+            await Task.Delay(20);
+        }
+
+        var during = await UnaryLatenciesAsync(TimeSpan.FromSeconds(8));
+        await stop.CancelAsync();
+        await Task.WhenAll(attackers);
+
+        var normal = Percentile(baseline, 0.9);
+        var attacked = Percentile(during, 0.9);
+        // Held slots made other calls wait seconds (5 calls in 8 s). A stalled call now holds its slot only while its
+        // method produces its messages (about a second), then gives it back while Serve keeps the messages for the client.
+        var report = $"{during.Count} unary calls in 8 s under the probe (p50 {Percentile(during, 0.5).TotalMilliseconds:0.0} ms, p90 {attacked.TotalMilliseconds:0.0} ms), "
+            + $"{baseline.Count} in 2 s before (p50 {Percentile(baseline, 0.5).TotalMilliseconds:0.0} ms, p90 {normal.TotalMilliseconds:0.0} ms).";
+        Assert.True(during.Count >= baseline.Count, report);
+        Assert.True(attacked < TimeSpan.FromMilliseconds(Math.Max(250, 20 * normal.TotalMilliseconds)), report);
+        Assert.False(_serve.HasExited);
+        Assert.DoesNotContain(" fail: ", _serve.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>One attacker: a stalled call, opened again whenever the server drops the connection.</summary>
+    private async Task StallAsync(int attacker, Action started, CancellationToken stop)
+    {
+        var body = Frame(new UserDefinedMessage { Name = new string('n', 100_000), Num = attacker, Origin = "a client that never reads" }.ToByteArray());
+        var first = true;
+        while (!stop.IsCancellationRequested)
+        {
+            await using var client = await StalledHttp2Client.StartAsync(_serve.GrpcPort, StreamingPath, body, [("request_id", $"stalled-{attacker}")], stop);
+            try
+            {
+                await client.ResponseHeaders.WaitAsync(stop);
+                if (first)
+                {
+                    started();
+                    first = false;
+                }
+                await client.Closed.WaitAsync(stop);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            {
+                // Stopped, or dropped before it started: open another.
+            }
+        }
+    }
+
+    /// <summary>Unary calls one after the other for <paramref name="duration"/>; each must succeed.</summary>
+    private async Task<List<TimeSpan>> UnaryLatenciesAsync(TimeSpan duration)
+    {
+        var client = new UserDefinedService.UserDefinedServiceClient(_channel);
+        var latencies = new List<TimeSpan>();
+        var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var reply = await client.__call__Async(new UserDefinedMessage { Name = "n", Num = 1, Origin = "o" }, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)));
+            latencies.Add(Stopwatch.GetElapsedTime(started));
+            Assert.Equal(2, reply.Num);
+        }
+        return latencies;
+    }
+
+    private static TimeSpan Percentile(List<TimeSpan> values, double fraction) => values.Order().ElementAt((int)(values.Count * fraction));
+}
