@@ -203,3 +203,98 @@ public sealed partial class AccessLogTests : IAsyncLifetime
     [GeneratedRegex(@"^\S+ \S+ (?<level>\w+): Serve\.Proxy\.Grpc\.GrpcProxy\[\d+\] gRPC (?<path>\S+) app=\S* request_id=(?<id>\S*) status=(?<status>\w+) [\d.]+ ms$", RegexOptions.Multiline)]
     private static partial Regex AccessLines();
 }
+
+/// <summary>The HTTP proxy's access log against the sentiment sample running as its own process, read from its console.</summary>
+public sealed partial class HttpAccessLogTests : IAsyncLifetime
+{
+    private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(60);
+    private readonly string _directory = Directory.CreateTempSubdirectory("serve-http-access-log-").FullName;
+    private readonly HttpClient _http = new() { Timeout = s_limit };
+    private ServeProcess _serve = null!;
+
+    public async Task InitializeAsync()
+        => _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "Sentiment.dll"),
+            ["run", Path.Combine(Paths.RepoRoot, "samples", "Sentiment", "config.yaml"), "--http-port", "0", "--dashboard-port", "0"], _directory);
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _serve.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_stream_whose_client_leaves_after_its_first_event_is_one_499_line()
+    {
+        // 200,000 sentences: far more events (~16 MB) than the connection's buffers and the proxy's 4 MiB per call hold,
+        // so that the client leaves before the server could hand over the whole stream.
+        var text = string.Concat(Enumerable.Repeat("I love this film. The ending was awful! ", 100_000));
+        for (var i = 0; i < 5; i++)
+        {
+            using var timeout = new CancellationTokenSource(s_limit);
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{_serve.HttpPort}/classify/stream")
+            {
+                Content = new StringContent(text, System.Text.Encoding.UTF8, "text/plain"),
+            };
+            request.Headers.Add("x-request-id", $"sse-gone-{i}");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+            await ReadExactlyAsync(body, 6, timeout.Token);   // "data: "
+            // Disposing the response before its end closes the connection.
+        }
+
+        await AssertOneLineEachAsync(Enumerable.Range(0, 5).Select(i => $"sse-gone-{i}"), "499");
+        Assert.DoesNotContain(" fail: ", _serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", _serve.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Requests_the_proxy_answers_itself_get_their_line_too()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{_serve.HttpPort}/nowhere/x");
+        request.Headers.Add("x-request-id", "not-found");
+        using var notFound = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        using var wrongMethod = new HttpRequestMessage(HttpMethod.Delete, $"http://127.0.0.1:{_serve.HttpPort}/classify");
+        wrongMethod.Headers.Add("x-request-id", "not-allowed");
+        using var notAllowed = await _http.SendAsync(wrongMethod);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, notAllowed.StatusCode);
+        Assert.Equal("success", await _http.GetStringAsync($"http://127.0.0.1:{_serve.HttpPort}/-/healthz"));
+
+        await AssertOneLineEachAsync(["not-found"], "404");
+        await AssertOneLineEachAsync(["not-allowed"], "405");
+        await WaitForAsync(() => AccessLines().Matches(_serve.Output).Any(m => m.Groups["path"].Value == "/-/healthz" && m.Groups["status"].Value == "200"));
+    }
+
+    private async Task AssertOneLineEachAsync(IEnumerable<string> requestIds, string status)
+    {
+        var expected = requestIds.ToHashSet(StringComparer.Ordinal);
+        Dictionary<string, List<Match>> Lines() => AccessLines().Matches(_serve.Output)
+            .Where(m => expected.Contains(m.Groups["id"].Value))
+            .GroupBy(m => m.Groups["id"].Value)
+            .ToDictionary(g => g.Key, g => g.ToList());
+        await WaitForAsync(() => Lines().Count == expected.Count);
+        await Task.Delay(200);
+        var lines = Lines();
+        Assert.True(lines.Count == expected.Count, $"{expected.Count - lines.Count} of {expected.Count} requests have no access line. The host wrote:\n{_serve.Output}");
+        foreach (var (id, matches) in lines)
+        {
+            Assert.True(matches.Count == 1, $"{id} has {matches.Count} access lines.");
+            Assert.Equal(("info", status), (matches[0].Groups["level"].Value, matches[0].Groups["status"].Value));
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow + s_limit;
+        while (!condition() && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    [GeneratedRegex(@"^\S+ \S+ (?<level>\w+): Serve\.Proxy\.Http\.HttpProxy\[\d+\] HTTP \w+ (?<path>\S+) app=\S* request_id=(?<id>\S*) status=(?<status>\d+) [\d.]+ ms$", RegexOptions.Multiline)]
+    private static partial Regex AccessLines();
+}
