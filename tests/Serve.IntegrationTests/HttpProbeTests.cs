@@ -92,6 +92,44 @@ public sealed class HttpProbeTests
     }
 
     [Fact]
+    public async Task A_chunked_body_within_the_limit_fits_a_memory_limit_of_that_size_on_its_own()
+    {
+        // The smallest memory limit allowed: one largest body.
+        await using var host = await ServeTestHost.StartAsync(Config(new HttpOptions { MaxRequestBodySize = 1 << 20, RequestBodyMemoryLimit = 1 << 20 }));
+        using var client = Client(host);
+        foreach (var length in new[] { 10, 20_000, (1 << 20) - 1000 })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/probe/upload") { Content = new StreamContent(new MemoryStream(new byte[length])) };
+            request.Headers.TransferEncodingChunked = true;
+            using var response = await client.SendAsync(request);
+            Assert.Equal((HttpStatusCode.OK, length.ToString(System.Globalization.CultureInfo.InvariantCulture)), (response.StatusCode, await response.Content.ReadAsStringAsync()));
+        }
+
+        // A tiny limit too: the default memory limit for max_request_body_size 1000 is 4000 bytes.
+        await using var small = await ServeTestHost.StartAsync(Config(new HttpOptions { MaxRequestBodySize = 1000 }));
+        using var smallClient = Client(small);
+        using var tiny = new HttpRequestMessage(HttpMethod.Post, "/probe/upload") { Content = new StreamContent(new MemoryStream(new byte[10])) };
+        tiny.Headers.TransferEncodingChunked = true;
+        Assert.Equal("10", await (await smallClient.SendAsync(tiny)).Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Absolute_form_and_asterisk_targets_match_no_route_prefix()
+    {
+        // The probe at "/": any path starting with "/" is its.
+        var config = Config();
+        await using var host = await ServeTestHost.StartAsync(config with { Applications = [config.Applications.Single(a => a.Name == "probe") with { RoutePrefix = "/" }] });
+        foreach (var target in new[] { $"http://127.0.0.1:{host.Host.HttpPort}/echo/1", "*" })
+        {
+            var method = target == "*" ? "OPTIONS" : "GET";
+            var answer = await HttpRequestIdTests.RawRequestAsync(host.Host.HttpPort, $"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{host.Host.HttpPort}\r\nConnection: close\r\n\r\n");
+            // The proxy's own 404, not the application's.
+            Assert.True(answer.StartsWith("HTTP/1.1 404 ", StringComparison.Ordinal), answer);
+            Assert.Contains($"Path '{target}' not found.", answer, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Backpressure_is_503_with_retry_after()
     {
         await using var host = await ServeTestHost.StartAsync(Config());

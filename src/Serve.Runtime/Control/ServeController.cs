@@ -28,6 +28,7 @@ internal sealed partial class ServeController : IDisposable
     private readonly List<Task> _stops = [];
     private string[] _order = [];
     private Dictionary<string, int> _orderIndex = new(StringComparer.Ordinal);
+    private Dictionary<string, string?> _requestedPrefixes = new(StringComparer.Ordinal);
     private string? _deploying;
     private bool _applying;
 
@@ -258,9 +259,11 @@ internal sealed partial class ServeController : IDisposable
         {
             _order = [.. config.Applications.Select(a => a.Name)];
             _orderIndex = new Dictionary<string, int>(_order.Length, StringComparer.Ordinal);
+            _requestedPrefixes = new Dictionary<string, string?>(_order.Length, StringComparer.Ordinal);
             for (var i = 0; i < _order.Length; i++)
             {
                 _orderIndex[_order[i]] = i;
+                _requestedPrefixes[_order[i]] = config.Applications[i].RoutePrefix;
             }
             foreach (var name in _failed.Keys.Where(n => !wanted.Contains(n)).ToList())
             {
@@ -326,17 +329,23 @@ internal sealed partial class ServeController : IDisposable
         finally
         {
             SetDeploying(null);
-            // Even with no change at all: the first apply populates the route table. Also when the apply was cut
-            // short (shutdown): what started is routed to, so that stopping the host stops it.
-            Publish(next.Values);
-            foreach (var old in replaced)
+            try
             {
-                // The old graph drains after the switch: requests it holds finish, new ones reach the new graph.
-                StopInBackground(old.Deployments);
+                // Even with no change at all: the first apply populates the route table. Also when the apply was cut
+                // short (shutdown): what started is routed to, so that stopping the host stops it.
+                Publish(next.Values);
             }
-            lock (_stateLock)
+            finally
             {
-                _applying = false;
+                foreach (var old in replaced)
+                {
+                    // The old graph drains after the switch: requests it holds finish, new ones reach the new graph.
+                    StopInBackground(old.Deployments);
+                }
+                lock (_stateLock)
+                {
+                    _applying = false;
+                }
             }
         }
     }
@@ -615,14 +624,16 @@ internal sealed partial class ServeController : IDisposable
     /// <summary>Publishes <paramref name="applications"/> (in config order) to the proxies.</summary>
     private void Publish(IEnumerable<ApplicationState> applications)
     {
-        List<ApplicationState> list;
         lock (_stateLock)
         {
             var order = _orderIndex;
-            list = [.. applications.OrderBy(a => order.TryGetValue(a.Name, out var i) ? i : int.MaxValue)];
+            var requested = _requestedPrefixes;
+            List<ApplicationState> list = [.. applications.OrderBy(a => order.TryGetValue(a.Name, out var i) ? i : int.MaxValue)];
+            // An application still at a prefix its failed redeploy was to leave yields it to one the config gives it to.
+            var routes = new RouteTable(list, claimsPrefix: a => !requested.TryGetValue(a.Name, out var prefix) || string.Equals(prefix, a.RoutePrefix, StringComparison.Ordinal));
             Volatile.Write(ref _applications, list);
+            Volatile.Write(ref _routes, routes);
         }
-        Volatile.Write(ref _routes, new RouteTable(list));
     }
 
     /// <summary>Stops a removed or replaced application's replicas, parents first, without holding up the apply.</summary>

@@ -33,4 +33,24 @@ internal static class DeadlineRace
         }
         return answered;
     }
+
+    /// <summary>
+    /// Waits for <paramref name="work"/> (sending what a lagging client has not read yet, once the method returned) or
+    /// the <paramref name="deadline"/>, whichever comes first; true when the deadline did. Without a deadline it waits
+    /// for the work.
+    /// </summary>
+    public static async Task<bool> PassesFirstAsync(Task work, CancellationToken? deadline)
+    {
+        if (work.IsCompleted || deadline is not { } token)
+        {
+            await work.ConfigureAwait(false);
+            return false;
+        }
+        if (await Task.WhenAny(work, Task.Delay(Timeout.InfiniteTimeSpan, token)).ConfigureAwait(false) == work)
+        {
+            await work.ConfigureAwait(false);
+            return false;
+        }
+        return true;
+    }
 }

@@ -158,6 +158,7 @@ internal sealed class StreamWriteBehind
 
     private async Task PumpAsync(ValueTask<FlushResult> pending)
     {
+        Exception? failure = null;
         try
         {
             var result = await pending.ConfigureAwait(false);
@@ -168,6 +169,8 @@ internal sealed class StreamWriteBehind
                 {
                     if (_abandoned || !_queue.TryDequeue(out next))
                     {
+                        // Everything was sent: the pipe goes back to the writer, in the same step that says so, so
+                        // that nothing this pump does afterwards can meet a pump the writer started next.
                         _pumping = false;
                         SignalLocked();
                         return;
@@ -177,23 +180,22 @@ internal sealed class StreamWriteBehind
                 Forget(next);
                 result = await _pipe.FlushAsync(_cancellationToken).ConfigureAwait(false);
             }
-            Gone(null);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        catch (Exception ex)
         {
-            Gone(ex);
+            // Gone, cancelled, or a pipe that failed: either way nothing more reaches this client, and the drain must
+            // not fault the call that waits for it.
+            failure = ex;
         }
-        finally
+        lock (_lock)
         {
-            lock (_lock)
+            Gone(failure);
+            _pumping = false;
+            while (_queue.TryDequeue(out var dropped))
             {
-                _pumping = false;
-                while (_queue.TryDequeue(out var dropped))
-                {
-                    Forget(dropped);
-                }
-                SignalLocked();
+                Forget(dropped);
             }
+            SignalLocked();
         }
     }
 

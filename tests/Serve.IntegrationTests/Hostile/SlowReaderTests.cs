@@ -110,3 +110,54 @@ public sealed class SlowReaderTests : IAsyncLifetime
 
     private static TimeSpan Percentile(List<TimeSpan> values, double fraction) => values.Order().ElementAt((int)(values.Count * fraction));
 }
+
+/// <summary>A client that never reads a stream whose deadline passes, against the quickstart with request_timeout_s: 2.</summary>
+public sealed class SlowReaderDeadlineTests : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("serve-slow-reader-deadline-").FullName;
+    private ServeProcess _serve = null!;
+
+    public async Task InitializeAsync()
+    {
+        var config = Path.Combine(_directory, "config.yaml");
+        await File.WriteAllTextAsync(config, """
+            grpc_options:
+              request_timeout_s: 2
+              grpc_servicer_functions:
+                - userdefinedprotos.UserDefinedService
+            applications:
+              - name: app1
+                route_prefix: /app1
+                import_path: GrpcQuickstart.Applications:App1
+            """);
+        _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll"),
+            ["run", config, "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "0"], _directory);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _serve.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Its_stream_is_reset_with_cancel_at_the_deadline_and_logged_deadline_exceeded()
+    {
+        // The method produces its ten messages in about a second and returns; they wait for the client, which never
+        // reads, until the deadline passes.
+        var body = Frame(new UserDefinedMessage { Name = new string('n', 100_000), Num = 1, Origin = "lagging" }.ToByteArray());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var client = await StalledHttp2Client.StartAsync(_serve.GrpcPort, "/userdefinedprotos.UserDefinedService/Streaming", body,
+            [("request_id", "lagging-past-deadline")], timeout.Token);
+
+        // RST_STREAM(CANCEL), as for any deadline; a flush cancelled under Kestrel made it INTERNAL_ERROR (2).
+        Assert.Equal(8u, await client.StreamReset.WaitAsync(timeout.Token));
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!_serve.Output.Contains("request_id=lagging-past-deadline status=DeadlineExceeded", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < until, "No DeadlineExceeded access line:\n" + _serve.Output);
+            await Task.Delay(50);
+        }
+        Assert.DoesNotContain(" fail: ", _serve.Output, StringComparison.Ordinal);
+    }
+}

@@ -19,6 +19,7 @@ internal sealed class StalledHttp2Client : IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _responseHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<uint> _reset = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _reading;
 
     private StalledHttp2Client(TcpClient tcp)
@@ -30,6 +31,9 @@ internal sealed class StalledHttp2Client : IAsyncDisposable
 
     /// <summary>Completes when the server sent the call's response headers: the method ran and wrote its first message.</summary>
     public Task ResponseHeaders => _responseHeaders.Task;
+
+    /// <summary>The error code of the server's RST_STREAM for the call, once it sent one (8 is CANCEL, 2 INTERNAL_ERROR).</summary>
+    public Task<uint> StreamReset => _reset.Task;
 
     /// <summary>Completes when the server closed the connection.</summary>
     public Task Closed => _reading;
@@ -87,8 +91,12 @@ internal sealed class StalledHttp2Client : IAsyncDisposable
                     case Headers:
                         _responseHeaders.TrySetResult();
                         break;
-                    case RstStream or GoAway:
-                        _responseHeaders.TrySetException(new IOException($"The server ended the stream (frame type {type}) before its response headers."));
+                    case RstStream:
+                        _reset.TrySetResult(BinaryPrimitives.ReadUInt32BigEndian(payload));
+                        _responseHeaders.TrySetException(new IOException("The server reset the stream before its response headers."));
+                        break;
+                    case GoAway:
+                        _responseHeaders.TrySetException(new IOException("The server closed the connection before the response headers."));
                         break;
                 }
             }
@@ -96,6 +104,7 @@ internal sealed class StalledHttp2Client : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or EndOfStreamException or OperationCanceledException or SocketException or ObjectDisposedException)
         {
             _responseHeaders.TrySetException(new IOException("The connection closed before the response headers.", ex));
+            _reset.TrySetException(new IOException("The connection closed without a reset of the stream.", ex));
         }
     }
 

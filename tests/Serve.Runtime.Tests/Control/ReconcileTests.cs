@@ -275,6 +275,31 @@ public sealed class ReconcileTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_failed_redeploy_that_keeps_its_old_prefix_yields_it_to_the_app_the_config_gives_it_to()
+    {
+        var (v1, v2, other) = (Register(() => _kit.Bound("Leaf")), Register(() => _kit.Bound("Broken")), Register(() => _kit.Bound("Other")));
+        await _controller.ApplyAsync(ConfigOf(App("a", v1) with { RoutePrefix = "/x" }));
+        var old = _controller.Applications[0];
+        _journal.FailConstructor["Broken"] = true;
+
+        // "a" moves to /y with code that fails to start, so its running version stays at /x; "b" is new at /x.
+        await _controller.ApplyAsync(ConfigOf(App("a", v2) with { RoutePrefix = "/y" }, App("b", other) with { RoutePrefix = "/x" }));
+
+        var routes = _controller.Routes;
+        Assert.Same(old, routes.Applications["a"]);
+        Assert.Equal("b", routes.ByRoutePrefix["/x"].Name);
+        Assert.Equal(["a", "b"], _controller.GetStatus().Applications.Select(a => a.Name));
+        Assert.Equal(ApplicationStatus.DeployFailed, _controller.GetStatus().Applications[0].Status);
+        Assert.Equal(ApplicationStatus.Running, _controller.GetStatus().Applications[1].Status);
+
+        // Nothing is left half-applied: the next config applies as usual.
+        _journal.FailConstructor.TryRemove("Broken", out _);
+        await _controller.ApplyAsync(ConfigOf(App("a", v2) with { RoutePrefix = "/y" }, App("b", other) with { RoutePrefix = "/x" }));
+        Assert.Equal(("a", "b"), (_controller.Routes.ByRoutePrefix["/y"].Name, _controller.Routes.ByRoutePrefix["/x"].Name));
+        Assert.Equal(ApplicationStatus.Running, _controller.GetStatus().Applications[0].Status);
+    }
+
+    [Fact]
     public async Task A_config_naming_an_unknown_deployment_is_rejected_and_nothing_changes()
     {
         var path = ChainPath();

@@ -161,4 +161,133 @@ public sealed class StreamWriteBehindTests
         await stream.DrainAsync().WaitAsync(s_limit);
         Assert.False(stream.Abandon());
     }
+
+    [Fact]
+    public async Task Stalls_and_catch_ups_in_quick_turns_keep_every_message_in_order_and_one_user_of_the_pipe()
+    {
+        var pipe = new CheckedPipeWriter();
+        // A budget of a few messages: the writer often waits for room, and is woken as the pump hands the pipe back.
+        var stream = new StreamWriteBehind(pipe, new MemoryBudget(16), CancellationToken.None);
+        using var stop = new CancellationTokenSource();
+        // The client: catches up on another thread as soon as a flush waits, so that the pump hands the pipe back while
+        // the writer goes on.
+        var client = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                pipe.CompletePending();
+                await Task.Yield();
+            }
+        });
+
+        const int Messages = 20_000;
+        for (var i = 0; i < Messages; i++)
+        {
+            pipe.StallNextFlush = i % 3 == 0;
+            var destination = stream.BeginMessage();
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(destination.GetSpan(4), i);
+            destination.Advance(4);
+            await stream.EndMessageAsync();
+        }
+        await stream.DrainAsync().WaitAsync(s_limit);
+        await stop.CancelAsync();
+        await client;
+
+        Assert.Empty(pipe.Violations);
+        var received = pipe.Received;
+        Assert.Equal(Messages * 4, received.Length);
+        for (var i = 0; i < Messages; i++)
+        {
+            Assert.Equal(i, System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(received.AsSpan(i * 4)));
+        }
+    }
+
+    /// <summary>A response pipe whose flushes wait when told to, until another thread completes them; records any use while one waits.</summary>
+    private sealed class CheckedPipeWriter : PipeWriter
+    {
+        private readonly object _lock = new();
+        private readonly ArrayBufferWriter<byte> _written = new();
+        private TaskCompletionSource<FlushResult>? _pending;
+
+        public volatile bool StallNextFlush;
+
+        public System.Collections.Concurrent.ConcurrentQueue<string> Violations { get; } = new();
+
+        public byte[] Received
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _written.WrittenSpan.ToArray();
+                }
+            }
+        }
+
+        public void CompletePending()
+        {
+            TaskCompletionSource<FlushResult>? pending;
+            lock (_lock)
+            {
+                pending = _pending;
+                _pending = null;
+            }
+            pending?.SetResult(new FlushResult(isCanceled: false, isCompleted: false));
+        }
+
+        public override void Advance(int bytes)
+        {
+            lock (_lock)
+            {
+                if (_pending is not null)
+                {
+                    Violations.Enqueue("Advance while a flush waits");
+                }
+                _written.Advance(bytes);
+            }
+        }
+
+        public override Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            lock (_lock)
+            {
+                return _written.GetMemory(sizeHint);
+            }
+        }
+
+        public override Span<byte> GetSpan(int sizeHint = 0)
+        {
+            lock (_lock)
+            {
+                return _written.GetSpan(sizeHint);
+            }
+        }
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            lock (_lock)
+            {
+                if (_pending is not null)
+                {
+                    Violations.Enqueue("FlushAsync while another flush waits");
+                }
+                if (!StallNextFlush)
+                {
+                    return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
+                }
+                StallNextFlush = false;
+                // Completed on the client's thread, and the pump goes on there: a real race with the writer.
+                _pending = new TaskCompletionSource<FlushResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                return new ValueTask<FlushResult>(_pending.Task);
+            }
+        }
+
+        public override void CancelPendingFlush()
+        {
+        }
+
+        public override void Complete(Exception? exception = null)
+        {
+        }
+    }
 }

@@ -256,10 +256,12 @@ internal sealed partial class GrpcProxy
             message.Complete();
         }
 
-        if (!deadlineAnswered)
+        // The method returned and its replica slot is free: what a lagging client has not read yet is sent now, within
+        // the call's deadline.
+        if (!deadlineAnswered && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
         {
-            // The method returned and its replica slot is free: what a lagging client has not read yet is sent now.
-            await call.DrainResponsesAsync().ConfigureAwait(false);
+            await AnswerDeadlineAsync(context, call, requestId, timeout!.Value).ConfigureAwait(false);
+            deadlineAnswered = true;
         }
         if (deadlineAnswered)
         {

@@ -189,8 +189,10 @@ internal sealed class ProxyServerCall : GrpcServerCall
                 WriteMessage(message, _writer);
                 return;
             }
-            // Each message of a stream is sent as it is produced, unless the client lags (see StreamWriteBehind).
-            _stream ??= new StreamWriteBehind(_writer, _streamBudget, _cancellationToken);
+            // Each message of a stream is sent as it is produced, unless the client lags (see StreamWriteBehind). Its
+            // flushes end only with the client: a deadline abandons the stream and resets it (RST_STREAM CANCEL),
+            // where a flush cancelled by the deadline would make Kestrel reset it with INTERNAL_ERROR.
+            _stream ??= new StreamWriteBehind(_writer, _streamBudget, _httpContext.RequestAborted);
             WriteMessage(message, _stream.BeginMessage());
             try
             {

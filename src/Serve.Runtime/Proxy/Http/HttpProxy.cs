@@ -192,13 +192,15 @@ internal sealed partial class HttpProxy
             // The method has returned (a deadline answer waits for it too): the body's memory can serve another request.
             ReleaseBody(body);
         }
-        if (call is not null && !deadlineAnswered)
+        // The method returned and its replica slot is free: what a lagging client has not read yet is sent now, within
+        // request_timeout_s.
+        if (call is not null && !deadlineAnswered && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
         {
-            // The method returned and its replica slot is free: what a lagging client has not read yet is sent now.
-            await call.DrainResponsesAsync().ConfigureAwait(false);
+            await AnswerTimeoutAsync(context, call, timeout!.Value).ConfigureAwait(false);
+            status = StatusCodes.Status408RequestTimeout;
         }
 
-        if (context.RequestAborted.IsCancellationRequested || call?.ClientGone == true)
+        if ((context.RequestAborted.IsCancellationRequested || call?.ClientGone == true) && !CutByProxy(context))
         {
             // Whatever was written, the client did not wait for all of it.
             status = ClientClosedRequest;
@@ -310,7 +312,8 @@ internal sealed partial class HttpProxy
     /// </summary>
     private async Task<RequestBody> ReadChunkedAsync(PipeReader reader, CancellationToken cancellationToken)
     {
-        var chunks = new List<byte[]>();
+        // Each chunk's capacity is what was reserved for it; the pool may hand out a longer array.
+        var chunks = new List<(byte[] Array, int Capacity)>();
         long reserved = 0;
         var total = 0;
         var used = 0;
@@ -329,20 +332,23 @@ internal sealed partial class HttpProxy
                     var source = segment.Span;
                     while (!source.IsEmpty)
                     {
-                        if (chunks.Count == 0 || used == chunks[^1].Length)
+                        if (chunks.Count == 0 || used == chunks[^1].Capacity)
                         {
-                            // 16 KB, doubling up to 1 MB: small bodies take little, large ones few chunks.
-                            var size = chunks.Count == 0 ? 16 * 1024 : Math.Min(chunks[^1].Length * 2, 1024 * 1024);
+                            // 16 KB, doubling up to 1 MB: small bodies take little, large ones few chunks. Never more than
+                            // the body may still grow by, so that a body within max_request_body_size always fits a
+                            // budget of that size on its own.
+                            var size = (int)Math.Min(chunks.Count == 0 ? 16 * 1024 : Math.Min(chunks[^1].Capacity * 2, 1024 * 1024),
+                                _options.MaxRequestBodySize - total);
                             if (!_bodyBudget.TryAcquire(size))
                             {
-                                throw new BodyNotReadException(503, $"Request bodies may hold {_bodyBudget.Limit} bytes at once and other requests hold them now; retry, or send a Content-Length to wait for room.");
+                                throw new BodyNotReadException(503, $"Request bodies may hold {_bodyBudget.Limit} bytes at once, and this one does not fit with those in progress; retry, or send a Content-Length to wait for room.");
                             }
                             reserved += size;
-                            chunks.Add(ArrayPool<byte>.Shared.Rent(size));
+                            chunks.Add((ArrayPool<byte>.Shared.Rent(size), size));
                             used = 0;
                         }
-                        var n = Math.Min(source.Length, chunks[^1].Length - used);
-                        source[..n].CopyTo(chunks[^1].AsSpan(used));
+                        var n = Math.Min(source.Length, chunks[^1].Capacity - used);
+                        source[..n].CopyTo(chunks[^1].Array.AsSpan(used));
                         used += n;
                         total += n;
                         source = source[n..];
@@ -363,8 +369,8 @@ internal sealed partial class HttpProxy
             var offset = 0;
             for (var i = 0; i < chunks.Count; i++)
             {
-                var length = i == chunks.Count - 1 ? used : chunks[i].Length;
-                chunks[i].AsSpan(0, length).CopyTo(array.AsSpan(offset));
+                var length = i == chunks.Count - 1 ? used : chunks[i].Capacity;
+                chunks[i].Array.AsSpan(0, length).CopyTo(array.AsSpan(offset));
                 offset += length;
             }
             // The array takes the chunks' place in the budget. What it holds beyond them (the pool's rounding up) is
@@ -387,7 +393,7 @@ internal sealed partial class HttpProxy
         {
             foreach (var chunk in chunks)
             {
-                ArrayPool<byte>.Shared.Return(chunk);
+                ArrayPool<byte>.Shared.Return(chunk.Array);
             }
         }
     }
@@ -405,7 +411,7 @@ internal sealed partial class HttpProxy
         {
             // The status is gone already: cut the response so the client sees it incomplete.
             LogFailedAfterStart(method, requestId, ex);
-            context.Abort();
+            Cut(context);
             return StatusCodes.Status500InternalServerError;
         }
         response.Clear();
@@ -457,6 +463,18 @@ internal sealed partial class HttpProxy
         }
     }
 
+    private static readonly object s_cutByProxy = new();
+
+    /// <summary>Cuts the connection of a response that cannot be finished, marking it so the access log keeps the proxy's status.</summary>
+    private static void Cut(HttpContext context)
+    {
+        context.Items[s_cutByProxy] = s_cutByProxy;
+        context.Abort();
+    }
+
+    /// <summary>True when the proxy cut the connection itself (read only once it was aborted: Items is created on first use).</summary>
+    private static bool CutByProxy(HttpContext context) => context.Items.ContainsKey(s_cutByProxy);
+
     /// <summary>The HTTP status for a gRPC status code, as gRPC-to-HTTP gateways map them.</summary>
     internal static int HttpStatusOf(StatusCode code) => code switch
     {
@@ -478,7 +496,7 @@ internal sealed partial class HttpProxy
         if (call?.AbandonStream() == true || context.Response.HasStarted)
         {
             // A stream under way cannot change its status any more: it is cut, as after any error once it started.
-            context.Abort();
+            Cut(context);
             return Task.CompletedTask;
         }
         return WriteTextAsync(context, 408, "Request timed out after " + timeout.TotalSeconds.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) + "s.");
@@ -554,7 +572,8 @@ internal sealed partial class HttpProxy
     internal static ApplicationState? MatchRoute(RouteTable routes, string path)
     {
         var byPrefix = routes.ByRoutePrefix;
-        if (byPrefix.Count == 0)
+        // Absolute-form (http://host/x) and asterisk-form (OPTIONS *) targets match no prefix, as before.
+        if (byPrefix.Count == 0 || !path.StartsWith('/'))
         {
             return null;
         }

@@ -107,7 +107,8 @@ internal sealed class ProxyHttpCall : HttpServerCall
         }
         await response.StartAsync(CancellationToken).ConfigureAwait(false);
         // Each item is sent as it is produced, unless the client lags (see StreamWriteBehind).
-        var stream = _stream = new StreamWriteBehind(response.BodyWriter, _streamBudget, CancellationToken);
+        // Its flushes end only with the client; request_timeout_s abandons the stream and cuts the connection.
+        var stream = _stream = new StreamWriteBehind(response.BodyWriter, _streamBudget, _context.RequestAborted);
         await foreach (var item in items.WithCancellation(CancellationToken).ConfigureAwait(false))
         {
             var writer = stream.BeginMessage();
