@@ -298,3 +298,52 @@ public sealed partial class HttpAccessLogTests : IAsyncLifetime
     [GeneratedRegex(@"^\S+ \S+ (?<level>\w+): Serve\.Proxy\.Http\.HttpProxy\[\d+\] HTTP \w+ (?<path>\S+) app=\S* request_id=(?<id>\S*) status=(?<status>\d+) [\d.]+ ms$", RegexOptions.Multiline)]
     private static partial Regex AccessLines();
 }
+
+/// <summary>A stream past <c>request_timeout_s</c> whose client does not read, against the sentiment sample with a 2 s timeout.</summary>
+public sealed class HttpStreamTimeoutTests : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("serve-http-stream-timeout-").FullName;
+    private ServeProcess _serve = null!;
+
+    public async Task InitializeAsync()
+    {
+        var config = Path.Combine(_directory, "config.yaml");
+        await File.WriteAllTextAsync(config, """
+            http_options:
+              request_timeout_s: 2
+            applications:
+              - name: classifier
+                route_prefix: /
+                import_path: Sentiment.Applications:ClassifierApp
+            """);
+        _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "Sentiment.dll"),
+            ["run", config, "--http-port", "0", "--dashboard-port", "0"], _directory);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _serve.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Is_cut_at_the_timeout_and_logged_408_not_as_a_client_that_left()
+    {
+        // ~16 MB of events for a client with a 4 KB receive buffer that reads none of them.
+        var body = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("I love this film. The ending was awful! ", 100_000)));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await socket.ConnectAsync(IPAddress.Loopback, _serve.HttpPort);
+        var head = $"POST /classify/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nAccept: text/event-stream\r\nx-request-id: stream-past-timeout\r\nContent-Length: {body.Length}\r\n\r\n";
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(head));
+        await socket.SendAsync(body);
+
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (!_serve.Output.Contains("request_id=stream-past-timeout status=", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < until, "No access line:\n" + _serve.Output);
+            await Task.Delay(50);
+        }
+        Assert.Contains("request_id=stream-past-timeout status=408 ", _serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(" fail: ", _serve.Output, StringComparison.Ordinal);
+    }
+}
