@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
-using Serve.IntegrationTests.Composition;
 using Userdefinedprotos;
 using static Serve.IntegrationTests.GrpcFrames;
 
@@ -20,18 +19,11 @@ public sealed partial class AccessLogTests : IAsyncLifetime
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(60);
     private static readonly byte[] s_request = Frame(new UserDefinedMessage { Name = "foo", Num = 30, Origin = "bar" }.ToByteArray());
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("serve-access-log-").FullName;
-    private ServeProcess _serve = null!;
+    private HostProcess _host = null!;
 
-    public async Task InitializeAsync()
-        => _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll"),
-            ["run", Paths.Sample("single-app.yaml"), "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "0"], _directory);
+    public async Task InitializeAsync() => _host = await HostProcess.StartAsync("GrpcQuickstart", Paths.Sample("single-app.yaml"));
 
-    public async Task DisposeAsync()
-    {
-        await _serve.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task A_stream_the_client_resets_after_its_first_message_is_one_cancelled_line()
@@ -44,7 +36,7 @@ public sealed partial class AccessLogTests : IAsyncLifetime
             await Task.WhenAll(Enumerable.Range(batch * 10, 10).Select(async i =>
             {
                 using var timeout = new CancellationTokenSource(s_limit);
-                using var request = Request(_serve.GrpcPort, StreamingPath, Bytes(s_request));
+                using var request = Request(_host.Serve.GrpcPort, StreamingPath, Bytes(s_request));
                 request.Headers.Add("request_id", $"reset-{i}");
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -71,7 +63,7 @@ public sealed partial class AccessLogTests : IAsyncLifetime
                 // when it passes. Even ones wait for the server's answer at the deadline.
                 var clientDeadline = i % 2 == 1 ? TimeSpan.FromMilliseconds(50) : s_limit;
                 using var deadline = new CancellationTokenSource(clientDeadline);
-                using var request = Request(_serve.GrpcPort, StreamingPath, Bytes(s_request));
+                using var request = Request(_host.Serve.GrpcPort, StreamingPath, Bytes(s_request));
                 request.Headers.Add("request_id", $"deadline-{i}");
                 request.Headers.Add("grpc-timeout", "50m");
                 try
@@ -107,7 +99,7 @@ public sealed partial class AccessLogTests : IAsyncLifetime
             for (var i = 0; i < Calls; i++)
             {
                 using var timeout = new CancellationTokenSource(s_limit);
-                var request = Request(_serve.GrpcPort, StreamingPath, Bytes(s_request));
+                var request = Request(_host.Serve.GrpcPort, StreamingPath, Bytes(s_request));
                 request.Headers.Add("request_id", $"dropped-{i}");
                 var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 responses.Add(response);
@@ -131,7 +123,7 @@ public sealed partial class AccessLogTests : IAsyncLifetime
         using var client = Http2Client();
         async Task SendAsync(string path, string requestId, Action<HttpRequestMessage>? configure = null)
         {
-            using var request = Request(_serve.GrpcPort, path, Bytes(s_request));
+            using var request = Request(_host.Serve.GrpcPort, path, Bytes(s_request));
             request.Headers.Add("request_id", requestId);
             configure?.Invoke(request);
             using var response = await client.SendAsync(request).WaitAsync(s_limit);
@@ -161,7 +153,7 @@ public sealed partial class AccessLogTests : IAsyncLifetime
         Dictionary<string, List<Match>> lines;
         while (true)
         {
-            lines = AccessLines().Matches(_serve.Output)
+            lines = AccessLines().Matches(_host.Serve.Output)
                 .Where(m => expected.Contains(m.Groups["id"].Value))
                 .GroupBy(m => m.Groups["id"].Value)
                 .ToDictionary(g => g.Key, g => g.ToList());
@@ -173,13 +165,13 @@ public sealed partial class AccessLogTests : IAsyncLifetime
         }
         // Console lines are written by a background queue: give a second line, if any, time to show up.
         await Task.Delay(200);
-        lines = AccessLines().Matches(_serve.Output)
+        lines = AccessLines().Matches(_host.Serve.Output)
             .Where(m => expected.Contains(m.Groups["id"].Value))
             .GroupBy(m => m.Groups["id"].Value)
             .ToDictionary(g => g.Key, g => g.ToList());
 
         var missing = expected.Where(id => !lines.ContainsKey(id)).ToList();
-        Assert.True(missing.Count == 0, $"{missing.Count} of {expected.Count} calls have no access line, e.g. {string.Join(", ", missing.Take(5))}. The host wrote:\n{Tail(_serve.Output)}");
+        Assert.True(missing.Count == 0, $"{missing.Count} of {expected.Count} calls have no access line, e.g. {string.Join(", ", missing.Take(5))}. The host wrote:\n{Tail(_host.Serve.Output)}");
         foreach (var (id, matches) in lines)
         {
             Assert.True(matches.Count == 1, $"{id} has {matches.Count} access lines:\n{string.Join("\n", matches.Select(m => m.Value))}");
@@ -193,11 +185,11 @@ public sealed partial class AccessLogTests : IAsyncLifetime
 
     private void AssertNoFailures()
     {
-        var output = _serve.Output;
+        var output = _host.Serve.Output;
         Assert.DoesNotContain(" fail: ", output, StringComparison.Ordinal);
         Assert.DoesNotContain(" warn: ", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
-        Assert.False(_serve.HasExited);
+        Assert.False(_host.Serve.HasExited);
     }
 
     [GeneratedRegex(@"^\S+ \S+ (?<level>\w+): Serve\.Proxy\.Grpc\.GrpcProxy\[\d+\] gRPC (?<path>\S+) app=\S* request_id=(?<id>\S*) status=(?<status>\w+) [\d.]+ ms$", RegexOptions.Multiline)]
@@ -208,19 +200,15 @@ public sealed partial class AccessLogTests : IAsyncLifetime
 public sealed partial class HttpAccessLogTests : IAsyncLifetime
 {
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(60);
-    private readonly string _directory = Directory.CreateTempSubdirectory("serve-http-access-log-").FullName;
     private readonly HttpClient _http = new() { Timeout = s_limit };
-    private ServeProcess _serve = null!;
+    private HostProcess _host = null!;
 
-    public async Task InitializeAsync()
-        => _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "Sentiment.dll"),
-            ["run", Path.Combine(Paths.RepoRoot, "samples", "Sentiment", "config.yaml"), "--http-port", "0", "--dashboard-port", "0"], _directory);
+    public async Task InitializeAsync() => _host = await HostProcess.StartAsync("Sentiment", Path.Combine(Paths.RepoRoot, "samples", "Sentiment", "config.yaml"));
 
     public async Task DisposeAsync()
     {
         _http.Dispose();
-        await _serve.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        await _host.DisposeAsync();
     }
 
     [Fact]
@@ -232,7 +220,7 @@ public sealed partial class HttpAccessLogTests : IAsyncLifetime
         for (var i = 0; i < 5; i++)
         {
             using var timeout = new CancellationTokenSource(s_limit);
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{_serve.HttpPort}/classify/stream")
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{_host.Serve.HttpPort}/classify/stream")
             {
                 Content = new StringContent(text, System.Text.Encoding.UTF8, "text/plain"),
             };
@@ -246,39 +234,39 @@ public sealed partial class HttpAccessLogTests : IAsyncLifetime
         }
 
         await AssertOneLineEachAsync(Enumerable.Range(0, 5).Select(i => $"sse-gone-{i}"), "499");
-        Assert.DoesNotContain(" fail: ", _serve.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", _serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(" fail: ", _host.Serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", _host.Serve.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Requests_the_proxy_answers_itself_get_their_line_too()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{_serve.HttpPort}/nowhere/x");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{_host.Serve.HttpPort}/nowhere/x");
         request.Headers.Add("x-request-id", "not-found");
         using var notFound = await _http.SendAsync(request);
         Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
-        using var wrongMethod = new HttpRequestMessage(HttpMethod.Delete, $"http://127.0.0.1:{_serve.HttpPort}/classify");
+        using var wrongMethod = new HttpRequestMessage(HttpMethod.Delete, $"http://127.0.0.1:{_host.Serve.HttpPort}/classify");
         wrongMethod.Headers.Add("x-request-id", "not-allowed");
         using var notAllowed = await _http.SendAsync(wrongMethod);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, notAllowed.StatusCode);
-        Assert.Equal("success", await _http.GetStringAsync($"http://127.0.0.1:{_serve.HttpPort}/-/healthz"));
+        Assert.Equal("success", await _http.GetStringAsync($"http://127.0.0.1:{_host.Serve.HttpPort}/-/healthz"));
 
         await AssertOneLineEachAsync(["not-found"], "404");
         await AssertOneLineEachAsync(["not-allowed"], "405");
-        await WaitForAsync(() => AccessLines().Matches(_serve.Output).Any(m => m.Groups["path"].Value == "/-/healthz" && m.Groups["status"].Value == "200"));
+        await WaitForAsync(() => AccessLines().Matches(_host.Serve.Output).Any(m => m.Groups["path"].Value == "/-/healthz" && m.Groups["status"].Value == "200"));
     }
 
     private async Task AssertOneLineEachAsync(IEnumerable<string> requestIds, string status)
     {
         var expected = requestIds.ToHashSet(StringComparer.Ordinal);
-        Dictionary<string, List<Match>> Lines() => AccessLines().Matches(_serve.Output)
+        Dictionary<string, List<Match>> Lines() => AccessLines().Matches(_host.Serve.Output)
             .Where(m => expected.Contains(m.Groups["id"].Value))
             .GroupBy(m => m.Groups["id"].Value)
             .ToDictionary(g => g.Key, g => g.ToList());
         await WaitForAsync(() => Lines().Count == expected.Count);
         await Task.Delay(200);
         var lines = Lines();
-        Assert.True(lines.Count == expected.Count, $"{expected.Count - lines.Count} of {expected.Count} requests have no access line. The host wrote:\n{_serve.Output}");
+        Assert.True(lines.Count == expected.Count, $"{expected.Count - lines.Count} of {expected.Count} requests have no access line. The host wrote:\n{_host.Serve.Output}");
         foreach (var (id, matches) in lines)
         {
             Assert.True(matches.Count == 1, $"{id} has {matches.Count} access lines.");
@@ -302,29 +290,18 @@ public sealed partial class HttpAccessLogTests : IAsyncLifetime
 /// <summary>A stream past <c>request_timeout_s</c> whose client does not read, against the sentiment sample with a 2 s timeout.</summary>
 public sealed class HttpStreamTimeoutTests : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("serve-http-stream-timeout-").FullName;
-    private ServeProcess _serve = null!;
+    private HostProcess _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        var config = Path.Combine(_directory, "config.yaml");
-        await File.WriteAllTextAsync(config, """
-            http_options:
-              request_timeout_s: 2
-            applications:
-              - name: classifier
-                route_prefix: /
-                import_path: Sentiment.Applications:ClassifierApp
-            """);
-        _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "Sentiment.dll"),
-            ["run", config, "--http-port", "0", "--dashboard-port", "0"], _directory);
-    }
+    public async Task InitializeAsync() => _host = await HostProcess.StartWithConfigAsync("Sentiment", """
+        http_options:
+          request_timeout_s: 2
+        applications:
+          - name: classifier
+            route_prefix: /
+            import_path: Sentiment.Applications:ClassifierApp
+        """);
 
-    public async Task DisposeAsync()
-    {
-        await _serve.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task Is_cut_at_the_timeout_and_logged_408_not_as_a_client_that_left()
@@ -332,18 +309,18 @@ public sealed class HttpStreamTimeoutTests : IAsyncLifetime
         // ~16 MB of events for a client with a 4 KB receive buffer that reads none of them.
         var body = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("I love this film. The ending was awful! ", 100_000)));
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        await socket.ConnectAsync(IPAddress.Loopback, _serve.HttpPort);
+        await socket.ConnectAsync(IPAddress.Loopback, _host.Serve.HttpPort);
         var head = $"POST /classify/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nAccept: text/event-stream\r\nx-request-id: stream-past-timeout\r\nContent-Length: {body.Length}\r\n\r\n";
         await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(head));
         await socket.SendAsync(body);
 
         var until = DateTime.UtcNow.AddSeconds(60);
-        while (!_serve.Output.Contains("request_id=stream-past-timeout status=", StringComparison.Ordinal))
+        while (!_host.Serve.Output.Contains("request_id=stream-past-timeout status=", StringComparison.Ordinal))
         {
-            Assert.True(DateTime.UtcNow < until, "No access line:\n" + _serve.Output);
+            Assert.True(DateTime.UtcNow < until, "No access line:\n" + _host.Serve.Output);
             await Task.Delay(50);
         }
-        Assert.Contains("request_id=stream-past-timeout status=408 ", _serve.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain(" fail: ", _serve.Output, StringComparison.Ordinal);
+        Assert.Contains("request_id=stream-past-timeout status=408 ", _host.Serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(" fail: ", _host.Serve.Output, StringComparison.Ordinal);
     }
 }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using Serve.Client;
 using Serve.Grpc;
-using Serve.IntegrationTests.Composition;
 using Userdefinedprotos;
 
 namespace Serve.IntegrationTests.Hostile;
@@ -15,27 +14,24 @@ namespace Serve.IntegrationTests.Hostile;
 /// </summary>
 public sealed class ControlPlaneTests : IAsyncLifetime
 {
-    private static readonly string s_dll = Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll");
-    private readonly string _directory = Directory.CreateTempSubdirectory("serve-control-plane-").FullName;
+    private static readonly string s_dll = HostProcess.Program("GrpcQuickstart");
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
-    private ServeProcess _serve = null!;
+    private HostProcess _host = null!;
     private GrpcChannel _channel = null!;
 
-    private string ApplicationsUri => _serve.DashboardAddress + "/api/serve/applications/";
+    private string ApplicationsUri => _host.Serve.DashboardAddress + "/api/serve/applications/";
 
     public async Task InitializeAsync()
     {
-        _serve = await ServeProcess.StartAsync(s_dll,
-            ["run", Paths.Sample("config.yaml"), "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "0"], _directory);
-        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_serve.GrpcPort}");
+        _host = await HostProcess.StartAsync("GrpcQuickstart", Paths.Sample("config.yaml"));
+        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_host.Serve.GrpcPort}");
     }
 
     public async Task DisposeAsync()
     {
         _http.Dispose();
         _channel.Dispose();
-        await _serve.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        await _host.DisposeAsync();
     }
 
     [Fact]
@@ -56,15 +52,15 @@ public sealed class ControlPlaneTests : IAsyncLifetime
     [Fact]
     public async Task A_yaml_alias_bomb_is_400_without_expanding_it()
     {
-        var before = ProcessMemory.Resident(_serve.Id);
-        ProcessMemory.ResetPeak(_serve.Id);
+        var before = ProcessMemory.Resident(_host.Serve.Id);
+        ProcessMemory.ResetPeak(_host.Serve.Id);
 
         var (status, body) = await PutAsync(AliasBomb(levels: 9));
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("the document holds more than 1,000,000 values with its aliases expanded", body, StringComparison.Ordinal);
         // Expanded, 9 levels ran out of memory at 11.8 GB; refused, it costs the request and nothing more.
-        var grown = ProcessMemory.Peak(_serve.Id) - before;
+        var grown = ProcessMemory.Peak(_host.Serve.Id) - before;
         Assert.True(grown < 64 * 1024 * 1024, $"The host's peak memory grew by {grown / (1024 * 1024)} MB.");
         await AssertServingAsync();
     }
@@ -72,9 +68,9 @@ public sealed class ControlPlaneTests : IAsyncLifetime
     [Fact]
     public async Task The_cli_refuses_the_same_files_with_exit_code_2()
     {
-        var deep = Path.Combine(_directory, "deep.yaml");
+        var deep = Path.Combine(_host.Directory, "deep.yaml");
         await File.WriteAllTextAsync(deep, "x: " + new string('[', 50_000) + new string(']', 50_000));
-        var bomb = Path.Combine(_directory, "bomb.yaml");
+        var bomb = Path.Combine(_host.Directory, "bomb.yaml");
         await File.WriteAllTextAsync(bomb, AliasBomb(levels: 9));
 
         foreach (var (file, expected) in new[] { (deep, "nests more than 100 levels deep"), (bomb, "more than 1,000,000 values with its aliases expanded") })
@@ -82,9 +78,9 @@ public sealed class ControlPlaneTests : IAsyncLifetime
             foreach (var command in new[] { "deploy", "run" })
             {
                 string[] arguments = command == "deploy"
-                    ? [s_dll, "deploy", file, "--address", _serve.DashboardAddress]
+                    ? [s_dll, "deploy", file, "--address", _host.Serve.DashboardAddress]
                     : [s_dll, "run", file, "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "-1"];
-                var (exit, output) = await ExternalProcess.RunAsync("dotnet", arguments, TimeSpan.FromSeconds(60), _directory);
+                var (exit, output) = await ExternalProcess.RunAsync("dotnet", arguments, TimeSpan.FromSeconds(60), _host.Directory);
 
                 Assert.True(exit == 2, $"{command} {Path.GetFileName(file)} exited {exit}:\n{output}");
                 Assert.Contains(expected, output, StringComparison.Ordinal);
@@ -149,7 +145,7 @@ public sealed class ControlPlaneTests : IAsyncLifetime
 
     private async Task AssertServingAsync()
     {
-        Assert.False(_serve.HasExited, "The host exited:\n" + _serve.Output);
+        Assert.False(_host.Serve.HasExited, "The host exited:\n" + _host.Serve.Output);
         var client = new UserDefinedService.UserDefinedServiceClient(_channel);
         var reply = await client.__call__Async(new UserDefinedMessage { Name = "after", Num = 21, Origin = "probe" },
             new CallOptions(new Metadata { { "application", "app1" } }, DateTime.UtcNow.AddSeconds(30)));

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Serve.IntegrationTests.Composition;
 
 namespace Serve.IntegrationTests.Hostile;
 
@@ -15,37 +14,26 @@ public sealed class LargeBodyTests : IAsyncLifetime
     private const long MemoryLimit = 20_000_000;
     private const int Body = MaxBody - 100_000;
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("serve-large-body-").FullName;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(90) };
-    private ServeProcess _serve = null!;
+    private HostProcess _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        var config = Path.Combine(_directory, "config.yaml");
-        await File.WriteAllTextAsync(config, $"""
-            http_options:
-              host: 127.0.0.1
-              max_request_body_size: {MaxBody}
-              request_body_memory_limit: {MemoryLimit}
-            grpc_options:
-              grpc_servicer_functions: []
-            applications:
-              - name: classifier
-                route_prefix: /
-                import_path: Sentiment.Applications:ClassifierApp
-            """);
-        _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "Sentiment.dll"),
-            ["run", config, "--http-port", "0", "--dashboard-port", "0"], _directory);
-    }
+    public async Task InitializeAsync() => _host = await HostProcess.StartWithConfigAsync("Sentiment", $"""
+        http_options:
+          max_request_body_size: {MaxBody}
+          request_body_memory_limit: {MemoryLimit}
+        applications:
+          - name: classifier
+            route_prefix: /
+            import_path: Sentiment.Applications:ClassifierApp
+        """);
 
     public async Task DisposeAsync()
     {
         _http.Dispose();
-        await _serve.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        await _host.DisposeAsync();
     }
 
-    private Uri Url(string path) => new($"http://127.0.0.1:{_serve.HttpPort}{path}");
+    private Uri Url(string path) => new($"http://127.0.0.1:{_host.Serve.HttpPort}{path}");
 
     /// <summary>A body the deployment rejects at its first byte (not JSON): what is measured is the proxy's cost.</summary>
     private static ByteArrayContent NotJson(int length)
@@ -61,8 +49,8 @@ public sealed class LargeBodyTests : IAsyncLifetime
     public async Task Twenty_large_bodies_at_once_hold_the_memory_limit_not_twenty_bodies()
     {
         await WarmUpAsync();
-        var before = ProcessMemory.Resident(_serve.Id);
-        ProcessMemory.ResetPeak(_serve.Id);
+        var before = ProcessMemory.Resident(_host.Serve.Id);
+        ProcessMemory.ResetPeak(_host.Serve.Id);
 
         var statuses = await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
         {
@@ -72,7 +60,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
 
         // Every body was read and answered (queued for room, not refused): the deployment's 400 for a body that is not JSON.
         Assert.All(statuses, s => Assert.Equal(HttpStatusCode.BadRequest, s));
-        var grown = ProcessMemory.Peak(_serve.Id) - before;
+        var grown = ProcessMemory.Peak(_host.Serve.Id) - before;
         // Two bodies fit the limit at once (each in an 8 MiB pooled array). Twenty held at once, twice each, were 320 MB.
         Assert.True(grown < 64L * 1024 * 1024, $"The host's peak memory grew by {grown / (1024 * 1024)} MB for 20 bodies of {Body / 1_000_000} MB.");
         await AssertServingAsync();
@@ -82,15 +70,15 @@ public sealed class LargeBodyTests : IAsyncLifetime
     public async Task One_large_body_costs_about_its_size_once()
     {
         await WarmUpAsync();
-        var before = ProcessMemory.Resident(_serve.Id);
-        ProcessMemory.ResetPeak(_serve.Id);
+        var before = ProcessMemory.Resident(_host.Serve.Id);
+        ProcessMemory.ResetPeak(_host.Serve.Id);
 
         using (var response = await _http.PostAsync(Url("/classify/batch"), NotJson(Body)))
         {
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         }
 
-        var grown = ProcessMemory.Peak(_serve.Id) - before;
+        var grown = ProcessMemory.Peak(_host.Serve.Id) - before;
         Assert.True(grown < 2L * Body, $"The host's peak memory grew by {grown / (1024 * 1024)} MB for one body of {Body / 1_000_000} MB.");
     }
 
@@ -160,7 +148,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
 
     private async Task AssertServingAsync()
     {
-        Assert.False(_serve.HasExited, "The host exited:\n" + _serve.Output);
+        Assert.False(_host.Serve.HasExited, "The host exited:\n" + _host.Serve.Output);
         Assert.Equal("Sentiment Classifier (0 -> Negative and 1 -> Positive)", await _http.GetStringAsync(Url("/test")));
     }
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Serve.Client;
 using Serve.Grpc;
-using Serve.IntegrationTests.Composition;
 using Userdefinedprotos;
 using static Serve.IntegrationTests.GrpcFrames;
 
@@ -17,22 +16,19 @@ public sealed class SlowReaderTests : IAsyncLifetime
 {
     private const string StreamingPath = "/userdefinedprotos.UserDefinedService/Streaming";
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("serve-slow-reader-").FullName;
-    private ServeProcess _serve = null!;
+    private HostProcess _host = null!;
     private GrpcChannel _channel = null!;
 
     public async Task InitializeAsync()
     {
-        _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll"),
-            ["run", Paths.Sample("single-app.yaml"), "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "0"], _directory);
-        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_serve.GrpcPort}");
+        _host = await HostProcess.StartAsync("GrpcQuickstart", Paths.Sample("single-app.yaml"));
+        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_host.Serve.GrpcPort}");
     }
 
     public async Task DisposeAsync()
     {
         _channel.Dispose();
-        await _serve.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        await _host.DisposeAsync();
     }
 
     [Fact]
@@ -63,8 +59,8 @@ public sealed class SlowReaderTests : IAsyncLifetime
             + $"{baseline.Count} in 2 s before (p50 {Percentile(baseline, 0.5).TotalMilliseconds:0.0} ms, p90 {normal.TotalMilliseconds:0.0} ms).";
         Assert.True(during.Count >= baseline.Count, report);
         Assert.True(attacked < TimeSpan.FromMilliseconds(Math.Max(250, 20 * normal.TotalMilliseconds)), report);
-        Assert.False(_serve.HasExited);
-        Assert.DoesNotContain(" fail: ", _serve.Output, StringComparison.Ordinal);
+        Assert.False(_host.Serve.HasExited);
+        Assert.DoesNotContain(" fail: ", _host.Serve.Output, StringComparison.Ordinal);
     }
 
     /// <summary>One attacker: a stalled call, opened again whenever the server drops the connection.</summary>
@@ -74,7 +70,7 @@ public sealed class SlowReaderTests : IAsyncLifetime
         var first = true;
         while (!stop.IsCancellationRequested)
         {
-            await using var client = await StalledHttp2Client.StartAsync(_serve.GrpcPort, StreamingPath, body, [("request_id", $"stalled-{attacker}")], stop);
+            await using var client = await StalledHttp2Client.StartAsync(_host.Serve.GrpcPort, StreamingPath, body, [("request_id", $"stalled-{attacker}")], stop);
             try
             {
                 await client.ResponseHeaders.WaitAsync(stop);
@@ -114,31 +110,20 @@ public sealed class SlowReaderTests : IAsyncLifetime
 /// <summary>A client that never reads a stream whose deadline passes, against the quickstart with request_timeout_s: 2.</summary>
 public sealed class SlowReaderDeadlineTests : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("serve-slow-reader-deadline-").FullName;
-    private ServeProcess _serve = null!;
+    private HostProcess _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        var config = Path.Combine(_directory, "config.yaml");
-        await File.WriteAllTextAsync(config, """
-            grpc_options:
-              request_timeout_s: 2
-              grpc_servicer_functions:
-                - userdefinedprotos.UserDefinedService
-            applications:
-              - name: app1
-                route_prefix: /app1
-                import_path: GrpcQuickstart.Applications:App1
-            """);
-        _serve = await ServeProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll"),
-            ["run", config, "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "0"], _directory);
-    }
+    public async Task InitializeAsync() => _host = await HostProcess.StartWithConfigAsync("GrpcQuickstart", """
+        grpc_options:
+          request_timeout_s: 2
+          grpc_servicer_functions:
+            - userdefinedprotos.UserDefinedService
+        applications:
+          - name: app1
+            route_prefix: /app1
+            import_path: GrpcQuickstart.Applications:App1
+        """);
 
-    public async Task DisposeAsync()
-    {
-        await _serve.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task Its_stream_is_reset_with_cancel_at_the_deadline_and_logged_deadline_exceeded()
@@ -147,17 +132,17 @@ public sealed class SlowReaderDeadlineTests : IAsyncLifetime
         // reads, until the deadline passes.
         var body = Frame(new UserDefinedMessage { Name = new string('n', 100_000), Num = 1, Origin = "lagging" }.ToByteArray());
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await using var client = await StalledHttp2Client.StartAsync(_serve.GrpcPort, "/userdefinedprotos.UserDefinedService/Streaming", body,
+        await using var client = await StalledHttp2Client.StartAsync(_host.Serve.GrpcPort, "/userdefinedprotos.UserDefinedService/Streaming", body,
             [("request_id", "lagging-past-deadline")], timeout.Token);
 
         // RST_STREAM(CANCEL), as for any deadline; a flush cancelled under Kestrel made it INTERNAL_ERROR (2).
         Assert.Equal(8u, await client.StreamReset.WaitAsync(timeout.Token));
         var until = DateTime.UtcNow.AddSeconds(30);
-        while (!_serve.Output.Contains("request_id=lagging-past-deadline status=DeadlineExceeded", StringComparison.Ordinal))
+        while (!_host.Serve.Output.Contains("request_id=lagging-past-deadline status=DeadlineExceeded", StringComparison.Ordinal))
         {
-            Assert.True(DateTime.UtcNow < until, "No DeadlineExceeded access line:\n" + _serve.Output);
+            Assert.True(DateTime.UtcNow < until, "No DeadlineExceeded access line:\n" + _host.Serve.Output);
             await Task.Delay(50);
         }
-        Assert.DoesNotContain(" fail: ", _serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(" fail: ", _host.Serve.Output, StringComparison.Ordinal);
     }
 }
