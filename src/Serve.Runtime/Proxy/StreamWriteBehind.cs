@@ -9,13 +9,13 @@ namespace Serve.Proxy;
 /// written into the response pipe and flushed, as before. Once a flush has to wait for the client (its HTTP/2 window
 /// or TCP buffer is full), the method is not made to wait: later messages are kept in memory, up to
 /// <see cref="MaxBufferedPerCall"/> bytes for the call and the proxy's <see cref="MemoryBudget"/> for all calls, and
-/// sent as the client reads. A method that finishes its stream meanwhile gives its replica slot back at once; the
-/// proxy then sends the rest (<see cref="DrainAsync"/>) and ends the call. Only past those limits does the method wait
-/// for the client, holding its slot, until Kestrel ends a client that reads too slowly.
+/// sent as the client reads, all that waits in one write. A method that finishes its stream meanwhile gives its replica
+/// slot back at once; the proxy then sends the rest (<see cref="DrainAsync"/>) and ends the call. Only past those limits
+/// does the method wait for the client, holding its slot, until Kestrel ends a client that reads too slowly.
 /// </summary>
 /// <remarks>
 /// One writer (the method's stream, one message at a time) and one pump: while the client lags, the pump owns the pipe,
-/// and the writer only queues; when the pump has sent everything it gives the pipe back.
+/// and the writer only appends to the bytes waiting; when the pump has sent everything it gives the pipe back.
 /// </remarks>
 internal sealed class StreamWriteBehind
 {
@@ -29,17 +29,22 @@ internal sealed class StreamWriteBehind
     private readonly MemoryBudget _budget;
     private readonly CancellationToken _cancellationToken;
     private readonly object _lock = new();
-    private readonly Queue<(byte[] Bytes, int Length)> _queue = new();
-    private PooledBufferWriter? _message;
     private Task _pump = Task.CompletedTask;
     private bool _pumping;
     private bool _abandoned;
-    private long _buffered;
     private TaskCompletionSource? _progress;
+
+    // While the client lags: the writer serializes each message into its scratch buffer, then appends it to the bytes
+    // waiting; the pump takes all of those at once, and keeps the emptied buffer as the next one.
+    private PooledBuffer? _scratch;
+    private bool _inScratch;
+    private PooledBuffer? _waiting;
+    private PooledBuffer? _spare;
+    private long _reserved;
 
     /// <param name="pipe">The response pipe.</param>
     /// <param name="budget">The bytes all lagging calls of the proxy may keep.</param>
-    /// <param name="cancellationToken">The call's token (client gone, deadline).</param>
+    /// <param name="cancellationToken">Ends the flushes: the client leaving (a deadline abandons the stream instead).</param>
     public StreamWriteBehind(PipeWriter pipe, MemoryBudget budget, CancellationToken cancellationToken)
     {
         _pipe = pipe;
@@ -51,37 +56,38 @@ internal sealed class StreamWriteBehind
     public bool ClientGone { get; private set; }
 
     /// <summary>Bytes kept for the client now (for tests and diagnostics).</summary>
-    public long Buffered => Volatile.Read(ref _buffered);
-
-    /// <summary>Where the next message is written: the pipe while the client keeps up, else a buffer of its own.</summary>
-    public IBufferWriter<byte> BeginMessage()
+    public long Buffered
     {
-        lock (_lock)
+        get
         {
-            if (!_pumping)
+            lock (_lock)
             {
-                // Only this writer starts a pump: the pipe stays ours until the message is ended.
-                return _pipe;
+                return _waiting?.WrittenCount ?? 0;
             }
         }
-        return _message = new PooledBufferWriter();
+    }
+
+    /// <summary>Where the next message is written: the pipe while the client keeps up, else a buffer of the call's.</summary>
+    public IBufferWriter<byte> BeginMessage()
+    {
+        // Only this writer starts a pump, so a pump that is not running stays so until the message is ended: the pipe
+        // is ours. One that just ended is seen when the message is queued (QueueAsync writes it to the pipe then).
+        _inScratch = Volatile.Read(ref _pumping);
+        if (!_inScratch)
+        {
+            return _pipe;
+        }
+        var scratch = _scratch ??= new PooledBuffer();
+        scratch.Clear();
+        return scratch;
     }
 
     /// <summary>
     /// Sends the message written since <see cref="BeginMessage"/>: flushed at once while the client keeps up; queued
     /// when it lags, returning at once while the limits allow, else waiting for the client to read.
     /// </summary>
-    /// <exception cref="OperationCanceledException">The client is gone (<see cref="ClientGone"/>) or the call was cancelled.</exception>
-    public ValueTask EndMessageAsync()
-    {
-        if (_message is null)
-        {
-            return FlushAsync();
-        }
-        var message = _message;
-        _message = null;
-        return QueueAsync(message);
-    }
+    /// <exception cref="OperationCanceledException">The client is gone (<see cref="ClientGone"/>) or the stream was abandoned.</exception>
+    public ValueTask EndMessageAsync() => _inScratch ? QueueAsync(_scratch!) : FlushAsync();
 
     private ValueTask FlushAsync()
     {
@@ -99,7 +105,7 @@ internal sealed class StreamWriteBehind
             var result = flush.Result;
             return result.IsCompleted || result.IsCanceled ? ValueTask.FromException(Gone(null)) : default;
         }
-        // The client lags: the method goes on while this flush waits, and later messages queue behind it.
+        // The client lags: the method goes on while this flush waits, and later messages wait behind it.
         lock (_lock)
         {
             _pumping = true;
@@ -108,51 +114,46 @@ internal sealed class StreamWriteBehind
         return default;
     }
 
-    private async ValueTask QueueAsync(PooledBufferWriter message)
+    private async ValueTask QueueAsync(PooledBuffer message)
     {
         var length = message.WrittenCount;
-        var handedOver = false;
-        try
+        while (true)
         {
-            while (true)
+            TaskCompletionSource progress;
+            lock (_lock)
             {
-                TaskCompletionSource progress;
-                lock (_lock)
+                if (ClientGone)
                 {
-                    if (ClientGone)
-                    {
-                        throw Gone(null);
-                    }
-                    if (_abandoned)
-                    {
-                        throw new OperationCanceledException("The call already ended.", _cancellationToken);
-                    }
-                    if (!_pumping)
-                    {
-                        break;
-                    }
-                    if ((_buffered == 0 || _buffered + length <= MaxBufferedPerCall) && _budget.TryAcquire(Math.Min(length, _budget.Limit)))
-                    {
-                        _queue.Enqueue((message.Detach(), length));
-                        _buffered += length;
-                        handedOver = true;
-                        return;
-                    }
-                    // Past the call's share or the proxy's budget: wait for the client to take some.
-                    progress = _progress ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    message.Clear();
+                    throw Gone(null);
                 }
-                await progress.Task.WaitAsync(_cancellationToken).ConfigureAwait(false);
+                if (_abandoned)
+                {
+                    message.Clear();
+                    throw new OperationCanceledException("The call already ended.", _cancellationToken);
+                }
+                if (!_pumping)
+                {
+                    break;
+                }
+                var waiting = _waiting?.WrittenCount ?? 0;
+                var share = Math.Min(length, _budget.Limit);
+                if ((waiting == 0 || waiting + length <= MaxBufferedPerCall) && _budget.TryAcquire(share))
+                {
+                    (_waiting ??= _spare ?? new PooledBuffer()).Write(message.WrittenSpan);
+                    _spare = null;
+                    _reserved += share;
+                    message.Clear();
+                    return;
+                }
+                // Past the call's share or the proxy's budget: wait for the client to take some.
+                progress = _progress ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
-            // The pump sent everything meanwhile: the pipe is ours again.
-            _pipe.Write(message.WrittenSpan);
+            await progress.Task.WaitAsync(_cancellationToken).ConfigureAwait(false);
         }
-        finally
-        {
-            if (!handedOver)
-            {
-                message.Return();
-            }
-        }
+        // The pump sent everything meanwhile: the pipe is ours again.
+        _pipe.Write(message.WrittenSpan);
+        message.Clear();
         await FlushAsync().ConfigureAwait(false);
     }
 
@@ -164,10 +165,11 @@ internal sealed class StreamWriteBehind
             var result = await pending.ConfigureAwait(false);
             while (!result.IsCompleted && !result.IsCanceled)
             {
-                (byte[] Bytes, int Length) next;
+                PooledBuffer sending;
+                long reserved;
                 lock (_lock)
                 {
-                    if (_abandoned || !_queue.TryDequeue(out next))
+                    if (_abandoned || _waiting is not { WrittenCount: > 0 } waiting)
                     {
                         // Everything was sent: the pipe goes back to the writer, in the same step that says so, so
                         // that nothing this pump does afterwards can meet a pump the writer started next.
@@ -175,35 +177,67 @@ internal sealed class StreamWriteBehind
                         SignalLocked();
                         return;
                     }
+                    sending = waiting;
+                    _waiting = null;
+                    reserved = _reserved;
+                    _reserved = 0;
                 }
-                _pipe.Write(next.Bytes.AsSpan(0, next.Length));
-                Forget(next);
+                _pipe.Write(sending.WrittenSpan);
+                sending.Clear();
+                _budget.Release(reserved);
+                lock (_lock)
+                {
+                    _spare ??= sending;
+                    SignalLocked();
+                }
                 result = await _pipe.FlushAsync(_cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
         {
-            // Gone, cancelled, or a pipe that failed: either way nothing more reaches this client, and the drain must
-            // not fault the call that waits for it.
+            // Gone, or a pipe that failed: either way nothing more reaches this client, and the drain must not fault
+            // the call that waits for it.
             failure = ex;
         }
         lock (_lock)
         {
             Gone(failure);
             _pumping = false;
-            while (_queue.TryDequeue(out var dropped))
-            {
-                Forget(dropped);
-            }
+            DropWaitingLocked();
             SignalLocked();
         }
     }
 
-    /// <summary>Waits until every queued message reached the client's stream (or the client is gone).</summary>
-    public Task DrainAsync() => _pump;
+    /// <summary>
+    /// Waits until every kept message reached the client's stream (or the client is gone), then gives the buffers back to
+    /// the pool: the caller calls it once, when the method has returned.
+    /// </summary>
+    public Task DrainAsync() => _pump.IsCompleted ? ReturnBuffers() : DrainThenReturnAsync();
+
+    private async Task DrainThenReturnAsync()
+    {
+        await _pump.ConfigureAwait(false);
+        await ReturnBuffers().ConfigureAwait(false);
+    }
+
+    private Task ReturnBuffers()
+    {
+        lock (_lock)
+        {
+            // Only once the pump ended: it may still be writing from these.
+            if (_pumping)
+            {
+                return _pump;
+            }
+            _scratch?.Release();
+            _waiting?.Release();
+            _spare?.Release();
+        }
+        return Task.CompletedTask;
+    }
 
     /// <summary>
-    /// Stops sending (the call ended early: its deadline passed): queued messages are dropped and the pump stops after the
+    /// Stops sending (the call ended early: its deadline passed): kept messages are dropped and the pump stops after the
     /// flush it waits for. Returns true when the pump still waits for the client, which then must not be written to.
     /// </summary>
     public bool Abandon()
@@ -211,24 +245,17 @@ internal sealed class StreamWriteBehind
         lock (_lock)
         {
             _abandoned = true;
-            while (_queue.TryDequeue(out var dropped))
-            {
-                Forget(dropped);
-            }
+            DropWaitingLocked();
             SignalLocked();
             return _pumping;
         }
     }
 
-    private void Forget((byte[] Bytes, int Length) message)
+    private void DropWaitingLocked()
     {
-        ArrayPool<byte>.Shared.Return(message.Bytes);
-        _budget.Release(Math.Min(message.Length, _budget.Limit));
-        lock (_lock)
-        {
-            _buffered -= message.Length;
-            SignalLocked();
-        }
+        _waiting?.Clear();
+        _budget.Release(_reserved);
+        _reserved = 0;
     }
 
     private void SignalLocked()
@@ -244,10 +271,15 @@ internal sealed class StreamWriteBehind
         return new OperationCanceledException("The client went away.", cause, _cancellationToken);
     }
 
-    /// <summary>A message's bytes in an array from the shared pool, grown by doubling; <see cref="Detach"/> or <see cref="Return"/> it.</summary>
-    private sealed class PooledBufferWriter : IBufferWriter<byte>
+    /// <summary>Bytes in an array from the shared pool, grown by doubling; a large one goes back to the pool when cleared.</summary>
+    private sealed class PooledBuffer : IBufferWriter<byte>
     {
-        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(4096);
+        private const int InitialSize = 4096;
+
+        /// <summary>Larger than this, a cleared buffer gives its array back rather than keep it for the next message.</summary>
+        private const int KeptSize = 256 * 1024;
+
+        private byte[] _buffer = [];
 
         public int WrittenCount { get; private set; }
 
@@ -259,18 +291,27 @@ internal sealed class StreamWriteBehind
 
         public Span<byte> GetSpan(int sizeHint = 0) => Ensure(sizeHint).AsSpan(WrittenCount);
 
-        /// <summary>Hands the array over to the caller.</summary>
-        public byte[] Detach()
+        public void Write(ReadOnlySpan<byte> bytes)
         {
-            var buffer = _buffer;
-            _buffer = [];
-            return buffer;
+            bytes.CopyTo(Ensure(bytes.Length).AsSpan(WrittenCount));
+            WrittenCount += bytes.Length;
         }
 
-        /// <summary>Gives the array back to the pool (unless it was handed over).</summary>
-        public void Return()
+        /// <summary>Gives the array back to the pool; the buffer is empty and usable again.</summary>
+        public void Release()
         {
+            WrittenCount = 0;
             if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = [];
+            }
+        }
+
+        public void Clear()
+        {
+            WrittenCount = 0;
+            if (_buffer.Length > KeptSize)
             {
                 ArrayPool<byte>.Shared.Return(_buffer);
                 _buffer = [];
@@ -282,9 +323,12 @@ internal sealed class StreamWriteBehind
             var needed = WrittenCount + Math.Max(sizeHint, 1);
             if (needed > _buffer.Length)
             {
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(needed, _buffer.Length * 2), InitialSize));
                 _buffer.AsSpan(0, WrittenCount).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(_buffer);
+                if (_buffer.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(_buffer);
+                }
                 _buffer = larger;
             }
             return _buffer;

@@ -258,7 +258,7 @@ internal sealed partial class GrpcProxy
 
         // The method returned and its replica slot is free: what a lagging client has not read yet is sent now, within
         // the call's deadline.
-        if (!deadlineAnswered && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
+        if (!deadlineAnswered && call.StreamedResponses && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
         {
             await AnswerDeadlineAsync(context, call, requestId, timeout!.Value).ConfigureAwait(false);
             deadlineAnswered = true;

@@ -215,6 +215,9 @@ internal sealed class ProxyServerCall : GrpcServerCall
     /// </summary>
     public Task DrainResponsesAsync() => _stream?.DrainAsync() ?? Task.CompletedTask;
 
+    /// <summary>True when the call streamed responses (so <see cref="DrainResponsesAsync"/> may have something to wait for).</summary>
+    public bool StreamedResponses => _stream is not null;
+
     /// <summary>Frames <paramref name="message"/> into <paramref name="destination"/> (not flushed).</summary>
     private void WriteMessage(IMessage message, IBufferWriter<byte> destination)
     {

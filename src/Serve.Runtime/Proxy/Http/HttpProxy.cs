@@ -194,7 +194,7 @@ internal sealed partial class HttpProxy
         }
         // The method returned and its replica slot is free: what a lagging client has not read yet is sent now, within
         // request_timeout_s.
-        if (call is not null && !deadlineAnswered && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
+        if (call is { StreamedResponse: true } && !deadlineAnswered && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
         {
             await AnswerTimeoutAsync(context, call, timeout!.Value).ConfigureAwait(false);
             status = StatusCodes.Status408RequestTimeout;
