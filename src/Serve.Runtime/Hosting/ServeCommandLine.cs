@@ -17,6 +17,12 @@ public static class ServeCommandLine
     /// <summary>Where <c>deploy</c>, <c>status</c> and <c>shutdown</c> find the REST API unless <c>--address</c> says otherwise.</summary>
     public const string DefaultAddress = "http://127.0.0.1:8265";
 
+    /// <summary>
+    /// The host program's own name (<c>GrpcQuickstart</c> for <c>./GrpcQuickstart</c> or <c>dotnet GrpcQuickstart.dll</c>):
+    /// hints name the command a user can run, as there is no <c>serve</c> command; the program is the CLI.
+    /// </summary>
+    internal static string ProgramName => AppDomain.CurrentDomain.FriendlyName;
+
     /// <summary>Parses <paramref name="args"/> and runs the chosen command; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -171,7 +177,7 @@ public static class ServeCommandLine
                 }
             }
             await output.WriteLineAsync("Sent deploy request successfully.").ConfigureAwait(false);
-            await output.WriteLineAsync(" * Use `serve status` to check applications' statuses.").ConfigureAwait(false);
+            await output.WriteLineAsync($" * Use `{ProgramName} status` to check applications' statuses.").ConfigureAwait(false);
             return 0;
         });
         return deploy;

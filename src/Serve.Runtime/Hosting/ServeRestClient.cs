@@ -50,7 +50,7 @@ internal sealed class ServeRestClient : IDisposable
         {
             var reason = ex.InnerException is SocketException socket ? socket.Message : ex.Message;
             return new Response(false, "",
-                $"Could not reach Serve's REST API at {_address}: {reason}. Is `serve run` running there? It serves the API on port "
+                $"Could not reach Serve's REST API at {_address}: {reason}. Is `{ServeCommandLine.ProgramName} run` running there? It serves the API on port "
                 + $"{ServeHostOptions.DefaultDashboardPort} unless --dashboard-port says otherwise; pass its address with --address.");
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)

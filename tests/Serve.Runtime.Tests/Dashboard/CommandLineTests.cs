@@ -117,7 +117,7 @@ public sealed class CommandLineTests : IAsyncLifetime
 
         Assert.Equal(1, exit);
         Assert.StartsWith($"Could not reach Serve's REST API at http://127.0.0.1:{port}: ", error);
-        Assert.Contains("Is `serve run` running there?", error);
+        Assert.Contains($"Is `{ServeCommandLine.ProgramName} run` running there?", error);
     }
 
     [Fact]
