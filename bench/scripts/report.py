@@ -250,7 +250,7 @@ src = next((r["value"] for r in rows if r.get("suite") == "source"), "?")
 md.append(f"- Serve built from: {src}")
 md.append(f"- {sh('nproc')} CPUs: {cpu}; {mem:.1f} GiB RAM; {osname}; kernel {platform.release()}")
 md.append(f"- .NET SDK {sh('dotnet --version')}; runtimes: {', '.join(l.split(' [')[0] for l in sh('dotnet --list-runtimes').splitlines())}; "
-          f"Native AOT via net9.0 (ILCompiler 9.0.x, see docs/aot.md)")
+          f"Native AOT on net10.0 (the SDK's ILCompiler, see docs/aot.md)")
 md.append(f"- {sh('h2load --version').splitlines()[0] if sh('h2load --version') else 'h2load ?'}; load generator, client and servers share the same cores")
 md.append("- load average (1/5/15 min) during the run: " + "; ".join(f"{a}: {v}" for a, v in loads))
 md.append("- Reading the load average: the suite alone drives the 1-min figure to about 4–5 on 2 cores (h2load plus the "
