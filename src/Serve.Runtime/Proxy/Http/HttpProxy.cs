@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -27,7 +25,7 @@ internal sealed partial class HttpProxy
 
     private readonly ServeController _controller;
     private readonly HttpProxyOptions _options;
-    private readonly MemoryBudget _bodyBudget;
+    private readonly RequestBodyReader _bodies;
     private readonly MemoryBudget _streamBudget = new(StreamWriteBehind.MaxBufferedPerProxy);
     private readonly ILogger<HttpProxy> _logger;
     private readonly bool _accessLogEnabled;
@@ -36,8 +34,7 @@ internal sealed partial class HttpProxy
     {
         _controller = controller;
         _options = options;
-        // One body of the largest size accepted always fits.
-        _bodyBudget = new MemoryBudget(Math.Max(options.RequestBodyMemoryLimit, options.MaxRequestBodySize));
+        _bodies = new RequestBodyReader(options.MaxRequestBodySize, options.RequestBodyMemoryLimit);
         _logger = logger;
         _accessLogEnabled = options.EnableAccessLog && logger.IsEnabled(LogLevel.Information);
     }
@@ -152,10 +149,10 @@ internal sealed partial class HttpProxy
         int status;
         var deadlineAnswered = false;
         ProxyHttpCall? call = null;
-        RequestBody body = default;
+        RequestBodyReader.RequestBody body = default;
         try
         {
-            body = await ReadBodyAsync(request, token).ConfigureAwait(false);
+            body = await _bodies.ReadAsync(request, token).ConfigureAwait(false);
             var data = new HttpRequestData(
                 request.Method,
                 _options.RootPath + (app.RoutePrefix is "/" or null ? "" : app.RoutePrefix.TrimEnd('/')),
@@ -190,11 +187,11 @@ internal sealed partial class HttpProxy
         finally
         {
             // The method has returned (a deadline answer waits for it too): the body's memory can serve another request.
-            ReleaseBody(body);
+            _bodies.Release(body);
         }
         // The method returned and its replica slot is free: what a lagging client has not read yet is sent now, within
         // request_timeout_s.
-        if (call is { StreamedResponse: true } && !deadlineAnswered && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
+        if (call is { StreamedResponses: true } && !deadlineAnswered && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
         {
             await AnswerTimeoutAsync(context, call, timeout!.Value).ConfigureAwait(false);
             status = StatusCodes.Status408RequestTimeout;
@@ -234,174 +231,6 @@ internal sealed partial class HttpProxy
             }
         }
         return entries;
-    }
-
-    /// <summary>
-    /// Reads the whole request body into one pooled array, freeing Kestrel's buffers as it goes, so that a body costs
-    /// about its size once and large bodies reuse memory instead of leaving it to the garbage collector. The caller
-    /// gives the array and its share of the <see cref="MemoryBudget"/> back with <see cref="ReleaseBody"/> when
-    /// the method returned.
-    /// </summary>
-    private async Task<RequestBody> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.ContainsKey("Transfer-Encoding")))
-        {
-            return default;
-        }
-        if (request.ContentLength is { } declared)
-        {
-            if (declared > _options.MaxRequestBodySize)
-            {
-                throw new BodyNotReadException(413, $"Request body of {declared} bytes is larger than the limit of {_options.MaxRequestBodySize} bytes.");
-            }
-            // Waits, in arrival order, while other bodies hold the budget; the body stays in the client's buffers meanwhile.
-            var reserved = Math.Min(PooledSize((int)declared), _bodyBudget.Limit);
-            await _bodyBudget.AcquireAsync(reserved, cancellationToken).ConfigureAwait(false);
-            var body = new RequestBody(ArrayPool<byte>.Shared.Rent((int)declared), (int)declared, reserved);
-            var array = body.Array!;
-            try
-            {
-                await ReadDeclaredAsync(request.BodyReader, array.AsMemory(0, (int)declared), cancellationToken).ConfigureAwait(false);
-                return body;
-            }
-            catch
-            {
-                ReleaseBody(body);
-                throw;
-            }
-        }
-        return await ReadChunkedAsync(request.BodyReader, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The length of the array the shared pool rents for <paramref name="length"/> bytes: the next power of two, up to 1 GiB.</summary>
-    private static long PooledSize(int length)
-        => length > 1 << 30 ? length : (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 16));
-
-    /// <summary>Gives a body's array back to the pool and its bytes back to the budget.</summary>
-    private void ReleaseBody(RequestBody body)
-    {
-        if (body.Array is { } array)
-        {
-            ArrayPool<byte>.Shared.Return(array);
-        }
-        _bodyBudget.Release(body.Reserved);
-    }
-
-    private static async Task ReadDeclaredAsync(PipeReader reader, Memory<byte> destination, CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        while (filled < destination.Length)
-        {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            var take = (int)Math.Min(buffer.Length, destination.Length - filled);
-            buffer.Slice(0, take).CopyTo(destination.Span[filled..]);
-            filled += take;
-            reader.AdvanceTo(buffer.GetPosition(take));
-            if (filled < destination.Length && (result.IsCompleted || result.IsCanceled))
-            {
-                // Kestrel reports a body shorter than its Content-Length itself; a cancelled read is the request's end.
-                throw new OperationCanceledException(cancellationToken);
-            }
-        }
-    }
-
-    /// <summary>
-    /// A body of unknown length: copied into pooled chunks as it arrives (each reserved from the budget without
-    /// waiting; 503 when there is no room), then into one pooled array of its size, which takes the chunks' place.
-    /// </summary>
-    private async Task<RequestBody> ReadChunkedAsync(PipeReader reader, CancellationToken cancellationToken)
-    {
-        // Each chunk's capacity is what was reserved for it; the pool may hand out a longer array.
-        var chunks = new List<(byte[] Array, int Capacity)>();
-        long reserved = 0;
-        var total = 0;
-        var used = 0;
-        try
-        {
-            while (true)
-            {
-                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                var buffer = result.Buffer;
-                if (total + buffer.Length > _options.MaxRequestBodySize)
-                {
-                    throw new BodyNotReadException(413, $"Request body is larger than the limit of {_options.MaxRequestBodySize} bytes.");
-                }
-                foreach (var segment in buffer)
-                {
-                    var source = segment.Span;
-                    while (!source.IsEmpty)
-                    {
-                        if (chunks.Count == 0 || used == chunks[^1].Capacity)
-                        {
-                            // 16 KB, doubling up to 1 MB: small bodies take little, large ones few chunks. Never more than
-                            // the body may still grow by, so that a body within max_request_body_size always fits a
-                            // budget of that size on its own.
-                            var size = (int)Math.Min(chunks.Count == 0 ? 16 * 1024 : Math.Min(chunks[^1].Capacity * 2, 1024 * 1024),
-                                _options.MaxRequestBodySize - total);
-                            if (!_bodyBudget.TryAcquire(size))
-                            {
-                                throw new BodyNotReadException(503, $"Request bodies may hold {_bodyBudget.Limit} bytes at once, and this one does not fit with those in progress; retry, or send a Content-Length to wait for room.");
-                            }
-                            reserved += size;
-                            chunks.Add((ArrayPool<byte>.Shared.Rent(size), size));
-                            used = 0;
-                        }
-                        var n = Math.Min(source.Length, chunks[^1].Capacity - used);
-                        source[..n].CopyTo(chunks[^1].Array.AsSpan(used));
-                        used += n;
-                        total += n;
-                        source = source[n..];
-                    }
-                }
-                reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    break;
-                }
-            }
-            if (total == 0)
-            {
-                return default;
-            }
-
-            var array = ArrayPool<byte>.Shared.Rent(total);
-            var offset = 0;
-            for (var i = 0; i < chunks.Count; i++)
-            {
-                var length = i == chunks.Count - 1 ? used : chunks[i].Capacity;
-                chunks[i].Array.AsSpan(0, length).CopyTo(array.AsSpan(offset));
-                offset += length;
-            }
-            // The array takes the chunks' place in the budget. What it holds beyond them (the pool's rounding up) is
-            // taken if free, never waited for: while it is not, it is counted at the chunks' size.
-            var hold = Math.Min(array.Length, _bodyBudget.Limit);
-            if (hold > reserved && !_bodyBudget.TryAcquire(hold - reserved))
-            {
-                hold = reserved;
-            }
-            _bodyBudget.Release(reserved - hold);
-            reserved = 0;
-            return new RequestBody(array, total, hold);
-        }
-        catch
-        {
-            _bodyBudget.Release(reserved);
-            throw;
-        }
-        finally
-        {
-            foreach (var chunk in chunks)
-            {
-                ArrayPool<byte>.Shared.Return(chunk.Array);
-            }
-        }
-    }
-
-    /// <summary>A request body in a pooled array (none when the body is empty), and the bytes of the budget it holds.</summary>
-    private readonly record struct RequestBody(byte[]? Array, int Length, long Reserved)
-    {
-        public ReadOnlyMemory<byte> Memory => Array is null ? ReadOnlyMemory<byte>.Empty : Array.AsMemory(0, Length);
     }
 
     private async Task<int> WriteErrorAsync(HttpContext context, Exception ex, TimeSpan? timeout, bool deadlineFired, string requestId, string method)
@@ -632,6 +461,3 @@ internal sealed partial class HttpProxy
 /// <param name="RequestBodyMemoryLimit">Bytes of request bodies held at once, over all requests.</param>
 /// <param name="EnableAccessLog">One log line per request with its request id and status.</param>
 internal sealed record HttpProxyOptions(string RootPath, TimeSpan? RequestTimeout, long MaxRequestBodySize, long RequestBodyMemoryLimit, bool EnableAccessLog = true);
-
-/// <summary>An answer given before the request body was read to its end: Kestrel closes the connection after it.</summary>
-internal sealed class BodyNotReadException(int statusCode, string detail) : HttpException(statusCode, detail);

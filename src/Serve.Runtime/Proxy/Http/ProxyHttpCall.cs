@@ -49,7 +49,7 @@ internal sealed class ProxyHttpCall : HttpServerCall
     public Task DrainResponsesAsync() => _stream?.DrainAsync() ?? Task.CompletedTask;
 
     /// <summary>True when the response was streamed (so <see cref="DrainResponsesAsync"/> may have something to wait for).</summary>
-    public bool StreamedResponse => _stream is not null;
+    public bool StreamedResponses => _stream is not null;
 
     /// <summary>Stops a stream the proxy is ending (its deadline passed); true when one was under way.</summary>
     public bool AbandonStream()
