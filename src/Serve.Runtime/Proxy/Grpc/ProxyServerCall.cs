@@ -73,11 +73,7 @@ internal sealed class ProxyServerCall : GrpcServerCall
     /// True once reading the request or writing the response found the client gone (a reset stream, a closed or
     /// faulted connection), which Kestrel may report before <see cref="HttpContext.RequestAborted"/> fires.
     /// </summary>
-    public bool ClientGone
-    {
-        get => _clientGone || _stream?.ClientGone == true;
-        private set => _clientGone = value;
-    }
+    public bool ClientGone => _clientGone || _stream?.ClientGone == true;
 
     /// <summary>Reads the single request message of a unary or server-streaming call and makes it the payload.</summary>
     /// <exception cref="RpcException">The status the call must end with (framing, size, encoding).</exception>
@@ -119,7 +115,7 @@ internal sealed class ProxyServerCall : GrpcServerCall
 
     private OperationCanceledException Departed(Exception? cause)
     {
-        ClientGone = true;
+        _clientGone = true;
         return new OperationCanceledException("The client went away.", cause, _cancellationToken);
     }
 
@@ -194,14 +190,8 @@ internal sealed class ProxyServerCall : GrpcServerCall
             // where a flush cancelled by the deadline would make Kestrel reset it with INTERNAL_ERROR.
             _stream ??= new StreamWriteBehind(_writer, _streamBudget, _httpContext.RequestAborted);
             WriteMessage(message, _stream.BeginMessage());
-            try
-            {
-                await _stream.EndMessageAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsDeparture(ex))
-            {
-                throw Departed(ex);
-            }
+            // A client found gone there is the stream's ClientGone.
+            await _stream.EndMessageAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -20,7 +20,6 @@ internal sealed class ProxyHttpCall : HttpServerCall
     private readonly RouteValues _routeValues;
     private readonly MemoryBudget _streamBudget;
     private StreamWriteBehind? _stream;
-    private bool _clientGone;
 
     public ProxyHttpCall(HttpContext context, HttpRequestData request, RouteValues routeValues, ServeRequestContext requestContext, MemoryBudget streamBudget,
         CancellationToken cancellationToken)
@@ -40,7 +39,7 @@ internal sealed class ProxyHttpCall : HttpServerCall
     public override HttpRequestData Request { get; }
 
     /// <summary>True once a streamed write found the client gone, which Kestrel may report before <c>RequestAborted</c> fires.</summary>
-    public bool ClientGone => _clientGone || _stream?.ClientGone == true;
+    public bool ClientGone => _stream?.ClientGone == true;
 
     /// <summary>
     /// Waits until the items kept for a lagging client reached its connection: the proxy calls it once the method
@@ -129,15 +128,8 @@ internal sealed class ProxyHttpCall : HttpServerCall
                 JsonSerializer.Serialize(json, item, typeInfo);
             }
             writer.Write(sse ? s_sseEnd : s_newLine);
-            try
-            {
-                await stream.EndMessageAsync().ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                _clientGone = true;
-                throw;
-            }
+            // A client found gone there is the stream's ClientGone.
+            await stream.EndMessageAsync().ConfigureAwait(false);
         }
     }
 
