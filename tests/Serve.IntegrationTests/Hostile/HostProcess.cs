@@ -50,6 +50,17 @@ internal sealed class HostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (at most a minute) until the process wrote <paramref name="text"/>; fails with its output otherwise.</summary>
+    public async Task WaitForOutputAsync(string text)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (!Serve.Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < until, $"The host never wrote \"{text}\":\n{Serve.Output}");
+            await Task.Delay(50);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Serve.DisposeAsync();
