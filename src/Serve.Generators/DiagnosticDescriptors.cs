@@ -196,6 +196,9 @@ internal static class DiagnosticDescriptors
         "[Batch] outside a deployment has no effect",
         "[Batch] method '{0}' is declared in '{1}', which is not a [Deployment] class; the attribute has no effect there and no per-item overload is generated");
 
+    // SERVE0039 is taken: the Serve.Runtime package's MSBuild check (runtime referenced without this generator,
+    // src/Serve.Runtime/build/Serve.Runtime.targets). The next generator diagnostic is SERVE0040.
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SERVE9999",
         "The Serve source generator failed",
