@@ -18,10 +18,10 @@ public static class ServeCommandLine
     public const string DefaultAddress = "http://127.0.0.1:8265";
 
     /// <summary>
-    /// The host program's own name (<c>GrpcQuickstart</c> for <c>./GrpcQuickstart</c> or <c>dotnet GrpcQuickstart.dll</c>):
-    /// hints name the command a user can run, as there is no <c>serve</c> command; the program is the CLI.
+    /// The command that runs this host program (<c>./out/GrpcQuickstart</c>, <c>dotnet run --</c>, …): hints name a
+    /// command the user can type, as there is no <c>serve</c> command; the program is the CLI.
     /// </summary>
-    internal static string ProgramName => AppDomain.CurrentDomain.FriendlyName;
+    internal static string ProgramName => ProgramCommand.Current;
 
     /// <summary>Parses <paramref name="args"/> and runs the chosen command; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -52,7 +52,7 @@ public static class ServeCommandLine
         var routePrefix = new Option<string?>("--route-prefix") { Description = "Route prefix when running an import path (default: /)." };
         var dashboardPort = new Option<int?>("--dashboard-port")
         {
-            Description = $"Port of the REST API that serve deploy/status/shutdown call (default {ServeHostOptions.DefaultDashboardPort}; 0 picks a free port; -1 turns it off).",
+            Description = $"Port of the REST API that the deploy, status and shutdown commands call (default {ServeHostOptions.DefaultDashboardPort}; 0 picks a free port; -1 turns it off).",
         };
 
         var dashboardHost = new Option<string?>("--dashboard-host")

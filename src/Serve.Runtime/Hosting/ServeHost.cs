@@ -307,7 +307,7 @@ public sealed partial class ServeHost : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Serve is running. gRPC proxy: {Grpc}; HTTP proxy: {Http}; REST API: {Dashboard}; applications: {Apps}.")]
     private partial void LogStarted(string grpc, string http, string dashboard, string apps);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The REST API (serve deploy, serve status) could not listen on {Host}:{Port}: {Reason} Serve runs without it; pass --dashboard-port to choose another port.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The REST API (for deploy, status, shutdown) could not listen on {Host}:{Port}: {Reason} Serve runs without it; pass --dashboard-port to choose another port.")]
     private partial void LogDashboardUnavailable(string host, int port, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serve shut down cleanly.")]

@@ -41,7 +41,7 @@ public sealed class DashboardPortTests
 
         Assert.Null(host.DashboardPort);
         var lines = logs.Messages;
-        Assert.Contains(lines, l => l.StartsWith($"The REST API (serve deploy, serve status) could not listen on 127.0.0.1:{port}: ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith($"The REST API (for deploy, status, shutdown) could not listen on 127.0.0.1:{port}: ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("REST API: off;", StringComparison.Ordinal));
         using var http = new HttpClient();
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{host.HttpPort}/nothing")).StatusCode);
