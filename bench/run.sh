@@ -31,6 +31,11 @@ MAX_ONGOING=100000         # per replica: high enough that nothing queues
 SAMPLE_CALLS=32            # gRPC calls checked through grpcio during each load run (sample_check.py)
 
 PY=/usr/bin/python3        # Debian's python3 with grpcio (the first python3 on PATH may lack it)
+# Servers run on one core, load generators and clients on the other, so that neither steals the other's CPU
+# and the ratios measure the servers (SERVER_CPU / LOAD_CPU override the cores).
+export SERVER_CPU=${SERVER_CPU:-0} LOAD_CPU=${LOAD_CPU:-1}
+command -v taskset >/dev/null || { echo "taskset missing: apt-get install util-linux" >&2; exit 1; }
+SRV=(taskset -c "$SERVER_CPU"); LOAD=(taskset -c "$LOAD_CPU")
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 command -v h2load >/dev/null || { echo "h2load missing: apt-get install nghttp2-client" >&2; exit 1; }
 $PY -c 'import grpc' 2>/dev/null || { echo "python3-grpcio missing: apt-get install python3-grpcio" >&2; exit 1; }
@@ -68,19 +73,20 @@ for p in NoopServe BareKestrel BareHttp BenchClient HandleHop; do
     || { cat "$RUN/build-$p.log"; exit 1; }
 done
 log "publish (Native AOT, net10.0)"
-for p in NoopServe BareKestrel; do
-  # As .ci/aot-smoke: the documented third-party IL2104 (docs/aot.md) stays a warning; any other
-  # IL2xxx/IL3xxx warning fails the suite.
-  dotnet publish "$PROJ/$p/$p.csproj" -c Release -r linux-x64 -p:PublishAot=true \
+# The gRPC quickstart too: its cold start is what a user meets first.
+QUICKSTART_DIR="${TREE:-$REPO}/samples/GrpcQuickstart"
+for p in NoopServe BareKestrel GrpcQuickstart; do
+  project="$PROJ/$p/$p.csproj"; [[ $p == GrpcQuickstart ]] && project="$QUICKSTART_DIR/GrpcQuickstart.csproj"
+  # As .ci/aot-smoke: any IL2xxx/IL3xxx warning fails the suite (docs/aot.md: there are none).
+  dotnet publish "$project" -c Release -r linux-x64 -p:PublishAot=true \
     -nologo -v q --artifacts-path "$AOT_ART" -o "$OUT/aot/$p" >"$RUN/publish-$p.log" 2>&1 \
     || { cat "$RUN/publish-$p.log"; exit 1; }
-  if grep -E 'warning IL[23][0-9]{3}' "$RUN/publish-$p.log" \
-      | grep -vE "warning IL2104: Assembly 'Google\.Protobuf' produced trim warnings"; then
+  if grep -E 'warning IL[23][0-9]{3}' "$RUN/publish-$p.log"; then
     echo "AOT warnings in $p (above)" >&2; exit 1
   fi
 done
 record "dotnet build bench/{NoopServe,BareKestrel,BareHttp,BenchClient,HandleHop} -c Release --artifacts-path bench/out/artifacts"
-record "dotnet publish bench/{NoopServe,BareKestrel} -c Release -r linux-x64 -p:PublishAot=true -o bench/out/aot/<name>"
+record "dotnet publish bench/{NoopServe,BareKestrel} samples/GrpcQuickstart -c Release -r linux-x64 -p:PublishAot=true -o bench/out/aot/<name>"
 SERVE_DLL="$ART/bin/NoopServe/release/NoopServe.dll"
 BARE_DLL="$ART/bin/BareKestrel/release/BareKestrel.dll"
 BAREHTTP_DLL="$ART/bin/BareHttp/release/BareHttp.dll"
@@ -88,7 +94,8 @@ CLIENT_DLL="$ART/bin/BenchClient/release/BenchClient.dll"
 HOP_DLL="$ART/bin/HandleHop/release/HandleHop.dll"
 SERVE_AOT="$OUT/aot/NoopServe/NoopServe"
 BARE_AOT="$OUT/aot/BareKestrel/BareKestrel"
-ls -l "$SERVE_AOT" "$BARE_AOT" > "$RUN/aot-sizes.txt"
+QUICKSTART_AOT="$OUT/aot/GrpcQuickstart/GrpcQuickstart"
+ls -l "$SERVE_AOT" "$BARE_AOT" "$QUICKSTART_AOT" > "$RUN/aot-sizes.txt"
 
 # ---------------------------------------------------------------- helpers
 # Servers listen on 20xxx, below Linux's ephemeral range (32768-60999): a port in that range can be held
@@ -127,7 +134,7 @@ trap cleanup EXIT
 # start <name> <port> <cmd...>: starts a server, waits until the Python grpcio check passes.
 start() {
   local name=$1 port=$2; shift 2
-  "$@" >"$RUN/server-$name.log" 2>&1 &
+  "${SRV[@]}" "$@" >"$RUN/server-$name.log" 2>&1 &
   PIDS[$name]=$!
   record "server $name: $*"
   for _ in $(seq 1 300); do
@@ -140,7 +147,7 @@ start() {
 # start_http <name> <port> <cmd...>: as start, for the HTTP baseline (ready when http_check.py passes).
 start_http() {
   local name=$1 port=$2; shift 2
-  "$@" >"$RUN/server-$name.log" 2>&1 &
+  "${SRV[@]}" "$@" >"$RUN/server-$name.log" 2>&1 &
   PIDS[$name]=$!
   record "server $name: $*"
   for _ in $(seq 1 300); do
@@ -193,11 +200,11 @@ cpu_window() {
 h2run() {
   local suite=$1 target=$2 rep=$3 params=$4 d=$5; shift 5
   local base="$RUN/h2-$suite-$target-${params//[=,]/_}-$rep"
-  local cmd=(h2load -D "$d" --warm-up-time="$WARM" "$@")
+  local cmd=("${LOAD[@]}" h2load -D "$d" --warm-up-time="$WARM" "$@")
   [[ $rep == 1 ]] && record "$(printf "%q " "${cmd[@]}")"
   # A gRPC run also gets SAMPLE_CALLS of the same call through grpcio while the load runs (a third into the
   # measured part): h2load counts a 200 as success even when the trailers carry an error status.
-  $PY "$BENCH/scripts/sample_check.py" "$(awk -v w="$WARM" -v d="$d" 'BEGIN { print w + d / 3 }')" "$SAMPLE_CALLS" -- "$@" \
+  "${LOAD[@]}" $PY "$BENCH/scripts/sample_check.py" "$(awk -v w="$WARM" -v d="$d" 'BEGIN { print w + d / 3 }')" "$SAMPLE_CALLS" -- "$@" \
     > "$base-sample.out" 2>&1 &
   local sampler=$!
   "${cmd[@]}" > "$base.out" 2>&1 &
@@ -208,7 +215,7 @@ h2run() {
   wait "$sampler" || { cat "$base-sample.out"; echo "status check under load failed: $base" >&2; exit 1; }
   cat "$base-sample.out" >> "$RESULTS"
   if [[ ${LATENCY:-0} == 1 ]]; then
-    local lat=(h2load -D "$LAT_DUR" --warm-up-time="$WARM" --log-file="$base.tsv" "$@")
+    local lat=("${LOAD[@]}" h2load -D "$LAT_DUR" --warm-up-time="$WARM" --log-file="$base.tsv" "$@")
     [[ $rep == 1 ]] && record "$(printf "%q " "${lat[@]}")"
     "${lat[@]}" > "$base-lat.out" 2>&1
     $PY "$BENCH/scripts/h2parse.py" --cpu="$base-cpu.out" "$suite" "$target" "$rep" "$params" "$base.out" "$base-lat.out" "$base.tsv" >> "$RESULTS"
@@ -249,7 +256,7 @@ start serve4 20053 dotnet "$SERVE_DLL" run "$(config 4 20053 20054)" --dashboard
 UNARY_TARGETS=(bare:20061 serve-1r:20051 serve-4r:20053)
 # Unmeasured load first: the JIT hosts finish tiering up under load here, not in their first repetition.
 for t in "${UNARY_TARGETS[@]}"; do
-  h2load -D 3 -c 16 -m 10 -d "$OUT/empty.bin" "${GRPC_H[@]}" \
+  "${LOAD[@]}" h2load -D 3 -c 16 -m 10 -d "$OUT/empty.bin" "${GRPC_H[@]}" \
     "http://127.0.0.1:${t##*:}/servebench.Noop/Call" > "$RUN/warm-${t%%:*}.out" 2>&1
 done
 for rep in $(seq 1 "$REPS"); do
@@ -310,7 +317,7 @@ for rep in $(seq 1 "$REPS"); do
     for t in bare:20061 serve-1r:20051; do
       target=${t%%:*}; port=${t##*:}
       check "$port"
-      line=$(dotnet "$CLIENT_DLL" stream "http://127.0.0.1:$port" "$streams" "$STREAM_MSGS" "$STREAM_DUR")
+      line=$("${LOAD[@]}" dotnet "$CLIENT_DLL" stream "http://127.0.0.1:$port" "$streams" "$STREAM_MSGS" "$STREAM_DUR")
       [[ $rep == 1 ]] && record "dotnet BenchClient.dll stream http://127.0.0.1:$port $streams $STREAM_MSGS $STREAM_DUR"
       mps=$(sed -n 's/.*msgs_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
       echo "{\"suite\":\"stream\",\"target\":\"$target\",\"rep\":$rep,\"params\":\"streams=$streams\",\"mps\":$mps}" >> "$RESULTS"
@@ -346,7 +353,7 @@ applications:
       - {name: ChainMiddleDeployment, max_ongoing_requests: $MAX_ONGOING}
       - {name: ChainLastDeployment, max_ongoing_requests: $MAX_ONGOING}
 YAML
-dotnet "$SERVE_DLL" run "$CHAIN_CFG" --dashboard-port -1 >"$RUN/server-chain.log" 2>&1 &
+"${SRV[@]}" dotnet "$SERVE_DLL" run "$CHAIN_CFG" --dashboard-port -1 >"$RUN/server-chain.log" 2>&1 &
 PIDS[chain]=$!
 record "server chain: dotnet NoopServe.dll run serve-chain.yaml --dashboard-port -1"
 chain_check() { $PY "$BENCH/scripts/chain_check.py" 127.0.0.1:20095 "$OUT/echo-grpc-small.bin" single chain; }
@@ -368,7 +375,7 @@ loadavg after-compose
 HOP_CALLS=$([[ $MODE == quick ]] && echo 50000 || echo 200000)
 log "handle hop: $REPS x $HOP_CALLS calls, direct vs handle"
 record "dotnet HandleHop.dll $REPS $HOP_CALLS"
-dotnet "$HOP_DLL" "$REPS" "$HOP_CALLS" >> "$RESULTS"
+"${SRV[@]}" dotnet "$HOP_DLL" "$REPS" "$HOP_CALLS" >> "$RESULTS"
 loadavg after-hop
 
 # ---------------------------------------------------------------- 2d. batching: the same model with and without [Batch]
@@ -395,7 +402,7 @@ applications:
     deployments:
       - {name: BatchedScoreDeployment, max_ongoing_requests: 64}
 YAML
-dotnet "$SERVE_DLL" run "$SCORE_CFG" --dashboard-port -1 >"$RUN/server-score.log" 2>&1 &
+"${SRV[@]}" dotnet "$SERVE_DLL" run "$SCORE_CFG" --dashboard-port -1 >"$RUN/server-score.log" 2>&1 &
 PIDS[score]=$!
 record "server score: dotnet NoopServe.dll run serve-score.yaml --dashboard-port -1"
 score_check() { $PY "$BENCH/scripts/score_check.py" 127.0.0.1:20097 "$OUT/features.bin" unbatched batched; }
@@ -416,7 +423,10 @@ log "cold start: exec -> first OK, JIT and AOT, $COLD_RUNS runs each"
 COLD_CFG=$(config 1 20071 20072)
 coldstart() {
   local target=$1; shift
-  local cmd=(dotnet "$CLIENT_DLL" coldstart 20071 "$COLD_RUNS" 1000 "$@")
+  # The client (on the load core) starts the server (on the server core) and times exec -> first OK.
+  local probe=()
+  if [[ $1 == --rpc ]]; then probe=(--rpc "$2"); shift 2; fi
+  local cmd=("${LOAD[@]}" dotnet "$CLIENT_DLL" coldstart 20071 "$COLD_RUNS" 1000 "${probe[@]}" "${SRV[@]}" "$@")
   record "${cmd[*]}"
   "${cmd[@]}" > "$RUN/cold-$target.out"
   local i=0
@@ -432,6 +442,9 @@ SAVE_RUNS=$COLD_RUNS; COLD_RUNS=$PER
 for r in $(seq 1 $ROUNDS); do
   coldstart bare-aot "$BARE_AOT" 20071
   coldstart serve-aot "$SERVE_AOT" run "$COLD_CFG"
+  # The quickstart's app1 (GrpcDeployment, 2 replicas), probed with its own __call__.
+  coldstart quickstart-aot --rpc userdefinedprotos.UserDefinedService/__call__ "$QUICKSTART_AOT" run \
+    "$QUICKSTART_DIR/single-app.yaml" --grpc-port 20071 --http-port 20072 --dashboard-port -1
   coldstart bare-jit dotnet "$BARE_DLL" 20071
   coldstart serve-jit dotnet "$SERVE_DLL" run "$COLD_CFG"
 done

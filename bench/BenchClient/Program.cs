@@ -4,16 +4,17 @@
 //       Server-streaming throughput: <streams> concurrent loops, each calling Noop/Stream(count)
 //       again and again for <seconds>; every call's status must be OK. Prints
 //       "msgs_per_s=<x> calls=<n>".
-//   coldstart <port> <runs> <idle-ms> <exe> [args...]
+//   coldstart <port> <runs> <idle-ms> [--rpc package.Service/Method] <exe> [args...]
 //       Starts <exe args> <runs>+1 times (the first run warms the page cache and this client and
-//       is discarded). Each run: exec -> first Noop/Call answered with status OK, then <idle-ms>
-//       idle, then VmRSS from /proc/<pid>/status; the process is killed. Prints one
-//       "first_ok_ms=<x> rss_kb=<y>" line per measured run.
+//       is discarded). Each run: exec -> first Noop/Call (or the --rpc method, called with an empty
+//       message) answered with status OK, then <idle-ms> idle, then VmRSS from /proc/<pid>/status;
+//       the process is killed. Prints one "first_ok_ms=<x> rss_kb=<y>" line per measured run.
 //   check     <url>
 //       One unary call; exits 0 when its status is OK.
 using System.Diagnostics;
 using System.Globalization;
 using Serve.Client;
+using Serve.Dispatch;
 using Serve.Grpc;
 using ServeBench;
 
@@ -23,7 +24,11 @@ switch (args.Length > 0 ? args[0] : "")
     case "stream":
         return await Bench.StreamAsync(args[1], int.Parse(args[2], inv), int.Parse(args[3], inv), double.Parse(args[4], inv));
     case "coldstart":
-        return await Bench.ColdStartAsync(int.Parse(args[1], inv), int.Parse(args[2], inv), int.Parse(args[3], inv), args[4], args[5..]);
+        // --rpc: the quickstart serves no Noop; an empty message is a valid request of any RPC, and the answer
+        // parses as Empty (protobuf skips unknown fields), so any unary method can be the probe.
+        var rpc = args[4] == "--rpc" ? args[5] : null;
+        var exeAt = rpc is null ? 4 : 6;
+        return await Bench.ColdStartAsync(int.Parse(args[1], inv), int.Parse(args[2], inv), int.Parse(args[3], inv), rpc, args[exeAt], args[(exeAt + 1)..]);
     case "check":
         return await Bench.CheckAsync(args[1]);
     default:
@@ -90,9 +95,10 @@ internal static class Bench
         return n;
     }
 
-    public static async Task<int> ColdStartAsync(int port, int runs, int idleMs, string exe, string[] exeArgs)
+    public static async Task<int> ColdStartAsync(int port, int runs, int idleMs, string? rpc, string exe, string[] exeArgs)
     {
         var url = $"http://127.0.0.1:{port}";
+        var probe = rpc is null ? null : new Method<Empty, Empty>(GrpcMethodType.Unary, rpc[..rpc.IndexOf('/')], rpc[(rpc.IndexOf('/') + 1)..], Empty.Parser, Empty.Parser);
         for (var run = 0; run <= runs; run++)
         {
             var start = new ProcessStartInfo(exe)
@@ -120,7 +126,8 @@ internal static class Bench
                 {
                     try
                     {
-                        using var call = client.CallAsync(new Empty(), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5)));
+                        var options = new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5));
+                        using var call = probe is null ? client.CallAsync(new Empty(), options) : channel.AsyncUnaryCall(probe, new Empty(), options);
                         await call.ResponseAsync;
                         if (call.GetStatus().StatusCode == StatusCode.OK)
                         {

@@ -125,6 +125,11 @@ cold = {}
 for kind in ("jit", "aot"):
     cold[kind] = add(f"Cold start {kind.upper()}: exec → first OK (ms)", "cold", "first_ok_ms", f"serve-{kind}", f"bare-{kind}", unit=" ms")
     cold[kind + "-rss"] = add(f"Idle RSS {kind.upper()} (MB, start + 1 s idle)", "cold", "rss_kb", f"serve-{kind}", f"bare-{kind}", unit=" MB", scale=1 / 1024)
+# The gRPC quickstart itself (app1: GrpcDeployment, 2 replicas, probed with its own __call__) against the bare AOT app.
+cold["quickstart"] = add("Cold start AOT, the gRPC quickstart (samples/GrpcQuickstart, single-app.yaml): exec → first OK (ms)",
+                         "cold", "first_ok_ms", "quickstart-aot", "bare-aot", unit=" ms")
+cold["quickstart-rss"] = add("Idle RSS AOT, the gRPC quickstart (MB, start + 1 s idle)", "cold", "rss_kb", "quickstart-aot", "bare-aot",
+                             unit=" MB", scale=1 / 1024)
 # 4. scale
 scale_rows = []
 scale_n = sorted({r["n"] for r in sel("scale-rss")})
@@ -251,7 +256,8 @@ md.append(f"- Serve built from: {src}")
 md.append(f"- {sh('nproc')} CPUs: {cpu}; {mem:.1f} GiB RAM; {osname}; kernel {platform.release()}")
 md.append(f"- .NET SDK {sh('dotnet --version')}; runtimes: {', '.join(l.split(' [')[0] for l in sh('dotnet --list-runtimes').splitlines())}; "
           f"Native AOT on net10.0 (the SDK's ILCompiler, see docs/aot.md)")
-md.append(f"- {sh('h2load --version').splitlines()[0] if sh('h2load --version') else 'h2load ?'}; load generator, client and servers share the same cores")
+md.append(f"- {sh('h2load --version').splitlines()[0] if sh('h2load --version') else 'h2load ?'}; servers pinned to CPU {os.environ.get('SERVER_CPU', '0')}, load generators and clients "
+          f"to CPU {os.environ.get('LOAD_CPU', '1')} (`taskset`); the in-process handle benchmark runs on the server's CPU")
 md.append("- load average (1/5/15 min) during the run: " + "; ".join(f"{a}: {v}" for a, v in loads))
 md.append("- Reading the load average: the suite alone drives the 1-min figure to about 4–5 on 2 cores (h2load plus the "
           "servers' thread pools), so only the `start` reading (before any server runs) says whether others were using the "
@@ -344,7 +350,7 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
   reports messages/s (after 20 warm-up calls).
 - Cold start: `bench/BenchClient coldstart` starts the process (`dotnet X.dll` for JIT, the published binary for AOT),
   calls `Noop/Call` every ~1 ms until a call returns status OK (time from `Process.Start` to that response), waits 1 s, reads
-  `VmRSS` from `/proc/<pid>/status`, kills it. The four variants alternate in rounds; the first start of each round is
+  `VmRSS` from `/proc/<pid>/status`, kills it. The five variants (Serve and bare, JIT and AOT, and the AOT gRPC quickstart) alternate in rounds; the first start of each round is
   a discarded warm-up (page cache, client JIT).
 - Scale: Serve hosts with 1, 10, 100, 1000 replicas run side by side; idle RSS after readiness + 1 s, before load; then
   the unary h2load run, alternating N. Router cost is read as throughput and p50 relative to N = 1 (the router is
