@@ -1,4 +1,4 @@
-// Benchmark client built on Serve's own gRPC client (Serve.Client.GrpcChannel), used for the
+// Benchmark client on grpc-dotnet's client (Grpc.Net.Client and Grpc.Tools' generated client), used for the
 // measurements h2load cannot make:
 //   stream    <url> <streams> <messages-per-stream> <seconds>
 //       Server-streaming throughput: <streams> concurrent loops, each calling Noop/Stream(count)
@@ -13,9 +13,9 @@
 //       One unary call; exits 0 when its status is OK.
 using System.Diagnostics;
 using System.Globalization;
-using Serve.Client;
-using Serve.Dispatch;
-using Serve.Grpc;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ServeBench;
 
 var inv = CultureInfo.InvariantCulture;
@@ -83,7 +83,7 @@ internal static class Bench
     {
         using var call = client.Stream(new StreamRequest { Count = count });
         var n = 0;
-        await foreach (var _ in call.ReadAllAsync())
+        await foreach (var _ in call.ResponseStream.ReadAllAsync())
         {
             n++;
         }
@@ -98,7 +98,8 @@ internal static class Bench
     public static async Task<int> ColdStartAsync(int port, int runs, int idleMs, string? rpc, string exe, string[] exeArgs)
     {
         var url = $"http://127.0.0.1:{port}";
-        var probe = rpc is null ? null : new Method<Empty, Empty>(GrpcMethodType.Unary, rpc[..rpc.IndexOf('/')], rpc[(rpc.IndexOf('/') + 1)..], Empty.Parser, Empty.Parser);
+        var empty = Marshallers.Create(static (Empty m) => m.ToByteArray(), Empty.Parser.ParseFrom);
+        var probe = rpc is null ? null : new Method<Empty, Empty>(MethodType.Unary, rpc[..rpc.IndexOf('/')], rpc[(rpc.IndexOf('/') + 1)..], empty, empty);
         for (var run = 0; run <= runs; run++)
         {
             var start = new ProcessStartInfo(exe)
@@ -126,8 +127,8 @@ internal static class Bench
                 {
                     try
                     {
-                        var options = new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5));
-                        using var call = probe is null ? client.CallAsync(new Empty(), options) : channel.AsyncUnaryCall(probe, new Empty(), options);
+                        var options = new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5));
+                        using var call = probe is null ? client.CallAsync(new Empty(), options) : channel.CreateCallInvoker().AsyncUnaryCall(probe, null, options, new Empty());
                         await call.ResponseAsync;
                         if (call.GetStatus().StatusCode == StatusCode.OK)
                         {

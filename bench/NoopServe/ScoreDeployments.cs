@@ -1,6 +1,6 @@
 using System.Numerics;
+using Grpc.Core;
 using Serve;
-using Serve.Grpc;
 using ServeBench;
 
 namespace NoopServe;
@@ -108,7 +108,7 @@ public sealed class Mlp
     {
         if (features.Values.Count != Inputs)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"Features must have {Inputs} values; got {features.Values.Count}.");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Features must have {Inputs} values; got {features.Values.Count}."));
         }
         var x = new float[Inputs];
         features.Values.CopyTo(x, 0);

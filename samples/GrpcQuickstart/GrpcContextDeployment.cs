@@ -1,5 +1,5 @@
+using Grpc.Core;
 using Serve;
-using Serve.Grpc;
 using Userdefinedprotos;
 
 namespace GrpcQuickstart;

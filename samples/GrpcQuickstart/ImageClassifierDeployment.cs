@@ -1,7 +1,7 @@
+using Grpc.Core;
 using ImageClassification;
 using ImageClassification.Imaging;
 using Serve;
-using Serve.Grpc;
 using Userdefinedprotos;
 
 namespace GrpcQuickstart;
@@ -48,7 +48,7 @@ public sealed partial class ImageClassifierDeployment
         }
         catch (ImageDecodeException ex)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"The image at {ImageDownloader.Describe(url)} cannot be read: {ex.Message}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"The image at {ImageDownloader.Describe(url)} cannot be read: {ex.Message}"));
         }
 
         var result = new ImageClass();
@@ -76,13 +76,13 @@ public sealed partial class ImageDownloaderDeployment
         }
         catch (ImageDownloadException ex)
         {
-            throw new RpcException(ex.Error switch
+            throw new RpcException(new Status(ex.Error switch
             {
                 ImageDownloadError.NotFound => StatusCode.NotFound,
                 ImageDownloadError.AccessDenied => StatusCode.PermissionDenied,
                 ImageDownloadError.Unreachable => StatusCode.Unavailable,
                 _ => StatusCode.InvalidArgument,
-            }, ex.Message);
+            }, ex.Message));
         }
     }
 }

@@ -1,6 +1,6 @@
+using Grpc.Core;
 using Pipeline.Protos;
 using Serve;
-using Serve.Grpc;
 using Serve.Http;
 
 namespace Pipeline;

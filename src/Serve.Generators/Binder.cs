@@ -414,7 +414,7 @@ internal static class Binder
                 else if (parameter.Kind == ParameterKind.Other)
                 {
                     Unsupported(parameter.Location, "parameter '" + parameter.Name + "' of type '" + parameter.Display
-                        + "' is not supported; after the request a method may only take Serve.ServeRequestContext, Serve.Grpc.GrpcContext and System.Threading.CancellationToken");
+                        + "' is not supported; after the request a method may only take Serve.ServeRequestContext, Serve.GrpcContext and System.Threading.CancellationToken");
                 }
                 else if (!seen.Add(parameter.Kind))
                 {

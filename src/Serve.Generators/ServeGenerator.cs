@@ -144,9 +144,6 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Registry);
 
         // Outputs. Diagnostics have their own output, collected so that each is reported once.
-        context.RegisterSourceOutput(catalog.SelectMany(static (c, _) => c.Services), static (spc, service) =>
-            AddSource(spc, Emitter.HintName(service.FullName) + ".Grpc.g.cs", () => Emitter.EmitService(service), "emitting service " + service.FullName));
-
         context.RegisterSourceOutput(models, static (spc, model) =>
         {
             if (model is not null)

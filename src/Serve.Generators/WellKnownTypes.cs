@@ -11,7 +11,7 @@ internal sealed class WellKnownTypes
     private WellKnownTypes(Compilation compilation)
     {
         ServeRequestContext = compilation.GetTypeByMetadataName("Serve.ServeRequestContext");
-        GrpcContext = compilation.GetTypeByMetadataName("Serve.Grpc.GrpcContext");
+        GrpcContext = compilation.GetTypeByMetadataName("Serve.GrpcContext");
         MultiplexedAttribute = compilation.GetTypeByMetadataName("Serve.MultiplexedAttribute");
         BatchAttribute = compilation.GetTypeByMetadataName("Serve.BatchAttribute");
         DeploymentAttribute = compilation.GetTypeByMetadataName("Serve.DeploymentAttribute");

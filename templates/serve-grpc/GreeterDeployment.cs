@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
+using Grpc.Core;
 using Serve;
-using Serve.Grpc;
 
 namespace ServeGrpc;
 
@@ -21,7 +21,7 @@ public sealed partial class GreeterDeployment
         if (string.IsNullOrWhiteSpace(request.Name))
         {
             // Reaches the client as INVALID_ARGUMENT with this message.
-            throw new RpcException(StatusCode.InvalidArgument, "name is required");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "name is required"));
         }
         return new HelloReply { Message = $"Hello {request.Name}" };
     }

@@ -13,7 +13,7 @@ public class BatchDiagnosticTests
         using System.Threading;
         using System.Threading.Tasks;
         using Serve;
-        using Serve.Grpc;
+        using Grpc.Core;
         using Serve.Tests.Protos;
         using Userdefinedprotos;
 

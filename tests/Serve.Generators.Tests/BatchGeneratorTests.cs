@@ -4,9 +4,9 @@ using System.Text;
 using System.Text.Json.Serialization.Metadata;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
+using Grpc.Core;
 using Microsoft.CodeAnalysis;
 using Serve.Dispatch;
-using Serve.Grpc;
 using Serve.Http;
 
 namespace Serve.Generators.Tests;
@@ -240,7 +240,7 @@ public class BatchGeneratorTests
 
         public override ReadOnlySequence<byte> RequestPayload => _payload;
 
-        public override GrpcContext GrpcContext { get; } = new("/test/Method", new Serve.Grpc.Metadata(), "ipv4:127.0.0.1:5000", null, cancellationToken);
+        public override GrpcContext GrpcContext { get; } = new("/test/Method", new Grpc.Core.Metadata(), "ipv4:127.0.0.1:5000", null, cancellationToken);
 
         public override IAsyncEnumerable<T> ReadRequestsAsync<T>(MessageParser<T> parser, string messageName) => throw new NotSupportedException();
 

@@ -15,7 +15,7 @@ internal static class GeneratorHarness
     private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(() =>
     {
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Concat(new[] { typeof(Application).Assembly.Location, typeof(Google.Protobuf.IMessage).Assembly.Location })
+            .Concat(new[] { typeof(Application).Assembly.Location, typeof(Google.Protobuf.IMessage).Assembly.Location, typeof(Grpc.Core.Status).Assembly.Location })
             .Distinct(StringComparer.Ordinal);
         return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
     });

@@ -7,8 +7,6 @@ public class SnapshotTests
     [Theory]
     [InlineData("Quickstart.GrpcDeployment.Serve.g.cs")]
     [InlineData("Quickstart.Classifier.Serve.g.cs")]
-    [InlineData("userdefinedprotos.UserDefinedService.Grpc.g.cs")]
-    [InlineData("userdefinedprotos.ImageClassificationService.Grpc.g.cs")]
     [InlineData("Serve.ModuleRegistry.g.cs")]
     public void Quickstart_output_matches_snapshot(string hintName)
     {
@@ -21,8 +19,6 @@ public class SnapshotTests
     [InlineData("Behaviour.Tests.Outer.EchoDeployment.Serve.g.cs")]
     [InlineData("Behaviour.Tests.ListEcho.Serve.g.cs")]
     [InlineData("Behaviour.Tests.PlainDeployment.Serve.g.cs")]
-    [InlineData("serve.tests.Echo.Grpc.g.cs")]
-    [InlineData("serve.tests.Chat.Grpc.g.cs")]
     public void Echo_output_matches_snapshot(string hintName)
     {
         var (result, _, diagnostics) = GeneratorHarness.Run(GeneratorHarness.CompileWithProtos(TestSources.Echo));

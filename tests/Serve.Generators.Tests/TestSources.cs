@@ -152,7 +152,7 @@ internal static class TestSources
         using System.Threading.Tasks;
         using Google.Protobuf.WellKnownTypes;
         using Serve;
-        using Serve.Grpc;
+        using Grpc.Core;
         using Serve.Tests.Protos;
 
         namespace Streaming.Tests;

@@ -6,7 +6,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using Google.Protobuf;
-using Serve.Grpc;
+using Grpc.Core;
 using Userdefinedprotos;
 using static Serve.IntegrationTests.GrpcFrames;
 
@@ -417,7 +417,7 @@ public sealed class BadInputTests(QuickstartHostFixture fixture) : IDisposable
     private async Task AssertStillServingAsync()
     {
         var request = new UserDefinedMessage { Name = "after", Num = 21, Origin = "bad input" };
-        using var call = _client.__call__Async(request, new CallOptions(Deadline: DateTime.UtcNow + Limit));
+        using var call = _client.__call__Async(request, new CallOptions(deadline: DateTime.UtcNow + Limit));
         var reply = await call.ResponseAsync.WaitAsync(Limit);
         Assert.Equal("Hello after from bad input", reply.Greeting);
         Assert.Equal(42, reply.Num);

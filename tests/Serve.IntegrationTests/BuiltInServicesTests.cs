@@ -1,14 +1,15 @@
 using System.Runtime.CompilerServices;
+using Google.Protobuf;
 using Google.Protobuf.Reflection;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Grpc.Reflection.V1;
 using Microsoft.Extensions.Logging;
-using Serve.Client;
 using Serve.Config;
 using Serve.Dispatch;
-using Serve.Grpc;
 using Serve.Hosting;
-using Serve.Protos.Health;
-using Serve.Protos.Reflection.V1;
-using ServingStatus = Serve.Protos.Health.HealthCheckResponse.Types.ServingStatus;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Serve.IntegrationTests;
 
@@ -23,17 +24,6 @@ public sealed class BuiltInServicesTests(QuickstartHostFixture fixture)
     private const string Python = "/usr/bin/python3";
     private const string UserService = "userdefinedprotos.UserDefinedService";
 
-    internal static readonly Method<HealthCheckRequest, HealthCheckResponse> Check = new(
-        GrpcMethodType.Unary, "grpc.health.v1.Health", "Check", HealthCheckRequest.Parser, HealthCheckResponse.Parser);
-
-    internal static readonly Method<HealthCheckRequest, HealthCheckResponse> Watch = new(
-        GrpcMethodType.ServerStreaming, "grpc.health.v1.Health", "Watch", HealthCheckRequest.Parser, HealthCheckResponse.Parser);
-
-    // v1alpha has the same messages as v1 on the wire: one set of types serves both paths.
-    internal static Method<ServerReflectionRequest, ServerReflectionResponse> Reflection(string version) => new(
-        GrpcMethodType.DuplexStreaming, $"grpc.reflection.{version}.ServerReflection", "ServerReflectionInfo",
-        ServerReflectionRequest.Parser, ServerReflectionResponse.Parser);
-
     [Theory]
     [InlineData("")]
     [InlineData(UserService)]
@@ -41,7 +31,7 @@ public sealed class BuiltInServicesTests(QuickstartHostFixture fixture)
     [InlineData("ray.serve.RayServeAPIService")]
     public async Task Check_reports_serving(string service)
     {
-        using var call = fixture.Channel.AsyncUnaryCall(Check, new HealthCheckRequest { Service = service }, default);
+        using var call = new Health.HealthClient(fixture.Channel).CheckAsync(new HealthCheckRequest { Service = service });
         var response = await call;
         Assert.Equal(ServingStatus.Serving, response.Status);
         Assert.Equal("request_id", call.GetTrailers()[0].Key);
@@ -51,7 +41,7 @@ public sealed class BuiltInServicesTests(QuickstartHostFixture fixture)
     public async Task Check_of_an_unknown_service_is_not_found()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
-            await fixture.Channel.AsyncUnaryCall(Check, new HealthCheckRequest { Service = "no.Such" }, default));
+            await new Health.HealthClient(fixture.Channel).CheckAsync(new HealthCheckRequest { Service = "no.Such" }));
         Assert.Equal(StatusCode.NotFound, ex.StatusCode);
         Assert.Contains("no.Such", ex.Status.Detail);
     }
@@ -62,8 +52,8 @@ public sealed class BuiltInServicesTests(QuickstartHostFixture fixture)
         foreach (var (service, expected) in new[] { ("", ServingStatus.Serving), (UserService, ServingStatus.Serving), ("no.Such", ServingStatus.ServiceUnknown) })
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            using var call = fixture.Channel.AsyncServerStreamingCall(Watch, new HealthCheckRequest { Service = service }, default);
-            await using var responses = call.ReadAllAsync(cts.Token).GetAsyncEnumerator(cts.Token);
+            using var call = new Health.HealthClient(fixture.Channel).Watch(new HealthCheckRequest { Service = service });
+            await using var responses = call.ResponseStream.ReadAllAsync(cts.Token).GetAsyncEnumerator(cts.Token);
             Assert.True(await responses.MoveNextAsync());
             Assert.Equal(expected, responses.Current.Status);
         }
@@ -72,13 +62,12 @@ public sealed class BuiltInServicesTests(QuickstartHostFixture fixture)
     [Fact]
     public async Task Unknown_methods_of_the_built_in_services_are_unimplemented()
     {
-        var nope = new Method<HealthCheckRequest, HealthCheckResponse>(GrpcMethodType.Unary, "grpc.health.v1.Health", "Nope", HealthCheckRequest.Parser, HealthCheckResponse.Parser);
-        var ex = await Assert.ThrowsAsync<RpcException>(async () => await fixture.Channel.AsyncUnaryCall(nope, new HealthCheckRequest(), default));
+        var nope = RawGrpc.Unary<HealthCheckRequest, HealthCheckResponse>("grpc.health.v1.Health", "Nope");
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await fixture.Channel.Call(nope, new HealthCheckRequest()));
         Assert.Equal(StatusCode.Unimplemented, ex.StatusCode);
 
-        var wrongVersion = new Method<ServerReflectionRequest, ServerReflectionResponse>(
-            GrpcMethodType.Unary, "grpc.reflection.v1alpha.ServerReflection", "Info", ServerReflectionRequest.Parser, ServerReflectionResponse.Parser);
-        ex = await Assert.ThrowsAsync<RpcException>(async () => await fixture.Channel.AsyncUnaryCall(wrongVersion, new ServerReflectionRequest(), default));
+        var wrongVersion = RawGrpc.Unary<ServerReflectionRequest, ServerReflectionResponse>("grpc.reflection.v1alpha.ServerReflection", "Info");
+        ex = await Assert.ThrowsAsync<RpcException>(async () => await fixture.Channel.Call(wrongVersion, new ServerReflectionRequest()));
         Assert.Equal(StatusCode.Unimplemented, ex.StatusCode);
     }
 
@@ -149,13 +138,13 @@ public sealed class BuiltInServicesTests(QuickstartHostFixture fixture)
         Assert.Equal(2, host.Controller.Routes.Applications.Count);
 
         // No application key, two applications: still answered.
-        Assert.Equal(ServingStatus.Serving, (await channel.AsyncUnaryCall(Check, new HealthCheckRequest(), default)).Status);
+        Assert.Equal(ServingStatus.Serving, (await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
         var listed = await ReflectAsync(channel, "v1", new ServerReflectionRequest { ListServices = "" });
         Assert.Contains(listed[0].ListServicesResponse.Service, s => s.Name == UserService);
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var watch = channel.AsyncServerStreamingCall(Watch, new HealthCheckRequest { Service = UserService }, default);
-        await using var updates = watch.ReadAllAsync(cts.Token).GetAsyncEnumerator(cts.Token);
+        using var watch = new Health.HealthClient(channel).Watch(new HealthCheckRequest { Service = UserService });
+        await using var updates = watch.ResponseStream.ReadAllAsync(cts.Token).GetAsyncEnumerator(cts.Token);
         Assert.True(await updates.MoveNextAsync());
         Assert.Equal(ServingStatus.Serving, updates.Current.Status);
 
@@ -163,8 +152,8 @@ public sealed class BuiltInServicesTests(QuickstartHostFixture fixture)
 
         Assert.True(await updates.MoveNextAsync());
         Assert.Equal(ServingStatus.NotServing, updates.Current.Status);
-        Assert.Equal(ServingStatus.NotServing, (await channel.AsyncUnaryCall(Check, new HealthCheckRequest(), default)).Status);
-        Assert.Equal(ServingStatus.NotServing, (await channel.AsyncUnaryCall(Check, new HealthCheckRequest { Service = UserService }, default)).Status);
+        Assert.Equal(ServingStatus.NotServing, (await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
+        Assert.Equal(ServingStatus.NotServing, (await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = UserService })).Status);
 
         // Stopping the host ends the watch instead of waiting for it.
         var stop = host.StopAsync();
@@ -184,9 +173,9 @@ public sealed class BuiltInServicesTests(QuickstartHostFixture fixture)
             var ex = await Assert.ThrowsAsync<RpcException>(() => ReflectAsync(channel, version, new ServerReflectionRequest { ListServices = "" }));
             Assert.Equal(StatusCode.Unimplemented, ex.StatusCode);
         }
-        Assert.Equal(ServingStatus.Serving, (await channel.AsyncUnaryCall(Check, new HealthCheckRequest(), default)).Status);
+        Assert.Equal(ServingStatus.Serving, (await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
         var unknown = await Assert.ThrowsAsync<RpcException>(async () =>
-            await channel.AsyncUnaryCall(Check, new HealthCheckRequest { Service = "grpc.reflection.v1.ServerReflection" }, default));
+            await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = "grpc.reflection.v1.ServerReflection" }));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
 
@@ -194,20 +183,41 @@ public sealed class BuiltInServicesTests(QuickstartHostFixture fixture)
     internal static async Task<List<ServerReflectionResponse>> ReflectAsync(GrpcChannel channel, string version, params ServerReflectionRequest[] requests)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var call = channel.AsyncDuplexStreamingCall(Reflection(version), new CallOptions(CancellationToken: cts.Token));
-        var responses = new List<ServerReflectionResponse>();
-        foreach (var request in requests)
+        if (version == "v1")
         {
-            await call.RequestStream.WriteAsync(request, cts.Token);
+            var v1 = new ServerReflection.ServerReflectionClient(channel);
+            return await ExchangeAsync(v1.ServerReflectionInfo(cancellationToken: cts.Token), requests, r => r, r => r, cts.Token);
         }
-        await call.RequestStream.CompleteAsync();
-        await foreach (var response in call.ReadAllAsync(cts.Token))
+        // v1alpha has the same fields and numbers as v1: the v1 requests and answers cross over as bytes.
+        Assert.Equal("v1alpha", version);
+        var v1alpha = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(channel);
+        return await ExchangeAsync(
+            v1alpha.ServerReflectionInfo(cancellationToken: cts.Token), requests,
+            r => Grpc.Reflection.V1Alpha.ServerReflectionRequest.Parser.ParseFrom(r.ToByteArray()),
+            r => ServerReflectionResponse.Parser.ParseFrom(r.ToByteArray()),
+            cts.Token);
+    }
+
+    private static async Task<List<ServerReflectionResponse>> ExchangeAsync<TRequest, TResponse>(
+        AsyncDuplexStreamingCall<TRequest, TResponse> call, ServerReflectionRequest[] requests,
+        Func<ServerReflectionRequest, TRequest> toWire, Func<TResponse, ServerReflectionResponse> fromWire, CancellationToken cancellationToken)
+    {
+        using (call)
         {
-            responses.Add(response);
+            var responses = new List<ServerReflectionResponse>();
+            foreach (var request in requests)
+            {
+                await call.RequestStream.WriteAsync(toWire(request), cancellationToken);
+            }
+            await call.RequestStream.CompleteAsync();
+            await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken))
+            {
+                responses.Add(fromWire(response));
+            }
+            Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+            Assert.Equal(requests.Length, responses.Count);
+            return responses;
         }
-        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
-        Assert.Equal(requests.Length, responses.Count);
-        return responses;
     }
 
     /// <summary>The quickstart's config as two applications, on free ports.</summary>

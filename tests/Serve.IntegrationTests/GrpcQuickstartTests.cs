@@ -1,4 +1,4 @@
-using Serve.Grpc;
+using Grpc.Core;
 using Serve.Protos;
 using Userdefinedprotos;
 
@@ -28,7 +28,7 @@ public sealed class GrpcQuickstartTests(QuickstartHostFixture fixture)
     [Fact]
     public async Task Request_id_sent_by_the_client_is_echoed()
     {
-        using var call = _client.__call__Async(s_request, new CallOptions(Headers: new Metadata { { "request_id", "my-id-42" } }));
+        using var call = _client.__call__Async(s_request, new CallOptions(headers: new Metadata { { "request_id", "my-id-42" } }));
         await call;
         Assert.Equal("my-id-42", call.GetTrailers().GetValue("request_id"));
     }
@@ -48,7 +48,7 @@ public sealed class GrpcQuickstartTests(QuickstartHostFixture fixture)
     {
         using var call = _client.Streaming(s_request, new CallOptions(new Metadata { { "application", "app1" } }));
         var received = new List<UserDefinedResponse>();
-        await foreach (var message in call.ReadAllAsync())
+        await foreach (var message in call.ResponseStream.ReadAllAsync())
         {
             received.Add(message);
         }
@@ -62,14 +62,10 @@ public sealed class GrpcQuickstartTests(QuickstartHostFixture fixture)
     [Fact]
     public async Task Serve_api_lists_applications_and_reports_health()
     {
-        var invoker = fixture.Channel;
-        var list = new Method<ListApplicationsRequest, ListApplicationsResponse>(
-            Dispatch.GrpcMethodType.Unary, "ray.serve.RayServeAPIService", "ListApplications", ListApplicationsRequest.Parser, ListApplicationsResponse.Parser);
-        var healthz = new Method<HealthzRequest, HealthzResponse>(
-            Dispatch.GrpcMethodType.Unary, "ray.serve.RayServeAPIService", "Healthz", HealthzRequest.Parser, HealthzResponse.Parser);
+        var api = new RayServeAPIService.RayServeAPIServiceClient(fixture.Channel);
 
-        var apps = await invoker.AsyncUnaryCall(list, new ListApplicationsRequest(), default);
-        var health = await invoker.AsyncUnaryCall(healthz, new HealthzRequest(), default);
+        var apps = await api.ListApplicationsAsync(new ListApplicationsRequest());
+        var health = await api.HealthzAsync(new HealthzRequest());
 
         Assert.Equal(["app1"], apps.ApplicationNames);
         Assert.Equal("success", health.Message);
@@ -90,9 +86,8 @@ public sealed class GrpcQuickstartTests(QuickstartHostFixture fixture)
     {
         foreach (var name in new[] { "NoSuchMethod", "__CALL__", "streaming" })
         {
-            var method = new Method<UserDefinedMessage, UserDefinedResponse>(
-                Dispatch.GrpcMethodType.Unary, UserDefinedService.ServiceName, name, UserDefinedMessage.Parser, UserDefinedResponse.Parser);
-            var ex = await Assert.ThrowsAsync<RpcException>(async () => await fixture.Channel.AsyncUnaryCall(method, s_request, default));
+            var method = RawGrpc.Unary<UserDefinedMessage, UserDefinedResponse>("userdefinedprotos.UserDefinedService", name);
+            var ex = await Assert.ThrowsAsync<RpcException>(async () => await fixture.Channel.Call(method, s_request));
             Assert.Equal(StatusCode.Unimplemented, ex.StatusCode);
         }
         // The server keeps serving.

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Grpc.Core;
 using Serve.Config;
 using Serve.IntegrationTests.Probe;
 
@@ -86,7 +87,7 @@ public sealed class HttpProbeTests
 
         Assert.Equal("7:x:probe", await client.GetStringAsync("/probe/echo/7?q=x"));
         var probe = new Probe.Probe.ProbeClient(host.Channel);
-        var reply = await probe.EchoAsync(new ProbeRequest { Text = "long" }, new Serve.Grpc.CallOptions(new Serve.Grpc.Metadata { { "application", "probe" } }));
+        var reply = await probe.EchoAsync(new ProbeRequest { Text = "long" }, new CallOptions(new Metadata { { "application", "probe" } }));
         Assert.Equal("long", reply.Text);
         Assert.Contains("deadline=set", reply.Detail, StringComparison.Ordinal);
     }

@@ -1,4 +1,4 @@
-using Serve.Grpc;
+using Grpc.Core;
 using Serve.Protos;
 using Userdefinedprotos;
 
@@ -107,9 +107,7 @@ public sealed class ImageClassificationTests(TwoAppQuickstartHostFixture fixture
     [Fact]
     public async Task Both_applications_are_listed()
     {
-        var list = new Method<ListApplicationsRequest, ListApplicationsResponse>(
-            Dispatch.GrpcMethodType.Unary, "ray.serve.RayServeAPIService", "ListApplications", ListApplicationsRequest.Parser, ListApplicationsResponse.Parser);
-        var apps = await fixture.Channel.AsyncUnaryCall(list, new ListApplicationsRequest(), default);
+        var apps = await new RayServeAPIService.RayServeAPIServiceClient(fixture.Channel).ListApplicationsAsync(new ListApplicationsRequest());
         Assert.Equal(["app1", "app2"], apps.ApplicationNames.Order());
     }
 

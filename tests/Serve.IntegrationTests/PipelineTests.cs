@@ -2,11 +2,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Pipeline.Protos;
-using Serve.Client;
 using Serve.Config;
-using Serve.Grpc;
 using Serve.Hosting;
 
 namespace Serve.IntegrationTests;

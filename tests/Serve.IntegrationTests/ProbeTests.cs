@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Grpc.Core;
 using Serve.Config;
-using Serve.Grpc;
 using Serve.IntegrationTests.Probe;
 using Userdefinedprotos;
 using ProbeService = Serve.IntegrationTests.Probe.Probe;
@@ -114,7 +114,7 @@ public sealed class ProbeTests : IAsyncLifetime
         var received = new List<ProbeReply>();
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
         {
-            await foreach (var reply in call.ReadAllAsync())
+            await foreach (var reply in call.ResponseStream.ReadAllAsync())
             {
                 received.Add(reply);
             }
@@ -131,7 +131,7 @@ public sealed class ProbeTests : IAsyncLifetime
         var text = "leave-" + Guid.NewGuid();
         var call = ProbeCalls.StreamUntilCancelled(new ProbeRequest { Text = text }, App("probe"));
         var count = 0;
-        await foreach (var _ in call.ReadAllAsync())
+        await foreach (var _ in call.ResponseStream.ReadAllAsync())
         {
             if (++count == 3)
             {
@@ -175,7 +175,7 @@ public sealed class ProbeTests : IAsyncLifetime
     public async Task Duplex_streaming_answers_each_message_as_it_arrives()
     {
         using var call = ProbeCalls.Chat(App("probe"));
-        await using var replies = call.ReadAllAsync().GetAsyncEnumerator();
+        await using var replies = call.ResponseStream.ReadAllAsync().GetAsyncEnumerator();
         foreach (var word in new[] { "a", "b", "c" })
         {
             await call.RequestStream.WriteAsync(new ProbeRequest { Text = word });
@@ -313,18 +313,15 @@ public sealed class ProbeTests : IAsyncLifetime
     public async Task While_draining_the_serve_api_and_http_health_report_unavailable()
     {
         await using var host = await ServeTestHost.StartAsync(ServeTestHost.MultiAppConfig());
-        var healthz = new Method<Serve.Protos.HealthzRequest, Serve.Protos.HealthzResponse>(
-            Dispatch.GrpcMethodType.Unary, "ray.serve.RayServeAPIService", "Healthz", Serve.Protos.HealthzRequest.Parser, Serve.Protos.HealthzResponse.Parser);
-        var list = new Method<Serve.Protos.ListApplicationsRequest, Serve.Protos.ListApplicationsResponse>(
-            Dispatch.GrpcMethodType.Unary, "ray.serve.RayServeAPIService", "ListApplications", Serve.Protos.ListApplicationsRequest.Parser, Serve.Protos.ListApplicationsResponse.Parser);
-        Assert.Equal(["app1", "context", "probe", "tight"], (await host.Channel.AsyncUnaryCall(list, new Serve.Protos.ListApplicationsRequest(), default)).ApplicationNames);
+        var api = new Serve.Protos.RayServeAPIService.RayServeAPIServiceClient(host.Channel);
+        Assert.Equal(["app1", "context", "probe", "tight"], (await api.ListApplicationsAsync(new Serve.Protos.ListApplicationsRequest())).ApplicationNames);
 
         host.Host.Controller.BeginDrain();
 
         foreach (var call in new Func<Task>[]
         {
-            async () => await host.Channel.AsyncUnaryCall(healthz, new Serve.Protos.HealthzRequest(), default),
-            async () => await host.Channel.AsyncUnaryCall(list, new Serve.Protos.ListApplicationsRequest(), default),
+            async () => await api.HealthzAsync(new Serve.Protos.HealthzRequest()),
+            async () => await api.ListApplicationsAsync(new Serve.Protos.ListApplicationsRequest()),
         })
         {
             var ex = await Assert.ThrowsAsync<RpcException>(call);

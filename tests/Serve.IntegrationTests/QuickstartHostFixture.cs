@@ -1,4 +1,4 @@
-using Serve.Client;
+using Grpc.Net.Client;
 using Serve.Config;
 using Serve.Hosting;
 

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
-using Serve.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Userdefinedprotos;
 
 namespace Serve.IntegrationTests;
@@ -49,7 +50,7 @@ public sealed partial class ServeProcessTests
             var messages = new List<UserDefinedResponse>();
             var reading = Task.Run(async () =>
             {
-                await foreach (var m in call.ReadAllAsync())
+                await foreach (var m in call.ResponseStream.ReadAllAsync())
                 {
                     messages.Add(m);
                     if (messages.Count == 2)

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
-using Serve.Client;
 using Serve.Config;
 using Serve.Hosting;
 

@@ -1,5 +1,5 @@
 using System.Threading.Tasks.Sources;
-using Serve.Grpc;
+using Grpc.Core;
 
 namespace Serve.Batching;
 
@@ -227,7 +227,7 @@ public sealed class BatchQueue<TIn, TOut> : IBatchQueue
     }
 
     private RpcException Stopped()
-        => new(StatusCode.Unavailable, $"The replica stopped before batched method '{MethodName}' ran this call; it was not run, so it can be retried.");
+        => new(new Status(StatusCode.Unavailable, $"The replica stopped before batched method '{MethodName}' ran this call; it was not run, so it can be retried."));
 
     private Lane LaneFor(string modelId)
     {

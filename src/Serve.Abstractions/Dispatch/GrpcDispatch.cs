@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.ComponentModel;
 using Google.Protobuf;
-using Serve.Grpc;
+using Grpc.Core;
 
 namespace Serve.Dispatch;
 
@@ -18,7 +18,7 @@ public static class GrpcDispatch
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"Failed to parse request message '{messageName}': {ex.Message}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Failed to parse request message '{messageName}': {ex.Message}"));
         }
     }
 
@@ -27,7 +27,7 @@ public static class GrpcDispatch
     {
         if (response is null)
         {
-            throw new RpcException(StatusCode.Internal, $"The deployment method for '{methodPath}' returned null.");
+            throw new RpcException(new Status(StatusCode.Internal, $"The deployment method for '{methodPath}' returned null."));
         }
         return call.WriteResponseAsync(response);
     }
@@ -45,7 +45,7 @@ public static class GrpcDispatch
     {
         if (responses is null)
         {
-            throw new RpcException(StatusCode.Internal, $"The deployment method for '{methodPath}' returned null.");
+            throw new RpcException(new Status(StatusCode.Internal, $"The deployment method for '{methodPath}' returned null."));
         }
         foreach (var response in responses)
         {
@@ -59,7 +59,7 @@ public static class GrpcDispatch
     {
         if (responses is null)
         {
-            throw new RpcException(StatusCode.Internal, $"The deployment method for '{methodPath}' returned null.");
+            throw new RpcException(new Status(StatusCode.Internal, $"The deployment method for '{methodPath}' returned null."));
         }
         await foreach (var response in responses.WithCancellation(call.CancellationToken).ConfigureAwait(false))
         {

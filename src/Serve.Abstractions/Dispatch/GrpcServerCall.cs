@@ -21,7 +21,7 @@ public abstract class GrpcServerCall
     public abstract ReadOnlySequence<byte> RequestPayload { get; }
 
     /// <summary>The call's gRPC context (metadata, peer, deadline, status and trailers to send).</summary>
-    public abstract Serve.Grpc.GrpcContext GrpcContext { get; }
+    public abstract GrpcContext GrpcContext { get; }
 
     /// <summary>
     /// The request messages of a client-streaming or duplex call, parsed as they arrive. An

@@ -1,4 +1,4 @@
-using Serve.Grpc;
+using Grpc.Core;
 
 namespace Serve.Multiplexing;
 
@@ -86,8 +86,8 @@ public sealed class ModelCache<TModel> : IMultiplexedModelSet, IAsyncDisposable
     {
         if (string.IsNullOrEmpty(modelId))
         {
-            throw new RpcException(StatusCode.InvalidArgument,
-                "This request has no multiplexed model id: send metadata 'multiplexed_model_id' (gRPC) or header 'serve_multiplexed_model_id' (HTTP).");
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                "This request has no multiplexed model id: send metadata 'multiplexed_model_id' (gRPC) or header 'serve_multiplexed_model_id' (HTTP)."));
         }
 
         Entry entry;

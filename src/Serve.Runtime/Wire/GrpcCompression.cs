@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.IO.Compression;
-using Serve.Grpc;
+using Grpc.Core;
 
 namespace Serve.Wire;
 
@@ -55,15 +55,15 @@ internal static class GrpcCompression
     {
         if (string.IsNullOrWhiteSpace(encoding))
         {
-            throw new RpcException(StatusCode.Internal, MissingEncoding);
+            throw new RpcException(new Status(StatusCode.Internal, MissingEncoding));
         }
         if (IsIdentity(encoding))
         {
-            throw new RpcException(StatusCode.Internal, IdentityEncodingWithCompressedMessage);
+            throw new RpcException(new Status(StatusCode.Internal, IdentityEncodingWithCompressedMessage));
         }
         if (!IsGzip(encoding))
         {
-            throw new RpcException(StatusCode.Unimplemented, UnsupportedEncodingMessage(encoding));
+            throw new RpcException(new Status(StatusCode.Unimplemented, UnsupportedEncodingMessage(encoding)));
         }
     }
 
@@ -87,7 +87,7 @@ internal static class GrpcCompression
                 {
                     if (written > maxMessageSize)
                     {
-                        throw new RpcException(StatusCode.ResourceExhausted, GrpcFraming.ReceivedMessageTooLarge);
+                        throw new RpcException(new Status(StatusCode.ResourceExhausted, GrpcFraming.ReceivedMessageTooLarge));
                     }
                     // Grow, but never beyond one byte past the limit: that byte is enough to tell "too large".
                     var next = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxMessageSize + 1L));
@@ -104,14 +104,14 @@ internal static class GrpcCompression
                 written += read;
                 if (written > maxMessageSize)
                 {
-                    throw new RpcException(StatusCode.ResourceExhausted, GrpcFraming.ReceivedMessageTooLarge);
+                    throw new RpcException(new Status(StatusCode.ResourceExhausted, GrpcFraming.ReceivedMessageTooLarge));
                 }
             }
         }
         catch (InvalidDataException)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            throw new RpcException(StatusCode.Internal, InvalidCompressedData);
+            throw new RpcException(new Status(StatusCode.Internal, InvalidCompressedData));
         }
         catch
         {
@@ -121,7 +121,7 @@ internal static class GrpcCompression
         if (!HasValidTrailer(compressed, buffer.AsSpan(0, written)))
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            throw new RpcException(StatusCode.Internal, InvalidCompressedData);
+            throw new RpcException(new Status(StatusCode.Internal, InvalidCompressedData));
         }
         length = written;
         return buffer;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using Serve.Grpc;
+using Grpc.Core;
 
 namespace Serve.Wire;
 
@@ -45,11 +45,11 @@ internal static class GrpcFraming
 
         if (flag > 1)
         {
-            throw new RpcException(StatusCode.Internal, $"Invalid message compression flag {flag}: expected 0 or 1.");
+            throw new RpcException(new Status(StatusCode.Internal, $"Invalid message compression flag {flag}: expected 0 or 1."));
         }
         if (length > (uint)maxMessageSize)
         {
-            throw new RpcException(StatusCode.ResourceExhausted, ReceivedMessageTooLarge);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, ReceivedMessageTooLarge));
         }
 
         // length <= maxMessageSize <= int.MaxValue here.

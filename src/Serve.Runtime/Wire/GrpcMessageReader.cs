@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using Serve.Grpc;
+using Grpc.Core;
 
 namespace Serve.Wire;
 
@@ -88,7 +88,7 @@ internal static class GrpcMessageReader
             {
                 if (!remaining.IsEmpty)
                 {
-                    throw new RpcException(StatusCode.Internal, AdditionalData);
+                    throw new RpcException(new Status(StatusCode.Internal, AdditionalData));
                 }
                 if (result.IsCompleted && compressed)
                 {
@@ -97,7 +97,7 @@ internal static class GrpcMessageReader
             }
             else if (result.IsCompleted)
             {
-                throw new RpcException(StatusCode.Internal, buffer.IsEmpty ? NoMessage : IncompleteMessage);
+                throw new RpcException(new Status(StatusCode.Internal, buffer.IsEmpty ? NoMessage : IncompleteMessage));
             }
         }
         catch
@@ -162,7 +162,7 @@ internal static class GrpcMessageReader
                 }
                 else if (!found && result.IsCompleted && !buffer.IsEmpty)
                 {
-                    throw new RpcException(StatusCode.Internal, IncompleteMessage);
+                    throw new RpcException(new Status(StatusCode.Internal, IncompleteMessage));
                 }
             }
             catch

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Google.Protobuf;
-using Serve.Grpc;
+using Grpc.Core;
 
 namespace Serve.Wire;
 
@@ -60,7 +60,7 @@ internal static class GrpcMessageWriter
         ArgumentNullException.ThrowIfNull(writer);
         if (payload.Length > int.MaxValue)
         {
-            throw new RpcException(StatusCode.ResourceExhausted, GrpcFraming.SendingMessageTooLarge);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, GrpcFraming.SendingMessageTooLarge));
         }
         var size = (int)payload.Length;
         CheckSendSize(size, options);
@@ -98,7 +98,7 @@ internal static class GrpcMessageWriter
     {
         if (options.MaxSendMessageSize is { } max && size > max)
         {
-            throw new RpcException(StatusCode.ResourceExhausted, GrpcFraming.SendingMessageTooLarge);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, GrpcFraming.SendingMessageTooLarge));
         }
     }
 

@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Net.Http.Headers;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
-using Serve.Grpc;
 
 namespace Serve.Wire;
 
@@ -90,7 +90,7 @@ internal static class GrpcMetadataCodec
     /// <exception cref="RpcException">INTERNAL when a <c>-bin</c> value is not base64.</exception>
     public static void ValidateRequestHeader(string name, StringValues values)
     {
-        if (Metadata.Entry.IsBinaryKey(name) && !IsReservedRequestHeader(name) && IsValidKey(name))
+        if (name.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.OrdinalIgnoreCase) && !IsReservedRequestHeader(name) && IsValidKey(name))
         {
             AddValues(new Metadata(), name, values);
         }
@@ -148,7 +148,7 @@ internal static class GrpcMetadataCodec
     public static byte[] DecodeBinary(string value, string key = "-bin") =>
         TryDecodeBinaryValue(value, out var bytes)
             ? bytes
-            : throw new RpcException(StatusCode.Internal, InvalidBinaryValueMessage(key));
+            : throw new RpcException(new Status(StatusCode.Internal, InvalidBinaryValueMessage(key)));
 
     /// <summary>Base64 without padding.</summary>
     public static string EncodeBinaryValue(ReadOnlySpan<byte> value)
@@ -207,7 +207,7 @@ internal static class GrpcMetadataCodec
 
     private static void AddValue(Metadata metadata, string name, string value)
     {
-        if (!Metadata.Entry.IsBinaryKey(name))
+        if (!name.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.OrdinalIgnoreCase))
         {
             metadata.Add(name, value);
             return;
@@ -216,7 +216,7 @@ internal static class GrpcMetadataCodec
         {
             if (!TryDecodeBinaryValue(value.AsSpan(range), out var bytes))
             {
-                throw new RpcException(StatusCode.Internal, InvalidBinaryValueMessage(name));
+                throw new RpcException(new Status(StatusCode.Internal, InvalidBinaryValueMessage(name)));
             }
             metadata.Add(name, bytes);
         }

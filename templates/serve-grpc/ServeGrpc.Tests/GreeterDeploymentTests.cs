@@ -1,4 +1,4 @@
-using Serve.Grpc;
+using Grpc.Core;
 using Serve.Hosting;
 
 namespace ServeGrpc.Tests;

@@ -1,6 +1,6 @@
 using System.Globalization;
+using Grpc.Core;
 using Serve.Config;
-using Serve.Grpc;
 
 namespace Serve.IntegrationTests.Batching;
 

@@ -1,5 +1,5 @@
+using Grpc.Core;
 using Serve.Config;
-using Serve.Grpc;
 
 namespace Serve.IntegrationTests.Composition;
 

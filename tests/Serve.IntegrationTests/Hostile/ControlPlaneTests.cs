@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using Serve.Client;
-using Serve.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Userdefinedprotos;
 
 namespace Serve.IntegrationTests.Hostile;

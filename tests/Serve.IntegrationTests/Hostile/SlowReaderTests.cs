@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Google.Protobuf;
-using Serve.Client;
-using Serve.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Userdefinedprotos;
 using static Serve.IntegrationTests.GrpcFrames;
 
@@ -97,7 +97,7 @@ public sealed class SlowReaderTests : IAsyncLifetime
         while (Stopwatch.GetTimestamp() < end)
         {
             var started = Stopwatch.GetTimestamp();
-            var reply = await client.__call__Async(new UserDefinedMessage { Name = "n", Num = 1, Origin = "o" }, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)));
+            var reply = await client.__call__Async(new UserDefinedMessage { Name = "n", Num = 1, Origin = "o" }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60)));
             latencies.Add(Stopwatch.GetElapsedTime(started));
             Assert.Equal(2, reply.Num);
         }

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using Serve.Grpc;
+using Grpc.Core;
 using Serve.Http;
 
 namespace Serve.IntegrationTests.Probe;

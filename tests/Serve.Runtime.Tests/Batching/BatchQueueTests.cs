@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Grpc.Core;
 using Serve.Batching;
-using Serve.Grpc;
 
 namespace Serve.Runtime.Tests.Batching;
 

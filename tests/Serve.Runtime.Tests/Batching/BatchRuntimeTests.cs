@@ -1,9 +1,9 @@
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Serve.Batching;
 using Serve.Config;
 using Serve.Control;
 using Serve.Dispatch;
-using Serve.Grpc;
 using Serve.Replicas;
 using static Serve.Runtime.Tests.Control.ReconcileKit;
 

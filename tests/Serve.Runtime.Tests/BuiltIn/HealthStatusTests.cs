@@ -1,7 +1,7 @@
 using Serve.Control;
 using Serve.Proxy.Grpc.BuiltIn;
 using static Serve.Runtime.Tests.BuiltIn.BuiltInTestData;
-using ServingStatus = Serve.Protos.Health.HealthCheckResponse.Types.ServingStatus;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Serve.Runtime.Tests.BuiltIn;
 

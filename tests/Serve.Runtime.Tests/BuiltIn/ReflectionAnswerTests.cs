@@ -1,6 +1,6 @@
 using Google.Protobuf;
-using Serve.Grpc;
-using Serve.Protos.Reflection.V1;
+using Grpc.Core;
+using Grpc.Reflection.V1;
 using Serve.Proxy.Grpc.BuiltIn;
 using static Serve.Runtime.Tests.BuiltIn.BuiltInTestData;
 
@@ -93,11 +93,11 @@ public sealed class ReflectionAnswerTests
     public void The_v1alpha_and_v1_messages_share_one_wire_format()
     {
         var v1 = new ServerReflectionRequest { Host = "h", FileContainingSymbol = "tests.Custom" };
-        var alpha = Protos.Reflection.V1Alpha.ServerReflectionRequest.Parser.ParseFrom(v1.ToByteArray());
+        var alpha = Grpc.Reflection.V1Alpha.ServerReflectionRequest.Parser.ParseFrom(v1.ToByteArray());
         Assert.Equal("tests.Custom", alpha.FileContainingSymbol);
 
         var response = Answer(v1);
-        var alphaResponse = Protos.Reflection.V1Alpha.ServerReflectionResponse.Parser.ParseFrom(response.ToByteArray());
+        var alphaResponse = Grpc.Reflection.V1Alpha.ServerReflectionResponse.Parser.ParseFrom(response.ToByteArray());
         Assert.Equal(response.FileDescriptorResponse.FileDescriptorProto, alphaResponse.FileDescriptorResponse.FileDescriptorProto);
         Assert.Equal("h", alphaResponse.OriginalRequest.Host);
     }

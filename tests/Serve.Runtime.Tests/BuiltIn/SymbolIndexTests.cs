@@ -27,16 +27,18 @@ public sealed class SymbolIndexTests
         Assert.Equal("tests/custom.proto", file.Name);
     }
 
+    // The health and reflection files are the ones Grpc.HealthCheck and Grpc.Reflection ship (and serve
+    // in grpc-dotnet servers): Grpc.HealthCheck compiled health.proto without its grpc/health/v1 folder.
     [Theory]
-    [InlineData("grpc.health.v1.Health", "grpc/health/v1/health.proto")]
-    [InlineData("grpc.health.v1.Health.Watch", "grpc/health/v1/health.proto")]
-    [InlineData("grpc.health.v1.HealthCheckResponse.ServingStatus", "grpc/health/v1/health.proto")]
+    [InlineData("grpc.health.v1.Health", "health.proto")]
+    [InlineData("grpc.health.v1.Health.Watch", "health.proto")]
+    [InlineData("grpc.health.v1.HealthCheckResponse.ServingStatus", "health.proto")]
     [InlineData("grpc.reflection.v1alpha.ServerReflection", "grpc/reflection/v1alpha/reflection.proto")]
     [InlineData("grpc.reflection.v1.ServerReflection.ServerReflectionInfo", "grpc/reflection/v1/reflection.proto")]
     [InlineData("ray.serve.RayServeAPIService", "serve.proto")]
     [InlineData("google.protobuf.Empty", "google/protobuf/empty.proto")]
     [InlineData("google.protobuf.FieldDescriptorProto.Type", "google/protobuf/descriptor.proto")]
-    public void Own_and_imported_files_are_indexed_under_their_standard_names(string symbol, string fileName)
+    public void Own_and_imported_files_are_indexed_under_their_shipped_names(string symbol, string fileName)
     {
         Assert.True(s_index.TryGetFileContainingSymbol(symbol, out var file), symbol);
         Assert.Equal(fileName, file.Name);

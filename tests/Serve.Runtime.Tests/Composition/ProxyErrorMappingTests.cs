@@ -1,10 +1,11 @@
 using System.Net;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
-using Serve.Client;
 using Serve.Config;
 using Serve.Dispatch;
-using Serve.Grpc;
 using Serve.Hosting;
 using Serve.Http;
 using static Serve.Runtime.Tests.Composition.CompositionKit;
@@ -116,9 +117,10 @@ public sealed class ProxyErrorMappingTests : IAsyncLifetime
     [InlineData("Empty", StatusCode.Unavailable, "Deployment 'Empty' has no running replica.")]
     public async Task Over_grpc_an_escaping_child_error_keeps_its_status(string method, StatusCode expected, string detail)
     {
-        var rpc = new Method<Empty, Empty>(GrpcMethodType.Unary, Service, method, Empty.Parser, Empty.Parser);
+        var marshaller = Marshallers.Create((Empty m) => m.ToByteArray(), Empty.Parser.ParseFrom);
+        var rpc = new Method<Empty, Empty>(MethodType.Unary, Service, method, marshaller, marshaller);
 
-        var ex = await Assert.ThrowsAsync<RpcException>(async () => await _channel.AsyncUnaryCall(rpc, new Empty(), default));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await _channel.CreateCallInvoker().AsyncUnaryCall(rpc, null, new CallOptions(), new Empty()));
 
         Assert.Equal(expected, ex.StatusCode);
         Assert.Equal(detail, ex.Status.Detail);

@@ -1,5 +1,5 @@
+using Grpc.Core;
 using Microsoft.Extensions.Primitives;
-using Serve.Grpc;
 using Serve.Proxy.Grpc;
 using static Serve.Runtime.Tests.Wire.GrpcMetadataCodecTests;
 

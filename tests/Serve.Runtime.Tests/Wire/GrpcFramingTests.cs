@@ -1,5 +1,5 @@
 using System.Buffers;
-using Serve.Grpc;
+using Grpc.Core;
 using Serve.Wire;
 using static Serve.Runtime.Tests.Wire.WireTestHelpers;
 

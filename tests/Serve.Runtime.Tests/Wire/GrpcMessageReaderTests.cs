@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using Serve.Grpc;
+using Grpc.Core;
 using Serve.Wire;
 using static Serve.Runtime.Tests.Wire.WireTestHelpers;
 

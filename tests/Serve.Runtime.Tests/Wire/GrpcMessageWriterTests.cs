@@ -2,7 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Serve.Grpc;
+using Grpc.Core;
 using Serve.Wire;
 using static Serve.Runtime.Tests.Wire.WireTestHelpers;
 

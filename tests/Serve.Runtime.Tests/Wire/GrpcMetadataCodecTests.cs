@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
-using Serve.Grpc;
 using Serve.Wire;
 
 namespace Serve.Runtime.Tests.Wire;
@@ -40,7 +40,7 @@ public class GrpcMetadataCodecTests
 
         Assert.Equal(
             ["user-agent=grpc-python/1.51", "application=app1", "request_id=abc", "multiplexed_model_id=m1"],
-            metadata.Select(e => e.ToString()));
+            metadata.Select(e => e.Key + "=" + e.Value));
     }
 
     [Theory]

@@ -1,5 +1,5 @@
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
-using Serve.Grpc;
 using Serve.Wire;
 
 namespace Serve.Proxy.Grpc;

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using Serve.Control;
 using Serve.Dispatch;
-using Serve.Grpc;
 using Serve.Protos;
 using Serve.Routing;
 using Serve.Wire;

@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Serve.Dispatch;
-using Serve.Grpc;
 using Serve.Wire;
 
 namespace Serve.Proxy.Grpc;

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Serve.Control;
-using Serve.Grpc;
 using Serve.Http;
 using Serve.Routing;
 

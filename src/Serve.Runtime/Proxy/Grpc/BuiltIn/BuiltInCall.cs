@@ -1,6 +1,6 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
-using Serve.Grpc;
 using Serve.Wire;
 
 namespace Serve.Proxy.Grpc.BuiltIn;
@@ -42,7 +42,7 @@ internal static class BuiltInCall
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new RpcException(StatusCode.Internal, $"Failed to deserialize the request message: {ex.Message}");
+            throw new RpcException(new Status(StatusCode.Internal, $"Failed to deserialize the request message: {ex.Message}"));
         }
     }
 

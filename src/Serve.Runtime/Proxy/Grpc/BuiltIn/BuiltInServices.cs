@@ -1,8 +1,8 @@
 using Google.Protobuf.Reflection;
+using Grpc.Health.V1;
 using Microsoft.AspNetCore.Http;
 using Serve.Control;
 using Serve.Protos;
-using Serve.Protos.Health;
 
 namespace Serve.Proxy.Grpc.BuiltIn;
 
@@ -56,8 +56,8 @@ internal sealed class BuiltInServices
     [
         ServeReflection.Descriptor,
         HealthReflection.Descriptor,
-        Protos.Reflection.V1Alpha.ReflectionReflection.Descriptor,
-        Protos.Reflection.V1.ReflectionReflection.Descriptor,
+        global::Grpc.Reflection.V1Alpha.ReflectionReflection.Descriptor,
+        global::Grpc.Reflection.V1.ReflectionReflection.Descriptor,
     ];
 
     /// <summary>

@@ -1,10 +1,10 @@
+using Grpc.Core;
+using Grpc.Health.V1;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Serve.Control;
-using Serve.Grpc;
-using Serve.Protos.Health;
-using ServingStatus = Serve.Protos.Health.HealthCheckResponse.Types.ServingStatus;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Serve.Proxy.Grpc.BuiltIn;
 

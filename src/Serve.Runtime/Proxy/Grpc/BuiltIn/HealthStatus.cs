@@ -1,5 +1,5 @@
 using Serve.Control;
-using ServingStatus = Serve.Protos.Health.HealthCheckResponse.Types.ServingStatus;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Serve.Proxy.Grpc.BuiltIn;
 

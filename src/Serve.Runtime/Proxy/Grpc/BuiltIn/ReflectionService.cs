@@ -1,11 +1,11 @@
+using Grpc.Core;
+using Grpc.Reflection.V1;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using Serve.Control;
 using Serve.Dispatch;
-using Serve.Grpc;
-using Serve.Protos.Reflection.V1;
 using Serve.Wire;
 
 namespace Serve.Proxy.Grpc.BuiltIn;

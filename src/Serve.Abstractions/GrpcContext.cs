@@ -1,4 +1,6 @@
-namespace Serve.Grpc;
+using Grpc.Core;
+
+namespace Serve;
 
 /// <summary>
 /// The gRPC side of a call, for deployment methods that declare a parameter of this type (Ray
