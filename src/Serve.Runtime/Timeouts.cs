@@ -21,4 +21,8 @@ internal static class Timeouts
     /// <summary>A client's deadline: null (none) when it is beyond <see cref="Longest"/>, as gRPC servers treat a deadline
     /// they cannot arm.</summary>
     public static TimeSpan? ClientDeadline(TimeSpan timeout) => timeout > Longest ? null : timeout;
+
+    /// <summary>Ray Serve's answer to a request past its timeout; "G6" keeps sub-millisecond deadlines (1E-09) from reading as 0.</summary>
+    public static string TimedOutMessage(TimeSpan timeout)
+        => "Request timed out after " + timeout.TotalSeconds.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) + "s.";
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Serve.Config;
 using Serve.Dispatch;
 using Serve.Replicas;
+using Serve.Routing;
 
 namespace Serve.Control;
 

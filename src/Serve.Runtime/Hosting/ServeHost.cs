@@ -122,7 +122,7 @@ public sealed partial class ServeHost : IAsyncDisposable
             var controller = sp.GetRequiredService<ServeController>();
             var health = new HealthService(controller, grpcOptions, builtInOptions, sp.GetRequiredService<IHostApplicationLifetime>(), LoggerFor<HealthService>(sp));
             var reflection = new ReflectionService(controller, grpcOptions, builtInOptions, LoggerFor<ReflectionService>(sp));
-            return new GrpcProxy(controller, grpcOptions, LoggerFor<GrpcProxy>(sp), new BuiltInServices(health, reflection));
+            return new GrpcProxy(controller, grpcOptions, LoggerFor<GrpcProxy>(sp), new BuiltInServices(new ServeApiService(controller, grpcOptions), health, reflection));
         });
         builder.Services.AddSingleton(sp => new HttpProxy(sp.GetRequiredService<ServeController>(), httpOptions, LoggerFor<HttpProxy>(sp)));
 

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Serve.Control;
 using Serve.Dispatch;
+using Serve.Routing;
 
 namespace Serve.Runtime.Tests.BuiltIn;
 

@@ -1,5 +1,6 @@
 using Serve.Control;
 using Serve.Proxy.Grpc.BuiltIn;
+using Serve.Routing;
 using static Serve.Runtime.Tests.BuiltIn.BuiltInTestData;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
@@ -76,7 +77,9 @@ public sealed class HealthStatusTests
     [InlineData("/grpc.Health.v1.Health/Check", false)]
     [InlineData("/grpc.reflection.v2.ServerReflection/ServerReflectionInfo", false)]
     [InlineData("/userdefinedprotos.UserDefinedService/__call__", false)]
-    [InlineData("/ray.serve.RayServeAPIService/Healthz", false)]
+    [InlineData("/ray.serve.RayServeAPIService/Healthz", true)]
+    [InlineData("/ray.serve.RayServeAPIService/Nope", true)]
+    [InlineData("/ray.serve.RayServeAPIServiceX/Healthz", false)]
     public void Only_the_built_in_services_paths_are_handled(string path, bool handled)
         => Assert.Equal(handled, BuiltInServices.Handles(path));
 }

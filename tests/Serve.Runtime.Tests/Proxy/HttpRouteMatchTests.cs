@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Serve.Control;
 using Serve.Dispatch;
 using Serve.Proxy.Http;
+using Serve.Routing;
 
 namespace Serve.Runtime.Tests.Proxy;
 

@@ -25,10 +25,6 @@ internal sealed partial class GrpcProxy
     internal const string RequestIdKey = "request_id";
     internal const string MultiplexedModelIdKey = "multiplexed_model_id";
 
-    internal const string ServeApiService = "ray.serve.RayServeAPIService";
-    internal const string ListApplicationsPath = "/ray.serve.RayServeAPIService/ListApplications";
-    internal const string HealthzPath = "/ray.serve.RayServeAPIService/Healthz";
-
     /// <summary>Longest grpc-message we send: clients cap header blocks at about 8 KB.</summary>
     private const int MaxStatusDetailLength = 4096;
 
@@ -38,10 +34,13 @@ internal sealed partial class GrpcProxy
     private readonly BuiltIn.BuiltInServices _builtIn;
     private readonly bool _accessLogEnabled;
     private readonly bool _liftBodyLimitAlways;
+    private readonly TimeProvider _time;
     private readonly MemoryBudget _streamBudget = new(StreamWriteBehind.MaxBufferedPerProxy);
 
-    public GrpcProxy(ServeController controller, GrpcProxyOptions options, ILogger<GrpcProxy> logger, BuiltIn.BuiltInServices builtIn)
+    /// <summary>Creates the proxy; <paramref name="time"/> is the clock deadlines run on (the system's unless a test drives one).</summary>
+    public GrpcProxy(ServeController controller, GrpcProxyOptions options, ILogger<GrpcProxy> logger, BuiltIn.BuiltInServices builtIn, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _builtIn = builtIn;
         _controller = controller;
         _options = options;
@@ -60,7 +59,7 @@ internal sealed partial class GrpcProxy
         var request = context.Request;
         var response = context.Response;
         // Read only by the access log and deadlines: one clock read fewer per call when neither needs it.
-        var started = _accessLogEnabled ? Stopwatch.GetTimestamp() : 0;
+        var started = _accessLogEnabled ? _time.GetTimestamp() : 0;
 
         if (!HttpMethods.IsPost(request.Method))
         {
@@ -91,13 +90,9 @@ internal sealed partial class GrpcProxy
         }
         var requestId = RequestIds.FromClient(headers.RequestId);
 
-        if (path.StartsWith("/" + ServeApiService + "/", StringComparison.Ordinal))
-        {
-            return Logged(HandleServeApiAsync(context, path, requestId, headers.Encoding), context, path, requestId, started);
-        }
         if (BuiltIn.BuiltInServices.Handles(path))
         {
-            // grpc.health.v1.Health and server reflection: the proxy's own, like the Serve API.
+            // Ray's API service, grpc.health.v1.Health and server reflection: the proxy's own.
             return Logged(_builtIn.HandleAsync(context, path, requestId, context.RequestAborted), context, path, requestId, started);
         }
 
@@ -122,7 +117,7 @@ internal sealed partial class GrpcProxy
         if (_accessLogEnabled)
         {
             var target = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
-            LogAccess(target, "", "", code, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogAccess(target, "", "", code, _time.GetElapsedTime(started).TotalMilliseconds);
         }
         return Task.CompletedTask;
     }
@@ -142,7 +137,7 @@ internal sealed partial class GrpcProxy
         }
         finally
         {
-            LogAccess(path, app, requestId, WrittenStatus(context), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogAccess(path, app, requestId, WrittenStatus(context), _time.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 
@@ -202,72 +197,20 @@ internal sealed partial class GrpcProxy
         var compress = _options.ResponseCompression && GrpcCompression.AcceptsGzip(headers.AcceptEncoding);
         var writeOptions = new GrpcWriteOptions(compress, _options.MaxSendMessageSize);
         var call = new ProxyServerCall(context, method, requestContext, readOptions, writeOptions, _streamBudget,
-            timeout is { } d ? DateTime.UtcNow + d : null);
-        using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
+            timeout is { } d ? _time.GetUtcNow().UtcDateTime + d : null);
+        if (timeout is not null && started == 0)
+        {
+            started = _time.GetTimestamp();
+        }
         // Read once: Kestrel takes a lock on each read of RequestAborted.
         var requestAborted = context.RequestAborted;
-        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(requestAborted, deadline.Token);
-        var token = linked?.Token ?? requestAborted;
-        call.SetCancellationToken(token);
+        var outcome = await ReplicaCallRunner.RunAsync(app.Ingress.Router, call, timeout, _time, requestAborted).ConfigureAwait(false);
 
-        if (deadline is not null && started == 0)
-        {
-            started = Stopwatch.GetTimestamp();
-        }
-        Status status;
-        Metadata? exceptionTrailers = null;
-        GrpcRequestMessage message = default;
-        var deadlineAnswered = false;
-        try
-        {
-            if (!streamingRequest)
-            {
-                message = await call.ReadSingleRequestAsync().ConfigureAwait(false);
-            }
-
-            using var lease = await app.Ingress.Router.AcquireAsync(requestContext.MultiplexedModelId, token).ConfigureAwait(false);
-            ServeRequestContext.SetCurrent(requestContext);
-            if (deadline is not null)
-            {
-                deadlineAnswered = await InvokeWithDeadlineAsync(context, method, lease.Replica.Instance, call, requestId, timeout!.Value, deadline.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                await method.Invoker(lease.Replica.Instance, call).ConfigureAwait(false);
-            }
-            status = call.GrpcContextIfCreated is { } grpcContext ? new Status(grpcContext.StatusCode, grpcContext.Detail) : Status.DefaultSuccess;
-        }
-        catch (Exception ex)
-        {
-            var clientGone = requestAborted.IsCancellationRequested || call.ClientGone;
-            status = ToStatus(ex, requestId, timeout, deadline?.IsCancellationRequested == true, clientGone);
-            exceptionTrailers = (ex as RpcException)?.Trailers;
-            // Errors the wire layer or the method chose (RpcException) are the client's or expected, and so is
-            // whatever a method throws once its client left; only unexpected exceptions deserve an error log with
-            // a stack trace.
-            if (status.StatusCode == StatusCode.Internal && ex is not RpcException && !clientGone)
-            {
-                LogCallFailed(method.Path, requestId, ex);
-            }
-        }
-        finally
-        {
-            // No need to clear ServeRequestContext.Current: changes made in an async method end with it.
-            message.Complete();
-        }
-
-        // The method returned and its replica slot is free: what a lagging client has not read yet is sent now, within
-        // the call's deadline.
-        if (!deadlineAnswered && call.StreamedResponses && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
-        {
-            await AnswerDeadlineAsync(context, call, requestId, timeout!.Value).ConfigureAwait(false);
-            deadlineAnswered = true;
-        }
-        if (deadlineAnswered)
+        if (outcome.Result == ReplicaCallResult.DeadlineAnswered)
         {
             if (_accessLogEnabled)
             {
-                LogAccess(method.Path, app.Name, requestId, StatusCode.DeadlineExceeded, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                LogAccess(method.Path, app.Name, requestId, StatusCode.DeadlineExceeded, _time.GetElapsedTime(started).TotalMilliseconds);
             }
             return;
         }
@@ -276,12 +219,13 @@ internal sealed partial class GrpcProxy
             // The client reset the stream or its connection went: nothing can reach it any more.
             if (_accessLogEnabled)
             {
-                LogAccess(method.Path, app.Name, requestId, DepartedStatus(deadline, timeout, started), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                LogAccess(method.Path, app.Name, requestId, DepartedStatus(outcome, timeout, started), _time.GetElapsedTime(started).TotalMilliseconds);
             }
             return;
         }
 
-        var trailers = MergeTrailers(call.GrpcContextIfCreated, exceptionTrailers);
+        var status = StatusOf(outcome, call, method.Path, requestId, timeout);
+        var trailers = MergeTrailers(call.GrpcContextIfCreated, (outcome.Exception as RpcException)?.Trailers);
         try
         {
             if (status.StatusCode == StatusCode.DeadlineExceeded)
@@ -300,11 +244,38 @@ internal sealed partial class GrpcProxy
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException && requestAborted.IsCancellationRequested)
         {
             // The client left while its status was being written.
-            status = new Status(DepartedStatus(deadline, timeout, started), "");
+            status = new Status(DepartedStatus(outcome, timeout, started), "");
         }
         if (_accessLogEnabled)
         {
-            LogAccess(method.Path, app.Name, requestId, status.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogAccess(method.Path, app.Name, requestId, status.StatusCode, _time.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>The status a call's outcome ends it with; unexpected exceptions are logged with their stack trace.</summary>
+    private Status StatusOf(in ReplicaCallOutcome outcome, ProxyServerCall call, string path, string requestId, TimeSpan? timeout)
+    {
+        switch (outcome.Result)
+        {
+            case ReplicaCallResult.Completed:
+                return call.GrpcContextIfCreated is { } grpcContext ? new Status(grpcContext.StatusCode, grpcContext.Detail) : Status.DefaultSuccess;
+            case ReplicaCallResult.TimedOut:
+                return new Status(StatusCode.DeadlineExceeded, Timeouts.TimedOutMessage(timeout!.Value));
+            case ReplicaCallResult.ClientGone:
+                return new Status(StatusCode.Cancelled, $"Client for request {requestId} disconnected.");
+            case ReplicaCallResult.BackPressure:
+                return new Status(StatusCode.ResourceExhausted, outcome.Exception!.Message);
+            case ReplicaCallResult.Unavailable:
+                return new Status(StatusCode.Unavailable, outcome.Exception!.Message);
+            default:
+                if (outcome.Exception is RpcException rpc)
+                {
+                    // The wire layer's or the method's own choice: the client's doing or expected.
+                    return rpc.Status;
+                }
+                // Only unexpected exceptions deserve an error log with a stack trace.
+                LogCallFailed(path, requestId, outcome.Exception!);
+                return new Status(StatusCode.Internal, Truncate(outcome.Exception!.ToString()));
         }
     }
 
@@ -312,34 +283,22 @@ internal sealed partial class GrpcProxy
     /// What a client that left saw: DEADLINE_EXCEEDED when the deadline had (about) passed, since clients enforce their
     /// own deadline and reset the stream as it passes, usually a moment before the server's timer fires; else CANCELLED.
     /// </summary>
-    private static StatusCode DepartedStatus(CancellationTokenSource? deadline, TimeSpan? timeout, long started)
-        => deadline is not null && (deadline.IsCancellationRequested || Stopwatch.GetElapsedTime(started) >= timeout!.Value - DeadlineSlack)
+    private StatusCode DepartedStatus(in ReplicaCallOutcome outcome, TimeSpan? timeout, long started)
+        => timeout is { } t && (outcome.DeadlinePassed || _time.GetElapsedTime(started) >= t - DeadlineSlack)
             ? StatusCode.DeadlineExceeded
             : StatusCode.Cancelled;
 
     /// <summary>How much earlier than the server a client's deadline may pass: its clock started before the request was sent.</summary>
     private static readonly TimeSpan DeadlineSlack = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>The method against its deadline (<see cref="DeadlineRace"/>); true when the deadline was answered.</summary>
-    private static Task<bool> InvokeWithDeadlineAsync(HttpContext context, GrpcMethodDefinition method, object instance,
-        ProxyServerCall call, string requestId, TimeSpan timeout, CancellationToken deadline)
-        => DeadlineRace.RunAsync(
-            () => method.Invoker(instance, call).AsTask(),
-            async () =>
-            {
-                // Later writes from the still-running method are dropped, then the client gets its status.
-                await AnswerDeadlineAsync(context, call, requestId, timeout).ConfigureAwait(false);
-            },
-            deadline);
-
     /// <summary>DEADLINE_EXCEEDED with Ray Serve's message, then a stream reset, as grpc-dotnet does.</summary>
-    private static async Task AnswerDeadlineAsync(HttpContext context, ProxyServerCall call, string requestId, TimeSpan timeout)
+    internal static async Task AnswerDeadlineAsync(HttpContext context, ProxyServerCall call, string requestId, TimeSpan timeout)
     {
         // Later writes from the still-running method are dropped. A lagging client whose stream still waits for a
         // flush cannot be written to any more: it only gets the reset.
         if (await call.CompleteEarlyAsync().ConfigureAwait(false))
         {
-            var status = new Status(StatusCode.DeadlineExceeded, TimedOutMessage(timeout));
+            var status = new Status(StatusCode.DeadlineExceeded, Timeouts.TimedOutMessage(timeout));
             if (call.ResponseStarted)
             {
                 AppendTrailers(context.Response, status, requestId, trailers: null);
@@ -402,75 +361,6 @@ internal sealed partial class GrpcProxy
         error = $"Application '{name}' not found. Ping /ray.serve.RayServeAPIService/ListApplications for available applications.";
         return false;
     }
-
-    private async Task HandleServeApiAsync(HttpContext context, string path, string requestId, string encoding)
-    {
-        var response = context.Response;
-        var isList = path == ListApplicationsPath;
-        if (!isList && path != HealthzPath)
-        {
-            await WriteErrorAsync(response, new Status(StatusCode.Unimplemented, $"Method '{path}' is not implemented."), requestId, trailers: null).ConfigureAwait(false);
-            return;
-        }
-
-        GrpcRequestMessage message = default;
-        try
-        {
-            // The request messages are empty, but must still be well-formed frames.
-            message = await GrpcMessageReader.ReadSingleMessageAsync(
-                context.Request.BodyReader,
-                new GrpcReadOptions(_options.MaxReceiveMessageSize, encoding),
-                context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (RpcException ex)
-        {
-            await WriteErrorAsync(response, ex.Status, requestId, trailers: null).ConfigureAwait(false);
-            return;
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        finally
-        {
-            message.Complete();
-        }
-
-        var routes = _controller.Routes;
-        if (_controller.IsDraining)
-        {
-            await WriteErrorAsync(response, new Status(StatusCode.Unavailable, "This node is being drained."), requestId, trailers: null).ConfigureAwait(false);
-            return;
-        }
-        if (!routes.Populated)
-        {
-            await WriteErrorAsync(response, new Status(StatusCode.Unavailable, "Route table is not populated yet."), requestId, trailers: null).ConfigureAwait(false);
-            return;
-        }
-
-        IMessage reply = isList
-            ? new ListApplicationsResponse { ApplicationNames = { routes.ApplicationNames } }
-            : new HealthzResponse { Message = "success" };
-        GrpcMessageWriter.WriteMessage(response.BodyWriter, reply, _options.MaxSendMessageSize);
-        AppendTrailers(response, Status.DefaultSuccess, requestId, trailers: null);
-    }
-
-    private static Status ToStatus(Exception ex, string requestId, TimeSpan? timeout, bool deadlineFired, bool clientGone) => ex switch
-    {
-        RpcException rpc => rpc.Status,
-        BackPressureException => new Status(StatusCode.ResourceExhausted, ex.Message),
-        DeploymentUnavailableException => new Status(StatusCode.Unavailable, ex.Message),
-        OperationCanceledException when deadlineFired && !clientGone =>
-            new Status(StatusCode.DeadlineExceeded, TimedOutMessage(timeout!.Value)),
-        // A reset stream surfaces as a cancelled read or an aborted-stream IOException.
-        OperationCanceledException or IOException when clientGone =>
-            new Status(StatusCode.Cancelled, $"Client for request {requestId} disconnected."),
-        _ => new Status(StatusCode.Internal, Truncate(ex.ToString())),
-    };
-
-    /// <summary>Ray Serve's message; "G6" keeps sub-millisecond deadlines (1E-09) from reading as 0.</summary>
-    private static string TimedOutMessage(TimeSpan timeout)
-        => "Request timed out after " + timeout.TotalSeconds.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) + "s.";
 
     private static string Truncate(string detail)
         => detail.Length <= MaxStatusDetailLength ? detail : detail[..MaxStatusDetailLength] + "…";

@@ -7,6 +7,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Serve.Dispatch;
+using Serve.Routing;
 using Serve.Wire;
 
 namespace Serve.Proxy.Grpc;
@@ -16,7 +17,7 @@ namespace Serve.Proxy.Grpc;
 /// payload still in Kestrel's buffers (or streamed from them), responses framed straight into the
 /// response pipe.
 /// </summary>
-internal sealed class ProxyServerCall : GrpcServerCall
+internal sealed class ProxyServerCall : GrpcServerCall, IReplicaCall
 {
     private readonly HttpContext _httpContext;
     private readonly PipeWriter _writer;
@@ -29,6 +30,7 @@ internal sealed class ProxyServerCall : GrpcServerCall
     // Only calls with a deadline can see a second writer (the deadline's status); others skip the lock.
     private readonly SemaphoreSlim? _writeLock;
     private ReadOnlySequence<byte> _payload;
+    private GrpcRequestMessage _message;
     private CancellationToken _cancellationToken;
     private GrpcContext? _grpcContext;
     private int _messagesWritten;
@@ -78,30 +80,33 @@ internal sealed class ProxyServerCall : GrpcServerCall
     /// <summary>Reads the single request message of a unary or server-streaming call and makes it the payload.</summary>
     /// <exception cref="RpcException">The status the call must end with (framing, size, encoding).</exception>
     /// <exception cref="OperationCanceledException">The call was cancelled, or the client left (<see cref="ClientGone"/>).</exception>
-    public ValueTask<GrpcRequestMessage> ReadSingleRequestAsync()
+    private ValueTask ReadSingleRequestAsync()
     {
         var reading = GrpcMessageReader.ReadSingleMessageAsync(_httpContext.Request.BodyReader, _readOptions, _cancellationToken);
         if (reading.IsCompletedSuccessfully)
         {
-            var message = reading.Result;
-            _payload = message.Payload;
-            return new ValueTask<GrpcRequestMessage>(message);
+            Keep(reading.Result);
+            return default;
         }
         return AwaitRequestAsync(reading);
     }
 
-    private async ValueTask<GrpcRequestMessage> AwaitRequestAsync(ValueTask<GrpcRequestMessage> reading)
+    private async ValueTask AwaitRequestAsync(ValueTask<GrpcRequestMessage> reading)
     {
         try
         {
-            var message = await reading.ConfigureAwait(false);
-            _payload = message.Payload;
-            return message;
+            Keep(await reading.ConfigureAwait(false));
         }
         catch (Exception ex) when (IsDeparture(ex))
         {
             throw Departed(ex);
         }
+    }
+
+    private void Keep(GrpcRequestMessage message)
+    {
+        _message = message;
+        _payload = message.Payload;
     }
 
     /// <summary>
@@ -120,6 +125,21 @@ internal sealed class ProxyServerCall : GrpcServerCall
     }
 
     public void SetCancellationToken(CancellationToken cancellationToken) => _cancellationToken = cancellationToken;
+
+    /// <inheritdoc />
+    /// <remarks>A unary or server-streaming call's one message is read before a replica is taken; a streamed request
+    /// is read by the method itself.</remarks>
+    public ValueTask PrepareAsync()
+        => _method.MethodType is GrpcMethodType.ClientStreaming or GrpcMethodType.DuplexStreaming ? default : ReadSingleRequestAsync();
+
+    /// <inheritdoc />
+    public ValueTask InvokeAsync(object instance) => _method.Invoker(instance, this);
+
+    /// <inheritdoc />
+    public Task AnswerDeadlineAsync(TimeSpan timeout) => GrpcProxy.AnswerDeadlineAsync(_httpContext, this, _requestContext.RequestId, timeout);
+
+    /// <inheritdoc />
+    public void Release() => _message.Complete();
 
     public override async IAsyncEnumerable<T> ReadRequestsAsync<T>(MessageParser<T> parser, string messageName)
     {

@@ -29,9 +29,12 @@ internal sealed partial class HttpProxy
     private readonly MemoryBudget _streamBudget = new(StreamWriteBehind.MaxBufferedPerProxy);
     private readonly ILogger<HttpProxy> _logger;
     private readonly bool _accessLogEnabled;
+    private readonly TimeProvider _time;
 
-    public HttpProxy(ServeController controller, HttpProxyOptions options, ILogger<HttpProxy> logger)
+    /// <summary>Creates the proxy; <paramref name="time"/> is the clock deadlines run on (the system's unless a test drives one).</summary>
+    public HttpProxy(ServeController controller, HttpProxyOptions options, ILogger<HttpProxy> logger, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _controller = controller;
         _options = options;
         _bodies = new RequestBodyReader(options.MaxRequestBodySize, options.RequestBodyMemoryLimit);
@@ -42,7 +45,7 @@ internal sealed partial class HttpProxy
     /// <summary>One request; every request gets one access line (when the access log is on), 499 when the client left first.</summary>
     public async Task HandleAsync(HttpContext context)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         var request = context.Request;
         var response = context.Response;
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
@@ -133,7 +136,7 @@ internal sealed partial class HttpProxy
         if (_accessLogEnabled)
         {
             var status = context.RequestAborted.IsCancellationRequested ? ClientClosedRequest : context.Response.StatusCode;
-            LogRequest(context.Request.Method, "", path, app, requestId, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogRequest(context.Request.Method, "", path, app, requestId, status, _time.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 
@@ -141,100 +144,32 @@ internal sealed partial class HttpProxy
         string requestId, long started)
     {
         var request = context.Request;
-        var timeout = _options.RequestTimeout;
-        using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
-        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
-        var token = linked?.Token ?? context.RequestAborted;
         var requestContext = new ServeRequestContext(requestId, app.Name, request.Headers[MultiplexedModelIdHeader].ToString(), subPath);
-        int status;
-        var deadlineAnswered = false;
-        ProxyHttpCall? call = null;
-        RequestBodyReader.RequestBody body = default;
-        try
+        var call = new ProxyHttpCall(context, route, _bodies, _options.RootPath + (app.RoutePrefix is "/" or null ? "" : app.RoutePrefix.TrimEnd('/')),
+            subPath, queryString, routeValues, requestContext, _streamBudget);
+        var outcome = await ReplicaCallRunner.RunAsync(app.Ingress.Router, call, _options.RequestTimeout, _time, context.RequestAborted).ConfigureAwait(false);
+        var status = outcome.Result switch
         {
-            body = await _bodies.ReadAsync(request, token).ConfigureAwait(false);
-            var data = new HttpRequestData(
-                request.Method,
-                _options.RootPath + (app.RoutePrefix is "/" or null ? "" : app.RoutePrefix.TrimEnd('/')),
-                subPath,
-                queryString,
-                request.QueryString.HasValue ? new HttpValues(Entries(request.Query, request.Query.Count), ignoreCase: false) : HttpValues.Empty,
-                new HttpValues(Entries(request.Headers, request.Headers.Count), ignoreCase: true),
-                request.ContentType,
-                body.Memory);
-            call = new ProxyHttpCall(context, data, routeValues, requestContext, _streamBudget, token);
-
-            using var lease = await app.Ingress.Router.AcquireAsync(requestContext.MultiplexedModelId, token).ConfigureAwait(false);
-            ServeRequestContext.SetCurrent(requestContext);
-            if (deadline is not null)
-            {
-                deadlineAnswered = await InvokeWithDeadlineAsync(context, route, lease.Replica.Instance, call, timeout!.Value, deadline.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                await route.Invoker(lease.Replica.Instance, call).ConfigureAwait(false);
-            }
-            status = deadlineAnswered ? StatusCodes.Status408RequestTimeout : context.Response.StatusCode;
-        }
-        catch (Exception ex) when ((context.RequestAborted.IsCancellationRequested || call?.ClientGone == true) && ex is OperationCanceledException or IOException)
-        {
-            status = ClientClosedRequest;
-        }
-        catch (Exception ex)
-        {
-            status = await WriteErrorAsync(context, ex, timeout, deadline?.IsCancellationRequested == true, requestId, route.MethodName).ConfigureAwait(false);
-        }
-        finally
-        {
-            // The method has returned (a deadline answer waits for it too): the body's memory can serve another request.
-            _bodies.Release(body);
-        }
-        // The method returned and its replica slot is free: what a lagging client has not read yet is sent now, within
-        // request_timeout_s.
-        if (call is { StreamedResponses: true } && !deadlineAnswered && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline?.Token).ConfigureAwait(false))
-        {
-            await AnswerTimeoutAsync(context, call, timeout!.Value).ConfigureAwait(false);
-            status = StatusCodes.Status408RequestTimeout;
-        }
-
-        if ((context.RequestAborted.IsCancellationRequested || call?.ClientGone == true) && !CutByProxy(context))
+            ReplicaCallResult.Completed => context.Response.StatusCode,
+            ReplicaCallResult.DeadlineAnswered => StatusCodes.Status408RequestTimeout,
+            ReplicaCallResult.ClientGone => ClientClosedRequest,
+            _ => await WriteErrorAsync(context, outcome, call, requestId, route.MethodName).ConfigureAwait(false),
+        };
+        if ((context.RequestAborted.IsCancellationRequested || call.ClientGone) && !CutByProxy(context))
         {
             // Whatever was written, the client did not wait for all of it.
             status = ClientClosedRequest;
         }
         if (_accessLogEnabled)
         {
-            LogRequest(request.Method, app.RoutePrefix is "/" or null ? "" : app.RoutePrefix, subPath, app.Name, requestId, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogRequest(request.Method, app.RoutePrefix is "/" or null ? "" : app.RoutePrefix, subPath, app.Name, requestId, status, _time.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 
-    /// <summary>The method against its deadline (<see cref="DeadlineRace"/>): a 408 at the deadline; true when it was sent.</summary>
-    private static Task<bool> InvokeWithDeadlineAsync(HttpContext context, Dispatch.HttpRouteDefinition route, object instance,
-        ProxyHttpCall call, TimeSpan timeout, CancellationToken deadline)
-        => DeadlineRace.RunAsync(
-            () => route.Invoker(instance, call).AsTask(),
-            () => AnswerTimeoutAsync(context, call, timeout),
-            deadline);
-
-    /// <summary>
-    /// One entry per value, in order, in a list sized for one value per key (the usual case): the LINQ chain
-    /// this replaces allocated an enumerator per key and copied the result once more on every request.
-    /// </summary>
-    private static List<KeyValuePair<string, string>> Entries(IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> source, int keys)
+    /// <summary>The answer to a call that did not complete, written unless the response started; returns its status.</summary>
+    private async Task<int> WriteErrorAsync(HttpContext context, ReplicaCallOutcome outcome, ProxyHttpCall call, string requestId, string method)
     {
-        var entries = new List<KeyValuePair<string, string>>(keys);
-        foreach (var (key, values) in source)
-        {
-            foreach (var value in values)
-            {
-                entries.Add(new(key, value ?? ""));
-            }
-        }
-        return entries;
-    }
-
-    private async Task<int> WriteErrorAsync(HttpContext context, Exception ex, TimeSpan? timeout, bool deadlineFired, string requestId, string method)
-    {
+        var ex = outcome.Exception!;
         var response = context.Response;
         if (response.HasStarted)
         {
@@ -270,8 +205,8 @@ internal sealed partial class HttpProxy
                 response.Headers.RetryAfter = "1";
                 await WriteTextAsync(context, 503, ex.Message).ConfigureAwait(false);
                 return 503;
-            case OperationCanceledException when deadlineFired:
-                await AnswerTimeoutAsync(context, call: null, timeout!.Value).ConfigureAwait(false);
+            case OperationCanceledException when outcome.Result == ReplicaCallResult.TimedOut:
+                await AnswerTimeoutAsync(context, call: null, _options.RequestTimeout!.Value).ConfigureAwait(false);
                 return 408;
             case RpcException rpc when rpc.StatusCode is not (StatusCode.OK or StatusCode.Unknown or StatusCode.Internal or StatusCode.DataLoss):
             {
@@ -320,7 +255,7 @@ internal sealed partial class HttpProxy
         _ => 500,
     };
 
-    private static Task AnswerTimeoutAsync(HttpContext context, ProxyHttpCall? call, TimeSpan timeout)
+    internal static Task AnswerTimeoutAsync(HttpContext context, ProxyHttpCall? call, TimeSpan timeout)
     {
         if (call?.AbandonStream() == true || context.Response.HasStarted)
         {
@@ -328,7 +263,7 @@ internal sealed partial class HttpProxy
             Cut(context);
             return Task.CompletedTask;
         }
-        return WriteTextAsync(context, 408, "Request timed out after " + timeout.TotalSeconds.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) + "s.");
+        return WriteTextAsync(context, 408, Timeouts.TimedOutMessage(timeout));
     }
 
     private static Task WriteTextAsync(HttpContext context, int status, string text)

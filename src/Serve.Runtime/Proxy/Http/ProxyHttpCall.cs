@@ -10,33 +10,93 @@ using Serve.Routing;
 namespace Serve.Proxy.Http;
 
 /// <summary>An HTTP request through the proxy, as generated route invokers see it.</summary>
-internal sealed class ProxyHttpCall : HttpServerCall
+internal sealed class ProxyHttpCall : HttpServerCall, IReplicaCall
 {
     private static readonly byte[] s_sseData = "data: "u8.ToArray();
     private static readonly byte[] s_sseEnd = "\n\n"u8.ToArray();
     private static readonly byte[] s_newLine = "\n"u8.ToArray();
 
     private readonly HttpContext _context;
+    private readonly Dispatch.HttpRouteDefinition _route;
+    private readonly RequestBodyReader _bodies;
+    private readonly string _basePath;
+    private readonly string _subPath;
+    private readonly string _queryString;
     private readonly RouteValues _routeValues;
     private readonly MemoryBudget _streamBudget;
     private StreamWriteBehind? _stream;
+    private RequestBodyReader.RequestBody _body;
+    private HttpRequestData? _request;
+    private CancellationToken _cancellationToken;
 
-    public ProxyHttpCall(HttpContext context, HttpRequestData request, RouteValues routeValues, ServeRequestContext requestContext, MemoryBudget streamBudget,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// A request for <paramref name="route"/>, whose path is <paramref name="basePath"/> (the root path and the
+    /// application's route prefix) then <paramref name="subPath"/>; its body is read by <see cref="PrepareAsync"/>.
+    /// </summary>
+    public ProxyHttpCall(HttpContext context, Dispatch.HttpRouteDefinition route, RequestBodyReader bodies, string basePath, string subPath, string queryString,
+        RouteValues routeValues, ServeRequestContext requestContext, MemoryBudget streamBudget)
     {
         _context = context;
+        _route = route;
+        _bodies = bodies;
+        _basePath = basePath;
+        _subPath = subPath;
+        _queryString = queryString;
         _streamBudget = streamBudget;
-        Request = request;
         _routeValues = routeValues;
         RequestContext = requestContext;
-        CancellationToken = cancellationToken;
     }
 
     public override ServeRequestContext RequestContext { get; }
 
-    public override CancellationToken CancellationToken { get; }
+    public override CancellationToken CancellationToken => _cancellationToken;
 
-    public override HttpRequestData Request { get; }
+    public override HttpRequestData Request => _request ?? throw new InvalidOperationException("The request body has not been read yet.");
+
+    /// <inheritdoc />
+    public void SetCancellationToken(CancellationToken cancellationToken) => _cancellationToken = cancellationToken;
+
+    /// <inheritdoc />
+    public async ValueTask PrepareAsync()
+    {
+        var request = _context.Request;
+        _body = await _bodies.ReadAsync(request, _cancellationToken).ConfigureAwait(false);
+        _request = new HttpRequestData(
+            request.Method,
+            _basePath,
+            _subPath,
+            _queryString,
+            request.QueryString.HasValue ? new HttpValues(Entries(request.Query, request.Query.Count), ignoreCase: false) : HttpValues.Empty,
+            new HttpValues(Entries(request.Headers, request.Headers.Count), ignoreCase: true),
+            request.ContentType,
+            _body.Memory);
+    }
+
+    /// <inheritdoc />
+    public ValueTask InvokeAsync(object instance) => _route.Invoker(instance, this);
+
+    /// <inheritdoc />
+    public Task AnswerDeadlineAsync(TimeSpan timeout) => HttpProxy.AnswerTimeoutAsync(_context, this, timeout);
+
+    /// <inheritdoc />
+    public void Release() => _bodies.Release(_body);
+
+    /// <summary>
+    /// One entry per value, in order, in a list sized for one value per key (the usual case): the LINQ chain
+    /// this replaces allocated an enumerator per key and copied the result once more on every request.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> Entries(IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> source, int keys)
+    {
+        var entries = new List<KeyValuePair<string, string>>(keys);
+        foreach (var (key, values) in source)
+        {
+            foreach (var value in values)
+            {
+                entries.Add(new(key, value ?? ""));
+            }
+        }
+        return entries;
+    }
 
     /// <summary>True once a streamed write found the client gone, which Kestrel may report before <c>RequestAborted</c> fires.</summary>
     public bool ClientGone => _stream?.ClientGone == true;
@@ -86,7 +146,7 @@ internal sealed class ProxyHttpCall : HttpServerCall
         response.ContentLength = result.Body.Length;
         if (!result.Body.IsEmpty && !HttpMethods.IsHead(Request.Method))
         {
-            await response.Body.WriteAsync(result.Body, CancellationToken).ConfigureAwait(false);
+            await response.Body.WriteAsync(result.Body, _cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -95,7 +155,7 @@ internal sealed class ProxyHttpCall : HttpServerCall
         var response = _context.Response;
         response.StatusCode = statusCode;
         response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(response.Body, value, typeInfo, CancellationToken).ConfigureAwait(false);
+        await JsonSerializer.SerializeAsync(response.Body, value, typeInfo, _cancellationToken).ConfigureAwait(false);
     }
 
     public override async ValueTask WriteStreamAsync<T>(IAsyncEnumerable<T> items, JsonTypeInfo<T>? typeInfo)
@@ -107,11 +167,11 @@ internal sealed class ProxyHttpCall : HttpServerCall
         {
             response.Headers.CacheControl = "no-cache";
         }
-        await response.StartAsync(CancellationToken).ConfigureAwait(false);
+        await response.StartAsync(_cancellationToken).ConfigureAwait(false);
         // Each item is sent as it is produced, unless the client lags (see StreamWriteBehind).
         // Its flushes end only with the client; request_timeout_s abandons the stream and cuts the connection.
         var stream = _stream = new StreamWriteBehind(response.BodyWriter, _streamBudget, _context.RequestAborted);
-        await foreach (var item in items.WithCancellation(CancellationToken).ConfigureAwait(false))
+        await foreach (var item in items.WithCancellation(_cancellationToken).ConfigureAwait(false))
         {
             var writer = stream.BeginMessage();
             if (sse)

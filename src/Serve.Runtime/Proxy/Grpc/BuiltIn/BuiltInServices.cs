@@ -3,6 +3,7 @@ using Grpc.Health.V1;
 using Microsoft.AspNetCore.Http;
 using Serve.Control;
 using Serve.Protos;
+using Serve.Routing;
 
 namespace Serve.Proxy.Grpc.BuiltIn;
 
@@ -11,8 +12,9 @@ namespace Serve.Proxy.Grpc.BuiltIn;
 internal sealed record BuiltInServiceOptions(bool EnableReflection = true);
 
 /// <summary>
-/// The standard gRPC services the proxy serves itself, without an <c>application</c> key and whatever
-/// applications run: <c>grpc.health.v1.Health</c> and server reflection (<c>v1alpha</c> and <c>v1</c>).
+/// The gRPC services the proxy serves itself, without an <c>application</c> key and whatever applications run:
+/// Ray's <c>ray.serve.RayServeAPIService</c>, <c>grpc.health.v1.Health</c> and server reflection (<c>v1alpha</c> and
+/// <c>v1</c>).
 /// </summary>
 internal sealed class BuiltInServices
 {
@@ -23,15 +25,18 @@ internal sealed class BuiltInServices
     private const string HealthPrefix = "/" + Health + "/";
     private const string ReflectionV1AlphaPrefix = "/" + ReflectionV1Alpha + "/";
     private const string ReflectionV1Prefix = "/" + ReflectionV1 + "/";
+    private const string ServeApiPrefix = "/" + ServeApi + "/";
 
-    /// <summary>The Serve API service the proxy also serves itself.</summary>
-    public const string ServeApi = "ray.serve.RayServeAPIService";
+    /// <summary>Ray's API service.</summary>
+    public const string ServeApi = ServeApiService.Name;
 
+    private readonly ServeApiService _serveApi;
     private readonly HealthService _health;
     private readonly ReflectionService _reflection;
 
-    public BuiltInServices(HealthService health, ReflectionService reflection)
+    public BuiltInServices(ServeApiService serveApi, HealthService health, ReflectionService reflection)
     {
+        _serveApi = serveApi;
         _health = health;
         _reflection = reflection;
     }
@@ -39,14 +44,15 @@ internal sealed class BuiltInServices
     /// <summary>True when <paramref name="path"/> (<c>/package.Service/Method</c>) belongs to a built-in service.</summary>
     public static bool Handles(string path)
         => path.StartsWith("/grpc.", StringComparison.Ordinal)
-            && (path.StartsWith(HealthPrefix, StringComparison.Ordinal)
+            ? path.StartsWith(HealthPrefix, StringComparison.Ordinal)
                 || path.StartsWith(ReflectionV1AlphaPrefix, StringComparison.Ordinal)
-                || path.StartsWith(ReflectionV1Prefix, StringComparison.Ordinal));
+                || path.StartsWith(ReflectionV1Prefix, StringComparison.Ordinal)
+            : path.StartsWith(ServeApiPrefix, StringComparison.Ordinal);
 
     /// <summary>Serves a call whose <paramref name="path"/> <see cref="Handles"/> accepted.</summary>
     public Task HandleAsync(HttpContext context, string path, string requestId, CancellationToken cancellationToken)
-        => path.StartsWith(HealthPrefix, StringComparison.Ordinal)
-            ? _health.HandleAsync(context, path, requestId, cancellationToken)
+        => path.StartsWith(ServeApiPrefix, StringComparison.Ordinal) ? _serveApi.HandleAsync(context, path, requestId, cancellationToken)
+            : path.StartsWith(HealthPrefix, StringComparison.Ordinal) ? _health.HandleAsync(context, path, requestId, cancellationToken)
             : _reflection.HandleAsync(context, path, requestId, cancellationToken);
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Serve.Control;
+using Serve.Routing;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Serve.Proxy.Grpc.BuiltIn;

@@ -1,7 +1,7 @@
-namespace Serve.Proxy;
+namespace Serve.Routing;
 
 /// <summary>
-/// Runs a deployment method against the request's deadline, for both proxies: the method runs off the calling
+/// Runs a deployment method against the request's deadline, for both proxies (through <see cref="ReplicaCallRunner"/>): the method runs off the calling
 /// thread, so that one blocking synchronously cannot hold back the answer, and the client gets its deadline answer
 /// at the deadline even when the method ignores its token. The method keeps its replica slot until it returns.
 /// </summary>
