@@ -45,7 +45,7 @@ internal static class ReplicaCallRunner
     /// Runs <paramref name="call"/> on a replica of <paramref name="router"/>'s deployment, within
     /// <paramref name="timeout"/> (none when null) read on <paramref name="time"/>'s clock.
     /// </summary>
-    public static async Task<ReplicaCallOutcome> RunAsync<TCall>(ReplicaRouter router, TCall call, TimeSpan? timeout, TimeProvider time, CancellationToken requestAborted)
+    public static async ValueTask<ReplicaCallOutcome> RunAsync<TCall>(ReplicaRouter router, TCall call, TimeSpan? timeout, TimeProvider time, CancellationToken requestAborted)
         where TCall : class, IReplicaCall
     {
         using var deadline = timeout is { } t ? new CancellationTokenSource(t, time) : null;
@@ -85,7 +85,7 @@ internal static class ReplicaCallRunner
         return outcome with { DeadlinePassed = deadline?.IsCancellationRequested == true };
     }
 
-    private static async Task<bool> InvokeAsync<TCall>(TCall call, object instance)
+    private static async ValueTask<bool> InvokeAsync<TCall>(TCall call, object instance)
         where TCall : class, IReplicaCall
     {
         await call.InvokeAsync(instance).ConfigureAwait(false);
@@ -93,10 +93,12 @@ internal static class ReplicaCallRunner
     }
 
     /// <summary>The method against its deadline (<see cref="DeadlineRace"/>); true when the deadline was answered.</summary>
-    /// <remarks>The lambdas live here, not in <see cref="RunAsync"/>: there the compiler would allocate their closure on every call.</remarks>
-    private static Task<bool> RaceAsync<TCall>(TCall call, object instance, TimeSpan timeout, CancellationToken deadline)
+    /// <remarks>The lambdas live here, not in <see cref="RunAsync"/>: there the compiler would allocate their closure on
+    /// every call. Calls without a deadline (the default config) take <see cref="InvokeAsync"/>, which allocates nothing
+    /// when the method completes synchronously.</remarks>
+    private static ValueTask<bool> RaceAsync<TCall>(TCall call, object instance, TimeSpan timeout, CancellationToken deadline)
         where TCall : class, IReplicaCall
-        => DeadlineRace.RunAsync(() => call.InvokeAsync(instance).AsTask(), () => call.AnswerDeadlineAsync(timeout), deadline);
+        => new(DeadlineRace.RunAsync(() => call.InvokeAsync(instance).AsTask(), () => call.AnswerDeadlineAsync(timeout), deadline));
 
     /// <summary>
     /// What an exception means. A departed client comes first: once it left, a cancelled read or an aborted stream
