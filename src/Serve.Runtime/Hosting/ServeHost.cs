@@ -98,33 +98,8 @@ public sealed partial class ServeHost : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DefaultGracefulShutdownTimeout);
-        var grpcOptions = new GrpcProxyOptions(
-            Timeouts.FromSeconds(config.GrpcOptions.RequestTimeoutS),
-            config.GrpcOptions.MaxReceiveMessageLength,
-            config.GrpcOptions.MaxSendMessageLength,
-            config.GrpcOptions.ResponseCompression == GrpcResponseCompression.Gzip,
-            config.LoggingConfig.EnableAccessLog,
-            // Kestrel's limit below.
-            config.HttpOptions.MaxRequestBodySize);
-        var builtInOptions = new BuiltInServiceOptions(config.GrpcOptions.EnableReflection);
-        var httpOptions = new HttpProxyOptions(
-            config.HttpOptions.RootPath,
-            Timeouts.FromSeconds(config.HttpOptions.RequestTimeoutS),
-            config.HttpOptions.MaxRequestBodySize,
-            config.HttpOptions.EffectiveRequestBodyMemoryLimit,
-            config.LoggingConfig.EnableAccessLog);
-        // Factories, not AddSingleton<T>(): the container would find and invoke the constructors through
-        // reflection and build Logger<T> from its open-generic registration, both done at run time under
-        // Native AOT (its type loader), a measurable part of a cold start. The container still owns them.
-        builder.Services.AddSingleton(sp => new ServeController(LoggerFor<ServeController>(sp)));
-        builder.Services.AddSingleton(sp =>
-        {
-            var controller = sp.GetRequiredService<ServeController>();
-            var health = new HealthService(controller, grpcOptions, builtInOptions, sp.GetRequiredService<IHostApplicationLifetime>(), LoggerFor<HealthService>(sp));
-            var reflection = new ReflectionService(controller, grpcOptions, builtInOptions, LoggerFor<ReflectionService>(sp));
-            return new GrpcProxy(controller, grpcOptions, LoggerFor<GrpcProxy>(sp), new BuiltInServices(new ServeApiService(controller, grpcOptions), health, reflection));
-        });
-        builder.Services.AddSingleton(sp => new HttpProxy(sp.GetRequiredService<ServeController>(), httpOptions, LoggerFor<HttpProxy>(sp)));
+        // The same registrations as an application hosting Serve itself; this host only adds its own ports.
+        builder.Services.AddServe(config);
 
         ListenOptions? grpcListen = null;
         ListenOptions httpListen = null!;
@@ -179,11 +154,10 @@ public sealed partial class ServeHost : IAsyncDisposable
     /// services no deployment serves; nothing was started.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await _controller.ApplyAsync(_config, cancellationToken).ConfigureAwait(false);
         var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStopping.Register(_controller.BeginDrain);
         try
         {
+            // Deploys the applications first (ServeLifecycle), then listens.
             await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException ex)
@@ -267,8 +241,8 @@ public sealed partial class ServeHost : IAsyncDisposable
             // No config is applied while the proxies drain.
             await dashboard.StopAsync(cancellationToken).ConfigureAwait(false);
         }
+        // The server drains its running requests, then ServeLifecycle stops the replicas.
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
-        await _controller.StopAsync(DefaultGracefulShutdownTimeout, cancellationToken).ConfigureAwait(false);
         LogStopped();
     }
 
@@ -285,7 +259,7 @@ public sealed partial class ServeHost : IAsyncDisposable
 
     internal ServeController Controller => _controller;
 
-    private static Logger<T> LoggerFor<T>(IServiceProvider services) => new(services.GetRequiredService<ILoggerFactory>());
+    private static Logger<T> LoggerFor<T>(IServiceProvider services) => ServeServiceCollectionExtensions.LoggerFor<T>(services);
 
     private static IPAddress ResolveAddress(string host) => host switch
     {

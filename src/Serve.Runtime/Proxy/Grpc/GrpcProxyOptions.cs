@@ -1,3 +1,4 @@
+using Serve.Config;
 using Serve.Wire;
 
 namespace Serve.Proxy.Grpc;
@@ -12,6 +13,15 @@ namespace Serve.Proxy.Grpc;
 internal sealed record GrpcProxyOptions(TimeSpan? RequestTimeout, int MaxReceiveMessageSize, int MaxSendMessageSize, bool ResponseCompression = false,
     bool EnableAccessLog = true, long? ServerMaxRequestBodySize = null)
 {
+    /// <summary>The options a config gives, for a server whose request body limit is <paramref name="serverMaxRequestBodySize"/>.</summary>
+    public static GrpcProxyOptions From(ServeConfig config, long? serverMaxRequestBodySize) => new(
+        Timeouts.FromSeconds(config.GrpcOptions.RequestTimeoutS),
+        config.GrpcOptions.MaxReceiveMessageLength,
+        config.GrpcOptions.MaxSendMessageLength,
+        config.GrpcOptions.ResponseCompression == GrpcResponseCompression.Gzip,
+        config.LoggingConfig.EnableAccessLog,
+        serverMaxRequestBodySize);
+
     /// <summary>
     /// True when a request of one message within <see cref="MaxReceiveMessageSize"/> can still exceed Kestrel's body
     /// limit, which must then be lifted for unary and server-streaming calls too (streamed requests always lift it).

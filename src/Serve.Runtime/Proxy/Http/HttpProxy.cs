@@ -4,6 +4,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Serve.Config;
 using Serve.Control;
 using Serve.Http;
 using Serve.Routing;
@@ -395,4 +396,13 @@ internal sealed partial class HttpProxy
 /// <param name="MaxRequestBodySize">Largest request body accepted (413 beyond).</param>
 /// <param name="RequestBodyMemoryLimit">Bytes of request bodies held at once, over all requests.</param>
 /// <param name="EnableAccessLog">One log line per request with its request id and status.</param>
-internal sealed record HttpProxyOptions(string RootPath, TimeSpan? RequestTimeout, long MaxRequestBodySize, long RequestBodyMemoryLimit, bool EnableAccessLog = true);
+internal sealed record HttpProxyOptions(string RootPath, TimeSpan? RequestTimeout, long MaxRequestBodySize, long RequestBodyMemoryLimit, bool EnableAccessLog = true)
+{
+    /// <summary>The options a config gives (<c>http_options</c>, <c>logging_config</c>).</summary>
+    public static HttpProxyOptions From(ServeConfig config) => new(
+        config.HttpOptions.RootPath,
+        Timeouts.FromSeconds(config.HttpOptions.RequestTimeoutS),
+        config.HttpOptions.MaxRequestBodySize,
+        config.HttpOptions.EffectiveRequestBodyMemoryLimit,
+        config.LoggingConfig.EnableAccessLog);
+}
