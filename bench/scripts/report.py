@@ -367,7 +367,7 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
   every gRPC load run, `bench/scripts/sample_check.py` sends the run's own call (same method, message and `application`
   metadata) 32 times through grpcio, a third of the way into the measured part, and fails the suite unless every one
   ends with status OK: an error status travels in the trailers of an HTTP 200, which h2load counts as a success.
-- Streaming: `bench/BenchClient stream` (on Serve's own client, `Serve.Client.GrpcChannel`) runs 1 or 16 concurrent loops of
+- Streaming: `bench/BenchClient stream` (grpc-dotnet: `Grpc.Net.Client` with a Grpc.Tools-generated client) runs 1 or 16 concurrent loops of
   `Stream(count=1000)` calls over one HTTP/2 connection for the duration, checks every call's status OK and count, and
   reports messages/s (after 20 warm-up calls).
 - Cold start: `bench/BenchClient coldstart` starts the process (`dotnet X.dll` for JIT, the published binary for AOT),
