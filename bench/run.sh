@@ -61,14 +61,14 @@ if [[ -n $SRC_REF ]]; then
   # known commit while src/ is being edited.
   TREE="$OUT/tree"; rm -rf "$TREE" "$ART" "$AOT_ART"; mkdir -p "$TREE/bench"
   git -C "$REPO" archive "$SRC_REF" | tar -x -C "$TREE"
-  cp -r "$BENCH/Directory.Build.props" "$BENCH/Protos" "$BENCH/NoopServe" "$BENCH/BareKestrel" "$BENCH/BareHttp" "$BENCH/BenchClient" "$BENCH/HandleHop" "$TREE/bench/"
+  cp -r "$BENCH/Directory.Build.props" "$BENCH/Protos" "$BENCH/NoopServe" "$BENCH/BareKestrel" "$BENCH/GrpcAspNetCore" "$BENCH/BareHttp" "$BENCH/BenchClient" "$BENCH/HandleHop" "$TREE/bench/"
   PROJ="$TREE/bench"
   echo "{\"suite\":\"source\",\"value\":\"git archive $SRC_REF ($(git -C "$REPO" rev-parse --short "$SRC_REF"))\"}" >> "$RESULTS"
 else
   echo "{\"suite\":\"source\",\"value\":\"working tree at $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- src && echo '' || echo ' + uncommitted src changes')\"}" >> "$RESULTS"
 fi
 log "build (Release, JIT)"
-for p in NoopServe BareKestrel BareHttp BenchClient HandleHop; do
+for p in NoopServe BareKestrel GrpcAspNetCore BareHttp BenchClient HandleHop; do
   dotnet build "$PROJ/$p/$p.csproj" -c Release -nologo -v q --artifacts-path "$ART" >"$RUN/build-$p.log" 2>&1 \
     || { cat "$RUN/build-$p.log"; exit 1; }
 done
@@ -85,10 +85,11 @@ for p in NoopServe BareKestrel GrpcQuickstart; do
     echo "AOT warnings in $p (above)" >&2; exit 1
   fi
 done
-record "dotnet build bench/{NoopServe,BareKestrel,BareHttp,BenchClient,HandleHop} -c Release --artifacts-path bench/out/artifacts"
+record "dotnet build bench/{NoopServe,BareKestrel,GrpcAspNetCore,BareHttp,BenchClient,HandleHop} -c Release --artifacts-path bench/out/artifacts"
 record "dotnet publish bench/{NoopServe,BareKestrel} samples/GrpcQuickstart -c Release -r linux-x64 -p:PublishAot=true -o bench/out/aot/<name>"
 SERVE_DLL="$ART/bin/NoopServe/release/NoopServe.dll"
 BARE_DLL="$ART/bin/BareKestrel/release/BareKestrel.dll"
+GRPCNET_DLL="$ART/bin/GrpcAspNetCore/release/GrpcAspNetCore.dll"
 BAREHTTP_DLL="$ART/bin/BareHttp/release/BareHttp.dll"
 CLIENT_DLL="$ART/bin/BenchClient/release/BenchClient.dll"
 HOP_DLL="$ART/bin/HandleHop/release/HandleHop.dll"
@@ -247,24 +248,27 @@ open(f"{sys.argv[1]}/features.bin", "wb").write(b"\x00" + struct.pack(">I", len(
 PYEOF
 
 # ---------------------------------------------------------------- 1. unary no-op + chart
-log "unary: bare vs Serve (1 and 4 replicas), h2load -c 16 -m 10, $REPS x ${DUR}s"
+log "unary: bare and plain Grpc.AspNetCore vs Serve (1 and 4 replicas), h2load -c 16 -m 10, $REPS x ${DUR}s"
 start bare 20061 dotnet "$BARE_DLL" 20061
+# What a .NET developer would write without Serve: a Grpc.AspNetCore service of the same .proto (JIT, like the other unary targets).
+start grpc-aspnetcore 20063 dotnet "$GRPCNET_DLL" 20063
 start serve1 20051 dotnet "$SERVE_DLL" run "$(config 1 20051 20052)" --dashboard-port -1
 start serve4 20053 dotnet "$SERVE_DLL" run "$(config 4 20053 20054)" --dashboard-port -1
 # The order rotates with each repetition: a target run right after another host's load sees a machine in a
 # different state (caches, the other process's threads winding down), and a fixed order put that on one target.
-UNARY_TARGETS=(bare:20061 serve-1r:20051 serve-4r:20053)
+UNARY_TARGETS=(bare:20061 grpc-aspnetcore:20063 serve-1r:20051 serve-4r:20053)
 # Unmeasured load first: the JIT hosts finish tiering up under load here, not in their first repetition.
 for t in "${UNARY_TARGETS[@]}"; do
   "${LOAD[@]}" h2load -D 3 -c 16 -m 10 -d "$OUT/empty.bin" "${GRPC_H[@]}" \
     "http://127.0.0.1:${t##*:}/servebench.Noop/Call" > "$RUN/warm-${t%%:*}.out" 2>&1
 done
 for rep in $(seq 1 "$REPS"); do
-  for i in 0 1 2; do
-    t=${UNARY_TARGETS[(i + rep - 1) % 3]}
+  for i in "${!UNARY_TARGETS[@]}"; do
+    t=${UNARY_TARGETS[(i + rep - 1) % ${#UNARY_TARGETS[@]}]}
     LATENCY=1 h2 unary "${t%%:*}" "$rep" "${t##*:}" 16 10 "$DUR"
   done
 done
+stop grpc-aspnetcore   # the unary suite is its only use
 loadavg after-unary
 log "throughput vs concurrency (h2load -m 1 -c ${CONCURRENCY[*]})"
 for rep in $(seq 1 "$CONC_REPS"); do

@@ -82,6 +82,17 @@ for n in ("1r", "4r"):
     # responses cost it to read lowers throughput as well).
     u[n, "srv"] = add(f"Unary no-op, Serve {n[0]} replica(s): server CPU per call (µs)", "unary", "server_cpu_us", f"serve-{n}", "bare", unit=" µs")
     u[n, "cli"] = add(f"Unary no-op, Serve {n[0]} replica(s): h2load's CPU per call (µs)", "unary", "client_cpu_us", f"serve-{n}", "bare", unit=" µs")
+# The same calls against what a .NET developer would write instead of Serve: a plain Grpc.AspNetCore service.
+GRPCNET = "plain Grpc.AspNetCore"
+g = {}
+g["rps"] = add("Unary no-op, Serve 1 replica / plain Grpc.AspNetCore service: throughput (req/s)", "unary", "rps", "serve-1r", "grpc-aspnetcore",
+               base_name=GRPCNET)
+g["p50"] = add("Unary no-op, Serve 1 replica / plain Grpc.AspNetCore service: p50 latency (ms)", "unary", "p50_us", "serve-1r", "grpc-aspnetcore",
+               unit=" ms", scale=1e-3, base_name=GRPCNET)
+g["p99"] = add("Unary no-op, Serve 1 replica / plain Grpc.AspNetCore service: p99 latency (ms)", "unary", "p99_us", "serve-1r", "grpc-aspnetcore",
+               unit=" ms", scale=1e-3, base_name=GRPCNET)
+g["srv"] = add("Unary no-op, Serve 1 replica / plain Grpc.AspNetCore service: server CPU per call (µs)", "unary", "server_cpu_us", "serve-1r",
+               "grpc-aspnetcore", unit=" µs", base_name=GRPCNET)
 # 1b. HTTP no-op: Serve's HTTP proxy vs a bare minimal API
 hn = {}
 hn["rps"] = add("HTTP no-op (GET, h2load --h1 -c 16), Serve 1 replica: throughput (req/s)", "http", "rps", "serve-1r", "bare-http")
@@ -150,6 +161,8 @@ def verdict(name, value, limit, higher_is_better, text):
     met = value >= limit if higher_is_better else value <= limit
     verdicts.append((name, text, "**met**" if met else f"**missed** (by {abs(value - limit) / limit * 100:.0f}%)"))
 
+gr = g["rps"][0]
+verdict("Unary gRPC throughput ≥ 1.0× the plain Grpc.AspNetCore service (1 replica)", gr, 1.0, True, f"{gr:.2f}×" if gr else "")
 r1 = u["1r", "rps"][0]
 verdict("Unary gRPC throughput ≥ 0.85× bare (1 replica)", r1, 0.85, True, f"{r1:.2f}×" if r1 else "")
 r4 = u["4r", "rps"][0]
@@ -167,6 +180,8 @@ for shape, text in (("channel", "gRPC on one channel"), ("conn", "one gRPC call 
     e1 = echo["1mb", shape][0]
     if e1:
         verdicts.append((f"gRPC vs HTTP on 1 MiB, {text} (for information: no target)", f"gRPC/HTTP {e1:.2f}×", "—"))
+cr = comp["rps"][0]
+verdict("Composition: 3-deployment chain ≥ 0.8× one deployment doing the same work (throughput)", cr, 0.8, True, f"{cr:.2f}×" if cr else "")
 c = cold["aot"][0]
 verdict("Native AOT cold start ≤ 1.3× bare AOT", c, 1.3, False, f"{c:.2f}×" if c else "")
 rs = cold["aot-rss"][1]
@@ -287,14 +302,14 @@ for t, (_, pts) in series.items():
     md.append(f"| {t} req/s | " + " | ".join(fmt(s["med"]) if s else "—" for _, s in pts) + " |")
 ratios = [f"{s2['med'] / s1['med']:.2f}×" if s1 and s2 else "—" for (_, s1), (_, s2) in zip(series["bare"][1], series["serve-1r"][1])]
 md.append("| Serve / bare | " + " | ".join(ratios) + " |\n")
-md.append("## Issue-4 targets\n")
+md.append("## Targets\n")
 md.append("| target | measured | verdict |")
 md.append("|---|---|---|")
 for name, measured, met in verdicts:
     md.append(f"| {name} | {measured} | {met} |")
 md.append("")
-md.append("Composition (3-deployment chain against one deployment, and the handle hop) and batching (`[Batch]` against one "
-          "call at a time) have no target in the issue: their figures are in the Results table, for information.\n")
+md.append("The in-process handle hop and batching (`[Batch]` against one call at a time) have no target: their figures are in "
+          "the Results table, for information.\n")
 samples = sel("sample")
 if samples:
     calls = sum(r["calls"] for r in samples)
@@ -311,11 +326,18 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
   with `num_replicas` 1 / 4 / N and `max_ongoing_requests: 100000` (nothing queues), `log_level: WARNING` and
   `enable_access_log: false` (the default, true, writes one console line per call); and `bench/BareKestrel`: Kestrel h2c on
   127.0.0.1 with one terminal middleware that reads the framed request from `BodyReader`, parses it with the same protobuf
-  types, writes the framed response (flushing each streamed message, as Serve does) and the `grpc-status` trailer. Both
-  use `WebApplication.CreateSlimBuilder` and workstation GC, `InvariantGlobalization`.
+  types, writes the framed response (flushing each streamed message, as Serve does) and the `grpc-status` trailer; and
+  `bench/GrpcAspNetCore`, what a .NET developer would write instead of Serve: a plain Grpc.AspNetCore 2.85.0 service
+  (`AddGrpc()`, `MapGrpcService<NoopService>()`) deriving from the `Noop.NoopBase` that Grpc.Tools generates from the same
+  .proto (`GrpcServices="Server"`), with the same three methods (`Call` returns a cached `Empty`, `Echo` its request,
+  `Stream` writes `count` items, each `WriteAsync` flushing), on Kestrel h2c on 127.0.0.1 (`HttpProtocols.Http2`, no
+  Server header, logging providers cleared). Bare Kestrel measures the HTTP/2 server and gRPC framing alone; the Grpc.AspNetCore
+  service adds grpc-dotnet's server pipeline (endpoint routing, call context, deadlines, marshalling) and is the
+  figure a user comparing Serve with writing the service directly would look at. All three use
+  `WebApplication.CreateSlimBuilder`, workstation GC and `InvariantGlobalization`, and run JIT in the unary suite.
 - Unary: `h2load -c 16 -m 10 -D <s> --warm-up-time=1` with body = a framed empty message (5 bytes) and headers
-  `content-type: application/grpc`, `te: trailers`. Bare, Serve-1, Serve-4 alternate in each repetition, the order
-  rotating from one repetition to the next. Throughput comes from a run WITHOUT `--log-file`; p50/p99 from a second,
+  `content-type: application/grpc`, `te: trailers`. Bare, the plain Grpc.AspNetCore service, Serve-1 and Serve-4
+  alternate in each repetition, the order rotating from one repetition to the next. Throughput comes from a run WITHOUT `--log-file`; p50/p99 from a second,
   shorter run (`-D 3`) with `--log-file` (per-request durations; h2load's summary prints only min/max/mean/sd). They
   are separate because writing that log caps single-threaded h2load at ~60–70k req/s on this machine while bare
   Kestrel serves ~200k no-op calls/s: with the log on, the throughput ratio measured the load generator (runs before
@@ -345,7 +367,7 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
   every gRPC load run, `bench/scripts/sample_check.py` sends the run's own call (same method, message and `application`
   metadata) 32 times through grpcio, a third of the way into the measured part, and fails the suite unless every one
   ends with status OK: an error status travels in the trailers of an HTTP 200, which h2load counts as a success.
-- Streaming: `bench/BenchClient stream` (on Serve's own client, `Serve.Client.GrpcChannel`) runs 1 or 16 concurrent loops of
+- Streaming: `bench/BenchClient stream` (grpc-dotnet: `Grpc.Net.Client` with a Grpc.Tools-generated client) runs 1 or 16 concurrent loops of
   `Stream(count=1000)` calls over one HTTP/2 connection for the duration, checks every call's status OK and count, and
   reports messages/s (after 20 warm-up calls).
 - Cold start: `bench/BenchClient coldstart` starts the process (`dotnet X.dll` for JIT, the published binary for AOT),
