@@ -11,9 +11,6 @@ namespace Serve.Config;
 /// <summary>Maps a YAML node tree to the config model by hand (no reflection). Type errors are reported here; range rules live in the model's Validate.</summary>
 internal sealed class YamlConfigReader
 {
-    private const string StrTag = "tag:yaml.org,2002:str";
-    private const string NullTag = "tag:yaml.org,2002:null";
-
     private static readonly string[] TopKeys = ["proxy_location", "http_options", "grpc_options", "logging_config", "applications"];
     private static readonly string[] HttpKeys = ["host", "port", "root_path", "request_timeout_s", "keep_alive_timeout_s", "max_request_body_size", "request_body_memory_limit"];
     private static readonly string[] GrpcKeys = ["port", "grpc_servicer_functions", "request_timeout_s", "max_receive_message_length", "max_send_message_length", "enable_reflection", "response_compression"];
@@ -572,7 +569,7 @@ internal sealed class YamlConfigReader
                 }
                 else
                 {
-                    var suggestion = KeySuggestion.Find(key, allowed);
+                    var suggestion = Suggestions.Closest(key, allowed);
                     var hint = suggestion is null ? "" : $" Did you mean \"{suggestion}\"?";
                     Error(p, keyNode, $"unknown key \"{key}\" in {context}.{hint} Allowed keys: {string.Join(", ", allowed)}.");
                 }
@@ -831,16 +828,9 @@ internal sealed class YamlConfigReader
         }
     }
 
-    private static bool IsStringTyped(YamlScalarNode scalar)
-        => scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded
-           || HasTag(scalar, StrTag);
+    private static bool IsStringTyped(YamlScalarNode scalar) => YamlScalars.IsStringTyped(scalar);
 
-    private static bool IsNull(YamlNode node)
-        => node is YamlScalarNode scalar
-           && (HasTag(scalar, NullTag) || (!IsStringTyped(scalar) && YamlScalars.IsNull(scalar.Value)));
-
-    private static bool HasTag(YamlNode node, string tag)
-        => !node.Tag.IsEmpty && !node.Tag.IsNonSpecific && node.Tag.Value == tag;
+    private static bool IsNull(YamlNode node) => YamlScalars.IsNull(node);
 
     private static string Describe(YamlNode node) => node switch
     {
@@ -872,190 +862,5 @@ internal sealed class YamlConfigReader
                 return (1, 1);
             }
         }
-    }
-}
-
-/// <summary>YAML 1.2 core-schema scalar resolution (plain scalars only).</summary>
-internal static class YamlScalars
-{
-    public static bool IsNull(string? text) => text is null or "" or "~" or "null" or "Null" or "NULL";
-
-    public static bool TryBool(string? text, out bool value)
-    {
-        switch (text)
-        {
-            case "true" or "True" or "TRUE":
-                value = true;
-                return true;
-            case "false" or "False" or "FALSE":
-                value = false;
-                return true;
-            default:
-                value = false;
-                return false;
-        }
-    }
-
-    public static bool IsYaml11Bool(string text)
-        => text.ToUpperInvariant() is "YES" or "NO" or "ON" or "OFF" or "Y" or "N";
-
-    /// <summary><c>[-+]?[0-9]+</c>.</summary>
-    public static bool IsInteger(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return false;
-        }
-
-        var start = text[0] is '-' or '+' ? 1 : 0;
-        if (start == text.Length)
-        {
-            return false;
-        }
-
-        for (var i = start; i < text.Length; i++)
-        {
-            if (!char.IsAsciiDigit(text[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary><c>0o[0-7]+</c> or <c>0x[0-9a-fA-F]+</c> that fits a long.</summary>
-    public static bool TryRadixInteger(string text, out long value)
-    {
-        value = 0;
-        if (text.Length < 3 || text[0] != '0')
-        {
-            return false;
-        }
-
-        try
-        {
-            return text[1] switch
-            {
-                'o' when text[2..].All(c => c is >= '0' and <= '7') => (value = Convert.ToInt64(text[2..], 8)) == value,
-                'x' when text[2..].All(char.IsAsciiHexDigit) => (value = Convert.ToInt64(text[2..], 16)) == value,
-                _ => false,
-            };
-        }
-        catch (OverflowException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary><c>[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?</c>.</summary>
-    public static bool IsFloat(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return false;
-        }
-
-        var i = text[0] is '-' or '+' ? 1 : 0;
-        var intDigits = CountDigits(text, ref i);
-        var fracDigits = 0;
-        if (i < text.Length && text[i] == '.')
-        {
-            i++;
-            fracDigits = CountDigits(text, ref i);
-        }
-
-        if (intDigits == 0 && fracDigits == 0)
-        {
-            return false;
-        }
-
-        if (i < text.Length && text[i] is 'e' or 'E')
-        {
-            i++;
-            if (i < text.Length && text[i] is '-' or '+')
-            {
-                i++;
-            }
-
-            if (CountDigits(text, ref i) == 0)
-            {
-                return false;
-            }
-        }
-
-        return i == text.Length;
-    }
-
-    public static bool IsSpecialFloat(string? text)
-        => text is ".inf" or ".Inf" or ".INF" or "+.inf" or "+.Inf" or "+.INF" or "-.inf" or "-.Inf" or "-.INF"
-            or ".nan" or ".NaN" or ".NAN";
-
-    private static int CountDigits(string text, ref int i)
-    {
-        var start = i;
-        while (i < text.Length && char.IsAsciiDigit(text[i]))
-        {
-            i++;
-        }
-
-        return i - start;
-    }
-}
-
-/// <summary>"Did you mean" suggestions for unknown keys.</summary>
-internal static class KeySuggestion
-{
-    public static string? Find(string key, IEnumerable<string> candidates)
-    {
-        var normalized = Normalize(key);
-        string? best = null;
-        var bestDistance = int.MaxValue;
-        foreach (var candidate in candidates)
-        {
-            var normalizedCandidate = Normalize(candidate);
-            if (normalizedCandidate == normalized)
-            {
-                return candidate;
-            }
-
-            var distance = Distance(normalized, normalizedCandidate);
-            if (distance < bestDistance)
-            {
-                bestDistance = distance;
-                best = candidate;
-            }
-        }
-
-        var limit = Math.Max(1, Math.Min(3, key.Length / 3));
-        return bestDistance <= limit ? best : null;
-    }
-
-    // snake_case, camelCase, PascalCase and kebab-case spellings of one key compare equal.
-    private static string Normalize(string key)
-        => new(key.Where(c => c is not ('_' or '-')).Select(char.ToLowerInvariant).ToArray());
-
-    private static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 }
