@@ -129,8 +129,8 @@ internal sealed class ConfigField<T> : IConfigField
     /// <summary>Whether two records hold the same value of this key.</summary>
     public required Func<T, T, bool> Same { get; init; }
 
-    /// <summary>The value as change messages show it.</summary>
-    public required Func<T, string> Show { get; init; }
+    /// <summary>The value as change messages show it; null for sections and lists, whose keys speak for themselves.</summary>
+    public Func<T, string>? Show { get; init; }
 
     public required OnChange Change { get; init; }
 
@@ -182,6 +182,15 @@ internal sealed class ConfigSection<T> : IConfigSection
         _byKey = fields.ToDictionary(f => f.Key, StringComparer.Ordinal);
         Keys = [.. fields.Select(f => f.Key)];
         Unsupported = unsupported ?? new Dictionary<string, string>(StringComparer.Ordinal);
+        // A table that cannot work fails when the section is first used, in every test that touches it.
+        foreach (var field in fields)
+        {
+            if ((field.Change.Kind == ChangeKind.Restart && field.Show is null) || (field.Json.Kind == JsonKind.Shown && field.WriteJson is null))
+            {
+                throw new ArgumentException($"\"{field.Key}\" of {context} is declared {field.Change.Kind} and {field.Json.Kind} without the means to be.", nameof(fields));
+            }
+        }
+
         foreach (var rule in _rules)
         {
             if (!_byKey.ContainsKey(rule.After))
@@ -263,7 +272,7 @@ internal sealed class ConfigSection<T> : IConfigSection
             {
                 if (!field.Same(requested, defaults) && !field.Same(requested, running))
                 {
-                    ignored.Add($"{keyPath}: cannot change while Serve is running (running: {field.Show(running)}; requested: {field.Show(requested)}); ignored, restart Serve to change it.");
+                    ignored.Add($"{keyPath}: cannot change while Serve is running (running: {field.Show!(running)}; requested: {field.Show!(requested)}); ignored, restart Serve to change it.");
                 }
             }
             else
