@@ -1,3 +1,5 @@
+using Field = Serve.Config.ConfigFields<Serve.Config.ApplicationConfig>;
+
 namespace Serve.Config;
 
 /// <summary>One application to run (<c>applications[]</c>).</summary>
@@ -63,38 +65,76 @@ public sealed record ApplicationConfig
     /// <summary>Checks this application; throws <see cref="ServeConfigException"/> listing every problem.</summary>
     public void Validate() => ConfigIssues.Run(nameof(ApplicationConfig), issues => Validate(issues, ""));
 
-    internal void Validate(ConfigIssues issues, string path)
+    internal void Validate(ConfigIssues issues, string path) => Schema.Validate(this, issues, path);
+
+    private const string NotInStatus = "Ray shows it in deployed_app_config, which Serve's status does not have yet";
+
+    /// <summary>The keys of an application (<c>applications[]</c>): each one's reading, rules, writing, status JSON and change handling.</summary>
+    internal static ConfigSection<ApplicationConfig> Schema { get; } = new(
+        "an application",
+        static () => new ApplicationConfig { ImportPath = "" },
+        [
+            Field.Of("name", ConfigValues.String, static a => a.Name, static (a, v) => a with { Name = v },
+                OnChange.Identity, InJson.Shown, writeAlways: true,
+                validate: static (a, issues, p) =>
+                {
+                    if (string.IsNullOrWhiteSpace(a.Name))
+                    {
+                        issues.Add(p, "must be a non-empty application name.");
+                    }
+                }),
+            Field.Of("route_prefix", ConfigValues.NullableString, static a => a.RoutePrefix, static (a, v) => a with { RoutePrefix = v },
+                OnChange.InPlace("the controller moves the running application to the new prefix"), InJson.Shown, writeAlways: true,
+                validate: static (a, issues, p) =>
+                {
+                    if (ConfigRules.RoutePrefixError(a.RoutePrefix) is { } routeError)
+                    {
+                        issues.Add(p, routeError);
+                    }
+                }),
+            Field.Of("import_path", ConfigValues.String, static a => a.ImportPath, static (a, v) => a with { ImportPath = v },
+                OnChange.Redeploy, InJson.Hidden(NotInStatus), writeAlways: true,
+                required: "is required: every application needs an import_path, e.g. \"GrpcQuickstart.Applications:App1\".",
+                validate: static (a, issues, p) =>
+                {
+                    if (ConfigRules.ImportPathError(a.ImportPath) is { } importError)
+                    {
+                        issues.Add(p, importError);
+                    }
+                }),
+            Field.Of("runtime_env", ConfigValues.JsonMap, static a => a.RuntimeEnv, static (a, v) => a with { RuntimeEnv = v },
+                OnChange.Redeploy, InJson.Hidden(NotInStatus), writeAlways: true,
+                validate: static (a, issues, p) => ValidateDictionary(issues, p, a.RuntimeEnv)),
+            Field.Of("args", ConfigValues.ScalarMap, static a => a.Args, static (a, v) => a with { Args = v },
+                OnChange.Redeploy, InJson.Hidden(NotInStatus),
+                validate: static (a, issues, p) => ValidateDictionary(issues, p, a.Args)),
+            Field.List("deployments", DeploymentConfig.Schema, "a list of deployment options", static a => a.Deployments, static (a, v) => a with { Deployments = v },
+                OnChange.Nested("the controller pairs each entry with the running deployment of its name"),
+                InJson.FromState("the status lists the running deployments with the options they run with"),
+                ValidateDeployments),
+        ],
+        unsupported: new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["host"] = "is deprecated in Ray; set http_options.host.",
+            ["port"] = "is deprecated in Ray; set http_options.port.",
+            ["logging_config"] = Unsupported.NotYet + " per application; set the top-level logging_config.",
+            ["external_scaler_enabled"] = Unsupported.NotYet + ".",
+        });
+
+    private static void ValidateDeployments(ApplicationConfig app, ConfigIssues issues, string deploymentsPath)
     {
-        if (string.IsNullOrWhiteSpace(Name))
-        {
-            issues.Add(ConfigPath.Key(path, "name"), "must be a non-empty application name.");
-        }
-
-        if (ConfigRules.RoutePrefixError(RoutePrefix) is { } routeError)
-        {
-            issues.Add(ConfigPath.Key(path, "route_prefix"), routeError);
-        }
-
-        if (ConfigRules.ImportPathError(ImportPath) is { } importError)
-        {
-            issues.Add(ConfigPath.Key(path, "import_path"), importError);
-        }
-
-        ValidateDictionary(issues, ConfigPath.Key(path, "runtime_env"), RuntimeEnv);
-        ValidateDictionary(issues, ConfigPath.Key(path, "args"), Args);
-
-        var deploymentsPath = ConfigPath.Key(path, "deployments");
-        if (Deployments is null)
+        var deployments = app.Deployments;
+        if (deployments is null)
         {
             issues.Add(deploymentsPath, "must be a list of deployment options; got null.");
             return;
         }
 
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < Deployments.Count; i++)
+        for (var i = 0; i < deployments.Count; i++)
         {
             var itemPath = ConfigPath.Index(deploymentsPath, i);
-            var deployment = Deployments[i];
+            var deployment = deployments[i];
             if (deployment is null)
             {
                 issues.Add(itemPath, "must be a deployment's options; got null.");

@@ -81,6 +81,9 @@ internal static class ConfigPath
 
     public static string Index(string path, int index) => path + "[" + index.ToString(CultureInfo.InvariantCulture) + "]";
 
+    /// <summary>The path's last key: <c>runtime_env</c> of <c>applications[0].runtime_env</c>.</summary>
+    public static string Last(string path) => path[(path.LastIndexOf('.') + 1)..];
+
     public static string Parent(string path)
     {
         var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));

@@ -1,3 +1,6 @@
+using YamlDotNet.RepresentationModel;
+using Field = Serve.Config.ConfigFields<Serve.Config.DeploymentConfig>;
+
 namespace Serve.Config;
 
 /// <summary>
@@ -74,36 +77,106 @@ public sealed record DeploymentConfig
     /// <summary>Checks these options; throws <see cref="ServeConfigException"/> listing every problem.</summary>
     public void Validate() => ConfigIssues.Run(nameof(DeploymentConfig), issues => Validate(issues, ""));
 
-    internal void Validate(ConfigIssues issues, string path)
+    internal void Validate(ConfigIssues issues, string path) => Schema.Validate(this, issues, path);
+
+    /// <summary>A replica count; Ray's <c>"auto"</c> (autoscaling) is refused with its own message.</summary>
+    private static ConfigValue<int?> NumReplicasValue { get; } = new()
     {
-        if (string.IsNullOrWhiteSpace(Name))
+        Read = static (YamlConfigReader r, YamlNode n, string p, out int? v) =>
         {
-            issues.Add(ConfigPath.Key(path, "name"), "is required: the name of a deployment in the application.");
-        }
+            if (n is YamlScalarNode { Value: { } text } && string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
+            {
+                r.Error(p, n, "\"auto\" (autoscaling) is not supported yet; set a fixed number of replicas (an integer ≥ 1).");
+                v = null;
+                return false;
+            }
 
-        if (NumReplicas is { } replicas)
+            return r.ReadInt(n, p, nullable: true, out v);
+        },
+        Write = ConfigValues.NullableInt.Write,
+        WriteJson = ConfigValues.NullableInt.WriteJson,
+    };
+
+    private const string NotApplied = "the runtime does not act on it yet";
+
+    /// <summary>The keys of a deployment's options (<c>deployments[]</c>): each one's reading, rules, writing, status JSON and change handling.</summary>
+    /// <remarks>
+    /// The status shows a deployment's options as it runs with them (config over code over defaults), and the controller
+    /// compares those, so a key applied in place is one the running options carry.
+    /// </remarks>
+    internal static ConfigSection<DeploymentConfig> Schema { get; } = new(
+        "a deployment's options",
+        static () => new DeploymentConfig { Name = "" },
+        [
+            Field.Of("name", ConfigValues.String, static d => d.Name, static (d, v) => d with { Name = v },
+                OnChange.Identity, InJson.Shown, writeAlways: true,
+                required: "is required: the name of the deployment these options apply to.",
+                validate: static (d, issues, p) =>
+                {
+                    if (string.IsNullOrWhiteSpace(d.Name))
+                    {
+                        issues.Add(p, "is required: the name of a deployment in the application.");
+                    }
+                }),
+            Field.Of("num_replicas", NumReplicasValue, static d => d.NumReplicas, static (d, v) => d with { NumReplicas = v },
+                OnChange.InPlace("replicas are started or drained to the new count"), InJson.Shown,
+                validate: static (d, issues, p) =>
+                {
+                    if (d.NumReplicas is { } replicas)
+                    {
+                        ConfigRules.Between(issues, p, replicas, 1, ServeConfig.MaxReplicas);
+                    }
+                }),
+            Field.Of("max_ongoing_requests", ConfigValues.NullableInt, static d => d.MaxOngoingRequests, static (d, v) => d with { MaxOngoingRequests = v },
+                OnChange.InPlace("the running replicas' limit changes; requests in flight keep their slots"), InJson.Shown,
+                validate: static (d, issues, p) =>
+                {
+                    if (d.MaxOngoingRequests is { } ongoing)
+                    {
+                        ConfigRules.AtLeast(issues, p, ongoing, 1, null);
+                    }
+                }),
+            Field.Of("max_queued_requests", ConfigValues.NullableInt, static d => d.MaxQueuedRequests, static (d, v) => d with { MaxQueuedRequests = v },
+                OnChange.InPlace("the router's queue limit changes"), InJson.Shown,
+                validate: static (d, issues, p) =>
+                {
+                    if (d.MaxQueuedRequests is { } queued && queued != -1 && queued < 1)
+                    {
+                        issues.Add(p, $"must be -1 (unbounded) or an integer ≥ 1; got {queued}.");
+                    }
+                }),
+            Field.Of("user_config", ConfigValues.Json, static d => d.UserConfig, static (d, v) => d with { UserConfig = v },
+                OnChange.InPlace("running replicas are reconfigured"), InJson.Shown,
+                validate: static (d, issues, p) =>
+                {
+                    if (d.UserConfig is not null && !ConfigRules.IsJson(d.UserConfig))
+                    {
+                        issues.Add(p, "must be valid JSON text when set.");
+                    }
+                }),
+            Field.Of("graceful_shutdown_timeout_s", ConfigValues.NullableSeconds, static d => d.GracefulShutdownTimeoutS, static (d, v) => d with { GracefulShutdownTimeoutS = v },
+                OnChange.InPlace("replicas stopped from then on get the new timeout"), InJson.Shown,
+                validate: static (d, issues, p) => ConfigRules.NonNegativeOrNull(issues, p, d.GracefulShutdownTimeoutS)),
+            Field.Of("graceful_shutdown_wait_loop_s", ConfigValues.NullableSeconds, static d => d.GracefulShutdownWaitLoopS, static (d, v) => d with { GracefulShutdownWaitLoopS = v },
+                OnChange.Ignored(NotApplied), InJson.Hidden(NotApplied),
+                validate: static (d, issues, p) => ConfigRules.PositiveOrNull(issues, p, d.GracefulShutdownWaitLoopS)),
+            Field.Of("health_check_period_s", ConfigValues.NullableSeconds, static d => d.HealthCheckPeriodS, static (d, v) => d with { HealthCheckPeriodS = v },
+                OnChange.Ignored(NotApplied), InJson.Hidden(NotApplied),
+                validate: static (d, issues, p) => ConfigRules.PositiveOrNull(issues, p, d.HealthCheckPeriodS)),
+            Field.Of("health_check_timeout_s", ConfigValues.NullableSeconds, static d => d.HealthCheckTimeoutS, static (d, v) => d with { HealthCheckTimeoutS = v },
+                OnChange.Ignored(NotApplied), InJson.Hidden(NotApplied),
+                validate: static (d, issues, p) => ConfigRules.PositiveOrNull(issues, p, d.HealthCheckTimeoutS)),
+        ],
+        unsupported: new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ConfigRules.Between(issues, ConfigPath.Key(path, "num_replicas"), replicas, 1, ServeConfig.MaxReplicas);
-        }
-
-        if (MaxOngoingRequests is { } ongoing)
-        {
-            ConfigRules.AtLeast(issues, ConfigPath.Key(path, "max_ongoing_requests"), ongoing, 1, null);
-        }
-
-        if (MaxQueuedRequests is { } queued && queued != -1 && queued < 1)
-        {
-            issues.Add(ConfigPath.Key(path, "max_queued_requests"), $"must be -1 (unbounded) or an integer ≥ 1; got {queued}.");
-        }
-
-        if (UserConfig is not null && !ConfigRules.IsJson(UserConfig))
-        {
-            issues.Add(ConfigPath.Key(path, "user_config"), "must be valid JSON text when set.");
-        }
-
-        ConfigRules.NonNegativeOrNull(issues, ConfigPath.Key(path, "graceful_shutdown_timeout_s"), GracefulShutdownTimeoutS);
-        ConfigRules.PositiveOrNull(issues, ConfigPath.Key(path, "graceful_shutdown_wait_loop_s"), GracefulShutdownWaitLoopS);
-        ConfigRules.PositiveOrNull(issues, ConfigPath.Key(path, "health_check_period_s"), HealthCheckPeriodS);
-        ConfigRules.PositiveOrNull(issues, ConfigPath.Key(path, "health_check_timeout_s"), HealthCheckTimeoutS);
-    }
+            ["autoscaling_config"] = Unsupported.NotYet + " (autoscaling); set num_replicas to a fixed number.",
+            ["ray_actor_options"] = Unsupported.NotYet + " (Ray actors).",
+            ["placement_group_bundles"] = Unsupported.NotYet + ".",
+            ["placement_group_strategy"] = Unsupported.NotYet + ".",
+            ["max_replicas_per_node"] = Unsupported.NotYet + ".",
+            ["logging_config"] = Unsupported.NotYet + " per deployment; set the top-level logging_config.",
+            ["request_router_config"] = Unsupported.NotYet + ".",
+            ["max_constructor_retry_count"] = Unsupported.NotYet + ".",
+            ["max_concurrent_queries"] = "was renamed max_ongoing_requests in Ray 2.10; use max_ongoing_requests.",
+        });
 }

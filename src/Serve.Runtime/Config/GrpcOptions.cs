@@ -1,3 +1,5 @@
+using Field = Serve.Config.ConfigFields<Serve.Config.GrpcOptions>;
+
 namespace Serve.Config;
 
 /// <summary>The gRPC proxy's options (<c>grpc_options</c>), with Ray Serve's defaults.</summary>
@@ -61,30 +63,55 @@ public sealed record GrpcOptions
     /// <summary>Checks these options; throws <see cref="ServeConfigException"/> listing every problem.</summary>
     public void Validate() => ConfigIssues.Run(nameof(GrpcOptions), issues => Validate(issues, ""));
 
-    internal void Validate(ConfigIssues issues, string path)
-    {
-        ConfigRules.Port(issues, ConfigPath.Key(path, "port"), Port);
-        ValidateServicerFunctions(issues, path);
-        ConfigRules.PositiveOrNull(issues, ConfigPath.Key(path, "request_timeout_s"), RequestTimeoutS);
-        ConfigRules.AtLeast(issues, ConfigPath.Key(path, "max_receive_message_length"), MaxReceiveMessageLength, 1, "bytes");
-        ConfigRules.AtLeast(issues, ConfigPath.Key(path, "max_send_message_length"), MaxSendMessageLength, 1, "bytes");
-    }
+    internal void Validate(ConfigIssues issues, string path) => Schema.Validate(this, issues, path);
 
     private void ValidateServicerFunctions(ConfigIssues issues, string path)
+        => ValidateServicerFunctionList(this, issues, ConfigPath.Key(path, "grpc_servicer_functions"));
+
+    private static void ValidateServicerFunctionList(GrpcOptions options, ConfigIssues issues, string listPath)
     {
-        var listPath = ConfigPath.Key(path, "grpc_servicer_functions");
-        if (GrpcServicerFunctions is null)
+        if (options.GrpcServicerFunctions is null)
         {
             issues.Add(listPath, "must be a list of gRPC service names; got null.");
             return;
         }
 
-        for (var i = 0; i < GrpcServicerFunctions.Count; i++)
+        for (var i = 0; i < options.GrpcServicerFunctions.Count; i++)
         {
-            if (!GrpcServicerFunction.TryParse(GrpcServicerFunctions[i], out _, out var error))
+            if (!GrpcServicerFunction.TryParse(options.GrpcServicerFunctions[i], out _, out var error))
             {
                 issues.Add(ConfigPath.Index(listPath, i), error);
             }
         }
     }
+
+    /// <summary>The keys of <c>grpc_options</c>: each one's reading, rules, writing, status JSON and change handling.</summary>
+    internal static ConfigSection<GrpcOptions> Schema { get; } = new(
+        "grpc_options",
+        static () => new GrpcOptions(),
+        [
+            Field.Of("port", ConfigValues.Int, static o => o.Port, static (o, v) => o with { Port = v },
+                OnChange.Restart, InJson.Shown, writeAlways: true,
+                validate: static (o, issues, p) => ConfigRules.Port(issues, p, o.Port)),
+            Field.Of("grpc_servicer_functions", ConfigValues.StringList("a list of gRPC service names"),
+                static o => o.GrpcServicerFunctions, static (o, v) => o with { GrpcServicerFunctions = v },
+                OnChange.Restart, InJson.Shown, writeAlways: true,
+                validate: ValidateServicerFunctionList),
+            Field.Of("request_timeout_s", ConfigValues.NullableSeconds, static o => o.RequestTimeoutS, static (o, v) => o with { RequestTimeoutS = v },
+                OnChange.Restart, InJson.Shown,
+                validate: static (o, issues, p) => ConfigRules.PositiveOrNull(issues, p, o.RequestTimeoutS)),
+            Field.Of("max_receive_message_length", ConfigValues.Int, static o => o.MaxReceiveMessageLength, static (o, v) => o with { MaxReceiveMessageLength = v },
+                OnChange.Restart, InJson.Hidden(NotInRaysStatus),
+                validate: static (o, issues, p) => ConfigRules.AtLeast(issues, p, o.MaxReceiveMessageLength, 1, "bytes")),
+            Field.Of("max_send_message_length", ConfigValues.Int, static o => o.MaxSendMessageLength, static (o, v) => o with { MaxSendMessageLength = v },
+                OnChange.Restart, InJson.Hidden(NotInRaysStatus),
+                validate: static (o, issues, p) => ConfigRules.AtLeast(issues, p, o.MaxSendMessageLength, 1, "bytes")),
+            Field.Of("enable_reflection", ConfigValues.Bool, static o => o.EnableReflection, static (o, v) => o with { EnableReflection = v },
+                OnChange.Restart, InJson.Hidden(NotInRaysStatus)),
+            Field.Of("response_compression", ConfigValues.Enum<GrpcResponseCompression>("identity or gzip", static v => v.ToString().ToLowerInvariant()),
+                static o => o.ResponseCompression, static (o, v) => o with { ResponseCompression = v },
+                OnChange.Restart, InJson.Hidden(NotInRaysStatus)),
+        ]);
+
+    private const string NotInRaysStatus = "Ray's grpc_options in the status has port, grpc_servicer_functions and request_timeout_s only";
 }

@@ -1,3 +1,5 @@
+using Field = Serve.Config.ConfigFields<Serve.Config.HttpOptions>;
+
 namespace Serve.Config;
 
 /// <summary>The HTTP proxy's options (<c>http_options</c>), with Ray Serve's defaults.</summary>
@@ -46,33 +48,74 @@ public sealed record HttpOptions
     /// <summary>Checks these options; throws <see cref="ServeConfigException"/> listing every problem.</summary>
     public void Validate() => ConfigIssues.Run(nameof(HttpOptions), issues => Validate(issues, ""));
 
-    internal void Validate(ConfigIssues issues, string path)
-    {
-        if (string.IsNullOrWhiteSpace(Host))
-        {
-            issues.Add(ConfigPath.Key(path, "host"), "must be a non-empty host name or IP address.");
-        }
+    internal void Validate(ConfigIssues issues, string path) => Schema.Validate(this, issues, path);
 
-        ConfigRules.Port(issues, ConfigPath.Key(path, "port"), Port);
-        if (RootPath is null)
+    /// <summary>The keys of <c>http_options</c>: each one's reading, rules, writing, status JSON and change handling.</summary>
+    internal static ConfigSection<HttpOptions> Schema { get; } = new(
+        "http_options",
+        static () => new HttpOptions(),
+        [
+            Field.Of("host", ConfigValues.String, static o => o.Host, static (o, v) => o with { Host = v },
+                OnChange.Restart, InJson.Shown, writeAlways: true,
+                validate: static (o, issues, p) =>
+                {
+                    if (string.IsNullOrWhiteSpace(o.Host))
+                    {
+                        issues.Add(p, "must be a non-empty host name or IP address.");
+                    }
+                }),
+            Field.Of("port", ConfigValues.Int, static o => o.Port, static (o, v) => o with { Port = v },
+                OnChange.Restart, InJson.Shown, writeAlways: true,
+                validate: static (o, issues, p) => ConfigRules.Port(issues, p, o.Port)),
+            Field.Of("root_path", ConfigValues.String, static o => o.RootPath, static (o, v) => o with { RootPath = v },
+                OnChange.Restart, InJson.Shown,
+                validate: static (o, issues, p) =>
+                {
+                    if (o.RootPath is null)
+                    {
+                        issues.Add(p, "must be a string (empty, or a path starting with \"/\"); got null.");
+                    }
+                    else if (o.RootPath.Length > 0 && (o.RootPath[0] != '/' || (o.RootPath.Length > 1 && o.RootPath[^1] == '/')))
+                    {
+                        issues.Add(p, $"must be empty or start with \"/\" and not end with \"/\"; got \"{o.RootPath}\".");
+                    }
+                }),
+            Field.Of("request_timeout_s", ConfigValues.NullableSeconds, static o => o.RequestTimeoutS, static (o, v) => o with { RequestTimeoutS = v },
+                OnChange.Restart, InJson.Shown,
+                validate: static (o, issues, p) => ConfigRules.PositiveOrNull(issues, p, o.RequestTimeoutS)),
+            Field.Of("keep_alive_timeout_s", ConfigValues.Seconds, static o => o.KeepAliveTimeoutS, static (o, v) => o with { KeepAliveTimeoutS = v },
+                OnChange.Restart, InJson.Shown,
+                validate: static (o, issues, p) => ConfigRules.Positive(issues, p, o.KeepAliveTimeoutS)),
+            Field.Of("max_request_body_size", ConfigValues.Int, static o => o.MaxRequestBodySize, static (o, v) => o with { MaxRequestBodySize = v },
+                OnChange.Restart, InJson.Hidden(ServeAddition),
+                validate: static (o, issues, p) =>
+                {
+                    if (o.MaxRequestBodySize < 1)
+                    {
+                        issues.Add(p, $"must be an integer ≥ 1 (bytes); got {o.MaxRequestBodySize}.");
+                    }
+                }),
+            Field.Of("request_body_memory_limit", ConfigValues.NullableLong, static o => o.RequestBodyMemoryLimit, static (o, v) => o with { RequestBodyMemoryLimit = v },
+                OnChange.Restart, InJson.Hidden(ServeAddition),
+                validate: static (o, issues, p) =>
+                {
+                    // Compared only with a valid body size, whose own error says what is wrong.
+                    if (o.MaxRequestBodySize >= 1 && o.RequestBodyMemoryLimit is { } memoryLimit && memoryLimit < o.MaxRequestBodySize)
+                    {
+                        issues.Add(p, $"must be at least max_request_body_size ({o.MaxRequestBodySize}), so that the largest body accepted fits; got {memoryLimit}.");
+                    }
+                }),
+        ],
+        unsupported: new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            issues.Add(ConfigPath.Key(path, "root_path"), "must be a string (empty, or a path starting with \"/\"); got null.");
-        }
-        else if (RootPath.Length > 0 && (RootPath[0] != '/' || (RootPath.Length > 1 && RootPath[^1] == '/')))
-        {
-            issues.Add(ConfigPath.Key(path, "root_path"), $"must be empty or start with \"/\" and not end with \"/\"; got \"{RootPath}\".");
-        }
+            ["ssl_keyfile"] = Unsupported.NotYet + " (TLS).",
+            ["ssl_certfile"] = Unsupported.NotYet + " (TLS).",
+            ["ssl_keyfile_password"] = Unsupported.NotYet + " (TLS).",
+            ["ssl_ca_certs"] = Unsupported.NotYet + " (TLS).",
+            ["location"] = "is deprecated in Ray; use the top-level proxy_location.",
+            ["middlewares"] = Unsupported.NotYet + ".",
+            ["num_cpus"] = Unsupported.NotYet + ".",
+        });
 
-        ConfigRules.PositiveOrNull(issues, ConfigPath.Key(path, "request_timeout_s"), RequestTimeoutS);
-        ConfigRules.Positive(issues, ConfigPath.Key(path, "keep_alive_timeout_s"), KeepAliveTimeoutS);
-        if (MaxRequestBodySize < 1)
-        {
-            issues.Add(ConfigPath.Key(path, "max_request_body_size"), $"must be an integer ≥ 1 (bytes); got {MaxRequestBodySize}.");
-        }
-        else if (RequestBodyMemoryLimit is { } memoryLimit && memoryLimit < MaxRequestBodySize)
-        {
-            issues.Add(ConfigPath.Key(path, "request_body_memory_limit"),
-                $"must be at least max_request_body_size ({MaxRequestBodySize}), so that the largest body accepted fits; got {memoryLimit}.");
-        }
-    }
+    private const string ServeAddition = "a Serve addition that Ray's http_options in the status does not have";
 }

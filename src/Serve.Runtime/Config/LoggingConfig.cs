@@ -1,3 +1,6 @@
+using YamlDotNet.RepresentationModel;
+using Field = Serve.Config.ConfigFields<Serve.Config.LoggingConfig>;
+
 namespace Serve.Config;
 
 /// <summary>Serve's logging options (<c>logging_config</c>), with Ray Serve's defaults.</summary>
@@ -24,23 +27,63 @@ public sealed record LoggingConfig
     /// <summary>Checks these options; throws <see cref="ServeConfigException"/> listing every problem.</summary>
     public void Validate() => ConfigIssues.Run(nameof(LoggingConfig), issues => Validate(issues, ""));
 
-    internal void Validate(ConfigIssues issues, string path)
+    internal void Validate(ConfigIssues issues, string path) => Schema.Validate(this, issues, path);
+
+    /// <summary>A log level: read case-insensitively and stored as Ray spells it (upper-case).</summary>
+    private static ConfigValue<string> LogLevelValue { get; } = new()
     {
-        if (NormalizeLogLevel(LogLevel) is null)
+        Read = static (YamlConfigReader r, YamlNode n, string p, out string v) =>
         {
-            issues.Add(ConfigPath.Key(path, "log_level"), $"must be one of {string.Join(", ", LogLevels)}; got {ConfigRules.Quote(LogLevel)}.");
-        }
+            var read = r.ReadString(n, p, nullable: false, out var level);
+            v = NormalizeLogLevel(level) ?? level ?? "";
+            return read;
+        },
+        Write = ServeConfigWriter.Str,
+        WriteJson = static (w, k, v) => w.WriteString(k, v),
+    };
 
-        if (LogsDir is not null && string.IsNullOrWhiteSpace(LogsDir))
-        {
-            issues.Add(ConfigPath.Key(path, "logs_dir"), "must be a directory path or left out; got an empty string.");
-        }
+    private const string NotInStatus = "Ray's instance status has no logging_config";
 
-        if (!Enum.IsDefined(Encoding))
+    /// <summary>The keys of <c>logging_config</c>: each one's reading, rules, writing, status JSON and change handling.</summary>
+    internal static ConfigSection<LoggingConfig> Schema { get; } = new(
+        "logging_config",
+        static () => new LoggingConfig(),
+        [
+            Field.Of("log_level", LogLevelValue, static o => o.LogLevel, static (o, v) => o with { LogLevel = v },
+                OnChange.Restart, InJson.Hidden(NotInStatus), writeAlways: true,
+                validate: static (o, issues, p) =>
+                {
+                    if (NormalizeLogLevel(o.LogLevel) is null)
+                    {
+                        issues.Add(p, $"must be one of {string.Join(", ", LogLevels)}; got {ConfigRules.Quote(o.LogLevel)}.");
+                    }
+                }),
+            Field.Of("logs_dir", ConfigValues.NullableString, static o => o.LogsDir, static (o, v) => o with { LogsDir = v },
+                OnChange.Restart, InJson.Hidden(NotInStatus), writeAlways: true,
+                validate: static (o, issues, p) =>
+                {
+                    if (o.LogsDir is not null && string.IsNullOrWhiteSpace(o.LogsDir))
+                    {
+                        issues.Add(p, "must be a directory path or left out; got an empty string.");
+                    }
+                }),
+            Field.Of("encoding", ConfigValues.Enum<LogEncoding>("TEXT or JSON", static v => v.ToString().ToUpperInvariant()),
+                static o => o.Encoding, static (o, v) => o with { Encoding = v },
+                OnChange.Restart, InJson.Hidden(NotInStatus), writeAlways: true,
+                validate: static (o, issues, p) =>
+                {
+                    if (!Enum.IsDefined(o.Encoding))
+                    {
+                        issues.Add(p, $"must be TEXT or JSON; got {(int)o.Encoding}.");
+                    }
+                }),
+            Field.Of("enable_access_log", ConfigValues.Bool, static o => o.EnableAccessLog, static (o, v) => o with { EnableAccessLog = v },
+                OnChange.Restart, InJson.Hidden(NotInStatus), writeAlways: true),
+        ],
+        unsupported: new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            issues.Add(ConfigPath.Key(path, "encoding"), $"must be TEXT or JSON; got {(int)Encoding}.");
-        }
-    }
+            ["additional_log_standard_attrs"] = Unsupported.NotYet + ".",
+        });
 
     internal static string? NormalizeLogLevel(string? level)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Field = Serve.Config.ConfigFields<Serve.Config.ServeConfig>;
 
 namespace Serve.Config;
 
@@ -53,43 +54,71 @@ public sealed record ServeConfig
     /// </summary>
     public void Validate() => ConfigIssues.Run(nameof(ServeConfig), issues => Validate(issues, ""));
 
-    internal void Validate(ConfigIssues issues, string path)
+    internal void Validate(ConfigIssues issues, string path) => Schema.Validate(this, issues, path);
+
+    /// <summary>The top-level keys: each one's reading, rules, writing, status JSON and change handling.</summary>
+    internal static ConfigSection<ServeConfig> Schema { get; } = new(
+        "the config's top level",
+        static () => new ServeConfig(),
+        [
+            Field.Of("proxy_location", ConfigValues.Enum<ProxyLocation>("EveryNode, HeadOnly or Disabled", static v => v.ToString()),
+                static c => c.ProxyLocation, static (c, v) => c with { ProxyLocation = v },
+                OnChange.Restart, InJson.Shown, writeAlways: true,
+                validate: static (c, issues, p) =>
+                {
+                    if (!Enum.IsDefined(c.ProxyLocation))
+                    {
+                        issues.Add(p, $"must be EveryNode, HeadOnly or Disabled; got {(int)c.ProxyLocation}.");
+                    }
+                }),
+            Field.Section("http_options", HttpOptions.Schema, static c => c.HttpOptions, static (c, v) => c with { HttpOptions = v }, InJson.Shown),
+            Field.Section("grpc_options", GrpcOptions.Schema, static c => c.GrpcOptions, static (c, v) => c with { GrpcOptions = v }, InJson.Shown),
+            Field.Section("logging_config", LoggingConfig.Schema, static c => c.LoggingConfig, static (c, v) => c with { LoggingConfig = v },
+                InJson.Hidden("Ray's instance status has no logging_config")),
+            Field.List("applications", ApplicationConfig.Schema, "a list of applications", static c => c.Applications, static (c, v) => c with { Applications = v },
+                OnChange.Nested("the controller pairs running and requested applications by name"),
+                InJson.FromState("the status lists the running applications by name"),
+                ValidateApplications, writeAlways: true),
+        ],
+        unsupported: new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["target_capacity"] = Unsupported.NotYet + ".",
+            ["import_path"] = "belongs to an application: Serve reads Ray's multi-application layout, so write it under applications[] (with name and route_prefix).",
+        },
+        rules:
+        [
+            new("logging_config", static (c, issues, path) =>
+            {
+                if (c.HttpOptions is not null && c.GrpcOptions is not null && c.GrpcOptions.IsEnabled
+                    && c.ProxyLocation != ProxyLocation.Disabled && c.GrpcOptions.Port != 0 && c.GrpcOptions.Port == c.HttpOptions.Port)
+                {
+                    issues.Add(ConfigPath.Key(ConfigPath.Key(path, "grpc_options"), "port"), $"must differ from http_options.port ({c.HttpOptions.Port}): both proxies listen at once.");
+                }
+            }),
+        ]);
+
+    private static void ValidateApplications(ServeConfig config, ConfigIssues issues, string appsPath)
     {
-        if (!Enum.IsDefined(ProxyLocation))
-        {
-            issues.Add(ConfigPath.Key(path, "proxy_location"), $"must be EveryNode, HeadOnly or Disabled; got {(int)ProxyLocation}.");
-        }
-
-        ValidateSection(issues, ConfigPath.Key(path, "http_options"), HttpOptions, static (o, i, p) => o.Validate(i, p));
-        ValidateSection(issues, ConfigPath.Key(path, "grpc_options"), GrpcOptions, static (o, i, p) => o.Validate(i, p));
-        ValidateSection(issues, ConfigPath.Key(path, "logging_config"), LoggingConfig, static (o, i, p) => o.Validate(i, p));
-
-        if (HttpOptions is not null && GrpcOptions is not null && GrpcOptions.IsEnabled
-            && ProxyLocation != ProxyLocation.Disabled && GrpcOptions.Port != 0 && GrpcOptions.Port == HttpOptions.Port)
-        {
-            issues.Add(ConfigPath.Key(ConfigPath.Key(path, "grpc_options"), "port"), $"must differ from http_options.port ({HttpOptions.Port}): both proxies listen at once.");
-        }
-
-        var appsPath = ConfigPath.Key(path, "applications");
-        if (Applications is null)
+        var applications = config.Applications;
+        if (applications is null)
         {
             issues.Add(appsPath, "must be a list of applications; got null.");
             return;
         }
 
-        if (Applications.Count > MaxApplications)
+        if (applications.Count > MaxApplications)
         {
             issues.Add(appsPath, string.Create(CultureInfo.InvariantCulture,
-                $"holds {Applications.Count:N0} applications; a config may hold at most {MaxApplications:N0}."));
+                $"holds {applications.Count:N0} applications; a config may hold at most {MaxApplications:N0}."));
             return;
         }
 
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
         var routes = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < Applications.Count; i++)
+        for (var i = 0; i < applications.Count; i++)
         {
             var itemPath = ConfigPath.Index(appsPath, i);
-            var app = Applications[i];
+            var app = applications[i];
             if (app is null)
             {
                 issues.Add(itemPath, "must be an application; got null.");
@@ -117,26 +146,13 @@ public sealed record ServeConfig
                 {
                     issues.Add(
                         ConfigPath.Key(itemPath, "route_prefix"),
-                        $"duplicate route_prefix \"{app.RoutePrefix}\": {ConfigPath.Index(appsPath, first)} (\"{Applications[first].Name}\") uses it too; route prefixes must be unique (use ~ for an application not exposed over HTTP).");
+                        $"duplicate route_prefix \"{app.RoutePrefix}\": {ConfigPath.Index(appsPath, first)} (\"{applications[first].Name}\") uses it too; route prefixes must be unique (use ~ for an application not exposed over HTTP).");
                 }
                 else
                 {
                     routes[app.RoutePrefix] = i;
                 }
             }
-        }
-    }
-
-    private static void ValidateSection<T>(ConfigIssues issues, string path, T? section, Action<T, ConfigIssues, string> validate)
-        where T : class
-    {
-        if (section is null)
-        {
-            issues.Add(path, "must be set; got null.");
-        }
-        else
-        {
-            validate(section, issues, path);
         }
     }
 }

@@ -48,7 +48,7 @@ public static class ServeConfigWriter
         }
 
         using var yaml = new StringWriter(CultureInfo.InvariantCulture);
-        new YamlStream(new YamlDocument(ToNode(config))).Save(yaml, assignAnchors: false);
+        new YamlStream(new YamlDocument(ServeConfig.Schema.Write(config))).Save(yaml, assignAnchors: false);
         // YamlStream ends the document with an explicit "..." marker; a config file does without.
         var text = yaml.ToString();
         if (text.EndsWith("...\n", StringComparison.Ordinal) || text.EndsWith("...\r\n", StringComparison.Ordinal))
@@ -59,100 +59,8 @@ public static class ServeConfigWriter
         writer.WriteLine();
     }
 
-    private static YamlMappingNode ToNode(ServeConfig config)
-    {
-        var defaults = new ServeConfig();
-        var root = new YamlMappingNode
-        {
-            { "proxy_location", Plain(config.ProxyLocation.ToString()) },
-        };
-
-        var http = config.HttpOptions;
-        var httpNode = new YamlMappingNode { { "host", Str(http.Host) }, { "port", Number(http.Port) } };
-        AddIf(httpNode, "root_path", http.RootPath != defaults.HttpOptions.RootPath, () => Str(http.RootPath));
-        AddIf(httpNode, "request_timeout_s", http.RequestTimeoutS is not null, () => Number(http.RequestTimeoutS!.Value));
-        AddIf(httpNode, "keep_alive_timeout_s", http.KeepAliveTimeoutS != defaults.HttpOptions.KeepAliveTimeoutS, () => Number(http.KeepAliveTimeoutS));
-        AddIf(httpNode, "max_request_body_size", http.MaxRequestBodySize != defaults.HttpOptions.MaxRequestBodySize, () => Number(http.MaxRequestBodySize));
-        AddIf(httpNode, "request_body_memory_limit", http.RequestBodyMemoryLimit is not null, () => Number(http.RequestBodyMemoryLimit!.Value));
-        root.Add("http_options", httpNode);
-
-        var grpc = config.GrpcOptions;
-        var grpcNode = new YamlMappingNode
-        {
-            { "port", Number(grpc.Port) },
-            { "grpc_servicer_functions", Sequence(grpc.GrpcServicerFunctions.Select(Str)) },
-        };
-        var grpcDefaults = defaults.GrpcOptions;
-        AddIf(grpcNode, "request_timeout_s", grpc.RequestTimeoutS is not null, () => Number(grpc.RequestTimeoutS!.Value));
-        AddIf(grpcNode, "max_receive_message_length", grpc.MaxReceiveMessageLength != grpcDefaults.MaxReceiveMessageLength, () => Number(grpc.MaxReceiveMessageLength));
-        AddIf(grpcNode, "max_send_message_length", grpc.MaxSendMessageLength != grpcDefaults.MaxSendMessageLength, () => Number(grpc.MaxSendMessageLength));
-        AddIf(grpcNode, "enable_reflection", grpc.EnableReflection != grpcDefaults.EnableReflection, () => Bool(grpc.EnableReflection));
-        AddIf(grpcNode, "response_compression", grpc.ResponseCompression != grpcDefaults.ResponseCompression,
-            () => Plain(grpc.ResponseCompression.ToString().ToLowerInvariant()));
-        root.Add("grpc_options", grpcNode);
-
-        var logging = config.LoggingConfig;
-        root.Add("logging_config", new YamlMappingNode
-        {
-            { "log_level", Str(logging.LogLevel) },
-            { "logs_dir", logging.LogsDir is null ? Plain("null") : Str(logging.LogsDir) },
-            { "encoding", Plain(logging.Encoding.ToString().ToUpperInvariant()) },
-            { "enable_access_log", Bool(logging.EnableAccessLog) },
-        });
-
-        root.Add("applications", new YamlSequenceNode(config.Applications.Select(ToNode)));
-        return root;
-    }
-
-    private static YamlMappingNode ToNode(ApplicationConfig app)
-    {
-        var node = new YamlMappingNode
-        {
-            { "name", Str(app.Name) },
-            { "route_prefix", app.RoutePrefix is null ? Plain("null") : Str(app.RoutePrefix) },
-            { "import_path", Str(app.ImportPath) },
-            { "runtime_env", JsonMapping(app.RuntimeEnv) },
-        };
-        if (app.Args.Count > 0)
-        {
-            var args = new YamlMappingNode();
-            foreach (var (key, value) in app.Args.OrderBy(a => a.Key, StringComparer.Ordinal))
-            {
-                args.Add(Str(key), Str(value));
-            }
-            node.Add("args", args);
-        }
-        if (app.Deployments.Count > 0)
-        {
-            node.Add("deployments", new YamlSequenceNode(app.Deployments.Select(ToNode)));
-        }
-        return node;
-    }
-
-    private static YamlMappingNode ToNode(DeploymentConfig deployment)
-    {
-        var node = new YamlMappingNode { { "name", Str(deployment.Name) } };
-        AddIf(node, "num_replicas", deployment.NumReplicas is not null, () => Number(deployment.NumReplicas!.Value));
-        AddIf(node, "max_ongoing_requests", deployment.MaxOngoingRequests is not null, () => Number(deployment.MaxOngoingRequests!.Value));
-        AddIf(node, "max_queued_requests", deployment.MaxQueuedRequests is not null, () => Number(deployment.MaxQueuedRequests!.Value));
-        AddIf(node, "user_config", deployment.UserConfig is not null, () => FromJson(deployment.UserConfig!));
-        AddIf(node, "graceful_shutdown_timeout_s", deployment.GracefulShutdownTimeoutS is not null, () => Number(deployment.GracefulShutdownTimeoutS!.Value));
-        AddIf(node, "graceful_shutdown_wait_loop_s", deployment.GracefulShutdownWaitLoopS is not null, () => Number(deployment.GracefulShutdownWaitLoopS!.Value));
-        AddIf(node, "health_check_period_s", deployment.HealthCheckPeriodS is not null, () => Number(deployment.HealthCheckPeriodS!.Value));
-        AddIf(node, "health_check_timeout_s", deployment.HealthCheckTimeoutS is not null, () => Number(deployment.HealthCheckTimeoutS!.Value));
-        return node;
-    }
-
-    private static void AddIf(YamlMappingNode node, string key, bool condition, Func<YamlNode> value)
-    {
-        if (condition)
-        {
-            node.Add(key, value());
-        }
-    }
-
-    /// <summary>A mapping whose values are JSON texts (runtime_env), as YAML.</summary>
-    private static YamlMappingNode JsonMapping(IReadOnlyDictionary<string, string> values)
+    /// <summary>A mapping whose values are JSON texts (runtime_env), as YAML; keys in ordinal order.</summary>
+    internal static YamlMappingNode JsonMapping(IReadOnlyDictionary<string, string> values)
     {
         var node = new YamlMappingNode();
         foreach (var (key, json) in values.OrderBy(v => v.Key, StringComparer.Ordinal))
@@ -162,6 +70,17 @@ public static class ServeConfigWriter
         if (node.Children.Count == 0)
         {
             node.Style = MappingStyle.Flow;
+        }
+        return node;
+    }
+
+    /// <summary>A mapping of scalar texts (args), as YAML strings; keys in ordinal order.</summary>
+    internal static YamlMappingNode ScalarMapping(IReadOnlyDictionary<string, string> values)
+    {
+        var node = new YamlMappingNode();
+        foreach (var (key, value) in values.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            node.Add(Str(key), Str(value));
         }
         return node;
     }
@@ -204,7 +123,8 @@ public static class ServeConfigWriter
         }
     }
 
-    private static YamlSequenceNode Sequence(IEnumerable<YamlNode> items)
+    /// <summary>A block list, or <c>[]</c> when empty.</summary>
+    internal static YamlSequenceNode Sequence(IEnumerable<YamlNode> items)
     {
         var node = new YamlSequenceNode(items);
         if (node.Children.Count == 0)
@@ -214,15 +134,15 @@ public static class ServeConfigWriter
         return node;
     }
 
-    private static YamlScalarNode Plain(string text) => new(text) { Style = ScalarStyle.Plain };
+    internal static YamlScalarNode Plain(string text) => new(text) { Style = ScalarStyle.Plain };
 
-    private static YamlScalarNode Number(int value) => Plain(value.ToString(CultureInfo.InvariantCulture));
+    internal static YamlScalarNode Number(int value) => Plain(value.ToString(CultureInfo.InvariantCulture));
 
-    private static YamlScalarNode Number(long value) => Plain(value.ToString(CultureInfo.InvariantCulture));
+    internal static YamlScalarNode Number(long value) => Plain(value.ToString(CultureInfo.InvariantCulture));
 
-    private static YamlScalarNode Number(double value) => Plain(value.ToString("R", CultureInfo.InvariantCulture));
+    internal static YamlScalarNode Number(double value) => Plain(value.ToString("R", CultureInfo.InvariantCulture));
 
-    private static YamlScalarNode Bool(bool value) => Plain(value ? "true" : "false");
+    internal static YamlScalarNode Bool(bool value) => Plain(value ? "true" : "false");
 
     /// <summary>
     /// A string scalar: plain when YAML reads it back as the same string, single-quoted when it would be

@@ -8,70 +8,13 @@ using YamlDotNet.RepresentationModel;
 
 namespace Serve.Config;
 
-/// <summary>Maps a YAML node tree to the config model by hand (no reflection). Type errors are reported here; range rules live in the model's Validate.</summary>
+/// <summary>
+/// Maps a YAML node tree to the config model without reflection, key by key as each section's declaration
+/// (<see cref="ConfigSection{T}"/>) says. Unknown keys, missing required keys and type errors are reported here;
+/// range rules are the declarations' too, run by the model's Validate.
+/// </summary>
 internal sealed class YamlConfigReader
 {
-    private const string StrTag = "tag:yaml.org,2002:str";
-    private const string NullTag = "tag:yaml.org,2002:null";
-
-    private static readonly string[] TopKeys = ["proxy_location", "http_options", "grpc_options", "logging_config", "applications"];
-    private static readonly string[] HttpKeys = ["host", "port", "root_path", "request_timeout_s", "keep_alive_timeout_s", "max_request_body_size", "request_body_memory_limit"];
-    private static readonly string[] GrpcKeys = ["port", "grpc_servicer_functions", "request_timeout_s", "max_receive_message_length", "max_send_message_length", "enable_reflection", "response_compression"];
-    private static readonly string[] LoggingKeys = ["log_level", "logs_dir", "encoding", "enable_access_log"];
-    private static readonly string[] AppKeys = ["name", "route_prefix", "import_path", "runtime_env", "args", "deployments"];
-    private static readonly string[] DeploymentKeys =
-    [
-        "name", "num_replicas", "max_ongoing_requests", "max_queued_requests", "user_config", "graceful_shutdown_timeout_s",
-        "graceful_shutdown_wait_loop_s", "health_check_period_s", "health_check_timeout_s",
-    ];
-
-    private const string NotSupported = "is a Ray Serve option that Serve for .NET does not support yet";
-
-    private static readonly Dictionary<string, string> TopUnsupported = new(StringComparer.Ordinal)
-    {
-        ["target_capacity"] = NotSupported + ".",
-        ["import_path"] = "belongs to an application: Serve reads Ray's multi-application layout, so write it under applications[] (with name and route_prefix).",
-    };
-
-    private static readonly Dictionary<string, string> HttpUnsupported = new(StringComparer.Ordinal)
-    {
-        ["ssl_keyfile"] = NotSupported + " (TLS).",
-        ["ssl_certfile"] = NotSupported + " (TLS).",
-        ["ssl_keyfile_password"] = NotSupported + " (TLS).",
-        ["ssl_ca_certs"] = NotSupported + " (TLS).",
-        ["location"] = "is deprecated in Ray; use the top-level proxy_location.",
-        ["middlewares"] = NotSupported + ".",
-        ["num_cpus"] = NotSupported + ".",
-    };
-
-    private static readonly Dictionary<string, string> LoggingUnsupported = new(StringComparer.Ordinal)
-    {
-        ["additional_log_standard_attrs"] = NotSupported + ".",
-    };
-
-    private static readonly Dictionary<string, string> AppUnsupported = new(StringComparer.Ordinal)
-    {
-        ["host"] = "is deprecated in Ray; set http_options.host.",
-        ["port"] = "is deprecated in Ray; set http_options.port.",
-        ["logging_config"] = NotSupported + " per application; set the top-level logging_config.",
-        ["external_scaler_enabled"] = NotSupported + ".",
-    };
-
-    private static readonly Dictionary<string, string> DeploymentUnsupported = new(StringComparer.Ordinal)
-    {
-        ["autoscaling_config"] = NotSupported + " (autoscaling); set num_replicas to a fixed number.",
-        ["ray_actor_options"] = NotSupported + " (Ray actors).",
-        ["placement_group_bundles"] = NotSupported + ".",
-        ["placement_group_strategy"] = NotSupported + ".",
-        ["max_replicas_per_node"] = NotSupported + ".",
-        ["logging_config"] = NotSupported + " per deployment; set the top-level logging_config.",
-        ["request_router_config"] = NotSupported + ".",
-        ["max_constructor_retry_count"] = NotSupported + ".",
-        ["max_concurrent_queries"] = "was renamed max_ongoing_requests in Ray 2.10; use max_ongoing_requests.",
-    };
-
-    private static readonly Dictionary<string, string> NoUnsupported = new(StringComparer.Ordinal);
-
     private readonly Dictionary<string, (int Line, int Column)> _positions = new(StringComparer.Ordinal);
 
     public YamlConfigReader(string sourceName)
@@ -105,370 +48,59 @@ internal sealed class YamlConfigReader
 
         if (root is not YamlMappingNode map)
         {
-            Error("", root, $"the config must be a mapping with the keys {string.Join(", ", TopKeys)}; got {Describe(root)}.");
+            Error("", root, $"the config must be a mapping with the keys {string.Join(", ", ServeConfig.Schema.Keys)}; got {Describe(root)}.");
             return config;
         }
 
-        foreach (var (key, value, path) in Entries(map, "", "the config's top level", TopKeys, TopUnsupported))
-        {
-            switch (key)
-            {
-                case "proxy_location":
-                    if (ReadEnum(value, path, out ProxyLocation location, "EveryNode, HeadOnly or Disabled"))
-                    {
-                        config = config with { ProxyLocation = location };
-                    }
-
-                    break;
-                case "http_options":
-                    config = config with { HttpOptions = ReadHttp(value, path) };
-                    break;
-                case "grpc_options":
-                    config = config with { GrpcOptions = ReadGrpc(value, path) };
-                    break;
-                case "logging_config":
-                    config = config with { LoggingConfig = ReadLogging(value, path) };
-                    break;
-                case "applications":
-                    config = config with { Applications = ReadList(value, path, "a list of applications", ReadApplication) };
-                    break;
-            }
-        }
-
-        return config;
+        return ReadFields(ServeConfig.Schema, map, "", config);
     }
 
-    private HttpOptions ReadHttp(YamlNode node, string path)
+    /// <summary>
+    /// Reads a section's mapping with its declaration; null for a list item that is not a mapping.
+    /// A section written with no value (<c>http_options:</c>) keeps its defaults when <paramref name="nullIsEmpty"/>.
+    /// </summary>
+    internal T? ReadSection<T>(ConfigSection<T> section, YamlNode node, string path, bool nullIsEmpty)
+        where T : class
     {
-        var result = new HttpOptions();
-        if (!ExpectMapping(node, path, "http_options", out var map))
+        if (!ExpectMapping(node, path, section.Context, out var map, nullIsEmpty))
         {
-            return result;
+            return nullIsEmpty ? section.Create() : null;
         }
 
-        foreach (var (key, value, p) in Entries(map, path, "http_options", HttpKeys, HttpUnsupported))
+        return ReadFields(section, map, path, section.Create());
+    }
+
+    private T ReadFields<T>(ConfigSection<T> section, YamlMappingNode map, string path, T result)
+        where T : class
+    {
+        HashSet<string>? seen = null;
+        foreach (var (key, value, p) in Entries(map, path, section.Context, section.Keys, section.Unsupported))
         {
-            switch (key)
+            var field = section.Find(key)!;
+            if (field.Required is not null)
             {
-                case "host":
-                    if (ReadString(value, p, nullable: false, out var host))
-                    {
-                        result = result with { Host = host! };
-                    }
+                (seen ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
+            }
 
-                    break;
-                case "port":
-                    if (ReadInt(value, p, nullable: false, out var port))
-                    {
-                        result = result with { Port = port!.Value };
-                    }
+            result = field.Read(this, value, p, result);
+        }
 
-                    break;
-                case "root_path":
-                    if (ReadString(value, p, nullable: false, out var rootPath))
-                    {
-                        result = result with { RootPath = rootPath! };
-                    }
-
-                    break;
-                case "request_timeout_s":
-                    if (ReadDouble(value, p, nullable: true, out var timeout))
-                    {
-                        result = result with { RequestTimeoutS = timeout };
-                    }
-
-                    break;
-                case "keep_alive_timeout_s":
-                    if (ReadDouble(value, p, nullable: false, out var keepAlive))
-                    {
-                        result = result with { KeepAliveTimeoutS = keepAlive!.Value };
-                    }
-
-                    break;
-                case "max_request_body_size":
-                    if (ReadInt(value, p, nullable: false, out var maxBody))
-                    {
-                        result = result with { MaxRequestBodySize = maxBody!.Value };
-                    }
-
-                    break;
-                case "request_body_memory_limit":
-                    if (ReadLong(value, p, nullable: true, long.MinValue, long.MaxValue, out var memoryLimit))
-                    {
-                        result = result with { RequestBodyMemoryLimit = memoryLimit };
-                    }
-
-                    break;
+        foreach (var field in section.Fields)
+        {
+            if (field.Required is { } message && seen?.Contains(field.Key) != true)
+            {
+                Error(ConfigPath.Key(path, field.Key), map, message);
             }
         }
 
         return result;
     }
 
-    private GrpcOptions ReadGrpc(YamlNode node, string path)
-    {
-        var result = new GrpcOptions();
-        if (!ExpectMapping(node, path, "grpc_options", out var map))
-        {
-            return result;
-        }
-
-        foreach (var (key, value, p) in Entries(map, path, "grpc_options", GrpcKeys, NoUnsupported))
-        {
-            switch (key)
-            {
-                case "port":
-                    if (ReadInt(value, p, nullable: false, out var port))
-                    {
-                        result = result with { Port = port!.Value };
-                    }
-
-                    break;
-                case "grpc_servicer_functions":
-                    result = result with
-                    {
-                        GrpcServicerFunctions = ReadList(value, p, "a list of gRPC service names", (item, itemPath) =>
-                            ReadString(item, itemPath, nullable: false, out var text) ? text : null),
-                    };
-                    break;
-                case "request_timeout_s":
-                    if (ReadDouble(value, p, nullable: true, out var timeout))
-                    {
-                        result = result with { RequestTimeoutS = timeout };
-                    }
-
-                    break;
-                case "max_receive_message_length":
-                    if (ReadInt(value, p, nullable: false, out var receive))
-                    {
-                        result = result with { MaxReceiveMessageLength = receive!.Value };
-                    }
-
-                    break;
-                case "max_send_message_length":
-                    if (ReadInt(value, p, nullable: false, out var send))
-                    {
-                        result = result with { MaxSendMessageLength = send!.Value };
-                    }
-
-                    break;
-                case "enable_reflection":
-                    if (ReadBool(value, p, out var reflection))
-                    {
-                        result = result with { EnableReflection = reflection };
-                    }
-
-                    break;
-                case "response_compression":
-                    if (ReadEnum(value, p, out GrpcResponseCompression compression, "identity or gzip"))
-                    {
-                        result = result with { ResponseCompression = compression };
-                    }
-
-                    break;
-            }
-        }
-
-        return result;
-    }
-
-    private LoggingConfig ReadLogging(YamlNode node, string path)
-    {
-        var result = new LoggingConfig();
-        if (!ExpectMapping(node, path, "logging_config", out var map))
-        {
-            return result;
-        }
-
-        foreach (var (key, value, p) in Entries(map, path, "logging_config", LoggingKeys, LoggingUnsupported))
-        {
-            switch (key)
-            {
-                case "log_level":
-                    if (ReadString(value, p, nullable: false, out var level))
-                    {
-                        result = result with { LogLevel = LoggingConfig.NormalizeLogLevel(level) ?? level! };
-                    }
-
-                    break;
-                case "logs_dir":
-                    if (ReadString(value, p, nullable: true, out var dir))
-                    {
-                        result = result with { LogsDir = dir };
-                    }
-
-                    break;
-                case "encoding":
-                    if (ReadEnum(value, p, out LogEncoding encoding, "TEXT or JSON"))
-                    {
-                        result = result with { Encoding = encoding };
-                    }
-
-                    break;
-                case "enable_access_log":
-                    if (ReadBool(value, p, out var access))
-                    {
-                        result = result with { EnableAccessLog = access };
-                    }
-
-                    break;
-            }
-        }
-
-        return result;
-    }
-
-    private ApplicationConfig? ReadApplication(YamlNode node, string path)
-    {
-        if (!ExpectMapping(node, path, "an application", out var map, nullIsEmpty: false))
-        {
-            return null;
-        }
-
-        var result = new ApplicationConfig { ImportPath = "" };
-        var hasImportPath = false;
-        foreach (var (key, value, p) in Entries(map, path, "an application", AppKeys, AppUnsupported))
-        {
-            switch (key)
-            {
-                case "name":
-                    if (ReadString(value, p, nullable: false, out var name))
-                    {
-                        result = result with { Name = name! };
-                    }
-
-                    break;
-                case "route_prefix":
-                    if (ReadString(value, p, nullable: true, out var route))
-                    {
-                        result = result with { RoutePrefix = route };
-                    }
-
-                    break;
-                case "import_path":
-                    hasImportPath = true;
-                    if (ReadString(value, p, nullable: false, out var importPath))
-                    {
-                        result = result with { ImportPath = importPath! };
-                    }
-
-                    break;
-                case "runtime_env":
-                    result = result with { RuntimeEnv = ReadRuntimeEnv(value, p) };
-                    break;
-                case "args":
-                    result = result with { Args = ReadArgs(value, p) };
-                    break;
-                case "deployments":
-                    result = result with { Deployments = ReadList(value, p, "a list of deployment options", ReadDeployment) };
-                    break;
-            }
-        }
-
-        if (!hasImportPath)
-        {
-            Error(ConfigPath.Key(path, "import_path"), map, "is required: every application needs an import_path, e.g. \"GrpcQuickstart.Applications:App1\".");
-        }
-
-        return result;
-    }
-
-    private DeploymentConfig? ReadDeployment(YamlNode node, string path)
-    {
-        if (!ExpectMapping(node, path, "a deployment's options", out var map, nullIsEmpty: false))
-        {
-            return null;
-        }
-
-        var result = new DeploymentConfig { Name = "" };
-        var hasName = false;
-        foreach (var (key, value, p) in Entries(map, path, "a deployment's options", DeploymentKeys, DeploymentUnsupported))
-        {
-            switch (key)
-            {
-                case "name":
-                    hasName = true;
-                    if (ReadString(value, p, nullable: false, out var name))
-                    {
-                        result = result with { Name = name! };
-                    }
-
-                    break;
-                case "num_replicas":
-                    if (value is YamlScalarNode { Value: { } text } && string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
-                    {
-                        Error(p, value, "\"auto\" (autoscaling) is not supported yet; set a fixed number of replicas (an integer ≥ 1).");
-                    }
-                    else if (ReadInt(value, p, nullable: true, out var replicas))
-                    {
-                        result = result with { NumReplicas = replicas };
-                    }
-
-                    break;
-                case "max_ongoing_requests":
-                    if (ReadInt(value, p, nullable: true, out var ongoing))
-                    {
-                        result = result with { MaxOngoingRequests = ongoing };
-                    }
-
-                    break;
-                case "max_queued_requests":
-                    if (ReadInt(value, p, nullable: true, out var queued))
-                    {
-                        result = result with { MaxQueuedRequests = queued };
-                    }
-
-                    break;
-                case "user_config":
-                    if (!IsNull(value) && ToJson(value, p) is { } json)
-                    {
-                        result = result with { UserConfig = json };
-                    }
-
-                    break;
-                case "graceful_shutdown_timeout_s":
-                    if (ReadDouble(value, p, nullable: true, out var shutdownTimeout))
-                    {
-                        result = result with { GracefulShutdownTimeoutS = shutdownTimeout };
-                    }
-
-                    break;
-                case "graceful_shutdown_wait_loop_s":
-                    if (ReadDouble(value, p, nullable: true, out var waitLoop))
-                    {
-                        result = result with { GracefulShutdownWaitLoopS = waitLoop };
-                    }
-
-                    break;
-                case "health_check_period_s":
-                    if (ReadDouble(value, p, nullable: true, out var period))
-                    {
-                        result = result with { HealthCheckPeriodS = period };
-                    }
-
-                    break;
-                case "health_check_timeout_s":
-                    if (ReadDouble(value, p, nullable: true, out var healthTimeout))
-                    {
-                        result = result with { HealthCheckTimeoutS = healthTimeout };
-                    }
-
-                    break;
-            }
-        }
-
-        if (!hasName)
-        {
-            Error(ConfigPath.Key(path, "name"), map, "is required: the name of the deployment these options apply to.");
-        }
-
-        return result;
-    }
-
-    private Dictionary<string, string> ReadRuntimeEnv(YamlNode node, string path)
+    /// <summary>A mapping whose values are kept as JSON text (<c>runtime_env</c>).</summary>
+    internal Dictionary<string, string> ReadJsonMap(YamlNode node, string path)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!ExpectMapping(node, path, "runtime_env", out var map))
+        if (!ExpectMapping(node, path, ConfigPath.Last(path), out var map))
         {
             return result;
         }
@@ -491,10 +123,11 @@ internal sealed class YamlConfigReader
         return result;
     }
 
-    private Dictionary<string, string> ReadArgs(YamlNode node, string path)
+    /// <summary>A mapping of scalars kept as the text written (<c>args</c>); nested values and nulls are errors.</summary>
+    internal Dictionary<string, string> ReadScalarMap(YamlNode node, string path)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!ExpectMapping(node, path, "args", out var map))
+        if (!ExpectMapping(node, path, ConfigPath.Last(path), out var map))
         {
             return result;
         }
@@ -525,7 +158,7 @@ internal sealed class YamlConfigReader
         return result;
     }
 
-    private List<T> ReadList<T>(YamlNode node, string path, string what, Func<YamlNode, string, T?> readItem)
+    internal List<T> ReadList<T>(YamlNode node, string path, string what, Func<YamlConfigReader, YamlNode, string, T?> readItem)
         where T : class
     {
         var result = new List<T>();
@@ -547,14 +180,14 @@ internal sealed class YamlConfigReader
             var itemPath = ConfigPath.Index(path, i++);
             Remember(itemPath, item);
             // A null placeholder keeps later items at their own index; its error is already reported (the config is not returned).
-            result.Add(readItem(item, itemPath)!);
+            result.Add(readItem(this, item, itemPath)!);
         }
 
         return result;
     }
 
     private IEnumerable<(string Key, YamlNode Value, string Path)> Entries(
-        YamlMappingNode map, string path, string context, string[] allowed, Dictionary<string, string> unsupported)
+        YamlMappingNode map, string path, string context, IReadOnlyList<string> allowed, IReadOnlyDictionary<string, string> unsupported)
     {
         foreach (var (keyNode, value) in map.Children)
         {
@@ -564,7 +197,7 @@ internal sealed class YamlConfigReader
             }
 
             var p = ConfigPath.Key(path, key);
-            if (Array.IndexOf(allowed, key) < 0)
+            if (!allowed.Contains(key))
             {
                 if (unsupported.TryGetValue(key, out var why))
                 {
@@ -572,7 +205,7 @@ internal sealed class YamlConfigReader
                 }
                 else
                 {
-                    var suggestion = KeySuggestion.Find(key, allowed);
+                    var suggestion = Suggestions.Closest(key, allowed);
                     var hint = suggestion is null ? "" : $" Did you mean \"{suggestion}\"?";
                     Error(p, keyNode, $"unknown key \"{key}\" in {context}.{hint} Allowed keys: {string.Join(", ", allowed)}.");
                 }
@@ -617,7 +250,7 @@ internal sealed class YamlConfigReader
         return false;
     }
 
-    private bool ReadString(YamlNode node, string path, bool nullable, out string? value)
+    internal bool ReadString(YamlNode node, string path, bool nullable, out string? value)
     {
         value = null;
         if (IsNull(node))
@@ -641,14 +274,14 @@ internal sealed class YamlConfigReader
         return false;
     }
 
-    private bool ReadInt(YamlNode node, string path, bool nullable, out int? value)
+    internal bool ReadInt(YamlNode node, string path, bool nullable, out int? value)
     {
         var read = ReadLong(node, path, nullable, int.MinValue, int.MaxValue, out var wide);
         value = (int?)wide;
         return read;
     }
 
-    private bool ReadLong(YamlNode node, string path, bool nullable, long minimum, long maximum, out long? value)
+    internal bool ReadLong(YamlNode node, string path, bool nullable, long minimum, long maximum, out long? value)
     {
         value = null;
         if (IsNull(node) && nullable)
@@ -672,7 +305,7 @@ internal sealed class YamlConfigReader
         return false;
     }
 
-    private bool ReadDouble(YamlNode node, string path, bool nullable, out double? value)
+    internal bool ReadDouble(YamlNode node, string path, bool nullable, out double? value)
     {
         value = null;
         if (IsNull(node) && nullable)
@@ -703,7 +336,7 @@ internal sealed class YamlConfigReader
         return false;
     }
 
-    private bool ReadBool(YamlNode node, string path, out bool value)
+    internal bool ReadBool(YamlNode node, string path, out bool value)
     {
         value = false;
         if (node is YamlScalarNode scalar && !IsStringTyped(scalar) && YamlScalars.TryBool(scalar.Value, out value))
@@ -718,7 +351,7 @@ internal sealed class YamlConfigReader
         return false;
     }
 
-    private bool ReadEnum<TEnum>(YamlNode node, string path, out TEnum value, string allowed)
+    internal bool ReadEnum<TEnum>(YamlNode node, string path, out TEnum value, string allowed)
         where TEnum : struct, Enum
     {
         value = default;
@@ -733,7 +366,7 @@ internal sealed class YamlConfigReader
     }
 
     /// <summary>Converts any YAML value to JSON text with YAML 1.2 core-schema typing; null after reporting a problem.</summary>
-    private string? ToJson(YamlNode node, string path)
+    internal string? ToJson(YamlNode node, string path)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -831,18 +464,11 @@ internal sealed class YamlConfigReader
         }
     }
 
-    private static bool IsStringTyped(YamlScalarNode scalar)
-        => scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded
-           || HasTag(scalar, StrTag);
+    private static bool IsStringTyped(YamlScalarNode scalar) => YamlScalars.IsStringTyped(scalar);
 
-    private static bool IsNull(YamlNode node)
-        => node is YamlScalarNode scalar
-           && (HasTag(scalar, NullTag) || (!IsStringTyped(scalar) && YamlScalars.IsNull(scalar.Value)));
+    private static bool IsNull(YamlNode node) => YamlScalars.IsNull(node);
 
-    private static bool HasTag(YamlNode node, string tag)
-        => !node.Tag.IsEmpty && !node.Tag.IsNonSpecific && node.Tag.Value == tag;
-
-    private static string Describe(YamlNode node) => node switch
+    internal static string Describe(YamlNode node) => node switch
     {
         YamlMappingNode => "a mapping",
         YamlSequenceNode => "a list",
@@ -855,7 +481,7 @@ internal sealed class YamlConfigReader
     private void Remember(string path, YamlNode node)
         => _positions.TryAdd(path, ((int)node.Start.Line, (int)node.Start.Column));
 
-    private void Error(string path, YamlNode node, string message)
+    internal void Error(string path, YamlNode node, string message)
         => Issues.AddAt(path, (int)node.Start.Line, (int)node.Start.Column, message);
 
     private (int Line, int Column)? Locate(string path)
@@ -872,190 +498,5 @@ internal sealed class YamlConfigReader
                 return (1, 1);
             }
         }
-    }
-}
-
-/// <summary>YAML 1.2 core-schema scalar resolution (plain scalars only).</summary>
-internal static class YamlScalars
-{
-    public static bool IsNull(string? text) => text is null or "" or "~" or "null" or "Null" or "NULL";
-
-    public static bool TryBool(string? text, out bool value)
-    {
-        switch (text)
-        {
-            case "true" or "True" or "TRUE":
-                value = true;
-                return true;
-            case "false" or "False" or "FALSE":
-                value = false;
-                return true;
-            default:
-                value = false;
-                return false;
-        }
-    }
-
-    public static bool IsYaml11Bool(string text)
-        => text.ToUpperInvariant() is "YES" or "NO" or "ON" or "OFF" or "Y" or "N";
-
-    /// <summary><c>[-+]?[0-9]+</c>.</summary>
-    public static bool IsInteger(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return false;
-        }
-
-        var start = text[0] is '-' or '+' ? 1 : 0;
-        if (start == text.Length)
-        {
-            return false;
-        }
-
-        for (var i = start; i < text.Length; i++)
-        {
-            if (!char.IsAsciiDigit(text[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary><c>0o[0-7]+</c> or <c>0x[0-9a-fA-F]+</c> that fits a long.</summary>
-    public static bool TryRadixInteger(string text, out long value)
-    {
-        value = 0;
-        if (text.Length < 3 || text[0] != '0')
-        {
-            return false;
-        }
-
-        try
-        {
-            return text[1] switch
-            {
-                'o' when text[2..].All(c => c is >= '0' and <= '7') => (value = Convert.ToInt64(text[2..], 8)) == value,
-                'x' when text[2..].All(char.IsAsciiHexDigit) => (value = Convert.ToInt64(text[2..], 16)) == value,
-                _ => false,
-            };
-        }
-        catch (OverflowException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary><c>[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?</c>.</summary>
-    public static bool IsFloat(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return false;
-        }
-
-        var i = text[0] is '-' or '+' ? 1 : 0;
-        var intDigits = CountDigits(text, ref i);
-        var fracDigits = 0;
-        if (i < text.Length && text[i] == '.')
-        {
-            i++;
-            fracDigits = CountDigits(text, ref i);
-        }
-
-        if (intDigits == 0 && fracDigits == 0)
-        {
-            return false;
-        }
-
-        if (i < text.Length && text[i] is 'e' or 'E')
-        {
-            i++;
-            if (i < text.Length && text[i] is '-' or '+')
-            {
-                i++;
-            }
-
-            if (CountDigits(text, ref i) == 0)
-            {
-                return false;
-            }
-        }
-
-        return i == text.Length;
-    }
-
-    public static bool IsSpecialFloat(string? text)
-        => text is ".inf" or ".Inf" or ".INF" or "+.inf" or "+.Inf" or "+.INF" or "-.inf" or "-.Inf" or "-.INF"
-            or ".nan" or ".NaN" or ".NAN";
-
-    private static int CountDigits(string text, ref int i)
-    {
-        var start = i;
-        while (i < text.Length && char.IsAsciiDigit(text[i]))
-        {
-            i++;
-        }
-
-        return i - start;
-    }
-}
-
-/// <summary>"Did you mean" suggestions for unknown keys.</summary>
-internal static class KeySuggestion
-{
-    public static string? Find(string key, IEnumerable<string> candidates)
-    {
-        var normalized = Normalize(key);
-        string? best = null;
-        var bestDistance = int.MaxValue;
-        foreach (var candidate in candidates)
-        {
-            var normalizedCandidate = Normalize(candidate);
-            if (normalizedCandidate == normalized)
-            {
-                return candidate;
-            }
-
-            var distance = Distance(normalized, normalizedCandidate);
-            if (distance < bestDistance)
-            {
-                bestDistance = distance;
-                best = candidate;
-            }
-        }
-
-        var limit = Math.Max(1, Math.Min(3, key.Length / 3));
-        return bestDistance <= limit ? best : null;
-    }
-
-    // snake_case, camelCase, PascalCase and kebab-case spellings of one key compare equal.
-    private static string Normalize(string key)
-        => new(key.Where(c => c is not ('_' or '-')).Select(char.ToLowerInvariant).ToArray());
-
-    private static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 }

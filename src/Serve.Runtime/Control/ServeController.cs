@@ -473,7 +473,7 @@ internal sealed partial class ServeController : IDisposable
         var updated = app;
         if (!string.Equals(app.RoutePrefix, appConfig.RoutePrefix, StringComparison.Ordinal))
         {
-            changes.Add($"route_prefix {Show(app.RoutePrefix)} -> {Show(appConfig.RoutePrefix)}");
+            changes.Add($"route_prefix {ConfigValues.Show(app.RoutePrefix)} -> {ConfigValues.Show(appConfig.RoutePrefix)}");
             updated = app.WithRoutePrefix(appConfig.RoutePrefix);
         }
         updated.Config = appConfig;
@@ -693,80 +693,18 @@ internal sealed partial class ServeController : IDisposable
         }
     }
 
+    /// <summary>True when no key that builds the application (declared <see cref="ChangeKind.Redeploy"/>) differs.</summary>
     private static bool SameCode(ApplicationConfig running, ApplicationConfig requested)
-        => string.Equals(running.ImportPath, requested.ImportPath, StringComparison.Ordinal)
-           && SameEntries(running.Args, requested.Args)
-           && SameEntries(running.RuntimeEnv, requested.RuntimeEnv);
-
-    private static bool SameEntries(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
-    {
-        if (a.Count != b.Count)
-        {
-            return false;
-        }
-        foreach (var (key, value) in a)
-        {
-            if (!b.TryGetValue(key, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+        => ApplicationConfig.Schema.Same(ChangeKind.Redeploy, running, requested);
 
     /// <summary>
     /// Instance-level sections cannot change while Serve runs (Ray says the same of its HTTP options, and
     /// ignores new values with a warning). A key left at its default is taken as not set, as Ray compares
     /// only the keys a config sets, so a config written without <c>http_options</c> says nothing about them.
+    /// Which keys these are is declared with them (<see cref="ChangeKind.Restart"/>).
     /// </summary>
     private static void CheckInstanceUnchanged(ServeConfig running, ServeConfig requested, List<string> ignored)
-    {
-        var defaults = new ServeConfig();
-        void Check<T>(string key, T runningValue, T requestedValue, T defaultValue, Func<T, string>? show = null)
-        {
-            if (!EqualityComparer<T>.Default.Equals(requestedValue, defaultValue) && !EqualityComparer<T>.Default.Equals(requestedValue, runningValue))
-            {
-                show ??= static v => Show(v);
-                ignored.Add($"{key}: cannot change while Serve is running (running: {show(runningValue)}; requested: {show(requestedValue)}); ignored, restart Serve to change it.");
-            }
-        }
-
-        Check("proxy_location", running.ProxyLocation, requested.ProxyLocation, defaults.ProxyLocation);
-        var (h, rh, dh) = (running.HttpOptions, requested.HttpOptions, defaults.HttpOptions);
-        Check("http_options.host", h.Host, rh.Host, dh.Host);
-        Check("http_options.port", h.Port, rh.Port, dh.Port);
-        Check("http_options.root_path", h.RootPath, rh.RootPath, dh.RootPath);
-        Check("http_options.request_timeout_s", h.RequestTimeoutS, rh.RequestTimeoutS, dh.RequestTimeoutS);
-        Check("http_options.keep_alive_timeout_s", h.KeepAliveTimeoutS, rh.KeepAliveTimeoutS, dh.KeepAliveTimeoutS);
-        Check("http_options.max_request_body_size", h.MaxRequestBodySize, rh.MaxRequestBodySize, dh.MaxRequestBodySize);
-        Check("http_options.request_body_memory_limit", h.RequestBodyMemoryLimit, rh.RequestBodyMemoryLimit, dh.RequestBodyMemoryLimit);
-        var (g, rg, dg) = (running.GrpcOptions, requested.GrpcOptions, defaults.GrpcOptions);
-        Check("grpc_options.port", g.Port, rg.Port, dg.Port);
-        if (rg.GrpcServicerFunctions.Count > 0 && !rg.GrpcServicerFunctions.SequenceEqual(g.GrpcServicerFunctions, StringComparer.Ordinal))
-        {
-            ignored.Add("grpc_options.grpc_servicer_functions: cannot change while Serve is running (running: "
-                + $"[{string.Join(", ", g.GrpcServicerFunctions)}]; requested: [{string.Join(", ", rg.GrpcServicerFunctions)}]); ignored, restart Serve to change it.");
-        }
-        Check("grpc_options.request_timeout_s", g.RequestTimeoutS, rg.RequestTimeoutS, dg.RequestTimeoutS);
-        Check("grpc_options.max_receive_message_length", g.MaxReceiveMessageLength, rg.MaxReceiveMessageLength, dg.MaxReceiveMessageLength);
-        Check("grpc_options.max_send_message_length", g.MaxSendMessageLength, rg.MaxSendMessageLength, dg.MaxSendMessageLength);
-        Check("grpc_options.enable_reflection", g.EnableReflection, rg.EnableReflection, dg.EnableReflection);
-        Check("grpc_options.response_compression", g.ResponseCompression, rg.ResponseCompression, dg.ResponseCompression);
-        var (l, rl, dl) = (running.LoggingConfig, requested.LoggingConfig, defaults.LoggingConfig);
-        Check("logging_config.log_level", l.LogLevel, rl.LogLevel, dl.LogLevel);
-        Check("logging_config.logs_dir", l.LogsDir, rl.LogsDir, dl.LogsDir);
-        Check("logging_config.encoding", l.Encoding, rl.Encoding, dl.Encoding);
-        Check("logging_config.enable_access_log", l.EnableAccessLog, rl.EnableAccessLog, dl.EnableAccessLog);
-    }
-
-    private static string Show<T>(T value) => value switch
-    {
-        null => "null",
-        string s => "\"" + s + "\"",
-        bool b => b ? "true" : "false",
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? "",
-    };
+        => ServeConfig.Schema.CollectRestarts(running, requested, ServeConfig.Schema.Create(), "", ignored);
 
     private static GrpcServicerFunction[] CheckServicerFunctions(IReadOnlyList<string> entries, List<ServeConfigError> errors)
     {

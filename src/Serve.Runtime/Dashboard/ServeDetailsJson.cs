@@ -19,30 +19,18 @@ internal static class ServeDetailsJson
     public static void Write(Utf8JsonWriter writer, ServeStatusSnapshot status, int? httpPort, int? grpcPort)
     {
         var instance = status.Instance ?? new ServeConfig();
+        // The config as served: the ports the proxies are bound to (the config may say 0).
+        var served = instance with
+        {
+            HttpOptions = instance.HttpOptions with { Port = httpPort ?? instance.HttpOptions.Port },
+            GrpcOptions = instance.GrpcOptions with { Port = grpcPort ?? instance.GrpcOptions.Port },
+        };
         writer.WriteStartObject();
         writer.WriteStartObject("controller_info");
         writer.WriteNumber("pid", Environment.ProcessId);
         writer.WriteEndObject();
-        writer.WriteString("proxy_location", instance.ProxyLocation.ToString());
-
-        writer.WriteStartObject("http_options");
-        writer.WriteString("host", instance.HttpOptions.Host);
-        writer.WriteNumber("port", httpPort ?? instance.HttpOptions.Port);
-        writer.WriteString("root_path", instance.HttpOptions.RootPath);
-        WriteNumberOrNull(writer, "request_timeout_s", instance.HttpOptions.RequestTimeoutS);
-        writer.WriteNumber("keep_alive_timeout_s", instance.HttpOptions.KeepAliveTimeoutS);
-        writer.WriteEndObject();
-
-        writer.WriteStartObject("grpc_options");
-        writer.WriteNumber("port", grpcPort ?? instance.GrpcOptions.Port);
-        writer.WriteStartArray("grpc_servicer_functions");
-        foreach (var servicer in instance.GrpcOptions.GrpcServicerFunctions)
-        {
-            writer.WriteStringValue(servicer);
-        }
-        writer.WriteEndArray();
-        WriteNumberOrNull(writer, "request_timeout_s", instance.GrpcOptions.RequestTimeoutS);
-        writer.WriteEndObject();
+        // proxy_location, http_options and grpc_options, as their declarations show them.
+        ServeConfig.Schema.WriteJson(writer, served);
 
         writer.WriteStartObject("proxies");
         writer.WriteEndObject();
@@ -61,8 +49,8 @@ internal static class ServeDetailsJson
     private static void WriteApplication(Utf8JsonWriter writer, ApplicationStatusView app)
     {
         writer.WriteStartObject(app.Name);
-        writer.WriteString("name", app.Name);
-        WriteStringOrNull(writer, "route_prefix", app.RoutePrefix);
+        // name and route_prefix, as their declarations show them; the running application's, not the requested ones.
+        ApplicationConfig.Schema.WriteJson(writer, new ApplicationConfig { Name = app.Name, RoutePrefix = app.RoutePrefix, ImportPath = "" });
         writer.WriteNull("docs_path");
         writer.WriteString("status", StatusNames.Of(app.Status));
         writer.WriteString("message", app.Message);
@@ -90,21 +78,7 @@ internal static class ServeDetailsJson
         writer.WriteString("message", deployment.Message);
 
         writer.WriteStartObject("deployment_config");
-        writer.WriteString("name", deployment.Name);
-        writer.WriteNumber("num_replicas", options.NumReplicas);
-        writer.WriteNumber("max_ongoing_requests", options.MaxOngoingRequests);
-        writer.WriteNumber("max_queued_requests", options.MaxQueuedRequests);
-        writer.WritePropertyName("user_config");
-        if (options.UserConfig is { } userConfig)
-        {
-            // Validated JSON (the loader or WithOptions checked it).
-            writer.WriteRawValue(userConfig);
-        }
-        else
-        {
-            writer.WriteNullValue();
-        }
-        writer.WriteNumber("graceful_shutdown_timeout_s", options.GracefulShutdownTimeout.TotalSeconds);
+        DeploymentConfig.Schema.WriteJson(writer, Running(deployment.Name, options));
         writer.WriteEndObject();
 
         writer.WriteNumber("target_num_replicas", options.NumReplicas);
@@ -132,6 +106,17 @@ internal static class ServeDetailsJson
         writer.WriteEndObject();
     }
 
+    /// <summary>The options a deployment runs with (config over code over defaults), as a fully set config entry.</summary>
+    private static DeploymentConfig Running(string name, EffectiveOptions options) => new()
+    {
+        Name = name,
+        NumReplicas = options.NumReplicas,
+        MaxOngoingRequests = options.MaxOngoingRequests,
+        MaxQueuedRequests = options.MaxQueuedRequests,
+        UserConfig = options.UserConfig,
+        GracefulShutdownTimeoutS = options.GracefulShutdownTimeout.TotalSeconds,
+    };
+
     private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)
     {
         if (value is { } v)
@@ -141,18 +126,6 @@ internal static class ServeDetailsJson
         else
         {
             writer.WriteNull(name);
-        }
-    }
-
-    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNull(name);
-        }
-        else
-        {
-            writer.WriteString(name, value);
         }
     }
 }
