@@ -46,6 +46,12 @@ public sealed class ServeGenerator : IIncrementalGenerator
         public const string HandleGraph = nameof(HandleGraph);
         /// <summary>Cycles in the handle graph of all deployments.</summary>
         public const string HandleCycles = nameof(HandleCycles);
+        /// <summary>Every diagnostic to report, each once.</summary>
+        public const string Diagnostics = nameof(Diagnostics);
+        /// <summary>The syntax trees the diagnostics point into (re-found in each compilation).</summary>
+        public const string DiagnosticTrees = nameof(DiagnosticTrees);
+        /// <summary>The diagnostics with their trees: the input of the output that reports them.</summary>
+        public const string ReportedDiagnostics = nameof(ReportedDiagnostics);
     }
 
     private const string DeploymentAttribute = "Serve.DeploymentAttribute";
@@ -165,27 +171,41 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Combine(protoFiles.Where(static f => f.Diagnostic is not null).Select(static (f, _) => f.Diagnostic!).Collect())
             .Combine(strayMultiplexed.Collect())
             .Combine(handleCycles)
-            .Combine(strayBatch.Collect());
-        context.RegisterSourceOutput(diagnostics, static (spc, input) =>
-        {
-            var all = input.Left.Left.Left.Left.Left.SelectMany(d => d)
+            .Combine(strayBatch.Collect())
+            .Select(static (input, _) => Distinct(input.Left.Left.Left.Left.Left.SelectMany(d => d)
                 .Concat(input.Left.Left.Left.Left.Right.SelectMany(d => d))
                 .Concat(input.Left.Left.Left.Right)
                 .Concat(input.Left.Left.Right)
                 .Concat(input.Left.Right)
-                .Concat(input.Right);
-            var reported = new HashSet<DiagnosticInfo>();
+                .Concat(input.Right)))
+            .WithTrackingName(TrackingNames.Diagnostics);
+
+        // The trees the diagnostics point into. Only this cheap lookup runs for every compilation (the models never
+        // see one); it yields the same trees, and so leaves the output cached, unless a file holding a diagnostic changed.
+        var diagnosticTrees = diagnostics
+            .Select(static (all, _) => DiagnosticTrees.Paths(all))
+            .Combine(context.CompilationProvider)
+            .Select(static (input, ct) => DiagnosticTrees.Find(input.Left, input.Right, ct))
+            .WithTrackingName(TrackingNames.DiagnosticTrees);
+
+        context.RegisterSourceOutput(diagnostics.Combine(diagnosticTrees).WithTrackingName(TrackingNames.ReportedDiagnostics), static (spc, input) =>
+        {
+            var (all, trees) = input;
             foreach (var diagnostic in all)
             {
-                if (reported.Add(diagnostic))
-                {
-                    spc.ReportDiagnostic(Diagnostic.Create(
-                        DiagnosticDescriptors.ById(diagnostic.Id),
-                        diagnostic.Location?.ToLocation() ?? Location.None,
-                        diagnostic.Arguments.Cast<object>().ToArray()));
-                }
+                spc.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.ById(diagnostic.Id),
+                    diagnostic.Location is { } location ? location.ToLocation(trees.Get(location.FilePath)) : Location.None,
+                    diagnostic.Arguments.Cast<object>().ToArray()));
             }
         });
+    }
+
+    /// <summary>The diagnostics in order, each once (a class parsed once per attribute can report one twice).</summary>
+    private static EquatableArray<DiagnosticInfo> Distinct(IEnumerable<DiagnosticInfo> diagnostics)
+    {
+        var seen = new HashSet<DiagnosticInfo>();
+        return diagnostics.Where(seen.Add).ToEquatableArray();
     }
 
     private static ProtoFileModel? ParseProtoFile(ClassDeclarationSyntax node, CancellationToken cancellationToken)
