@@ -129,9 +129,16 @@ internal static class Binder
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CaseMismatch, nearMiss.Location, nearMiss.Name, rpc.Name));
                     }
                 }
+                else if (Misspelled(rpcMethods, rpcs, rpc.Name, caseReported) is { } misspelled)
+                {
+                    // Reported on the method the user probably meant, like SERVE0004 for a case-only difference.
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingMethod, misspelled.Location ?? deployment.Location, deployment.DeploymentName, service.FullName, rpc.Name,
+                        "did you mean '" + rpc.Name + "' for method '" + misspelled.Name + "'? Rename the method or add [GrpcMethod(\"" + rpc.Name + "\")] to it"));
+                }
                 else
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingMethod, deployment.Location, deployment.DeploymentName, service.FullName, rpc.Name, SignatureToWrite(rpc)));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingMethod, deployment.Location, deployment.DeploymentName, service.FullName, rpc.Name,
+                        "add '" + SignatureToWrite(rpc) + "' (or bind a method with another name with [GrpcMethod(\"" + rpc.Name + "\")])"));
                 }
                 continue;
             }
@@ -495,6 +502,35 @@ internal static class Binder
             arguments.ToEquatableArray(),
             ret.Kind,
             isStream && !ret.IsExactInterface);
+    }
+
+    /// <summary>
+    /// The unbound method whose name is closest to an RPC that has no method (<c>SayHelo</c> for <c>SayHello</c>), if one is
+    /// close enough to be a misspelling; each method is suggested for one RPC at most (recorded in <paramref name="suggested"/>).
+    /// </summary>
+    private static DeploymentMethodInfo? Misspelled(List<DeploymentMethodInfo> methods, List<(ServiceModel Service, RpcModel Rpc, bool Bindable)> rpcs, string rpcName, HashSet<DeploymentMethodInfo> suggested)
+    {
+        DeploymentMethodInfo? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var method in methods)
+        {
+            if (method.RpcName is not null || method.IsLifecycleHook || method.OverridesObjectMember || suggested.Contains(method)
+                || rpcs.Any(r => string.Equals(r.Rpc.Name, method.Name, StringComparison.OrdinalIgnoreCase))
+                || !EditDistance.IsNearMiss(method.Name, rpcName))
+            {
+                continue;
+            }
+            var distance = EditDistance.Between(method.Name, rpcName);
+            if (distance < bestDistance)
+            {
+                (best, bestDistance) = (method, distance);
+            }
+        }
+        if (best is not null)
+        {
+            suggested.Add(best);
+        }
+        return best;
     }
 
     private static string SuggestService(ServiceCatalog catalog, string name)

@@ -21,7 +21,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MissingMethod = Error(
         "SERVE0003",
         "RPC has no deployment method",
-        "Deployment '{0}' serves '{1}' but has no method for RPC '{2}'; add '{3}' (or bind a method with another name with [GrpcMethod(\"{2}\")])");
+        "Deployment '{0}' serves '{1}' but has no method for RPC '{2}'; {3}");
 
     public static readonly DiagnosticDescriptor CaseMismatch = Error(
         "SERVE0004",

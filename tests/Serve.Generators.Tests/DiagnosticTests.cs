@@ -56,6 +56,12 @@ public class DiagnosticTests
             Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
         },
         {
+            "SERVE0003",
+            Classifier + " public partial class C { public ImageClass Predit(ImageData d) => new(); }",
+            "Predit",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
             "SERVE0004",
             Classifier + " public partial class C { public ImageClass predict(ImageData d) => new(); }",
             "predict",
@@ -573,6 +579,47 @@ public class DiagnosticTests
         var diagnostic = Assert.Single(caseOnly);
         Assert.Equal("SERVE0004", diagnostic.Id);
         Assert.Contains("did you mean 'Predict'?", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Missing_method_points_at_a_misspelled_method()
+    {
+        var source = Usings + """
+            [Deployment, GrpcService("userdefinedprotos.UserDefinedService")]
+            public partial class C
+            {
+                [GrpcMethod("__call__")] public UserDefinedResponse Call(UserDefinedMessage m) => new();
+                public UserDefinedResponse2 Multiplexing(UserDefinedMessage2 m) => new();
+                public IEnumerable<UserDefinedResponse> Straeming(UserDefinedMessage m) { yield break; }
+            }
+            """;
+        // Two letters swapped: one edit.
+        var diagnostic = Assert.Single(GeneratorHarness.GeneratorDiagnostics(source));
+        Assert.Equal("SERVE0003", diagnostic.Id);
+        Assert.Equal("Straeming", TextAt(source, diagnostic));
+        Assert.Equal(
+            "Deployment 'C' serves 'userdefinedprotos.UserDefinedService' but has no method for RPC 'Streaming'; did you mean 'Streaming' for method 'Straeming'? Rename the method or add [GrpcMethod(\"Streaming\")] to it",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void Missing_method_stays_on_the_class_when_no_method_is_close()
+    {
+        // 'Stream' is three edits from 'Streaming'; 'Streamin' is one, but it is bound with [GrpcMethod], so it is no misspelling.
+        var source = Usings + """
+            [Deployment, GrpcService("userdefinedprotos.UserDefinedService")]
+            public partial class C
+            {
+                [GrpcMethod("__call__")] public UserDefinedResponse Streamin(UserDefinedMessage m) => new();
+                public UserDefinedResponse2 Multiplexing(UserDefinedMessage2 m) => new();
+                public IEnumerable<UserDefinedResponse> Stream(UserDefinedMessage m) { yield break; }
+            }
+            """;
+        var diagnostic = Assert.Single(GeneratorHarness.GeneratorDiagnostics(source));
+        Assert.Equal("SERVE0003", diagnostic.Id);
+        Assert.Equal("C", TextAt(source, diagnostic));
+        Assert.Contains("add 'public System.Collections.Generic.IAsyncEnumerable<Userdefinedprotos.UserDefinedResponse> Streaming(Userdefinedprotos.UserDefinedMessage request)'",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
     [Fact]
