@@ -46,6 +46,10 @@ public sealed class ServeGenerator : IIncrementalGenerator
         public const string HandleGraph = nameof(HandleGraph);
         /// <summary>Cycles in the handle graph of all deployments.</summary>
         public const string HandleCycles = nameof(HandleCycles);
+        /// <summary>Per deployment: its name and class.</summary>
+        public const string DeploymentNames = nameof(DeploymentNames);
+        /// <summary>The deployments whose name another deployment class has too.</summary>
+        public const string DuplicateNames = nameof(DuplicateNames);
         /// <summary>Every diagnostic to report, each once.</summary>
         public const string Diagnostics = nameof(Diagnostics);
         /// <summary>The syntax trees the diagnostics point into (re-found in each compilation).</summary>
@@ -83,8 +87,19 @@ public sealed class ServeGenerator : IIncrementalGenerator
                 static (ctx, ct) => ParseDeployment(ctx, ct))
             .WithTrackingName(TrackingNames.Deployments);
 
-        var results = deployments.Combine(catalog)
-            .Select(static (pair, _) => BindDeployment(pair.Left, pair.Right))
+        // Deployment names used by two classes. Names only (no locations), so the binding below re-runs only when a
+        // deployment is added, removed or renamed, and then only if the clashes changed.
+        var duplicateNames = deployments
+            .Select(static (parsed, _) => parsed.Info is { } info ? new DeploymentNameInfo(info.DeploymentName, info.FullTypeName) : null)
+            .Where(static name => name is not null)
+            .Select(static (name, _) => name!)
+            .WithTrackingName(TrackingNames.DeploymentNames)
+            .Collect()
+            .Select(static (names, _) => DuplicateNames(names))
+            .WithTrackingName(TrackingNames.DuplicateNames);
+
+        var results = deployments.Combine(catalog).Combine(duplicateNames)
+            .Select(static (input, _) => BindDeployment(input.Left.Left, input.Left.Right, input.Right))
             .WithTrackingName(TrackingNames.DeploymentResults);
 
         var models = results
@@ -232,7 +247,7 @@ public sealed class ServeGenerator : IIncrementalGenerator
         }
     }
 
-    private static DeploymentResult BindDeployment((DeploymentInfo? Info, DiagnosticInfo? Failure) parsed, ServiceCatalog catalog)
+    private static DeploymentResult BindDeployment((DeploymentInfo? Info, DiagnosticInfo? Failure) parsed, ServiceCatalog catalog, EquatableArray<DeploymentNameInfo> duplicateNames)
     {
         if (parsed.Info is null)
         {
@@ -240,13 +255,26 @@ public sealed class ServeGenerator : IIncrementalGenerator
         }
         try
         {
-            return Binder.Bind(parsed.Info, catalog);
+            return Binder.Bind(parsed.Info, catalog, duplicateNames);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return new DeploymentResult(null, new EquatableArray<DiagnosticInfo>(new[] { Failure(parsed.Info.Location, "binding deployment " + parsed.Info.FullTypeName, ex) }));
         }
     }
+
+    /// <summary>
+    /// The deployments whose name (ordinal, as the runtime compares them) another class has too, ordinal-sorted. A class
+    /// read twice (two [Deployment] declarations, which the compiler reports) is one class.
+    /// </summary>
+    private static EquatableArray<DeploymentNameInfo> DuplicateNames(ImmutableArray<DeploymentNameInfo> names)
+        => names.Distinct()
+            .GroupBy(n => n.Name, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1)
+            .SelectMany(g => g)
+            .OrderBy(n => n.Name, StringComparer.Ordinal)
+            .ThenBy(n => n.FullTypeName, StringComparer.Ordinal)
+            .ToEquatableArray();
 
     private static HandleGraphNode? GraphNode(DeploymentInfo? info)
     {

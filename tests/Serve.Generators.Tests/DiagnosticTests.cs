@@ -378,6 +378,18 @@ public class DiagnosticTests
             "[Deployment] public partial class C { public C(int size, Dag<int, int> graph) { } }"
         },
         {
+            "SERVE0040",
+            "[Deployment(Name = \"Model\")] public partial class A { } [Deployment] public partial class Model { }",
+            "Name = \"Model\"",
+            "[Deployment(Name = \"ModelA\")] public partial class A { } [Deployment] public partial class Model { }"
+        },
+        {
+            "SERVE0040",
+            "[Deployment(Name = \"Model\")] public partial class A { } [Deployment] public partial class Model { }",
+            "Model",
+            "[Deployment(Name = \"Model\")] public partial class A { } [Deployment(Name = \"Model2\")] public partial class Model { }"
+        },
+        {
             "SERVE0017",
             Classifier + """[GrpcService("userdefinedprotos.ImageClassificationService")] public partial class C { public ImageClass Predict(ImageData d) => new(); }""",
             "\"userdefinedprotos.ImageClassificationService\"",
@@ -620,6 +632,92 @@ public class DiagnosticTests
         Assert.Equal("C", TextAt(source, diagnostic));
         Assert.Contains("add 'public System.Collections.Generic.IAsyncEnumerable<Userdefinedprotos.UserDefinedResponse> Streaming(Userdefinedprotos.UserDefinedMessage request)'",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_service_lists_the_nearest_few_known_services()
+    {
+        var names = new[] { "Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta", "Iota" };
+        var file = new FileDescriptorProto { Name = "many.proto", Package = "many" };
+        file.Service.AddRange(names.Select(n => new ServiceDescriptorProto { Name = n }));
+        var reflection = ReflectionClass("ManyReflection", file.ToByteString().ToBase64());
+        string Message(string service) => Assert.Single(GeneratorHarness.Run(GeneratorHarness.Compile(("Many.cs", reflection),
+            ("Deployment.cs", "using Serve; namespace D; [Deployment, GrpcService(\"" + service + "\")] public partial class C { }"))).GeneratorDiagnostics)
+            .GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(
+            "[GrpcService(\"many.Gama\")] names a service that no .proto file of this compilation defines (nearest known services: many.Gamma, many.Beta, many.Eta, many.Iota, many.Zeta; and 4 others)",
+            Message("many.Gama"));
+        // A short-name or case-only match is still a "did you mean".
+        Assert.EndsWith("; did you mean 'many.Theta'?", Message("Theta"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_methods_on_one_rpc_are_named_with_their_parameter_types()
+    {
+        var diagnostic = Assert.Single(GeneratorHarness.GeneratorDiagnostics(Usings + Classifier
+            + " public partial class C { public ImageClass Predict(ImageData d) => new(); public ImageClass Predict(ImageData d, CancellationToken t) => new(); }"));
+        Assert.Equal("SERVE0009", diagnostic.Id);
+        Assert.Equal(
+            "Methods 'Predict(ImageData)' and 'Predict(ImageData, CancellationToken)' both bind to RPC 'Predict'; keep one, or bind the other elsewhere with [GrpcMethod]",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void Unknown_rpc_lists_the_rpcs_of_the_served_services()
+    {
+        var misspelled = Assert.Single(GeneratorHarness.GeneratorDiagnostics(Usings + Classifier
+            + " public partial class C { public ImageClass Predict(ImageData d) => new(); [GrpcMethod(\"Predikt\")] public ImageClass Classify(ImageData d) => new(); }"));
+        Assert.Equal("SERVE0010", misspelled.Id);
+        Assert.Equal(
+            "[GrpcMethod(\"Predikt\")] on method 'Classify' names no RPC of the services deployment 'C' serves (userdefinedprotos.ImageClassificationService: Predict); did you mean 'Predict'?",
+            misspelled.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+
+        var noService = Assert.Single(GeneratorHarness.GeneratorDiagnostics(Usings + "[Deployment] public partial class C { [GrpcMethod(\"Predict\")] public ImageClass Classify(ImageData d) => new(); }"));
+        Assert.Equal(
+            "[GrpcMethod(\"Predict\")] on method 'Classify' names no RPC of the services deployment 'C' serves (it serves none; name one with [GrpcService(\"package.Service\")])",
+            noService.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void No_usable_constructor_says_how_to_fix_it()
+    {
+        string Message(string source) => Assert.Single(GeneratorHarness.GeneratorDiagnostics(Usings + source)).GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(
+            "Deployment class 'D.C' has 2 public constructors (C(), C(int, string?)); Bind(...) and replicas use its single public constructor, so keep the one replicas should call public and make the others internal or private",
+            Message("[Deployment] public partial class C { public C() { } public C(int x, string? name) { } }"));
+        Assert.Equal(
+            "Deployment class 'D.C' has no public constructor; Bind(...) and replicas use its single public constructor, so make one of its constructors public",
+            Message("[Deployment] public partial class C { private C() { } }"));
+    }
+
+    [Fact]
+    public void Deployments_named_alike_in_two_namespaces_are_reported_on_both()
+    {
+        const string Source = """
+            using Serve;
+            namespace V1 { [Deployment] public partial class Classifier { } }
+            namespace V2 { [Deployment] public partial class Classifier { } }
+            namespace V3 { [Deployment(Name = "Classifier")] public partial class Ranker { } [Deployment(Name = "Ranker")] public partial class Other { } }
+            """;
+        var diagnostics = GeneratorHarness.Run(GeneratorHarness.Compile(("Deployment.cs", Source))).GeneratorDiagnostics;
+        Assert.All(diagnostics, d => Assert.Equal("SERVE0040", d.Id));
+        Assert.All(diagnostics, d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
+        Assert.Equal(
+            new[]
+            {
+                "Classifier: Deployment 'V1.Classifier' is named 'Classifier', like 'V2.Classifier' and 'V3.Ranker'; bound in one application, one of them is renamed 'Classifier_1' at run time, so configuration and lookups by name can reach the other; give each a distinct name with [Deployment(Name = \"...\")]",
+                "Classifier: Deployment 'V2.Classifier' is named 'Classifier', like 'V1.Classifier' and 'V3.Ranker'; bound in one application, one of them is renamed 'Classifier_1' at run time, so configuration and lookups by name can reach the other; give each a distinct name with [Deployment(Name = \"...\")]",
+                "Name = \"Classifier\": Deployment 'V3.Ranker' is named 'Classifier', like 'V1.Classifier' and 'V2.Classifier'; bound in one application, one of them is renamed 'Classifier_1' at run time, so configuration and lookups by name can reach the other; give each a distinct name with [Deployment(Name = \"...\")]",
+            },
+            diagnostics.Select(d => TextAt(Source, d) + ": " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void One_class_in_two_partial_declarations_is_not_a_duplicate()
+    {
+        var diagnostics = GeneratorHarness.GeneratorDiagnostics(Usings + "[Deployment] public partial class C { } public partial class C { public int X => 1; }");
+        Assert.Empty(diagnostics);
     }
 
     [Fact]

@@ -183,6 +183,25 @@ public class IncrementalityTests
             && o.Value.ToString()!.Contains("GlobalTypeName = global::Composition.Tests.Classifier,", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Adding_a_deployment_rebinds_the_others_only_when_it_takes_their_name()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Quickstart);
+        Compilation Add(string source) => compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(source, GeneratorHarness.ParseOptions, "Added.cs"));
+
+        // Another name: the existing deployments are not bound again.
+        var other = GeneratorHarness.CreateDriver().RunGenerators(compilation).RunGenerators(Add("namespace Other; [Serve.Deployment] public partial class Unrelated { }"));
+        var result = other.GetRunResult().Results.Single();
+        Assert.All(result.TrackedSteps[ServeGenerator.TrackingNames.DuplicateNames].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+        Assert.Contains(result.TrackedSteps[ServeGenerator.TrackingNames.DeploymentResults].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Cached);
+        Assert.Empty(other.GetRunResult().Diagnostics);
+
+        // The same name: both are reported.
+        var namesake = GeneratorHarness.CreateDriver().RunGenerators(compilation).RunGenerators(Add("namespace Other; [Serve.Deployment] public partial class GrpcDeployment { }"));
+        Assert.Contains(namesake.GetRunResult().Results.Single().TrackedSteps[ServeGenerator.TrackingNames.DuplicateNames].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Equal(new[] { "SERVE0040", "SERVE0040" }, namesake.GetRunResult().Diagnostics.Select(d => d.Id));
+    }
+
     private static void AssertIncremental(Compilation before, Compilation after, params string[] locationBearingSteps)
         => _ = AssertIncremental(before, after, rebindsDiagnostics: false, locationBearingSteps);
 
