@@ -12,7 +12,8 @@ namespace Serve.Generators;
 /// </summary>
 internal static class Binder
 {
-    public static DeploymentResult Bind(DeploymentInfo deployment, ServiceCatalog catalog)
+    /// <param name="duplicateNames">The deployments of the compilation whose name another deployment class has too.</param>
+    public static DeploymentResult Bind(DeploymentInfo deployment, ServiceCatalog catalog, EquatableArray<DeploymentNameInfo> duplicateNames)
     {
         var diagnostics = new List<DiagnosticInfo>();
         var className = deployment.FullTypeName;
@@ -36,12 +37,25 @@ internal static class Binder
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedDeploymentClass, deployment.Location, className,
                 "is private or protected (or nested in such a type); Serve's module registry needs it to be public or internal"));
         }
-        if (deployment.PublicConstructorCount != 1)
+        if (deployment.PublicConstructors.Count == 0)
         {
-            var problem = deployment.PublicConstructorCount == 0
-                ? "has no public constructor"
-                : "has " + deployment.PublicConstructorCount.ToString(CultureInfo.InvariantCulture) + " public constructors";
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoUsableConstructor, deployment.Location, className, problem));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoUsableConstructor, deployment.Location, className, "has no public constructor",
+                "make one of its constructors public"));
+        }
+        else if (deployment.PublicConstructors.Count > 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoUsableConstructor, deployment.Location, className,
+                "has " + deployment.PublicConstructors.Count.ToString(CultureInfo.InvariantCulture) + " public constructors (" + string.Join(", ", deployment.PublicConstructors) + ")",
+                "keep the one replicas should call public and make the others internal or private"));
+        }
+        var namesakes = duplicateNames
+            .Where(d => d.Name == deployment.DeploymentName && d.FullTypeName != deployment.FullTypeName)
+            .Select(d => "'" + d.FullTypeName + "'")
+            .ToList();
+        if (namesakes.Count > 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateDeploymentName, deployment.NameLocation ?? deployment.Location, className,
+                deployment.DeploymentName, string.Join(" and ", namesakes)));
         }
 
         // The served services.
@@ -90,10 +104,11 @@ internal static class Binder
             var targets = rpcs.Where(r => r.Rpc.Name == rpcName).ToList();
             if (targets.Count == 0 && method.RpcName is not null)
             {
-                var suggestion = rpcs.Select(r => r.Rpc.Name).FirstOrDefault(n => string.Equals(n, method.RpcName, StringComparison.OrdinalIgnoreCase));
-                var servedNames = served.Count == 0 ? "none" : string.Join(", ", served.Select(s => s.Service.FullName));
+                var names = rpcs.Select(r => r.Rpc.Name).ToList();
+                var suggestion = names.FirstOrDefault(n => string.Equals(n, method.RpcName, StringComparison.OrdinalIgnoreCase))
+                    ?? names.Where(n => EditDistance.IsNearMiss(method.RpcName, n)).OrderBy(n => EditDistance.Between(method.RpcName, n)).FirstOrDefault();
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownRpc, method.RpcNameLocation ?? method.Location, method.RpcName, method.Name,
-                    deployment.DeploymentName, servedNames, suggestion is null ? "" : "; did you mean '" + suggestion + "'?"));
+                    deployment.DeploymentName, ServedRpcs(served.Select(s => s.Service)), suggestion is null ? "" : "; did you mean '" + suggestion + "'?"));
                 continue;
             }
             foreach (var target in targets)
@@ -129,15 +144,23 @@ internal static class Binder
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CaseMismatch, nearMiss.Location, nearMiss.Name, rpc.Name));
                     }
                 }
+                else if (Misspelled(rpcMethods, rpcs, rpc.Name, caseReported) is { } misspelled)
+                {
+                    // Reported on the method the user probably meant, like SERVE0004 for a case-only difference.
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingMethod, misspelled.Location ?? deployment.Location, deployment.DeploymentName, service.FullName, rpc.Name,
+                        "did you mean '" + rpc.Name + "' for method '" + misspelled.Name + "'? Rename the method or add [GrpcMethod(\"" + rpc.Name + "\")] to it"));
+                }
                 else
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingMethod, deployment.Location, deployment.DeploymentName, service.FullName, rpc.Name, SignatureToWrite(rpc)));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingMethod, deployment.Location, deployment.DeploymentName, service.FullName, rpc.Name,
+                        "add '" + SignatureToWrite(rpc) + "' (or bind a method with another name with [GrpcMethod(\"" + rpc.Name + "\")])"));
                 }
                 continue;
             }
             for (var i = 1; i < methods.Count; i++)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateBinding, methods[i].Location, methods[0].Name, methods[i].Name, rpc.Name));
+                // Signatures, not names: overloads have the same name.
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateBinding, methods[i].Location, methods[0].Signature, methods[i].Signature, rpc.Name));
             }
             if (methods[0].Batch is { IsValid: false })
             {
@@ -497,6 +520,38 @@ internal static class Binder
             isStream && !ret.IsExactInterface);
     }
 
+    /// <summary>
+    /// The unbound method whose name is closest to an RPC that has no method (<c>SayHelo</c> for <c>SayHello</c>), if one is
+    /// close enough to be a misspelling; each method is suggested for one RPC at most (recorded in <paramref name="suggested"/>).
+    /// </summary>
+    private static DeploymentMethodInfo? Misspelled(List<DeploymentMethodInfo> methods, List<(ServiceModel Service, RpcModel Rpc, bool Bindable)> rpcs, string rpcName, HashSet<DeploymentMethodInfo> suggested)
+    {
+        DeploymentMethodInfo? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var method in methods)
+        {
+            if (method.RpcName is not null || method.IsLifecycleHook || method.OverridesObjectMember || suggested.Contains(method)
+                || rpcs.Any(r => string.Equals(r.Rpc.Name, method.Name, StringComparison.OrdinalIgnoreCase))
+                || !EditDistance.IsNearMiss(method.Name, rpcName))
+            {
+                continue;
+            }
+            var distance = EditDistance.Between(method.Name, rpcName);
+            if (distance < bestDistance)
+            {
+                (best, bestDistance) = (method, distance);
+            }
+        }
+        if (best is not null)
+        {
+            suggested.Add(best);
+        }
+        return best;
+    }
+
+    /// <summary>How many services SERVE0002 lists, and RPCs SERVE0010 lists: enough to spot the intended one.</summary>
+    private const int MaxListed = 5;
+
     private static string SuggestService(ServiceCatalog catalog, string name)
     {
         var shortName = name.Substring(name.LastIndexOf('.') + 1);
@@ -515,7 +570,33 @@ internal static class Binder
         {
             return " (the compilation has no .proto services; add the file with <Protobuf Include=\"x.proto\" GrpcServices=\"None\" />)";
         }
-        return " (known services: " + string.Join(", ", catalog.Services.Select(s => s.FullName).OrderBy(s => s, StringComparer.Ordinal)) + ")";
+        // The nearest by full or short name, so that a large compilation does not print every service.
+        var nearest = catalog.Services
+            .Select(s => (s.FullName, Distance: Math.Min(EditDistance.Between(s.FullName, name), EditDistance.Between(s.Name, shortName))))
+            .OrderBy(s => s.Distance)
+            .ThenBy(s => s.FullName, StringComparer.Ordinal)
+            .Select(s => s.FullName)
+            .ToList();
+        if (nearest.Count <= MaxListed)
+        {
+            return " (known services: " + string.Join(", ", nearest) + ")";
+        }
+        var others = nearest.Count - MaxListed;
+        return " (nearest known services: " + string.Join(", ", nearest.Take(MaxListed)) + "; and " + others.ToString(CultureInfo.InvariantCulture)
+            + (others == 1 ? " other)" : " others)");
+    }
+
+    /// <summary>The RPCs of the served services for SERVE0010, per service (at most <see cref="MaxListed"/> each).</summary>
+    private static string ServedRpcs(IEnumerable<ServiceModel> services)
+    {
+        var parts = services.Select(service =>
+        {
+            var names = service.Methods.Select(m => m.Name).ToList();
+            var listed = string.Join(", ", names.Take(MaxListed));
+            var others = names.Count - MaxListed;
+            return service.FullName + ": " + (names.Count == 0 ? "no RPCs" : others > 0 ? listed + " and " + others.ToString(CultureInfo.InvariantCulture) + " more" : listed);
+        }).ToList();
+        return parts.Count == 0 ? "it serves none; name one with [GrpcService(\"package.Service\")]" : string.Join("; ", parts);
     }
 
     private static string SignatureToWrite(RpcModel rpc)

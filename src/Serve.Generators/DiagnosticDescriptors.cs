@@ -21,7 +21,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MissingMethod = Error(
         "SERVE0003",
         "RPC has no deployment method",
-        "Deployment '{0}' serves '{1}' but has no method for RPC '{2}'; add '{3}' (or bind a method with another name with [GrpcMethod(\"{2}\")])");
+        "Deployment '{0}' serves '{1}' but has no method for RPC '{2}'; {3}");
 
     public static readonly DiagnosticDescriptor CaseMismatch = Error(
         "SERVE0004",
@@ -69,7 +69,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NoUsableConstructor = Error(
         "SERVE0013",
         "Deployment has no usable public constructor",
-        "Deployment class '{0}' {1}; Bind(...) and replicas use its single public constructor");
+        "Deployment class '{0}' {1}; Bind(...) and replicas use its single public constructor, so {2}");
 
     public static readonly DiagnosticDescriptor UnsupportedDeploymentClass = Error(
         "SERVE0014",
@@ -197,7 +197,15 @@ internal static class DiagnosticDescriptors
         "[Batch] method '{0}' is declared in '{1}', which is not a [Deployment] class; the attribute has no effect there and no per-item overload is generated");
 
     // SERVE0039 is taken: the Serve.Runtime package's MSBuild check (runtime referenced without this generator,
-    // src/Serve.Runtime/build/Serve.Runtime.targets). The next generator diagnostic is SERVE0040.
+    // src/Serve.Runtime/build/Serve.Runtime.targets).
+
+    // A warning, not an error: deployments of different applications may share a name.
+    public static readonly DiagnosticDescriptor DuplicateDeploymentName = Warning(
+        "SERVE0040",
+        "Two deployments have the same name",
+        "Deployment '{0}' is named '{1}', like {2}; bound in one application, one of them is renamed '{1}_1' at run time, so configuration and lookups by name can reach the other; give each a distinct name with [Deployment(Name = \"...\")]");
+
+    // The next generator diagnostic is SERVE0041.
 
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SERVE9999",
@@ -212,7 +220,7 @@ internal static class DiagnosticDescriptors
         InvalidMaxModelsPerReplica, MultiplexedOutsideDeployment, MultiplexedAccessorConflict,
         InvalidRouteTemplate, RouteConflict, UnbindableParameter, MissingJsonMetadata, InvalidHttpIngress, InvalidValidationAttribute,
         UnsupportedHttpMethod, HandleOfNonDeployment, HandleCycle, HandleMemberConflict, BoundDeploymentParameter,
-        InvalidBatchMethod, InvalidBatchSetting, BatchAboveMaxOngoingRequests, BatchOutsideDeployment, GeneratorFailure);
+        InvalidBatchMethod, InvalidBatchSetting, BatchAboveMaxOngoingRequests, BatchOutsideDeployment, DuplicateDeploymentName, GeneratorFailure);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

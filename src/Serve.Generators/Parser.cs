@@ -17,6 +17,15 @@ internal static class Parser
     private static readonly SymbolDisplayFormat s_annotatedTypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
+    /// <summary>Methods and constructors in messages: name and parameter types, types without namespaces (<c>Get(ImageData, int)</c>).</summary>
+    private static readonly SymbolDisplayFormat s_signatureFormat = new(
+        typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameOnly,
+        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters,
+        memberOptions: SymbolDisplayMemberOptions.IncludeParameters,
+        parameterOptions: SymbolDisplayParameterOptions.IncludeType | SymbolDisplayParameterOptions.IncludeParamsRefOut,
+        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes | SymbolDisplayMiscellaneousOptions.EscapeKeywordIdentifiers
+            | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
     /// <summary>Reads a <c>[Deployment]</c> class.</summary>
     public static DeploymentInfo? ParseDeployment(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -41,6 +50,7 @@ internal static class Parser
         var fullTypeName = string.Join(".", new[] { ns }.Where(s => s.Length > 0).Concat(containing.Select(c => c.Name)).Concat(new[] { type.Name }));
 
         string? name = null;
+        LocationInfo? nameLocation = null;
         int? numReplicas = null, maxOngoing = null, maxQueued = null;
         foreach (var attribute in context.Attributes)
         {
@@ -50,6 +60,8 @@ internal static class Parser
                 {
                     case "Name":
                         name = argument.Value.Value as string;
+                        nameLocation = LocationInfo.From((attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax)?.ArgumentList?.Arguments
+                            .FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == "Name"));
                         break;
                     case "NumReplicas":
                         numReplicas = argument.Value.Value as int?;
@@ -157,7 +169,7 @@ internal static class Parser
             maxOngoing,
             maxQueued,
             constructorParameters,
-            publicConstructors.Count,
+            publicConstructors.Select(c => c.ToDisplayString(s_signatureFormat)).ToEquatableArray(),
             services.ToEquatableArray(),
             methods.ToEquatableArray(),
             accessorConflict,
@@ -166,7 +178,8 @@ internal static class Parser
             isPublic,
             inherited.ToEquatableArray(),
             handleParameters.ToEquatableArray(),
-            applicationParameters.ToEquatableArray());
+            applicationParameters.ToEquatableArray(),
+            name is null ? null : nameLocation);
     }
 
     private static bool DerivesFrom(ITypeSymbol type, INamedTypeSymbol? baseType)
@@ -342,7 +355,8 @@ internal static class Parser
             Cref(method),
             obsoleteMessage,
             IsLifecycleHook(method, wellKnown),
-            batch);
+            batch,
+            method.ToDisplayString(s_signatureFormat));
     }
 
     /// <summary>

@@ -46,6 +46,16 @@ public sealed class ServeGenerator : IIncrementalGenerator
         public const string HandleGraph = nameof(HandleGraph);
         /// <summary>Cycles in the handle graph of all deployments.</summary>
         public const string HandleCycles = nameof(HandleCycles);
+        /// <summary>Per deployment: its name and class.</summary>
+        public const string DeploymentNames = nameof(DeploymentNames);
+        /// <summary>The deployments whose name another deployment class has too.</summary>
+        public const string DuplicateNames = nameof(DuplicateNames);
+        /// <summary>Every diagnostic to report, each once.</summary>
+        public const string Diagnostics = nameof(Diagnostics);
+        /// <summary>The syntax trees the diagnostics point into (re-found in each compilation).</summary>
+        public const string DiagnosticTrees = nameof(DiagnosticTrees);
+        /// <summary>The diagnostics with their trees: the input of the output that reports them.</summary>
+        public const string ReportedDiagnostics = nameof(ReportedDiagnostics);
     }
 
     private const string DeploymentAttribute = "Serve.DeploymentAttribute";
@@ -77,8 +87,19 @@ public sealed class ServeGenerator : IIncrementalGenerator
                 static (ctx, ct) => ParseDeployment(ctx, ct))
             .WithTrackingName(TrackingNames.Deployments);
 
-        var results = deployments.Combine(catalog)
-            .Select(static (pair, _) => BindDeployment(pair.Left, pair.Right))
+        // Deployment names used by two classes. Names only (no locations), so the binding below re-runs only when a
+        // deployment is added, removed or renamed, and then only if the clashes changed.
+        var duplicateNames = deployments
+            .Select(static (parsed, _) => parsed.Info is { } info ? new DeploymentNameInfo(info.DeploymentName, info.FullTypeName) : null)
+            .Where(static name => name is not null)
+            .Select(static (name, _) => name!)
+            .WithTrackingName(TrackingNames.DeploymentNames)
+            .Collect()
+            .Select(static (names, _) => DuplicateNames(names))
+            .WithTrackingName(TrackingNames.DuplicateNames);
+
+        var results = deployments.Combine(catalog).Combine(duplicateNames)
+            .Select(static (input, _) => BindDeployment(input.Left.Left, input.Left.Right, input.Right))
             .WithTrackingName(TrackingNames.DeploymentResults);
 
         var models = results
@@ -165,27 +186,41 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Combine(protoFiles.Where(static f => f.Diagnostic is not null).Select(static (f, _) => f.Diagnostic!).Collect())
             .Combine(strayMultiplexed.Collect())
             .Combine(handleCycles)
-            .Combine(strayBatch.Collect());
-        context.RegisterSourceOutput(diagnostics, static (spc, input) =>
-        {
-            var all = input.Left.Left.Left.Left.Left.SelectMany(d => d)
+            .Combine(strayBatch.Collect())
+            .Select(static (input, _) => Distinct(input.Left.Left.Left.Left.Left.SelectMany(d => d)
                 .Concat(input.Left.Left.Left.Left.Right.SelectMany(d => d))
                 .Concat(input.Left.Left.Left.Right)
                 .Concat(input.Left.Left.Right)
                 .Concat(input.Left.Right)
-                .Concat(input.Right);
-            var reported = new HashSet<DiagnosticInfo>();
+                .Concat(input.Right)))
+            .WithTrackingName(TrackingNames.Diagnostics);
+
+        // The trees the diagnostics point into. Only this cheap lookup runs for every compilation (the models never
+        // see one); it yields the same trees, and so leaves the output cached, unless a file holding a diagnostic changed.
+        var diagnosticTrees = diagnostics
+            .Select(static (all, _) => DiagnosticTrees.Paths(all))
+            .Combine(context.CompilationProvider)
+            .Select(static (input, ct) => DiagnosticTrees.Find(input.Left, input.Right, ct))
+            .WithTrackingName(TrackingNames.DiagnosticTrees);
+
+        context.RegisterSourceOutput(diagnostics.Combine(diagnosticTrees).WithTrackingName(TrackingNames.ReportedDiagnostics), static (spc, input) =>
+        {
+            var (all, trees) = input;
             foreach (var diagnostic in all)
             {
-                if (reported.Add(diagnostic))
-                {
-                    spc.ReportDiagnostic(Diagnostic.Create(
-                        DiagnosticDescriptors.ById(diagnostic.Id),
-                        diagnostic.Location?.ToLocation() ?? Location.None,
-                        diagnostic.Arguments.Cast<object>().ToArray()));
-                }
+                spc.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.ById(diagnostic.Id),
+                    diagnostic.Location is { } location ? location.ToLocation(trees.Get(location.FilePath)) : Location.None,
+                    diagnostic.Arguments.Cast<object>().ToArray()));
             }
         });
+    }
+
+    /// <summary>The diagnostics in order, each once (a class parsed once per attribute can report one twice).</summary>
+    private static EquatableArray<DiagnosticInfo> Distinct(IEnumerable<DiagnosticInfo> diagnostics)
+    {
+        var seen = new HashSet<DiagnosticInfo>();
+        return diagnostics.Where(seen.Add).ToEquatableArray();
     }
 
     private static ProtoFileModel? ParseProtoFile(ClassDeclarationSyntax node, CancellationToken cancellationToken)
@@ -212,7 +247,7 @@ public sealed class ServeGenerator : IIncrementalGenerator
         }
     }
 
-    private static DeploymentResult BindDeployment((DeploymentInfo? Info, DiagnosticInfo? Failure) parsed, ServiceCatalog catalog)
+    private static DeploymentResult BindDeployment((DeploymentInfo? Info, DiagnosticInfo? Failure) parsed, ServiceCatalog catalog, EquatableArray<DeploymentNameInfo> duplicateNames)
     {
         if (parsed.Info is null)
         {
@@ -220,13 +255,26 @@ public sealed class ServeGenerator : IIncrementalGenerator
         }
         try
         {
-            return Binder.Bind(parsed.Info, catalog);
+            return Binder.Bind(parsed.Info, catalog, duplicateNames);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return new DeploymentResult(null, new EquatableArray<DiagnosticInfo>(new[] { Failure(parsed.Info.Location, "binding deployment " + parsed.Info.FullTypeName, ex) }));
         }
     }
+
+    /// <summary>
+    /// The deployments whose name (ordinal, as the runtime compares them) another class has too, ordinal-sorted. A class
+    /// read twice (two [Deployment] declarations, which the compiler reports) is one class.
+    /// </summary>
+    private static EquatableArray<DeploymentNameInfo> DuplicateNames(ImmutableArray<DeploymentNameInfo> names)
+        => names.Distinct()
+            .GroupBy(n => n.Name, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1)
+            .SelectMany(g => g)
+            .OrderBy(n => n.Name, StringComparer.Ordinal)
+            .ThenBy(n => n.FullTypeName, StringComparer.Ordinal)
+            .ToEquatableArray();
 
     private static HandleGraphNode? GraphNode(DeploymentInfo? info)
     {

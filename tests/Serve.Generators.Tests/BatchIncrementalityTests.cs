@@ -24,19 +24,9 @@ public class BatchIncrementalityTests
         Assert.NotEqual(s_source, edited);
         var after = Replace(before, edited);
 
-        var driver = GeneratorHarness.CreateDriver().RunGenerators(before);
-        var first = driver.GetRunResult().Results.Single();
-        var second = driver.RunGenerators(after).GetRunResult().Results.Single();
-        // Every step of the Serve generator (Roslyn's own, such as the compilation, change with any edit).
-        var steps = typeof(ServeGenerator.TrackingNames).GetFields().Select(f => (string)f.GetValue(null)!).ToHashSet(StringComparer.Ordinal);
-        foreach (var (step, runs) in second.TrackedSteps.Where(s => steps.Contains(s.Key)))
-        {
-            Assert.All(runs.SelectMany(r => r.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"Step {step} output was {o.Reason}"));
-        }
+        // The edited file holds the SERVE0038 warning: it is re-reported, bound to the new tree; nothing else runs again.
+        var second = IncrementalityTests.AssertIncremental(before, after, rebindsDiagnostics: true);
         Assert.Contains(ServeGenerator.TrackingNames.StrayBatch, second.TrackedSteps.Keys);
-        Assert.All(second.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
-            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, "An output step was " + o.Reason));
-        Assert.Equal(first.GeneratedSources.Select(s => s.HintName + "\n" + s.SourceText), second.GeneratedSources.Select(s => s.HintName + "\n" + s.SourceText));
         Assert.Contains(GeneratorHarness.Run(after).GeneratorDiagnostics, d => d.Id == "SERVE0038");
     }
 

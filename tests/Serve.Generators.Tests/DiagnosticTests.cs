@@ -56,6 +56,12 @@ public class DiagnosticTests
             Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
         },
         {
+            "SERVE0003",
+            Classifier + " public partial class C { public ImageClass Predit(ImageData d) => new(); }",
+            "Predit",
+            Classifier + " public partial class C { public ImageClass Predict(ImageData d) => new(); }"
+        },
+        {
             "SERVE0004",
             Classifier + " public partial class C { public ImageClass predict(ImageData d) => new(); }",
             "predict",
@@ -372,6 +378,18 @@ public class DiagnosticTests
             "[Deployment] public partial class C { public C(int size, Dag<int, int> graph) { } }"
         },
         {
+            "SERVE0040",
+            "[Deployment(Name = \"Model\")] public partial class A { } [Deployment] public partial class Model { }",
+            "Name = \"Model\"",
+            "[Deployment(Name = \"ModelA\")] public partial class A { } [Deployment] public partial class Model { }"
+        },
+        {
+            "SERVE0040",
+            "[Deployment(Name = \"Model\")] public partial class A { } [Deployment] public partial class Model { }",
+            "Model",
+            "[Deployment(Name = \"Model\")] public partial class A { } [Deployment(Name = \"Model2\")] public partial class Model { }"
+        },
+        {
             "SERVE0017",
             Classifier + """[GrpcService("userdefinedprotos.ImageClassificationService")] public partial class C { public ImageClass Predict(ImageData d) => new(); }""",
             "\"userdefinedprotos.ImageClassificationService\"",
@@ -491,23 +509,6 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void Missing_method_message_shows_the_signature_to_write()
-    {
-        var diagnostics = GeneratorHarness.GeneratorDiagnostics(Usings + """
-            [Deployment, GrpcService("userdefinedprotos.UserDefinedService")]
-            public partial class C
-            {
-                public UserDefinedResponse2 Multiplexing(UserDefinedMessage2 m) => new();
-            }
-            """);
-        var messages = diagnostics.Where(d => d.Id == "SERVE0003").Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        Assert.Equal(2, messages.Count);
-        Assert.Contains(messages, m => m.Contains("public Userdefinedprotos.UserDefinedResponse __call__(Userdefinedprotos.UserDefinedMessage request)", StringComparison.Ordinal)
-            && m.Contains("[GrpcMethod(\"__call__\")]", StringComparison.Ordinal));
-        Assert.Contains(messages, m => m.Contains("public System.Collections.Generic.IAsyncEnumerable<Userdefinedprotos.UserDefinedResponse> Streaming(Userdefinedprotos.UserDefinedMessage request)", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public void Streaming_shape_messages_name_the_request_stream()
     {
         var diagnostics = GeneratorHarness.GeneratorDiagnostics(Usings + Chat + " public partial class C { public EchoReply Upload(EchoRequest request) => new(); " + Converse + " }");
@@ -558,21 +559,6 @@ public class DiagnosticTests
             "[Multiplexed] method 'Load' takes (int); a model loader is an instance method like 'Task<string> Load(string modelId, CancellationToken cancellationToken)' (the CancellationToken parameter is optional) returning the model as TModel, Task<TModel> or ValueTask<TModel>",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-    }
-
-    [Fact]
-    public void Did_you_mean_suggestions()
-    {
-        var unknown = Assert.Single(GeneratorHarness.GeneratorDiagnostics(Usings + """
-            [Deployment, GrpcService("userdefinedprotos.userdefinedservice")] public partial class C { }
-            """));
-        Assert.Equal("SERVE0002", unknown.Id);
-        Assert.Contains("did you mean 'userdefinedprotos.UserDefinedService'?", unknown.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
-
-        var caseOnly = GeneratorHarness.GeneratorDiagnostics(Usings + Classifier + " public partial class C { public ImageClass PREDICT(ImageData d) => new(); }");
-        var diagnostic = Assert.Single(caseOnly);
-        Assert.Equal("SERVE0004", diagnostic.Id);
-        Assert.Contains("did you mean 'Predict'?", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,6 +20,9 @@ internal static class GeneratorHarness
         return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
     });
 
+    /// <summary>What test compilations reference: the running framework, Serve.Abstractions, protobuf and gRPC.</summary>
+    public static ImmutableArray<MetadataReference> References => s_references.Value;
+
     /// <summary>The protoc output of a test proto (TestData/*.cs).</summary>
     public static string TestData(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", name));
 

@@ -7,20 +7,8 @@ namespace Serve.Generators.Tests;
 /// <summary>Unrelated edits must leave every step Cached or Unchanged and the output as it was.</summary>
 public class IncrementalityTests
 {
-    private static readonly string[] s_steps =
-    [
-        ServeGenerator.TrackingNames.ProtoFiles,
-        ServeGenerator.TrackingNames.ServiceCatalog,
-        ServeGenerator.TrackingNames.Deployments,
-        ServeGenerator.TrackingNames.DeploymentResults,
-        ServeGenerator.TrackingNames.DeploymentModels,
-        ServeGenerator.TrackingNames.ApplicationBuilders,
-        ServeGenerator.TrackingNames.StrayMultiplexed,
-        ServeGenerator.TrackingNames.StrayBatch,
-        ServeGenerator.TrackingNames.Registry,
-        ServeGenerator.TrackingNames.HandleGraph,
-        ServeGenerator.TrackingNames.HandleCycles,
-    ];
+    /// <summary>Every step the Serve generator names (Roslyn's own steps, such as the compilation, change with any edit).</summary>
+    private static readonly string[] s_steps = typeof(ServeGenerator.TrackingNames).GetFields().Select(f => (string)f.GetValue(null)!).ToArray();
 
     /// <summary>The streaming and multiplexing deployments, plus a [Multiplexed] method outside a deployment (a warning).</summary>
     private static readonly string s_streamingWithStray = TestSources.Streaming + "\npublic class NotADeployment { [Multiplexed] public string Load(string id) => id; }\n";
@@ -42,7 +30,8 @@ public class IncrementalityTests
         var edited = s_streamingWithStray.Replace("Index = i++", "Index = ++i", StringComparison.Ordinal);
         Assert.NotEqual(s_streamingWithStray, edited);
         var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Deployment.cs"));
-        AssertIncremental(compilation, updated);
+        // The edited file holds the SERVE0022 warning: it is re-reported, bound to the new tree; nothing else runs again.
+        AssertIncremental(compilation, updated, rebindsDiagnostics: true);
         Assert.Contains(GeneratorHarness.Run(updated).GeneratorDiagnostics, d => d.Id == "SERVE0022");
     }
 
@@ -194,14 +183,42 @@ public class IncrementalityTests
             && o.Value.ToString()!.Contains("GlobalTypeName = global::Composition.Tests.Classifier,", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Adding_a_deployment_rebinds_the_others_only_when_it_takes_their_name()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Quickstart);
+        Compilation Add(string source) => compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(source, GeneratorHarness.ParseOptions, "Added.cs"));
+
+        // Another name: the existing deployments are not bound again.
+        var other = GeneratorHarness.CreateDriver().RunGenerators(compilation).RunGenerators(Add("namespace Other; [Serve.Deployment] public partial class Unrelated { }"));
+        var result = other.GetRunResult().Results.Single();
+        Assert.All(result.TrackedSteps[ServeGenerator.TrackingNames.DuplicateNames].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+        Assert.Contains(result.TrackedSteps[ServeGenerator.TrackingNames.DeploymentResults].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Cached);
+        Assert.Empty(other.GetRunResult().Diagnostics);
+
+        // The same name: both are reported.
+        var namesake = GeneratorHarness.CreateDriver().RunGenerators(compilation).RunGenerators(Add("namespace Other; [Serve.Deployment] public partial class GrpcDeployment { }"));
+        Assert.Contains(namesake.GetRunResult().Results.Single().TrackedSteps[ServeGenerator.TrackingNames.DuplicateNames].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Equal(new[] { "SERVE0040", "SERVE0040" }, namesake.GetRunResult().Diagnostics.Select(d => d.Id));
+    }
+
     private static void AssertIncremental(Compilation before, Compilation after, params string[] locationBearingSteps)
+        => _ = AssertIncremental(before, after, rebindsDiagnostics: false, locationBearingSteps);
+
+    /// <param name="rebindsDiagnostics">True when the edit replaces a file that a diagnostic points into: then the
+    /// lookup of the diagnostics' trees and the output reporting them run again (a diagnostic must point into a tree
+    /// of the current compilation), and every reported diagnostic is checked to do so.</param>
+    /// <returns>The second run's result.</returns>
+    internal static GeneratorRunResult AssertIncremental(Compilation before, Compilation after, bool rebindsDiagnostics, params string[] locationBearingSteps)
     {
         var driver = GeneratorHarness.CreateDriver().RunGenerators(before);
         var first = driver.GetRunResult().Results.Single();
         driver = driver.RunGenerators(after);
-        var second = driver.GetRunResult().Results.Single();
+        var run = driver.GetRunResult();
+        var second = run.Results.Single();
 
-        foreach (var step in s_steps.Except(locationBearingSteps))
+        var rerun = rebindsDiagnostics ? new[] { ServeGenerator.TrackingNames.DiagnosticTrees, ServeGenerator.TrackingNames.ReportedDiagnostics } : [];
+        foreach (var step in s_steps.Except(locationBearingSteps).Except(rerun))
         {
             if (!first.TrackedSteps.ContainsKey(step))
             {
@@ -216,12 +233,21 @@ public class IncrementalityTests
         }
         // The descriptor decoding never re-runs for an unchanged protoc file.
         Assert.All(second.TrackedSteps[ServeGenerator.TrackingNames.ProtoFiles].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
-        foreach (var output in second.TrackedOutputSteps.Where(s => locationBearingSteps.Length == 0).SelectMany(s => s.Value).SelectMany(s => s.Outputs))
+        var outputSteps = second.TrackedOutputSteps.Where(s => locationBearingSteps.Length == 0).SelectMany(s => s.Value)
+            .Where(s => !rebindsDiagnostics || !s.Inputs.Any(i => i.Source.Name == ServeGenerator.TrackingNames.ReportedDiagnostics));
+        foreach (var output in outputSteps.SelectMany(s => s.Outputs))
         {
             Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, "An output step was " + output.Reason);
+        }
+        if (rebindsDiagnostics)
+        {
+            Assert.Contains(second.TrackedSteps[ServeGenerator.TrackingNames.DiagnosticTrees].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+            Assert.NotEmpty(run.Diagnostics);
+            Assert.All(run.Diagnostics, d => Assert.True(d.Location.SourceTree is null || after.ContainsSyntaxTree(d.Location.SourceTree), d + " points into a tree of the earlier compilation"));
         }
         Assert.Equal(
             first.GeneratedSources.Select(s => s.HintName + "\n" + s.SourceText),
             second.GeneratedSources.Select(s => s.HintName + "\n" + s.SourceText));
+        return second;
     }
 }

@@ -181,6 +181,7 @@ internal sealed record MemberConflict(string Display, LocationInfo? Location);
 /// <param name="Cref">The method as a <c>cref</c> (<c>global::Ns.C.M(int)</c>); empty when it cannot be written as one.</param>
 /// <param name="ObsoleteMessage">The <c>[Obsolete]</c> message (empty without one); null when the method is not obsolete.</param>
 /// <param name="IsLifecycleHook">True for Dispose, DisposeAsync and <c>IReconfigurable.ReconfigureAsync</c>: the runtime calls those, not handles.</param>
+/// <param name="Signature">The method as declared, for messages: name and parameter types (<c>Get(ImageData, CancellationToken)</c>).</param>
 /// <param name="Batch">The <c>[Batch]</c> attribute and signature; null without one. For a valid batched method
 /// <see cref="Parameters"/>, <see cref="Return"/> and <see cref="Http"/> describe the per-item overload
 /// (<c>ValueTask&lt;TOut&gt; M(TIn item, CancellationToken cancellationToken)</c>) that everything else calls.</param>
@@ -202,7 +203,8 @@ internal sealed record DeploymentMethodInfo(
     string Cref,
     string? ObsoleteMessage,
     bool IsLifecycleHook,
-    BatchInfo? Batch);
+    BatchInfo? Batch,
+    string Signature);
 
 /// <summary>A <c>[Deployment]</c> class read from symbols, before it is checked against the protos.</summary>
 /// <param name="Namespace">The containing namespace, empty for the global namespace.</param>
@@ -216,6 +218,8 @@ internal sealed record DeploymentMethodInfo(
 /// <param name="InheritedMethods">Public methods of base classes (other than <c>object</c>) that the class neither overrides nor hides; read for handles only.</param>
 /// <param name="HandleParameters">The constructor's <c>DeploymentHandle&lt;X&gt;</c> parameters.</param>
 /// <param name="ApplicationParameters">Constructor parameters typed <c>Serve.Application</c> (or a subclass): they would receive a handle.</param>
+/// <param name="PublicConstructors">The public constructors as declared, for messages (<c>C(int)</c>); the implicit one is <c>C()</c>.</param>
+/// <param name="NameLocation">The <c>Name = "..."</c> argument of <c>[Deployment]</c>; null when the class name is the deployment name.</param>
 internal sealed record DeploymentInfo(
     string Namespace,
     string ClassName,
@@ -235,7 +239,7 @@ internal sealed record DeploymentInfo(
     int? MaxOngoingRequests,
     int? MaxQueuedRequests,
     EquatableArray<ParameterInfo>? Constructor,
-    int PublicConstructorCount,
+    EquatableArray<string> PublicConstructors,
     EquatableArray<ServiceReference> Services,
     EquatableArray<DeploymentMethodInfo> Methods,
     MemberConflict? MultiplexedAccessorConflict,
@@ -244,7 +248,8 @@ internal sealed record DeploymentInfo(
     bool IsPublic,
     EquatableArray<DeploymentMethodInfo> InheritedMethods,
     EquatableArray<HandleParameterInfo> HandleParameters,
-    EquatableArray<ApplicationParameterInfo> ApplicationParameters);
+    EquatableArray<ApplicationParameterInfo> ApplicationParameters,
+    LocationInfo? NameLocation);
 
 /// <summary>How the generated invoker passes one argument to the user method.</summary>
 internal enum ArgumentKind
@@ -382,3 +387,7 @@ internal sealed record HandleArgumentModel(HandleArgumentKind Kind, string Name,
 /// <summary>A deployment in the handle graph: the deployments its constructor takes handles to.</summary>
 /// <param name="Dependencies">The <c>global::</c>-qualified deployment classes, in parameter order.</param>
 internal sealed record HandleGraphNode(string GlobalTypeName, string FullTypeName, EquatableArray<string> Dependencies, LocationInfo? Location);
+
+/// <summary>A deployment's name (<c>[Deployment(Name = ...)]</c> or the class name) and its class, to find names used twice.</summary>
+/// <param name="FullTypeName">The class's full name (<c>Ns.Outer.Class</c>).</param>
+internal sealed record DeploymentNameInfo(string Name, string FullTypeName);

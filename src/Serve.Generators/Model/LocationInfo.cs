@@ -3,10 +3,22 @@ using Microsoft.CodeAnalysis.Text;
 
 namespace Serve.Generators.Model;
 
-/// <summary>An equatable stand-in for <see cref="Location"/> (which holds a syntax tree).</summary>
+/// <summary>
+/// An equatable stand-in for <see cref="Location"/> (which holds a syntax tree): the file, span and line span of a
+/// source location. <see cref="ToLocation(SyntaxTree?)"/> rebinds it to the tree when the diagnostic is reported.
+/// </summary>
 internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
 {
-    public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
+    /// <summary>
+    /// The location in <paramref name="tree"/> (the compilation's tree with <see cref="FilePath"/>), so that
+    /// <c>#pragma warning</c>, <c>[SuppressMessage]</c> and <c>.editorconfig</c> severities apply to the diagnostic.
+    /// Without a tree (or when the span does not fit it) an external-file location, which only project-wide
+    /// settings can silence.
+    /// </summary>
+    public Location ToLocation(SyntaxTree? tree)
+        => tree is not null && Span.End <= tree.Length
+            ? Location.Create(tree, Span)
+            : Location.Create(FilePath, Span, LineSpan);
 
     public static LocationInfo? From(Location? location)
     {
