@@ -19,14 +19,14 @@ var direct = new Adder();
 
 // Warm up both paths (tiered JIT, thread pool).
 await Sequential(i => new ValueTask<int>(direct.Add(i)), calls / 4);
-await Sequential(i => new ValueTask<int>(handle.Add(i).AsTask()), calls / 4);
+await Sequential(async i => await handle.Add(i), calls / 4);
 
 for (var rep = 1; rep <= repetitions; rep++)
 {
     Report("direct", "sequential", rep, calls, await Sequential(i => new ValueTask<int>(direct.Add(i)), calls));
-    Report("handle", "sequential", rep, calls, await Sequential(i => new ValueTask<int>(handle.Add(i).AsTask()), calls));
+    Report("handle", "sequential", rep, calls, await Sequential(async i => await handle.Add(i), calls));
     Report("direct", $"concurrent={Callers}", rep, calls, await Concurrent(i => new ValueTask<int>(direct.Add(i)), calls));
-    Report("handle", $"concurrent={Callers}", rep, calls, await Concurrent(i => new ValueTask<int>(handle.Add(i).AsTask()), calls));
+    Report("handle", $"concurrent={Callers}", rep, calls, await Concurrent(async i => await handle.Add(i), calls));
 }
 return 0;
 

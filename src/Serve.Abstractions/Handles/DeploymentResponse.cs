@@ -7,13 +7,20 @@ namespace Serve;
 /// the handle method returns; await the response for its outcome, pass it unawaited into another
 /// handle call, or <see cref="Cancel"/> it.
 /// </summary>
+/// <remarks>
+/// The call takes its replica slot as the handle method returns, in the order calls are made, and its deployment
+/// method is queued to the thread pool, so that the caller's next calls never wait for it. A caller awaiting the
+/// response before a pool thread took the method runs it itself (<see cref="Dispatch.DeferredStart"/>), unless a
+/// <see cref="SynchronizationContext"/> or a non-default <see cref="TaskScheduler"/> is current.
+/// </remarks>
 public class DeploymentResponse
 {
     private readonly CallCancellation _cancellation;
+    private Dispatch.DeferredStart.Handoff? _deferred;
 
     private protected DeploymentResponse(CallCancellation cancellation) => _cancellation = cancellation;
 
-    private protected Task TaskCore { get; init; } = Task.CompletedTask;
+    private protected Task TaskCore { get; private set; } = Task.CompletedTask;
 
     /// <summary>True once the call finished (successfully, failed or cancelled).</summary>
     public bool IsCompleted => TaskCore.IsCompleted;
@@ -29,19 +36,44 @@ public class DeploymentResponse
     public Task AsTask() => TaskCore;
 
     /// <summary>Awaits the call.</summary>
-    public TaskAwaiter GetAwaiter() => TaskCore.GetAwaiter();
+    public TaskAwaiter GetAwaiter() => AwaitedTask.GetAwaiter();
 
     /// <summary>Awaits the call, optionally without the captured context.</summary>
-    public ConfiguredTaskAwaitable ConfigureAwait(bool continueOnCapturedContext) => TaskCore.ConfigureAwait(continueOnCapturedContext);
+    public ConfiguredTaskAwaitable ConfigureAwait(bool continueOnCapturedContext) => AwaitedTask.ConfigureAwait(continueOnCapturedContext);
 
-    /// <summary>Starts a call that returns no value; called by <see cref="DeploymentHandle{TDeployment}"/>.</summary>
-    internal static DeploymentResponse Start(Func<CancellationToken, Task> body, TimeSpan? timeout, string description, CancellationToken cancellationToken)
+    /// <summary>The call's task, for a caller about to await it: a method no pool thread took yet runs here first.</summary>
+    private protected Task AwaitedTask
     {
-        var cancellation = new CallCancellation(timeout, cancellationToken);
-        return new DeploymentResponse(cancellation) { TaskCore = RunAsync(body, cancellation, description) };
+        get
+        {
+            if (_deferred is { } deferred && SynchronizationContext.Current is null && TaskScheduler.Current == TaskScheduler.Default)
+            {
+                _deferred = null;
+                deferred.TryRun();
+            }
+            return TaskCore;
+        }
     }
 
-    private static async Task RunAsync(Func<CancellationToken, Task> body, CallCancellation cancellation, string description)
+    /// <summary>Keeps <paramref name="task"/>, just started on this thread, and the hand-off of its deployment method if it made one.</summary>
+    /// <remarks>Callers clear the thread's last hand-off (<see cref="Dispatch.DeferredStart.ResetLastDeferred"/>) before they start the task.</remarks>
+    private protected void Started(Task task)
+    {
+        TaskCore = task;
+        _deferred = Dispatch.DeferredStart.TakeLastDeferred();
+    }
+
+    /// <summary>Starts a call that returns no value; called by <see cref="DeploymentHandle{TDeployment}"/>.</summary>
+    internal static DeploymentResponse Start(Func<CancellationToken, Task> body, TimeSpan? timeout, string deployment, string method, CancellationToken cancellationToken)
+    {
+        var cancellation = new CallCancellation(timeout, cancellationToken);
+        var response = new DeploymentResponse(cancellation);
+        Dispatch.DeferredStart.ResetLastDeferred();
+        response.Started(RunAsync(body, cancellation, deployment, method));
+        return response;
+    }
+
+    private static async Task RunAsync(Func<CancellationToken, Task> body, CallCancellation cancellation, string deployment, string method)
     {
         try
         {
@@ -49,7 +81,8 @@ public class DeploymentResponse
         }
         catch (OperationCanceledException) when (cancellation.TimedOut)
         {
-            throw cancellation.TimeoutError(description);
+            // Built only now: a description per call would cost every call an allocation.
+            throw cancellation.TimeoutError(deployment + "." + method);
         }
         finally
         {
@@ -129,19 +162,22 @@ public sealed class DeploymentResponse<T> : DeploymentResponse
     public new Task<T> AsTask() => (Task<T>)TaskCore;
 
     /// <summary>Awaits the call's result.</summary>
-    public new TaskAwaiter<T> GetAwaiter() => AsTask().GetAwaiter();
+    public new TaskAwaiter<T> GetAwaiter() => ((Task<T>)AwaitedTask).GetAwaiter();
 
     /// <summary>Awaits the call's result, optionally without the captured context.</summary>
-    public new ConfiguredTaskAwaitable<T> ConfigureAwait(bool continueOnCapturedContext) => AsTask().ConfigureAwait(continueOnCapturedContext);
+    public new ConfiguredTaskAwaitable<T> ConfigureAwait(bool continueOnCapturedContext) => ((Task<T>)AwaitedTask).ConfigureAwait(continueOnCapturedContext);
 
     /// <summary>Starts a call; called by <see cref="DeploymentHandle{TDeployment}"/>.</summary>
-    internal static DeploymentResponse<T> Start(Func<CancellationToken, Task<T>> body, TimeSpan? timeout, string description, CancellationToken cancellationToken)
+    internal static DeploymentResponse<T> Start(Func<CancellationToken, Task<T>> body, TimeSpan? timeout, string deployment, string method, CancellationToken cancellationToken)
     {
         var cancellation = new CallCancellation(timeout, cancellationToken);
-        return new DeploymentResponse<T>(cancellation) { TaskCore = RunAsync(body, cancellation, description) };
+        var response = new DeploymentResponse<T>(cancellation);
+        Dispatch.DeferredStart.ResetLastDeferred();
+        response.Started(RunAsync(body, cancellation, deployment, method));
+        return response;
     }
 
-    private static async Task<T> RunAsync(Func<CancellationToken, Task<T>> body, CallCancellation cancellation, string description)
+    private static async Task<T> RunAsync(Func<CancellationToken, Task<T>> body, CallCancellation cancellation, string deployment, string method)
     {
         try
         {
@@ -149,7 +185,8 @@ public sealed class DeploymentResponse<T> : DeploymentResponse
         }
         catch (OperationCanceledException) when (cancellation.TimedOut)
         {
-            throw cancellation.TimeoutError(description);
+            // Built only now: a description per call would cost every call an allocation.
+            throw cancellation.TimeoutError(deployment + "." + method);
         }
         finally
         {

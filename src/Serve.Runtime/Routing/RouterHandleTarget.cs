@@ -8,9 +8,9 @@ namespace Serve.Routing;
 /// <summary>
 /// Where the handles to one running deployment send their calls: the deployment's router, taken
 /// exactly as the proxies take it (same replica choice, <c>max_ongoing_requests</c>,
-/// <c>max_queued_requests</c>, multiplexed model id). Deployment code always runs on the thread pool,
-/// never inline in the caller, so that <c>m1.Forward(); m2.Forward();</c> run concurrently as Ray's
-/// remote calls do.
+/// <c>max_queued_requests</c>, multiplexed model id). Deployment code never runs inline in a caller that has
+/// not awaited the call, so that <c>m1.Forward(); m2.Forward();</c> run concurrently as Ray's remote calls do;
+/// a caller that awaits a call before a pool thread took it runs it itself (<see cref="DeferredStart"/>).
 /// </summary>
 internal sealed class RouterHandleTarget : HandleTarget
 {
@@ -49,8 +49,10 @@ internal sealed class RouterHandleTarget : HandleTarget
         {
             if (Environment.CurrentManagedThreadId == callerThread)
             {
-                // A slot was free, so this is still the caller's thread: the method must not run inline.
-                await default(ThreadPoolHop);
+                // A slot was free, so this is still the caller's thread: the method must not run inline, or the
+                // caller's next calls would wait for it. It goes to the thread pool, unless the caller awaits the
+                // response first and runs it itself (DeferredStart).
+                await default(DeferredStart);
             }
             // A call cancelled while it waited for a slot or for the hop never starts.
             token.ThrowIfCancellationRequested();

@@ -270,6 +270,50 @@ public sealed class HandleCallTests
     }
 
     [Fact]
+    public async Task A_caller_awaiting_a_call_no_pool_thread_took_yet_runs_it_without_a_hop()
+    {
+        await using var app = await RunProbe(new Probe());
+        // Outside the test framework's synchronization context, as in a server.
+        var (caller, completedOnAwait, ran) = await Task.Run(() =>
+        {
+            var response = app.Handle.Invoke("Thread", (_, _) => ValueTask.FromResult(Environment.CurrentManagedThreadId));
+            var awaiter = response.GetAwaiter();
+            // Both at once only if this thread ran it inside GetAwaiter: a pool thread finishing it first would
+            // report its own id, and a hop to this thread later would leave it incomplete here.
+            return (Environment.CurrentManagedThreadId, awaiter.IsCompleted, awaiter.IsCompleted ? awaiter.GetResult() : -1);
+        });
+        Assert.True(completedOnAwait);
+        Assert.Equal(caller, ran);
+    }
+
+    [Fact]
+    public async Task Unawaited_calls_still_run_side_by_side_and_a_call_never_awaited_still_runs()
+    {
+        using var barrier = new Barrier(2);
+        await using var app = await RunProbe(new Probe());
+        var unobserved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await Task.Run(async () =>
+        {
+            // The first is awaited (and may run on this thread); the second must run elsewhere meanwhile, or the
+            // barrier would never meet.
+            var first = app.Handle.Invoke("Meet", (_, ct) => ValueTask.FromResult(barrier.SignalAndWait(TimeSpan.FromSeconds(10), ct)));
+            var second = app.Handle.Invoke("Meet", (_, ct) => ValueTask.FromResult(barrier.SignalAndWait(TimeSpan.FromSeconds(10), ct)));
+            Assert.True(await first);
+            Assert.True(await second);
+
+            _ = app.Handle.Invoke("Signal", (_, _) =>
+            {
+                unobserved.SetResult();
+                return ValueTask.FromResult(true);
+            });
+        });
+
+        await unobserved.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Eventually(() => app.Deployments[0].Router.Replicas[0].Ongoing == 0);
+    }
+
+    [Fact]
     public async Task User_exceptions_propagate_unchanged_and_release_the_slot()
     {
         await using var app = await RunProbe(new Probe(), maxOngoingRequests: 1);
