@@ -581,15 +581,15 @@ public class DiagnosticTests
     [Fact]
     public void Unreadable_descriptor_is_reported_and_ignored()
     {
-        var bad = GeneratorHarness.Run(GeneratorHarness.Compile(("Bad.cs", ReflectionClass("BadReflection", "!!not base64!!"))));
+        var bad = GeneratorHarness.Run(GeneratorHarness.Compile(("Bad.cs", TestSources.ReflectionClass("BadReflection", "!!not base64!!"))));
         var diagnostic = Assert.Single(bad.GeneratorDiagnostics);
         Assert.Equal("SERVE0015", diagnostic.Id);
-        Assert.Equal("BadReflection", TextAt(ReflectionClass("BadReflection", "!!not base64!!"), diagnostic));
+        Assert.Equal("BadReflection", TextAt(TestSources.ReflectionClass("BadReflection", "!!not base64!!"), diagnostic));
 
         var truncated = Convert.ToBase64String(new byte[] { 0x0A, 0x10, 0x61 });
-        Assert.Equal("SERVE0015", Assert.Single(GeneratorHarness.Run(GeneratorHarness.Compile(("Bad.cs", ReflectionClass("BadReflection", truncated)))).GeneratorDiagnostics).Id);
+        Assert.Equal("SERVE0015", Assert.Single(GeneratorHarness.Run(GeneratorHarness.Compile(("Bad.cs", TestSources.ReflectionClass("BadReflection", truncated)))).GeneratorDiagnostics).Id);
 
-        var good = GeneratorHarness.Run(GeneratorHarness.Compile(("Good.cs", ReflectionClass("GoodReflection", ""))));
+        var good = GeneratorHarness.Run(GeneratorHarness.Compile(("Good.cs", TestSources.ReflectionClass("GoodReflection", ""))));
         Assert.Empty(good.GeneratorDiagnostics);
     }
 
@@ -610,7 +610,7 @@ public class DiagnosticTests
                 },
             },
         };
-        var reflection = ReflectionClass("ExtReflection", file.ToByteString().ToBase64());
+        var reflection = TestSources.ReflectionClass("ExtReflection", file.ToByteString().ToBase64());
         var bad = GeneratorHarness.Run(GeneratorHarness.Compile(("Ext.cs", reflection), ("Deployment.cs", Usings + """[Deployment, GrpcService("ext.Ext")] public partial class C { }""")));
         var diagnostic = Assert.Single(bad.GeneratorDiagnostics);
         Assert.Equal("SERVE0016", diagnostic.Id);
@@ -626,24 +626,4 @@ public class DiagnosticTests
         var span = diagnostic.Location.SourceSpan;
         return span.End <= source.Length ? source.Substring(span.Start, span.Length) : "";
     }
-
-    private static string ReflectionClass(string name, string base64) => $$"""
-        namespace Ext
-        {
-            public static partial class {{name}}
-            {
-                private static global::Google.Protobuf.Reflection.FileDescriptor descriptor;
-
-                public static global::Google.Protobuf.Reflection.FileDescriptor Descriptor => descriptor;
-
-                static {{name}}()
-                {
-                    byte[] descriptorData = global::System.Convert.FromBase64String(string.Concat("{{base64}}"));
-                    descriptor = global::Google.Protobuf.Reflection.FileDescriptor.FromGeneratedCode(descriptorData,
-                        new global::Google.Protobuf.Reflection.FileDescriptor[] { },
-                        new global::Google.Protobuf.Reflection.GeneratedClrTypeInfo(null, null, null));
-                }
-            }
-        }
-        """;
 }

@@ -103,7 +103,7 @@ public class MarkupDiagnosticTests
             [Deployment, GrpcService({|#0:"many.Gama"|})] public partial class C { }
             [Deployment, GrpcService({|#1:"Theta"|})] public partial class E { }
             """, withProtos: false);
-        test.TestState.Sources.Add(("Many.cs", ReflectionClass("ManyReflection", file.ToByteString().ToBase64())));
+        test.TestState.Sources.Add(("Many.cs", TestSources.ReflectionClass("ManyReflection", file.ToByteString().ToBase64())));
         test.ExpectedDiagnostics.Add(Diagnostic("SERVE0002").WithLocation(0).WithMessage(
             "[GrpcService(\"many.Gama\")] names a service that no .proto file of this compilation defines (nearest known services: many.Gamma, many.Beta, many.Eta, many.Iota, many.Zeta; and 4 others)"));
         // A short-name or case-only match is a "did you mean".
@@ -214,24 +214,4 @@ public class MarkupDiagnosticTests
     private static DiagnosticResult Warning(int location, string deployment, string namesakes)
         => DiagnosticResult.CompilerWarning("SERVE0040").WithLocation(location).WithMessage(
             "Deployment '" + deployment + "' is named 'Classifier', like " + namesakes + "; bound in one application, one of them is renamed 'Classifier_1' at run time, so configuration and lookups by name can reach the other; give each a distinct name with [Deployment(Name = \"...\")]");
-
-    private static string ReflectionClass(string name, string base64) => $$"""
-        namespace Ext
-        {
-            public static partial class {{name}}
-            {
-                private static global::Google.Protobuf.Reflection.FileDescriptor descriptor;
-
-                public static global::Google.Protobuf.Reflection.FileDescriptor Descriptor => descriptor;
-
-                static {{name}}()
-                {
-                    byte[] descriptorData = global::System.Convert.FromBase64String(string.Concat("{{base64}}"));
-                    descriptor = global::Google.Protobuf.Reflection.FileDescriptor.FromGeneratedCode(descriptorData,
-                        new global::Google.Protobuf.Reflection.FileDescriptor[] { },
-                        new global::Google.Protobuf.Reflection.GeneratedClrTypeInfo(null, null, null));
-                }
-            }
-        }
-        """;
 }

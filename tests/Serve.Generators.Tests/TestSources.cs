@@ -695,4 +695,25 @@ internal static class TestSources
             public static Task<int> WithModel(DeploymentHandle<Model> model, string modelId) => model.Options(multiplexedModelId: modelId).Forward(1).AsTask();
         }
         """;
+
+    /// <summary>A protoc-style descriptor class for <paramref name="name"/> holding <paramref name="base64"/>, as the generator finds them.</summary>
+    public static string ReflectionClass(string name, string base64) => $$"""
+        namespace Ext
+        {
+            public static partial class {{name}}
+            {
+                private static global::Google.Protobuf.Reflection.FileDescriptor descriptor;
+
+                public static global::Google.Protobuf.Reflection.FileDescriptor Descriptor => descriptor;
+
+                static {{name}}()
+                {
+                    byte[] descriptorData = global::System.Convert.FromBase64String(string.Concat("{{base64}}"));
+                    descriptor = global::Google.Protobuf.Reflection.FileDescriptor.FromGeneratedCode(descriptorData,
+                        new global::Google.Protobuf.Reflection.FileDescriptor[] { },
+                        new global::Google.Protobuf.Reflection.GeneratedClrTypeInfo(null, null, null));
+                }
+            }
+        }
+        """;
 }

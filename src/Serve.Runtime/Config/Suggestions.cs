@@ -20,7 +20,7 @@ internal static class Suggestions
                 return candidate;
             }
 
-            var distance = Distance(normalized, normalizedCandidate);
+            var distance = EditDistance.Between(normalized, normalizedCandidate);
             if (distance < bestDistance)
             {
                 bestDistance = distance;
@@ -35,28 +35,4 @@ internal static class Suggestions
     // snake_case, camelCase, PascalCase and kebab-case spellings of one key compare equal.
     private static string Normalize(string key)
         => new(key.Where(c => c is not ('_' or '-')).Select(char.ToLowerInvariant).ToArray());
-
-    private static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
-    }
 }

@@ -36,4 +36,18 @@ internal static class ConfigTestHelpers
 
         return error;
     }
+
+    // Line 1 is "applications:"; the second deployment's options start on line 8; {0} is put on line 9.
+    /// <summary>A config whose second deployment has <paramref name="option"/> (on line 9).</summary>
+    public static string WithDeploymentOption(string option) => $"""
+        applications:
+          - name: app1
+            route_prefix: /app1
+            import_path: My.Apps:App1
+            deployments:
+              - name: D1
+                num_replicas: 1
+              - name: D2
+                {option}
+        """;
 }

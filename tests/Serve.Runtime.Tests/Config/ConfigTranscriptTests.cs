@@ -6,6 +6,7 @@ using Serve.Config;
 using Serve.Control;
 using Serve.Dashboard;
 using Serve.Runtime.Tests.Control;
+using static Serve.Runtime.Tests.Config.ConfigTestHelpers;
 
 namespace Serve.Runtime.Tests.Config;
 
@@ -174,18 +175,6 @@ public sealed partial class ConfigTranscriptTests
         "health_check_timeout_s: -0.5",
         "name: [x]",
     ];
-
-    private static string WithDeploymentOption(string option) => $"""
-        applications:
-          - name: app1
-            route_prefix: /app1
-            import_path: My.Apps:App1
-            deployments:
-              - name: D1
-                num_replicas: 1
-              - name: D2
-                {option}
-        """;
 
     private static string Load(string yaml)
     {

@@ -5,19 +5,6 @@ namespace Serve.Runtime.Tests.Config;
 
 public class ServeConfigErrorTests
 {
-    // Line 1 is "applications:"; the second deployment's options start on line 8; {0} is put on line 9.
-    private static string WithDeploymentOption(string option) => $"""
-        applications:
-          - name: app1
-            route_prefix: /app1
-            import_path: My.Apps:App1
-            deployments:
-              - name: D1
-                num_replicas: 1
-              - name: D2
-                {option}
-        """;
-
     private static ServeConfigException DeploymentOptionFails(string option) => LoadFails(WithDeploymentOption(option));
 
     [Fact]

@@ -1,8 +1,11 @@
 using System;
 
-namespace Serve.Generators;
+namespace Serve;
 
-/// <summary>How far apart two names are, for "did you mean" suggestions.</summary>
+/// <summary>
+/// How far apart two names are, for "did you mean" suggestions: one source file compiled into both the generator
+/// (netstandard2.0) and the runtime, which share no assembly.
+/// </summary>
 internal static class EditDistance
 {
     /// <summary>
