@@ -12,7 +12,6 @@ using Serve.Config;
 using Serve.Control;
 using Serve.Dashboard;
 using Serve.Proxy.Grpc;
-using Serve.Proxy.Grpc.BuiltIn;
 using Serve.Proxy.Http;
 
 namespace Serve.Hosting;

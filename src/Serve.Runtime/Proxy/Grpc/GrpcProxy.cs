@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -7,7 +5,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using Serve.Control;
 using Serve.Dispatch;
-using Serve.Protos;
 using Serve.Routing;
 using Serve.Wire;
 
@@ -160,7 +157,6 @@ internal sealed partial class GrpcProxy
 
     private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, string requestId, GrpcCallHeaders headers, long started)
     {
-        var request = context.Request;
         var response = context.Response;
         var timeout = _options.RequestTimeout;
         if (headers.Timeout is { } timeoutHeader)

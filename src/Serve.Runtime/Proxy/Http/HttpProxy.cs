@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
@@ -154,7 +153,7 @@ internal sealed partial class HttpProxy
             ReplicaCallResult.Completed => context.Response.StatusCode,
             ReplicaCallResult.DeadlineAnswered => StatusCodes.Status408RequestTimeout,
             ReplicaCallResult.ClientGone => ClientClosedRequest,
-            _ => await WriteErrorAsync(context, outcome, call, requestId, route.MethodName).ConfigureAwait(false),
+            _ => await WriteErrorAsync(context, outcome, requestId, route.MethodName).ConfigureAwait(false),
         };
         if ((context.RequestAborted.IsCancellationRequested || call.ClientGone) && !CutByProxy(context))
         {
@@ -168,7 +167,7 @@ internal sealed partial class HttpProxy
     }
 
     /// <summary>The answer to a call that did not complete, written unless the response started; returns its status.</summary>
-    private async Task<int> WriteErrorAsync(HttpContext context, ReplicaCallOutcome outcome, ProxyHttpCall call, string requestId, string method)
+    private async Task<int> WriteErrorAsync(HttpContext context, ReplicaCallOutcome outcome, string requestId, string method)
     {
         var ex = outcome.Exception!;
         var response = context.Response;
