@@ -510,6 +510,9 @@ internal static class Emitter
         return result.Length == 0 || char.IsDigit(result[0]) ? "_" + result : result;
     }
 
+    /// <summary>How every deployment's generated file name ends (the CA1822 suppressor recognises them by it).</summary>
+    public const string DeploymentFileSuffix = ".Serve.g.cs";
+
     /// <summary>A hint name for AddSource: the text with every character outside [A-Za-z0-9_.] replaced.</summary>
     public static string HintName(string text)
     {

@@ -26,9 +26,6 @@ public sealed class ServeDiagnosticSuppressor : DiagnosticSuppressor
 
     private const string DeploymentAttribute = "Serve.DeploymentAttribute";
 
-    /// <summary>How the generator names the file it adds per deployment (see <c>Emitter.HintName</c>).</summary>
-    private const string GeneratedFileSuffix = ".Serve.g.cs";
-
     /// <inheritdoc />
     public override ImmutableArray<SuppressionDescriptor> SupportedSuppressions { get; } = ImmutableArray.Create(BoundMethodNotStatic);
 
@@ -77,7 +74,7 @@ public sealed class ServeDiagnosticSuppressor : DiagnosticSuppressor
         var names = new HashSet<string>(type.GetMembers().OfType<IMethodSymbol>().Where(m => !m.IsStatic).Select(m => m.Name), StringComparer.Ordinal);
         foreach (var reference in type.DeclaringSyntaxReferences)
         {
-            if (!reference.SyntaxTree.FilePath.EndsWith(GeneratedFileSuffix, StringComparison.OrdinalIgnoreCase))
+            if (!reference.SyntaxTree.FilePath.EndsWith(Emitter.DeploymentFileSuffix, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }

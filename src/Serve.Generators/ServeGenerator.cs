@@ -169,7 +169,7 @@ public sealed class ServeGenerator : IIncrementalGenerator
         {
             if (model is not null)
             {
-                AddSource(spc, Emitter.HintName(model.FullTypeName) + ".Serve.g.cs", () => Emitter.EmitDeployment(model), "emitting deployment " + model.FullTypeName);
+                AddSource(spc, Emitter.HintName(model.FullTypeName) + Emitter.DeploymentFileSuffix, () => Emitter.EmitDeployment(model), "emitting deployment " + model.FullTypeName);
             }
         });
 

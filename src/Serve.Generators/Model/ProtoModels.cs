@@ -12,7 +12,6 @@ internal enum RpcKind
 /// <summary>One <c>.proto</c> file of the compilation, read from its protoc-generated <c>*Reflection</c> class.</summary>
 /// <param name="FileName">The proto file name (e.g. <c>user_defined_protos.proto</c>).</param>
 /// <param name="Package">The proto package.</param>
-/// <param name="ClrNamespace">The C# namespace of the protoc output.</param>
 /// <param name="ReflectionClass">The reflection class's name.</param>
 /// <param name="DescriptorClass">The <c>global::</c>-qualified reflection class when it is top-level and has a static
 /// <c>Descriptor</c> property (so the module registry can register it for server reflection); else empty.</param>
@@ -23,7 +22,6 @@ internal enum RpcKind
 internal sealed record ProtoFileModel(
     string FileName,
     string Package,
-    string ClrNamespace,
     string ReflectionClass,
     string DescriptorClass,
     EquatableArray<ProtoMessageModel> Messages,
@@ -58,9 +56,7 @@ internal sealed record ServiceCatalog(EquatableArray<ServiceModel> Services)
     }
 }
 
-/// <param name="ClrNamespace">The namespace the service class is emitted in.</param>
-/// <param name="ProtoFile">The proto file defining the service.</param>
-internal sealed record ServiceModel(string Name, string FullName, string ClrNamespace, string ProtoFile, EquatableArray<RpcModel> Methods);
+internal sealed record ServiceModel(string Name, string FullName, EquatableArray<RpcModel> Methods);
 
 /// <param name="RequestType">Proto full name of the request, without the leading dot.</param>
 /// <param name="RequestClrType"><c>global::</c>-qualified C# type of the request, or empty when unknown.</param>

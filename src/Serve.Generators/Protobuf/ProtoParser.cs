@@ -96,7 +96,6 @@ internal static class ProtoParser
         return new ProtoFileModel(
             file.Name,
             file.Package,
-            file.CSharpNamespace ?? containingNamespace,
             reflectionClass,
             HasDescriptorProperty(cls) ? "global::" + reflectionClass : "",
             messages.ToEquatableArray(),
@@ -109,7 +108,7 @@ internal static class ProtoParser
     {
         var ns = GetNamespace(cls);
         var name = ns.Length == 0 ? cls.Identifier.ValueText : ns + "." + cls.Identifier.ValueText;
-        return new ProtoFileModel(name, "", ns, name, "", EquatableArray<ProtoMessageModel>.Empty, EquatableArray<ProtoServiceModel>.Empty, diagnostic);
+        return new ProtoFileModel(name, "", name, "", EquatableArray<ProtoMessageModel>.Empty, EquatableArray<ProtoServiceModel>.Empty, diagnostic);
     }
 
     /// <summary>True for a top-level, non-private class with protoc's <c>public static FileDescriptor Descriptor</c> property.</summary>
@@ -267,7 +266,7 @@ internal static class ProtoParser
                     Resolve(types, m.InputType),
                     m.OutputType,
                     Resolve(types, m.OutputType))).ToEquatableArray();
-                services.Add(new ServiceModel(service.Name, service.FullName, file.ClrNamespace, file.FileName, methods));
+                services.Add(new ServiceModel(service.Name, service.FullName, methods));
             }
         }
         return new ServiceCatalog(services.ToEquatableArray());

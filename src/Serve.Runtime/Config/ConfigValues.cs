@@ -132,7 +132,7 @@ internal static class ConfigValues
         Read = static (YamlConfigReader r, YamlNode n, string p, out IReadOnlyDictionary<string, string> v) => (v = r.ReadJsonMap(n, p)) is not null,
         Write = ServeConfigWriter.JsonMapping,
         Comparer = EntriesComparer.Instance,
-        Show = static v => "{" + string.Join(", ", v.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + ": " + e.Value)) + "}",
+        Show = ShowMap,
     };
 
     /// <summary>A mapping of scalars kept as their text (<c>args</c>).</summary>
@@ -141,8 +141,11 @@ internal static class ConfigValues
         Read = static (YamlConfigReader r, YamlNode n, string p, out IReadOnlyDictionary<string, string> v) => (v = r.ReadScalarMap(n, p)) is not null,
         Write = ServeConfigWriter.ScalarMapping,
         Comparer = EntriesComparer.Instance,
-        Show = static v => "{" + string.Join(", ", v.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + ": " + e.Value)) + "}",
+        Show = ShowMap,
     };
+
+    private static string ShowMap(IReadOnlyDictionary<string, string> map)
+        => "{" + string.Join(", ", map.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + ": " + e.Value)) + "}";
 
     /// <summary>A list of strings; <paramref name="what"/> names it in errors ("a list of gRPC service names").</summary>
     public static ConfigValue<IReadOnlyList<string>> StringList(string what) => new()
@@ -188,7 +191,8 @@ internal static class ConfigValues
         _ => value.ToString() ?? "",
     };
 
-    private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)
+    /// <summary>A number, or JSON null when there is none.</summary>
+    internal static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)
     {
         if (value is { } v)
         {

@@ -38,8 +38,8 @@ public sealed record LoggingConfig
             v = NormalizeLogLevel(level) ?? level ?? "";
             return read;
         },
-        Write = ServeConfigWriter.Str,
-        WriteJson = static (w, k, v) => w.WriteString(k, v),
+        Write = ConfigValues.String.Write,
+        WriteJson = ConfigValues.String.WriteJson,
     };
 
     private const string NotInStatus = "Ray's instance status has no logging_config";

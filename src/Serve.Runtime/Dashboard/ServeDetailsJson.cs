@@ -54,7 +54,7 @@ internal static class ServeDetailsJson
         writer.WriteNull("docs_path");
         writer.WriteString("status", StatusNames.Of(app.Status));
         writer.WriteString("message", app.Message);
-        WriteNumberOrNull(writer, "last_deployed_time_s", app.LastDeployedTime is { } time ? time.ToUnixTimeMilliseconds() / 1000.0 : null);
+        ConfigValues.WriteNumberOrNull(writer, "last_deployed_time_s", app.LastDeployedTime is { } time ? time.ToUnixTimeMilliseconds() / 1000.0 : null);
         writer.WriteString("source", "declarative");
         writer.WriteStartObject("deployments");
         foreach (var deployment in app.Deployments)
@@ -116,16 +116,4 @@ internal static class ServeDetailsJson
         UserConfig = options.UserConfig,
         GracefulShutdownTimeoutS = options.GracefulShutdownTimeout.TotalSeconds,
     };
-
-    private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)
-    {
-        if (value is { } v)
-        {
-            writer.WriteNumber(name, v);
-        }
-        else
-        {
-            writer.WriteNull(name);
-        }
-    }
 }
