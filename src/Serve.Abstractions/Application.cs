@@ -103,12 +103,15 @@ public class Application
 
     /// <summary>
     /// Creates one replica instance, passing <paramref name="resolveChild"/>'s result (the child
-    /// deployment's handle) for every argument that is a bound deployment. Called by the runtime for
-    /// every replica it starts.
+    /// deployment's handle) for every argument that is a bound deployment, and resolving the constructor's
+    /// service parameters from <paramref name="services"/>. Called by the runtime for every replica it starts.
     /// </summary>
-    public object CreateInstance(Func<Application, object> resolveChild)
+    /// <exception cref="InvalidOperationException">A service the constructor needs is not registered; the message names
+    /// the deployment, the parameter and its type.</exception>
+    public object CreateInstance(Func<Application, object> resolveChild, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(resolveChild);
+        ArgumentNullException.ThrowIfNull(services);
         var arguments = _arguments;
         for (var i = 0; i < arguments.Length; i++)
         {
@@ -123,12 +126,16 @@ public class Application
                 arguments[i] = arguments[i] is Application child ? resolveChild(child) : ((IDeploymentGraphArgument)arguments[i]!).BindHandles(resolveChild);
             }
         }
-        return Deployment.Factory(arguments);
+        return Deployment.Factory(arguments, services);
     }
 
-    /// <summary>Creates one replica instance of a deployment without bound-deployment arguments.</summary>
-    public object CreateInstance() => CreateInstance(static child =>
-        throw new InvalidOperationException($"Deployment '{child.Name}' is bound as a constructor argument; it needs the runtime to create its handle."));
+    /// <summary>
+    /// Creates one replica instance of a deployment without bound-deployment arguments, resolving its service
+    /// parameters from <paramref name="services"/> (none when null).
+    /// </summary>
+    public object CreateInstance(IServiceProvider? services = null) => CreateInstance(static child =>
+        throw new InvalidOperationException($"Deployment '{child.Name}' is bound as a constructor argument; it needs the runtime to create its handle."),
+        services ?? DeploymentServices.None);
 
     /// <summary>
     /// Creates a handle to this deployment that sends its calls to <paramref name="target"/>; called by the

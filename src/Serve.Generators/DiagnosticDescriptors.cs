@@ -205,7 +205,12 @@ internal static class DiagnosticDescriptors
         "Two deployments have the same name",
         "Deployment '{0}' is named '{1}', like {2}; bound in one application, one of them is renamed '{1}_1' at run time, so configuration and lookups by name can reach the other; give each a distinct name with [Deployment(Name = \"...\")]");
 
-    // The next generator diagnostic is SERVE0041.
+    public static readonly DiagnosticDescriptor HandleFromServices = Error(
+        "SERVE0041",
+        "A deployment handle cannot come from services",
+        "Constructor parameter '{0}' is a DeploymentHandle<{1}> marked to come from services; a handle is made by the runtime for the deployment bound to it with Bind, so remove the attribute and pass {1}.Bind(...) for it");
+
+    // The next generator diagnostic is SERVE0042.
 
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SERVE9999",
@@ -220,7 +225,7 @@ internal static class DiagnosticDescriptors
         InvalidMaxModelsPerReplica, MultiplexedOutsideDeployment, MultiplexedAccessorConflict,
         InvalidRouteTemplate, RouteConflict, UnbindableParameter, MissingJsonMetadata, InvalidHttpIngress, InvalidValidationAttribute,
         UnsupportedHttpMethod, HandleOfNonDeployment, HandleCycle, HandleMemberConflict, BoundDeploymentParameter,
-        InvalidBatchMethod, InvalidBatchSetting, BatchAboveMaxOngoingRequests, BatchOutsideDeployment, DuplicateDeploymentName, GeneratorFailure);
+        InvalidBatchMethod, InvalidBatchSetting, BatchAboveMaxOngoingRequests, BatchOutsideDeployment, DuplicateDeploymentName, HandleFromServices, GeneratorFailure);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

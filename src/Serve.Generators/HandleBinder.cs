@@ -21,6 +21,10 @@ internal static class HandleBinder
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.HandleOfNonDeployment, parameter.Location, parameter.Name, parameter.TargetDisplay));
             }
+            if (parameter.MarkedFromServices)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.HandleFromServices, parameter.Location, parameter.Name, parameter.TargetDisplay));
+            }
         }
         foreach (var parameter in deployment.ApplicationParameters)
         {

@@ -87,8 +87,16 @@ internal static class Parser
             foreach (var p in constructor.Parameters)
             {
                 var target = HandleTarget(p.Type, wellKnown);
-                parameters.Add(new ParameterInfo(EscapeIdentifier(p.Name), p.Type.ToDisplayString(s_annotatedTypeFormat), target?.ToDisplayString(s_typeFormat) ?? ""));
-                if (target is null && DerivesFrom(p.Type, wellKnown.Application))
+                var marked = ServiceAttribute(p, out var key);
+                var service = target is null && (marked || IsHostService(p.Type))
+                    ? new ServiceParameterInfo(
+                        p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
+                        p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(s_typeFormat),
+                        key,
+                        p.HasExplicitDefaultValue || (p.Type.IsReferenceType && p.NullableAnnotation == NullableAnnotation.Annotated))
+                    : null;
+                parameters.Add(new ParameterInfo(EscapeIdentifier(p.Name), p.Type.ToDisplayString(s_annotatedTypeFormat), target?.ToDisplayString(s_typeFormat) ?? "", service));
+                if (target is null && service is null && DerivesFrom(p.Type, wellKnown.Application))
                 {
                     applicationParameters.Add(new ApplicationParameterInfo(p.Name, p.Type.ToDisplayString(),
                         LocationInfo.From(p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken)) ?? LocationInfo.From(p.Locations.FirstOrDefault())));
@@ -101,7 +109,8 @@ internal static class Parser
                         target.ToDisplayString(),
                         // An unresolved type is the compiler's error to report, not ours.
                         target.TypeKind == TypeKind.Error || IsDeploymentClass(target, wellKnown),
-                        LocationInfo.From(p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken)) ?? LocationInfo.From(p.Locations.FirstOrDefault())));
+                        LocationInfo.From(p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken)) ?? LocationInfo.From(p.Locations.FirstOrDefault()),
+                        marked));
                 }
             }
             constructorParameters = parameters.ToEquatableArray();
@@ -205,6 +214,63 @@ internal static class Parser
             && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.DeploymentHandleOfT)
             ? named.TypeArguments[0]
             : null;
+
+    /// <summary>
+    /// Types every .NET host registers (or that ASP.NET Core users expect to inject without ceremony): a constructor
+    /// parameter of one of them is resolved from the replica's services rather than bound. Matched by name, so the
+    /// generator needs no reference to the assemblies that define them.
+    /// </summary>
+    private static readonly HashSet<string> s_hostServiceTypes = new(StringComparer.Ordinal)
+    {
+        "Microsoft.Extensions.Logging.ILogger`1",
+        "Microsoft.Extensions.Logging.ILogger",
+        "Microsoft.Extensions.Logging.ILoggerFactory",
+        "Microsoft.Extensions.Options.IOptions`1",
+        "Microsoft.Extensions.Options.IOptionsMonitor`1",
+        "Microsoft.Extensions.Options.IOptionsSnapshot`1",
+        "Microsoft.Extensions.Configuration.IConfiguration",
+        "Microsoft.Extensions.Hosting.IHostEnvironment",
+        "Microsoft.Extensions.Hosting.IHostApplicationLifetime",
+        "Microsoft.Extensions.DependencyInjection.IServiceScopeFactory",
+        "System.Net.Http.IHttpClientFactory",
+        "System.Diagnostics.Metrics.IMeterFactory",
+        "System.TimeProvider",
+        "System.IServiceProvider",
+    };
+
+    private static bool IsHostService(ITypeSymbol type)
+        => type is INamedTypeSymbol named && s_hostServiceTypes.Contains(MetadataFullName(named.OriginalDefinition));
+
+    private static string MetadataFullName(INamedTypeSymbol type)
+        => type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + type.MetadataName : type.MetadataName;
+
+    /// <summary>
+    /// True for a parameter marked ASP.NET Core's <c>[FromServices]</c> (any attribute implementing
+    /// <c>IFromServiceMetadata</c>) or Microsoft.Extensions.DependencyInjection's <c>[FromKeyedServices(key)]</c>, matched
+    /// by name; <paramref name="key"/> is the latter's key as C#.
+    /// </summary>
+    private static bool ServiceAttribute(IParameterSymbol parameter, out string? key)
+    {
+        key = null;
+        foreach (var attribute in parameter.GetAttributes())
+        {
+            if (attribute.AttributeClass is not { } attributeClass)
+            {
+                continue;
+            }
+            if (MetadataFullName(attributeClass) == "Microsoft.Extensions.DependencyInjection.FromKeyedServicesAttribute")
+            {
+                key = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].ToCSharpString() : "null";
+                return true;
+            }
+            // As minimal APIs decide: [FromServices] and any other attribute that says it binds from services.
+            if (attributeClass.AllInterfaces.Any(i => MetadataFullName(i) == "Microsoft.AspNetCore.Http.Metadata.IFromServiceMetadata"))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static bool IsDeploymentClass(ITypeSymbol type, WellKnownTypes wellKnown)
         => type is INamedTypeSymbol { TypeKind: TypeKind.Class }

@@ -71,7 +71,7 @@ public class BatchGeneratorTests
     public async Task Concurrent_grpc_calls_share_one_batch_and_each_gets_its_own_result()
     {
         var definition = Definition("Batching.Tests.Classifier");
-        var instance = definition.Factory([]);
+        var instance = definition.Factory([], Serve.Dispatch.DeploymentServices.None);
         Assert.Null(definition.BatchMethods[0].Queue(instance));
         var calls = Enumerable.Range(0, 4).Select(i => new TestCall(Image("u" + i), new ServeRequestContext("req-" + i, "app", "", "/userdefinedprotos.ImageClassificationService/Predict"))).ToList();
         // MaxBatchSize 4 and a 30 s wait: the batch runs when the fourth call arrives, not on time.
@@ -99,7 +99,7 @@ public class BatchGeneratorTests
     [Fact]
     public async Task Per_item_overloads_run_every_result_shape()
     {
-        var shapes = Definition("Batching.Tests.Shapes").Factory([]);
+        var shapes = Definition("Batching.Tests.Shapes").Factory([], Serve.Dispatch.DeploymentServices.None);
         Assert.Equal(new[] { 1, 4, 9, 16, 25 }, await Driver<Task<int[]>>("Squares", shapes, new[] { 1, 2, 3, 4, 5 }).WaitAsync(Guard));
         Assert.Equal(new[] { "A", "B", "C", "D" }, await Driver<Task<string[]>>("Uppers", shapes, new[] { "a", "b", "c", "d" }).WaitAsync(Guard));
         Assert.Equal(50, await Driver<Task<int>>("SquarePlusOne", shapes, 7).WaitAsync(Guard));
@@ -108,7 +108,7 @@ public class BatchGeneratorTests
     [Fact]
     public async Task A_batch_that_returns_too_few_results_fails_every_caller_with_rays_message()
     {
-        var shapes = Definition("Batching.Tests.Shapes").Factory([]);
+        var shapes = Definition("Batching.Tests.Shapes").Factory([], Serve.Dispatch.DeploymentServices.None);
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => Driver<Task<string>>("Broken", shapes, "x").WaitAsync(Guard));
         Assert.Equal("Batched method 'Broken' doesn't preserve batch size. The input list has length 1 but the returned list has length 0.", ex.Message);
     }
@@ -117,7 +117,7 @@ public class BatchGeneratorTests
     public async Task Handle_methods_take_one_item()
     {
         var definition = Definition("Batching.Tests.Shapes");
-        var target = new DirectTarget(definition.Factory([]));
+        var target = new DirectTarget(definition.Factory([], Serve.Dispatch.DeploymentServices.None));
         var handle = Activator.CreateInstance(typeof(DeploymentHandle<>).MakeGenericType(s_assembly.Value.GetType("Batching.Tests.Shapes", throwOnError: true)!), target)!;
         Assert.Equal(new[] { 4, 9 }, await Driver<Task<int[]>>("SquaresThroughHandle", handle, new[] { 2, 3 }).WaitAsync(Guard));
         Assert.Equal("ray=3", await Driver<Task<string>>("LengthThroughHandle", handle, "ray").WaitAsync(Guard));
@@ -130,7 +130,7 @@ public class BatchGeneratorTests
         var definition = Definition("Batching.Tests.Shapes");
         var route = Assert.Single(definition.HttpRoutes);
         Assert.Equal(("GET", "/length/{word}", "Length"), (route.HttpMethod, route.Template, route.MethodName));
-        var instance = definition.Factory([]);
+        var instance = definition.Factory([], Serve.Dispatch.DeploymentServices.None);
         var calls = new[] { "ray", "serve" }.Select(w => new TestHttpCall(w)).ToList();
         await Task.WhenAll(calls.Select(c => route.Invoker(instance, c).AsTask())).WaitAsync(Guard);
         Assert.Equal(new[] { "ray=3", "serve=5" }, calls.Select(c => c.Body));
@@ -141,7 +141,7 @@ public class BatchGeneratorTests
     public async Task Stopping_the_queue_fails_waiting_and_later_calls_with_unavailable()
     {
         var definition = Definition("Batching.Tests.Classifier");
-        var instance = definition.Factory([]);
+        var instance = definition.Factory([], Serve.Dispatch.DeploymentServices.None);
         var first = new TestCall(Image("a"));
         // One call of four: it waits (30 s) for the others.
         var waiting = definition.GrpcMethods[0].Invoker(instance, first).AsTask();
@@ -160,7 +160,7 @@ public class BatchGeneratorTests
     public async Task A_cancelled_grpc_call_leaves_the_queue()
     {
         var definition = Definition("Batching.Tests.Classifier");
-        var instance = definition.Factory([]);
+        var instance = definition.Factory([], Serve.Dispatch.DeploymentServices.None);
         using var cts = new CancellationTokenSource();
         var cancelled = definition.GrpcMethods[0].Invoker(instance, new TestCall(Image("gone"), cancellationToken: cts.Token)).AsTask();
         var queue = definition.BatchMethods[0].Queue(instance)!;

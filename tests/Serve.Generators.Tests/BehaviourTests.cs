@@ -22,7 +22,7 @@ public class BehaviourTests
         Assert.Equal("GrpcDeployment", definition.Name);
         Assert.Equal("Quickstart.GrpcDeployment", definition.TypeName);
         Assert.Equal(new DeploymentOptions(), definition.Options);
-        Assert.Equal(0, definition.ConstructorParameterCount);
+        Assert.Equal(0, definition.BindParameterCount);
         Assert.Equal(new[] { "userdefinedprotos.UserDefinedService" }, definition.GrpcServices);
         Assert.Equal(
             new[]
@@ -32,7 +32,7 @@ public class BehaviourTests
                 "/userdefinedprotos.UserDefinedService/Streaming ServerStreaming userdefinedprotos.UserDefinedMessage userdefinedprotos.UserDefinedResponse",
             },
             definition.GrpcMethods.Select(m => $"{m.Path} {m.MethodType} {m.RequestType} {m.ResponseType}"));
-        Assert.IsType(definition.TypeName.Length > 0 ? s_quickstart.Value.GetType("Quickstart.GrpcDeployment")! : typeof(object), definition.Factory([]));
+        Assert.IsType(definition.TypeName.Length > 0 ? s_quickstart.Value.GetType("Quickstart.GrpcDeployment")! : typeof(object), definition.Factory([], Serve.Dispatch.DeploymentServices.None));
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public class BehaviourTests
         var definition = Definition(assembly, "Quickstart.Classifier");
         Assert.Equal("classifier", definition.Name);
         Assert.Equal(new DeploymentOptions { Name = "classifier", NumReplicas = 2, MaxOngoingRequests = 7, MaxQueuedRequests = 11 }, definition.Options);
-        Assert.Equal(2, definition.ConstructorParameterCount);
+        Assert.Equal(2, definition.BindParameterCount);
 
         var bind = assembly.GetType("Quickstart.Classifier")!.GetMethod("Bind")!;
         Assert.Equal(new[] { typeof(string), typeof(int) }, bind.GetParameters().Select(p => p.ParameterType));
@@ -59,7 +59,7 @@ public class BehaviourTests
         var definition = Definition(assembly, "Quickstart.GrpcDeployment");
         var request = NewMessage(assembly, "Userdefinedprotos.UserDefinedMessage", ("name", "Ray"), ("origin", "Berkeley"), ("num", 21L));
         var call = new TestCall(request);
-        await Method(definition, "__call__").Invoker(definition.Factory([]), call);
+        await Method(definition, "__call__").Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         var response = Assert.Single(call.Responses);
         Assert.Equal("Hello Ray from Berkeley", Field(response, "greeting"));
         Assert.Equal(42L, Field(response, "num"));
@@ -71,7 +71,7 @@ public class BehaviourTests
         var assembly = s_quickstart.Value;
         var definition = Definition(assembly, "Quickstart.GrpcDeployment");
         var call = new TestCall(NewMessage(assembly, "Userdefinedprotos.UserDefinedMessage2"), new ServeRequestContext("r1", "app1", "model-7"));
-        await Method(definition, "Multiplexing").Invoker(definition.Factory([]), call);
+        await Method(definition, "Multiplexing").Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         Assert.Equal("Method2 called model, loading model: model-7", Field(Assert.Single(call.Responses), "greeting"));
     }
 
@@ -81,7 +81,7 @@ public class BehaviourTests
         var assembly = s_quickstart.Value;
         var definition = Definition(assembly, "Quickstart.GrpcDeployment");
         var call = new TestCall(NewMessage(assembly, "Userdefinedprotos.UserDefinedMessage", ("name", "Ray"), ("num", 5L)));
-        await Method(definition, "Streaming").Invoker(definition.Factory([]), call);
+        await Method(definition, "Streaming").Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         Assert.Equal(new object[] { 10L, 11L, 12L }, call.Responses.Select(r => Field(r, "num")));
         Assert.Equal("2: Hello Ray", Field(call.Responses[2], "greeting"));
     }
@@ -94,7 +94,7 @@ public class BehaviourTests
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
         var call = new TestCall(NewMessage(assembly, "Userdefinedprotos.UserDefinedMessage"), cancellationToken: cts.Token);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Method(definition, "Streaming").Invoker(definition.Factory([]), call));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Method(definition, "Streaming").Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call));
         Assert.Empty(call.Responses);
     }
 
@@ -104,7 +104,7 @@ public class BehaviourTests
         var assembly = s_quickstart.Value;
         var definition = Definition(assembly, "Quickstart.GrpcDeployment");
         var call = new TestCall(new ReadOnlySequence<byte>(new byte[] { 0x0A, 0x05, (byte)'a' }));
-        var ex = await Assert.ThrowsAsync<RpcException>(async () => await Method(definition, "__call__").Invoker(definition.Factory([]), call));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await Method(definition, "__call__").Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call));
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.Contains("userdefinedprotos.UserDefinedMessage", ex.Status.Detail, StringComparison.Ordinal);
     }
@@ -114,8 +114,8 @@ public class BehaviourTests
     {
         var assembly = s_echo.Value;
         var definition = Definition(assembly, "Behaviour.Tests.Outer.EchoDeployment");
-        Assert.Equal(1, definition.ConstructorParameterCount);
-        var instance = definition.Factory(["> "]);
+        Assert.Equal(1, definition.BindParameterCount);
+        var instance = definition.Factory(["> "], Serve.Dispatch.DeploymentServices.None);
         using var cts = new CancellationTokenSource();
         var call = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "hi")), new ServeRequestContext("req-9", "app"), cts.Token);
         await Method(definition, "Say").Invoker(instance, call);
@@ -130,7 +130,7 @@ public class BehaviourTests
         var assembly = s_echo.Value;
         var definition = Definition(assembly, "Behaviour.Tests.Outer.EchoDeployment");
         var call = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "x"), ("repeat", 3)));
-        await Method(definition, "SayMany").Invoker(definition.Factory([""]), call);
+        await Method(definition, "SayMany").Invoker(definition.Factory([""], Serve.Dispatch.DeploymentServices.None), call);
         Assert.Equal(new object[] { 0, 1, 2 }, call.Responses.Select(r => Field(r, "index")));
         Assert.Equal(GrpcMethodType.ServerStreaming, Method(definition, "SayMany").MethodType);
     }
@@ -141,7 +141,7 @@ public class BehaviourTests
         var assembly = s_echo.Value;
         var definition = Definition(assembly, "Behaviour.Tests.Outer.EchoDeployment");
         var call = new TestCall(new Google.Protobuf.WellKnownTypes.Empty(), new ServeRequestContext("r", "a", "m1"));
-        await Method(definition, "Ping").Invoker(definition.Factory([""]), call);
+        await Method(definition, "Ping").Invoker(definition.Factory([""], Serve.Dispatch.DeploymentServices.None), call);
         Assert.Equal("pong m1", ((Google.Protobuf.WellKnownTypes.StringValue)Assert.Single(call.Responses)).Value);
         Assert.Equal("google.protobuf.Empty", Method(definition, "Ping").RequestType);
         Assert.Equal("google.protobuf.StringValue", Method(definition, "Ping").ResponseType);
@@ -156,7 +156,7 @@ public class BehaviourTests
         Assert.Equal("serve.tests.EchoRequest.Inner", method.RequestType);
         Assert.Equal("serve.tests.EchoRequest.Inner.Deeper", method.ResponseType);
         var call = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest+Types+Inner", ("value", "four")));
-        await method.Invoker(definition.Factory([""]), call);
+        await method.Invoker(definition.Factory([""], Serve.Dispatch.DeploymentServices.None), call);
         Assert.Equal(4, Field(Assert.Single(call.Responses), "depth"));
     }
 
@@ -165,7 +165,7 @@ public class BehaviourTests
     {
         var assembly = s_echo.Value;
         var definition = Definition(assembly, "Behaviour.Tests.ListEcho");
-        var instance = definition.Factory([]);
+        var instance = definition.Factory([], Serve.Dispatch.DeploymentServices.None);
         var say = new TestCall(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "async")));
         await Method(definition, "Say").Invoker(instance, say);
         Assert.Equal("async", Field(Assert.Single(say.Responses), "text"));
@@ -216,7 +216,7 @@ public class BehaviourTests
         var assembly = s_streaming.Value;
         var definition = Definition(assembly, "Streaming.Tests.ChatDeployment");
         var call = new TestCall(new ReadOnlySequence<byte>(NewMessage(assembly, "Serve.Tests.Protos.EchoRequest").ToByteArray()), method: "/serve.tests.Echo/Say");
-        await Method(definition, "Say").Invoker(definition.Factory([]), call);
+        await Method(definition, "Say").Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         Assert.Equal("/serve.tests.Echo/Say ", Field(Assert.Single(call.Responses), "text"));
         Assert.Equal(StatusCode.InvalidArgument, call.GrpcContext.StatusCode);
         Assert.Equal("empty text", call.GrpcContext.Detail);
@@ -233,7 +233,7 @@ public class BehaviourTests
         Assert.Equal("serve.tests.EchoRequest", method.RequestType);
         var call = TestCall.Streaming(
             [NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "a")), NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "b")), NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "c"))]);
-        await method.Invoker(definition.Factory([]), call);
+        await method.Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         var response = Assert.Single(call.Responses);
         Assert.Equal("a,b,c", Field(response, "text"));
         Assert.Equal(3, Field(response, "index"));
@@ -247,7 +247,7 @@ public class BehaviourTests
         var assembly = s_streaming.Value;
         var definition = Definition(assembly, "Streaming.Tests.SyncChat");
         var call = TestCall.Streaming([NewMessage(assembly, "Serve.Tests.Protos.EchoRequest"), NewMessage(assembly, "Serve.Tests.Protos.EchoRequest")], method: "/serve.tests.Chat/Upload");
-        await Method(definition, "Upload").Invoker(definition.Factory([]), call);
+        await Method(definition, "Upload").Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         var response = Assert.Single(call.Responses);
         Assert.Equal(2, Field(response, "index"));
         Assert.Equal("/serve.tests.Chat/Upload", Field(response, "text"));
@@ -263,14 +263,14 @@ public class BehaviourTests
         var call = TestCall.Streaming(
             [NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "hi")), NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "yo"))],
             new ServeRequestContext("req-1", "app"));
-        await method.Invoker(definition.Factory([]), call);
+        await method.Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         Assert.Equal(new object[] { "req-1:HI", "req-1:YO" }, call.Responses.Select(r => Field(r, "text")));
         Assert.Equal(new object[] { 0, 1 }, call.Responses.Select(r => Field(r, "index")));
         Assert.Equal(2, call.RequestsRead);
 
         var sync = Definition(assembly, "Streaming.Tests.SyncChat");
         var echo = TestCall.Streaming([NewMessage(assembly, "Serve.Tests.Protos.EchoRequest", ("text", "x"))]);
-        await Method(sync, "Converse").Invoker(sync.Factory([]), echo);
+        await Method(sync, "Converse").Invoker(sync.Factory([], Serve.Dispatch.DeploymentServices.None), echo);
         Assert.Equal("x", Field(Assert.Single(echo.Responses), "text"));
     }
 
@@ -279,7 +279,7 @@ public class BehaviourTests
     {
         var assembly = s_streaming.Value;
         var definition = Definition(assembly, "Streaming.Tests.ChatDeployment");
-        dynamic instance = definition.Factory([]);
+        dynamic instance = definition.Factory([], Serve.Dispatch.DeploymentServices.None);
         try
         {
             ServeRequestContext.SetCurrent(new ServeRequestContext("r1", "app", "model-a"));
@@ -310,7 +310,7 @@ public class BehaviourTests
     {
         var assembly = s_streaming.Value;
         var definition = Definition(assembly, "Streaming.Tests.ChatDeployment");
-        var instance = definition.Factory([]);
+        var instance = definition.Factory([], Serve.Dispatch.DeploymentServices.None);
         Assert.NotNull(definition.MultiplexedModels);
         var models = definition.MultiplexedModels!(instance);
         Assert.IsType(typeof(Serve.Multiplexing.ModelCache<>).MakeGenericType(assembly.GetType("Streaming.Tests.Model")!), models);
@@ -329,7 +329,7 @@ public class BehaviourTests
         Assert.Equal(new[] { "a", "b", "c", "b" }, (List<string>)deployment.Loads);
         Assert.True((bool)a.Disposed);
 
-        var other = definition.Factory([]);
+        var other = definition.Factory([], Serve.Dispatch.DeploymentServices.None);
         Assert.NotSame(models, definition.MultiplexedModels(other));
     }
 
@@ -338,7 +338,7 @@ public class BehaviourTests
     {
         var assembly = s_streaming.Value;
         var definition = Definition(assembly, "Streaming.Tests.SyncChat");
-        var instance = definition.Factory([]);
+        var instance = definition.Factory([], Serve.Dispatch.DeploymentServices.None);
         Assert.Equal(Serve.MultiplexedAttribute.DefaultMaxModelsPerReplica, definition.MultiplexedModels!(instance).Capacity);
         dynamic deployment = instance;
         dynamic model = await deployment.Get("m");

@@ -30,7 +30,7 @@ public class CompositionTests
         Assert.IsType(typeof(Application<>).MakeGenericType(DeploymentType("Classifier")), application);
         Assert.Equal(new[] { downloader, preprocessor }, application.Children);
         Assert.Equal(new object?[] { downloader, preprocessor, "digit" }, application.Arguments);
-        Assert.Equal(3, application.Deployment.ConstructorParameterCount);
+        Assert.Equal(3, application.Deployment.BindParameterCount);
         Assert.Equal("preprocessor", preprocessor.Name);
     }
 
@@ -51,7 +51,7 @@ public class CompositionTests
         var downloader = Bind("Downloader");
         var application = Bind("Classifier", downloader, Bind("Preprocessor", 2), "digit");
         var graph = new LocalGraph();
-        var instance = application.CreateInstance(child => child.CreateHandle(graph.TargetOf(child)));
+        var instance = application.CreateInstance(child => child.CreateHandle(graph.TargetOf(child)), Serve.Dispatch.DeploymentServices.None);
         Assert.IsType(DeploymentType("Classifier"), instance);
         var handle = DeploymentType("Classifier").GetField("_downloader", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(instance)!;
         Assert.IsType(typeof(DeploymentHandle<>).MakeGenericType(DeploymentType("Downloader")), handle);
@@ -401,7 +401,7 @@ public class CompositionTests
                     return target;
                 }
             }
-            var instance = application.CreateInstance(child => child.CreateHandle(TargetOf(child)));
+            var instance = application.CreateInstance(child => child.CreateHandle(TargetOf(child)), Serve.Dispatch.DeploymentServices.None);
             lock (_targets)
             {
                 return _targets.TryGetValue(application, out var raced) ? raced : _targets[application] = new InProcessTarget(application.Name, instance);

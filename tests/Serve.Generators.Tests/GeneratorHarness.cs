@@ -12,7 +12,7 @@ internal static class GeneratorHarness
 {
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
-    private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(() =>
+    private static readonly Lazy<ImmutableArray<MetadataReference>> s_withAspNetCore = new(() =>
     {
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Concat(new[] { typeof(Application).Assembly.Location, typeof(Google.Protobuf.IMessage).Assembly.Location, typeof(Grpc.Core.Status).Assembly.Location })
@@ -20,8 +20,17 @@ internal static class GeneratorHarness
         return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
     });
 
+    // ASP.NET Core's shared framework is in the test process (for tests of service parameters) but most test
+    // compilations do without its ~100 assemblies, which would slow every one of them.
+    private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(() => s_withAspNetCore.Value
+        .Where(r => !(r.Display ?? "").Contains(Path.DirectorySeparatorChar + "Microsoft.AspNetCore.App" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        .ToImmutableArray());
+
     /// <summary>What test compilations reference: the running framework, Serve.Abstractions, protobuf and gRPC.</summary>
     public static ImmutableArray<MetadataReference> References => s_references.Value;
+
+    /// <summary><see cref="References"/> plus ASP.NET Core's shared framework (Microsoft.Extensions.*, <c>[FromServices]</c>).</summary>
+    public static ImmutableArray<MetadataReference> ReferencesWithAspNetCore => s_withAspNetCore.Value;
 
     /// <summary>The protoc output of a test proto (TestData/*.cs).</summary>
     public static string TestData(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", name));
@@ -31,11 +40,16 @@ internal static class GeneratorHarness
     public static string ShapesProtos => TestData("Shapes.cs");
 
     /// <summary>A compilation of the given sources, as (path, text) pairs.</summary>
-    public static CSharpCompilation Compile(params (string Path, string Text)[] sources)
+    public static CSharpCompilation Compile(params (string Path, string Text)[] sources) => Compile(s_references.Value, sources);
+
+    /// <summary>A compilation of the given sources that also references ASP.NET Core's shared framework.</summary>
+    public static CSharpCompilation CompileWithAspNetCore(params (string Path, string Text)[] sources) => Compile(s_withAspNetCore.Value, sources);
+
+    private static CSharpCompilation Compile(ImmutableArray<MetadataReference> references, (string Path, string Text)[] sources)
         => CSharpCompilation.Create(
             "TestAssembly",
             sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, ParseOptions, s.Path)),
-            s_references.Value,
+            references,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     /// <summary>The protos plus one deployment source file.</summary>
@@ -89,7 +103,7 @@ internal static class GeneratorHarness
     public static Assembly BuildAndLoad(params (string Path, string Text)[] sources)
         => BuildAndLoad(Compile(sources), withJson: false);
 
-    private static Assembly BuildAndLoad(Compilation compilation, bool withJson)
+    public static Assembly BuildAndLoad(Compilation compilation, bool withJson = false)
     {
         var (_, output, generatorDiagnostics) = Run(compilation, withJson);
         Assert.Empty(generatorDiagnostics);

@@ -198,7 +198,7 @@ public class HttpBehaviourTests
         Assert.Null(route.Template);
         Assert.Null(router.OpenApiJson);
         var call = new TestHttpCall("GET", "/", query: [("txt", "ilikeyou")]);
-        await route.Invoker(router.Factory([]), call);
+        await route.Invoker(router.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         Assert.Equal("txt=ilikeyou", call.Body);
     }
 
@@ -208,7 +208,7 @@ public class HttpBehaviourTests
         var both = Definition("HttpTests.Both");
         Assert.Equal("/userdefinedprotos.ImageClassificationService/Predict", Assert.Single(both.GrpcMethods).Path);
         var call = new TestHttpCall("POST", "/anything", body: "hello");
-        await Assert.Single(both.HttpRoutes).Invoker(both.Factory([]), call);
+        await Assert.Single(both.HttpRoutes).Invoker(both.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         Assert.Equal("""{"label":"hello","score":1}""", call.Body);
     }
 
@@ -271,7 +271,7 @@ public class HttpBehaviourTests
 
     private static async Task<TestHttpCall> Invoke(DeploymentDefinition definition, string methodName, TestHttpCall call)
     {
-        await definition.HttpRoutes.Single(r => r.MethodName == methodName).Invoker(definition.Factory([]), call);
+        await definition.HttpRoutes.Single(r => r.MethodName == methodName).Invoker(definition.Factory([], Serve.Dispatch.DeploymentServices.None), call);
         return call;
     }
 

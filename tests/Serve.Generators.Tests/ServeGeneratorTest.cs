@@ -12,11 +12,11 @@ namespace Serve.Generators.Tests;
 /// </summary>
 internal sealed class ServeGeneratorTest : CSharpSourceGeneratorTest<ServeGenerator, DefaultVerifier>
 {
-    public ServeGeneratorTest(string source, bool withProtos = true)
+    public ServeGeneratorTest(string source, bool withProtos = true, bool withAspNetCore = false)
     {
         // The references the other generator tests use (the running framework), so nothing is downloaded.
         ReferenceAssemblies = new ReferenceAssemblies("net10.0");
-        TestState.AdditionalReferences.AddRange(GeneratorHarness.References);
+        TestState.AdditionalReferences.AddRange(withAspNetCore ? GeneratorHarness.ReferencesWithAspNetCore : GeneratorHarness.References);
         if (withProtos)
         {
             TestState.Sources.Add(("UserDefinedProtos.cs", GeneratorHarness.UserDefinedProtos));

@@ -70,9 +70,16 @@ public sealed class GrpcMethodDefinition
 public sealed class DeploymentDefinition
 {
     /// <summary>Creates a definition; called by generated code.</summary>
-    public DeploymentDefinition(string name, string typeName, DeploymentOptions options, int constructorParameterCount, Func<object?[], object> factory, IReadOnlyList<string> grpcServices, IReadOnlyList<GrpcMethodDefinition> grpcMethods)
+    /// <param name="name">The deployment's name.</param>
+    /// <param name="typeName">The deployment class's full name.</param>
+    /// <param name="options">The attribute's options.</param>
+    /// <param name="bindParameterCount">How many arguments <c>Bind(...)</c> takes.</param>
+    /// <param name="factory">Creates an instance from the bound arguments and the replica's services.</param>
+    /// <param name="grpcServices">The proto services served.</param>
+    /// <param name="grpcMethods">The gRPC dispatch table.</param>
+    public DeploymentDefinition(string name, string typeName, DeploymentOptions options, int bindParameterCount, Func<object?[], IServiceProvider, object> factory, IReadOnlyList<string> grpcServices, IReadOnlyList<GrpcMethodDefinition> grpcMethods)
     {
-        ConstructorParameterCount = constructorParameterCount;
+        BindParameterCount = bindParameterCount;
         Name = name;
         TypeName = typeName;
         Options = options;
@@ -90,11 +97,17 @@ public sealed class DeploymentDefinition
     /// <summary>The options from the <see cref="DeploymentAttribute"/>.</summary>
     public DeploymentOptions Options { get; }
 
-    /// <summary>How many arguments <c>Bind(...)</c> takes (the constructor's parameters).</summary>
-    public int ConstructorParameterCount { get; }
+    /// <summary>
+    /// How many arguments <c>Bind(...)</c> takes: the constructor's parameters except those resolved from the
+    /// replica's services.
+    /// </summary>
+    public int BindParameterCount { get; }
 
-    /// <summary>Creates an instance from bound constructor arguments.</summary>
-    public Func<object?[], object> Factory { get; }
+    /// <summary>
+    /// Creates an instance from the bound arguments and the replica's services (for the constructor parameters that
+    /// are resolved from them).
+    /// </summary>
+    public Func<object?[], IServiceProvider, object> Factory { get; }
 
     /// <summary>The fully qualified proto services the deployment serves.</summary>
     public IReadOnlyList<string> GrpcServices { get; }

@@ -43,7 +43,7 @@ public static class ServeRegistry
     /// <summary>
     /// Resolves an <c>import_path</c>: <c>Namespace.Type:Member</c> names an
     /// <see cref="ApplicationBuilderAttribute"/> member; <c>Namespace.Type</c> names a deployment
-    /// class whose constructor takes no arguments, bound as is.
+    /// class whose <c>Bind</c> takes no arguments (services its constructor takes are resolved), bound as is.
     /// </summary>
     public static bool TryBuild(string importPath, ApplicationArgs args, out Application? application, out string? error)
     {
@@ -55,18 +55,18 @@ public static class ServeRegistry
         }
         if (s_deployments.TryGetValue(importPath, out var deployment))
         {
-            if (deployment.ConstructorParameterCount == 0)
+            if (deployment.BindParameterCount == 0)
             {
                 application = new Application(deployment, []);
                 error = null;
                 return true;
             }
             application = null;
-            error = $"Deployment '{importPath}' takes constructor arguments; name an [ApplicationBuilder] member that binds them instead.";
+            error = $"Deployment '{importPath}' takes Bind arguments; name an [ApplicationBuilder] member that binds them instead.";
             return false;
         }
         application = null;
-        var known = string.Join(", ", s_builders.Keys.Concat(s_deployments.Where(d => d.Value.ConstructorParameterCount == 0).Select(d => d.Key)).Order(StringComparer.Ordinal));
+        var known = string.Join(", ", s_builders.Keys.Concat(s_deployments.Where(d => d.Value.BindParameterCount == 0).Select(d => d.Key)).Order(StringComparer.Ordinal));
         error = $"Import path '{importPath}' names no application builder or deployment. Known: {(known.Length == 0 ? "(none)" : known)}.";
         return false;
     }

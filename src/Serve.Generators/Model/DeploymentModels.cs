@@ -9,16 +9,32 @@ internal sealed record ContainingTypeInfo(string Keyword, string Name, bool IsPa
 /// <param name="Name">The parameter name, escaped when it is a keyword.</param>
 /// <param name="Type">The <c>global::</c>-qualified type, with nullable annotations.</param>
 /// <param name="HandleTarget">For a <c>DeploymentHandle&lt;X&gt;</c> parameter (a child deployment): <c>X</c>, <c>global::</c>-qualified; else empty.</param>
-internal sealed record ParameterInfo(string Name, string Type, string HandleTarget)
+/// <param name="Service">For a parameter resolved from the replica's services instead of bound: how; else null.</param>
+internal sealed record ParameterInfo(string Name, string Type, string HandleTarget, ServiceParameterInfo? Service = null)
 {
     public bool IsHandle => HandleTarget.Length > 0;
+
+    /// <summary>Passed to <c>Bind</c> (a value or a bound deployment), not resolved from services.</summary>
+    public bool IsBound => Service is null;
 }
+
+/// <summary>
+/// How a constructor parameter comes from the replica's services: its type is one a host always has
+/// (<c>ILogger&lt;T&gt;</c>, <c>IOptions&lt;T&gt;</c>, <c>TimeProvider</c>, …) or it is marked <c>[FromServices]</c> /
+/// <c>[FromKeyedServices(key)]</c>.
+/// </summary>
+/// <param name="TypeDisplay">The type as the user wrote it, for the missing-service message.</param>
+/// <param name="TypeWithoutAnnotation">The <c>global::</c>-qualified type without a nullable annotation (for <c>typeof</c>).</param>
+/// <param name="Key">The key as a C# expression for a keyed service; null otherwise.</param>
+/// <param name="IsOptional">Nullable or with a default value: missing, it gets the default instead of failing.</param>
+internal sealed record ServiceParameterInfo(string TypeDisplay, string TypeWithoutAnnotation, string? Key, bool IsOptional);
 
 /// <summary>A constructor parameter of type <c>DeploymentHandle&lt;X&gt;</c>: an edge of the compilation's handle graph.</summary>
 /// <param name="Target">X, <c>global::</c>-qualified.</param>
 /// <param name="TargetDisplay">X for humans.</param>
 /// <param name="TargetIsDeployment">True when X is a <c>[Deployment]</c> class.</param>
-internal sealed record HandleParameterInfo(string Name, string Target, string TargetDisplay, bool TargetIsDeployment, LocationInfo? Location);
+/// <param name="MarkedFromServices">Marked <c>[FromServices]</c>/<c>[FromKeyedServices]</c>, which a handle cannot be.</param>
+internal sealed record HandleParameterInfo(string Name, string Target, string TargetDisplay, bool TargetIsDeployment, LocationInfo? Location, bool MarkedFromServices = false);
 
 /// <summary>A constructor parameter typed <c>Serve.Application</c> (or a subclass), which would receive a handle.</summary>
 /// <param name="TypeDisplay">The parameter's type for humans.</param>

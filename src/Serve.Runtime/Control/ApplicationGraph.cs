@@ -112,7 +112,7 @@ internal sealed class ApplicationGraph
     /// (the replicas started before it are stopped).</exception>
     /// <exception cref="OperationCanceledException">Cancelled while a replica applied its user_config (the replicas
     /// started are stopped).</exception>
-    public async Task<IReadOnlyList<DeploymentState>> StartAsync(string applicationName, IReadOnlyList<DeploymentConfig> configured, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DeploymentState>> StartAsync(string applicationName, IReadOnlyList<DeploymentConfig> configured, IServiceProvider services, CancellationToken cancellationToken)
     {
         var problems = CheckConfigured(applicationName, configured);
         if (problems.Count > 0)
@@ -124,7 +124,7 @@ internal sealed class ApplicationGraph
         var stateOf = new Dictionary<Application, DeploymentState>(_nodes.Length, ReferenceEqualityComparer.Instance);
         for (var i = 0; i < _nodes.Length; i++)
         {
-            states[i] = new DeploymentState(applicationName, _nodes[i].Application, _nodes[i].Name, Resolve(_nodes[i], configured));
+            states[i] = new DeploymentState(applicationName, _nodes[i].Application, _nodes[i].Name, Resolve(_nodes[i], configured), services);
             stateOf.Add(_nodes[i].Application, states[i]);
         }
         var resolveChild = ChildResolver(stateOf);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using Serve.Config;
 using Serve.Dispatch;
@@ -82,9 +83,16 @@ internal sealed class DeploymentState
     private int _trigger = (int)DeploymentStatusTrigger.ConfigUpdateStarted;
     private string _message = "";
 
-    public DeploymentState(string applicationName, Application application, string name, EffectiveOptions options)
+    /// <param name="applicationName">The application it belongs to.</param>
+    /// <param name="application">The bound deployment.</param>
+    /// <param name="name">Its name in the application.</param>
+    /// <param name="options">Its effective options.</param>
+    /// <param name="services">The host's services: each replica resolves its constructor's service parameters from a
+    /// scope of its own, disposed when the replica stops.</param>
+    public DeploymentState(string applicationName, Application application, string name, EffectiveOptions options, IServiceProvider services)
     {
         ApplicationName = applicationName;
+        Services = services;
         Application = application;
         Name = name;
         _options = options;
@@ -95,11 +103,15 @@ internal sealed class DeploymentState
     /// <summary>A deployment outside a graph (tests of the proxies and routes).</summary>
     public DeploymentState(string applicationName, DeploymentDefinition definition, string name, int numReplicas, int maxOngoingRequests, int maxQueuedRequests)
         : this(applicationName, new Application(definition, []), name,
-            new EffectiveOptions(numReplicas, maxOngoingRequests, maxQueuedRequests, null, TimeSpan.FromSeconds(DeploymentConfig.DefaultGracefulShutdownTimeoutS)))
+            new EffectiveOptions(numReplicas, maxOngoingRequests, maxQueuedRequests, null, TimeSpan.FromSeconds(DeploymentConfig.DefaultGracefulShutdownTimeoutS)),
+            DeploymentServices.None)
     {
     }
 
     public string ApplicationName { get; }
+
+    /// <summary>The host's services, which replicas' constructors resolve service parameters from.</summary>
+    public IServiceProvider Services { get; }
 
     /// <summary>The bound deployment this state runs: new replicas are created from it.</summary>
     public Application Application { get; }
@@ -178,16 +190,23 @@ internal sealed class DeploymentState
     public async Task<Replica> StartReplicaAsync(Func<Application, object> resolveChild, int index, JsonElement? userConfig, CancellationToken cancellationToken)
     {
         object instance;
+        // A scope per replica: scoped services live as long as the replica and are disposed after it.
+        var scope = Services.GetService(typeof(IServiceScopeFactory)) is IServiceScopeFactory scopes ? scopes.CreateAsyncScope() : (AsyncServiceScope?)null;
         try
         {
-            instance = Application.CreateInstance(resolveChild);
+            instance = Application.CreateInstance(resolveChild, scope?.ServiceProvider ?? Services);
         }
         catch (Exception ex)
         {
-            throw new DeployException($"Replica {index} of deployment '{Name}' failed to start: {ex}");
+            if (scope is { } created)
+            {
+                await created.DisposeAsync().ConfigureAwait(false);
+            }
+            // A missing service is a configuration error, fully said by its message; anything else keeps its stack.
+            throw new DeployException($"Replica {index} of deployment '{Name}' failed to start: {(ex is MissingDeploymentServiceException ? ex.Message : ex.ToString())}");
         }
         var replica = new Replica($"{ApplicationName}#{Name}#{Guid.NewGuid().ToString("N")[..8]}", Name, instance, MaxOngoingRequests,
-            Definition.MultiplexedModels?.Invoke(instance), Definition.BatchMethods)
+            Definition.MultiplexedModels?.Invoke(instance), Definition.BatchMethods, scope)
         {
             State = ReplicaState.Starting,
         };

@@ -40,7 +40,18 @@ internal sealed partial class ServeController : IDisposable
     private volatile bool _draining;
     private bool _stopped;
 
-    public ServeController(ILogger<ServeController> logger) => _logger = logger;
+    /// <summary>Creates the controller.</summary>
+    /// <param name="logger">Its log.</param>
+    /// <param name="services">The host's services, which deployment constructors resolve their service parameters from
+    /// (one scope per replica); null gives them <see cref="DeploymentServiceDefaults.Provider"/>.</param>
+    public ServeController(ILogger<ServeController> logger, IServiceProvider? services = null)
+    {
+        _logger = logger;
+        Services = services ?? DeploymentServiceDefaults.Provider;
+    }
+
+    /// <summary>What deployment constructors resolve their service parameters from.</summary>
+    public IServiceProvider Services { get; }
 
     /// <summary>The current route table; replaced as a whole on every change.</summary>
     public RouteTable Routes => Volatile.Read(ref _routes);
@@ -380,7 +391,7 @@ internal sealed partial class ServeController : IDisposable
         IReadOnlyList<DeploymentState> deployments;
         try
         {
-            deployments = await graph.StartAsync(appConfig.Name, appConfig.Deployments, cancellationToken).ConfigureAwait(false);
+            deployments = await graph.StartAsync(appConfig.Name, appConfig.Deployments, Services, cancellationToken).ConfigureAwait(false);
         }
         catch (DeployException ex)
         {

@@ -24,18 +24,21 @@ public static class LocalTestingMode
     /// </summary>
     /// <param name="app">The ingress, bound with its generated <c>Bind</c> method.</param>
     /// <param name="name">The application's name, as request contexts report it.</param>
+    /// <param name="services">What deployment constructors resolve their service parameters (<c>ILogger&lt;T&gt;</c>,
+    /// <c>IOptions&lt;T&gt;</c>, <c>[FromServices]</c> ones) from, one scope per replica; null gives logging without
+    /// providers, options, <see cref="TimeProvider.System"/> and <c>IHttpClientFactory</c>.</param>
     /// <param name="cancellationToken">Cancels a replica's ReconfigureAsync; the replicas started are stopped.</param>
     /// <typeparam name="TDeployment">The ingress deployment's class.</typeparam>
     /// <returns>The running application; dispose it to stop its replicas.</returns>
-    /// <exception cref="InvalidOperationException">The graph has a cycle, a replica's constructor or ReconfigureAsync
+    /// <exception cref="InvalidOperationException">The graph has a cycle, a service a constructor takes is not registered, a replica's constructor or ReconfigureAsync
     /// threw, or a deployment with a user_config does not implement <see cref="IReconfigurable"/> (replicas
     /// already started are stopped).</exception>
-    public static async Task<LocalApplication<TDeployment>> RunAsync<TDeployment>(Application<TDeployment> app, string name = "default", CancellationToken cancellationToken = default)
+    public static async Task<LocalApplication<TDeployment>> RunAsync<TDeployment>(Application<TDeployment> app, string name = "default", IServiceProvider? services = null, CancellationToken cancellationToken = default)
         where TDeployment : class
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var deployments = await ApplicationGraph.Build(app).StartAsync(name, [], cancellationToken).ConfigureAwait(false);
+        var deployments = await ApplicationGraph.Build(app).StartAsync(name, [], services ?? Replicas.DeploymentServiceDefaults.Provider, cancellationToken).ConfigureAwait(false);
         return new LocalApplication<TDeployment>(name, deployments);
     }
 }

@@ -24,22 +24,25 @@ public static class ServeCommandLine
     internal static string ProgramName => ProgramCommand.Current;
 
     /// <summary>Parses <paramref name="args"/> and runs the chosen command; returns the exit code.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    /// <param name="args">The program's arguments.</param>
+    /// <param name="configureServices">Registers the program's own services for <c>run</c>'s host, which deployment
+    /// constructors may take (see <see cref="ServeHostOptions.ConfigureServices"/>).</param>
+    public static async Task<int> RunAsync(string[] args, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null)
     {
-        var root = BuildRootCommand();
+        var root = BuildRootCommand(configureServices);
         // The host handles Ctrl+C and SIGTERM itself, with a graceful drain; don't let the
         // command-line layer end the process after its own short timeout.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
         return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
     }
 
-    internal static RootCommand BuildRootCommand()
+    internal static RootCommand BuildRootCommand(Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null)
         => new("Serve for .NET: model serving with compile-time gRPC and HTTP binding.")
         {
-            RunCommand(), DeployCommand(), StatusCommand(), ShutdownCommand(), BuildCommand(),
+            RunCommand(configureServices), DeployCommand(), StatusCommand(), ShutdownCommand(), BuildCommand(),
         };
 
-    private static Command RunCommand()
+    private static Command RunCommand(Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices)
     {
         var target = new Argument<string>("config-or-import-path")
         {
@@ -104,6 +107,7 @@ public static class ServeCommandLine
                 DashboardHost = parse.GetValue(dashboardHost),
                 // The proxies matter more than the REST API: a taken default port is a warning, not a failure.
                 DashboardOptional = requestedDashboard is null,
+                ConfigureServices = configureServices,
             };
 
             try

@@ -97,6 +97,9 @@ public sealed partial class ServeHost : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DefaultGracefulShutdownTimeout);
+        // What a deployment constructor may take besides the host's defaults: IHttpClientFactory, and the program's own.
+        builder.Services.AddHttpClient();
+        options.ConfigureServices?.Invoke(builder.Services);
         // The same registrations as an application hosting Serve itself; this host only adds its own ports.
         builder.Services.AddServe(config);
 

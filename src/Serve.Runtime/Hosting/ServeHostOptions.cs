@@ -28,4 +28,12 @@ public sealed record ServeHostOptions
     /// and the host runs without the API; when false (the default), starting fails.
     /// </summary>
     public bool DashboardOptional { get; init; }
+
+    /// <summary>
+    /// Registers the application's own services, which deployment constructors may take (a <c>[FromServices]</c>
+    /// parameter, or <c>ILogger&lt;T&gt;</c>, <c>IOptions&lt;T&gt;</c> and the like). Runs before Serve's own
+    /// registrations; the host already has logging, options, configuration, <see cref="TimeProvider"/> and
+    /// <c>IHttpClientFactory</c>.
+    /// </summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices { get; init; }
 }

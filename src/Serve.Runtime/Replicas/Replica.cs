@@ -24,11 +24,14 @@ internal sealed class Replica
     private int _state;
 
     private readonly IReadOnlyList<Batching.BatchMethodDefinition> _batchMethods;
+    // The DI scope the instance's services came from: disposed after the instance, which may still use them.
+    private readonly IAsyncDisposable? _serviceScope;
 
     public Replica(string id, string deploymentName, object instance, int maxOngoingRequests, IMultiplexedModelSet? models = null,
-        IReadOnlyList<Batching.BatchMethodDefinition>? batchMethods = null)
+        IReadOnlyList<Batching.BatchMethodDefinition>? batchMethods = null, IAsyncDisposable? serviceScope = null)
     {
         Models = models;
+        _serviceScope = serviceScope;
         _batchMethods = batchMethods ?? [];
         Id = id;
         DeploymentName = deploymentName;
@@ -130,6 +133,10 @@ internal sealed class Replica
             case IDisposable disposable:
                 disposable.Dispose();
                 break;
+        }
+        if (_serviceScope is not null)
+        {
+            await _serviceScope.DisposeAsync().ConfigureAwait(false);
         }
         State = ReplicaState.Stopped;
     }

@@ -24,7 +24,7 @@ namespace Batching.Tests
                 "Batching.Tests.Classifier",
                 new global::Serve.DeploymentOptions { MaxOngoingRequests = 16 },
                 0,
-                static args => new global::Batching.Tests.Classifier(),
+                static (args, services) => new global::Batching.Tests.Classifier(),
                 new string[] { "userdefinedprotos.ImageClassificationService" },
                 new global::Serve.Dispatch.GrpcMethodDefinition[]
                 {

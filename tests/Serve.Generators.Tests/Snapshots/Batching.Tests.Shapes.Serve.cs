@@ -24,7 +24,7 @@ namespace Batching.Tests
                 "Batching.Tests.Shapes",
                 new global::Serve.DeploymentOptions { MaxOngoingRequests = 100 },
                 0,
-                static args => new global::Batching.Tests.Shapes(),
+                static (args, services) => new global::Batching.Tests.Shapes(),
                 global::System.Array.Empty<string>(),
                 global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
             {

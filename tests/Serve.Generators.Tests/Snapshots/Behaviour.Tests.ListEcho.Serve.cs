@@ -24,7 +24,7 @@ namespace Behaviour.Tests
                 "Behaviour.Tests.ListEcho",
                 new global::Serve.DeploymentOptions(),
                 0,
-                static args => new global::Behaviour.Tests.ListEcho(),
+                static (args, services) => new global::Behaviour.Tests.ListEcho(),
                 new string[] { "serve.tests.Echo" },
                 new global::Serve.Dispatch.GrpcMethodDefinition[]
                 {

@@ -26,7 +26,7 @@ namespace Behaviour.Tests
                     "Behaviour.Tests.Outer.EchoDeployment",
                     new global::Serve.DeploymentOptions(),
                     1,
-                    static args => new global::Behaviour.Tests.Outer.EchoDeployment((string)args[0]!),
+                    static (args, services) => new global::Behaviour.Tests.Outer.EchoDeployment((string)args[0]!),
                     new string[] { "serve.tests.Echo" },
                     new global::Serve.Dispatch.GrpcMethodDefinition[]
                     {

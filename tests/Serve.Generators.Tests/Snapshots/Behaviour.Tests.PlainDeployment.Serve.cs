@@ -24,7 +24,7 @@ namespace Behaviour.Tests
                 "Behaviour.Tests.PlainDeployment",
                 new global::Serve.DeploymentOptions { Name = "plain" },
                 0,
-                static args => new global::Behaviour.Tests.PlainDeployment(),
+                static (args, services) => new global::Behaviour.Tests.PlainDeployment(),
                 global::System.Array.Empty<string>(),
                 global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
         }

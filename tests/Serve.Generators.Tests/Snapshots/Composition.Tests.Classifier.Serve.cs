@@ -36,7 +36,7 @@ namespace Composition.Tests
                 "Composition.Tests.Classifier",
                 new global::Serve.DeploymentOptions(),
                 3,
-                static args => new global::Composition.Tests.Classifier((global::Serve.DeploymentHandle<global::Composition.Tests.Downloader>)args[0]!, (global::Serve.DeploymentHandle<global::Composition.Tests.Preprocessor>)args[1]!, (string)args[2]!),
+                static (args, services) => new global::Composition.Tests.Classifier((global::Serve.DeploymentHandle<global::Composition.Tests.Downloader>)args[0]!, (global::Serve.DeploymentHandle<global::Composition.Tests.Preprocessor>)args[1]!, (string)args[2]!),
                 global::System.Array.Empty<string>(),
                 global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
         }

@@ -24,7 +24,7 @@ namespace Composition.Tests
                 "Composition.Tests.Downloader",
                 new global::Serve.DeploymentOptions(),
                 0,
-                static args => new global::Composition.Tests.Downloader(),
+                static (args, services) => new global::Composition.Tests.Downloader(),
                 global::System.Array.Empty<string>(),
                 global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
         }

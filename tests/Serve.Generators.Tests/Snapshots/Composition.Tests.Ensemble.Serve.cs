@@ -36,7 +36,7 @@ namespace Composition.Tests
                 "Composition.Tests.Ensemble",
                 new global::Serve.DeploymentOptions(),
                 2,
-                static args => new global::Composition.Tests.Ensemble((global::Serve.DeploymentHandle<global::Composition.Tests.Model>)args[0]!, (global::Serve.DeploymentHandle<global::Composition.Tests.Model>)args[1]!),
+                static (args, services) => new global::Composition.Tests.Ensemble((global::Serve.DeploymentHandle<global::Composition.Tests.Model>)args[0]!, (global::Serve.DeploymentHandle<global::Composition.Tests.Model>)args[1]!),
                 global::System.Array.Empty<string>(),
                 global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
         }

@@ -26,7 +26,7 @@ namespace Composition.Tests
                     "Composition.Tests.Outer.Nested",
                     new global::Serve.DeploymentOptions(),
                     0,
-                    static args => new global::Composition.Tests.Outer.Nested(),
+                    static (args, services) => new global::Composition.Tests.Outer.Nested(),
                     global::System.Array.Empty<string>(),
                     global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
             }

@@ -24,7 +24,7 @@ namespace Composition.Tests
                 "Composition.Tests.Preprocessor",
                 new global::Serve.DeploymentOptions { Name = "preprocessor" },
                 1,
-                static args => new global::Composition.Tests.Preprocessor((int)args[0]!),
+                static (args, services) => new global::Composition.Tests.Preprocessor((int)args[0]!),
                 global::System.Array.Empty<string>(),
                 global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
         }

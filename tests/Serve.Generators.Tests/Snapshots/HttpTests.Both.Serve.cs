@@ -24,7 +24,7 @@ namespace HttpTests
                 "HttpTests.Both",
                 new global::Serve.DeploymentOptions(),
                 0,
-                static args => new global::HttpTests.Both(),
+                static (args, services) => new global::HttpTests.Both(),
                 new string[] { "userdefinedprotos.ImageClassificationService" },
                 new global::Serve.Dispatch.GrpcMethodDefinition[]
                 {

@@ -24,7 +24,7 @@ namespace HttpTests
                 "HttpTests.Classifier",
                 new global::Serve.DeploymentOptions { Name = "classifier" },
                 0,
-                static args => new global::HttpTests.Classifier(),
+                static (args, services) => new global::HttpTests.Classifier(),
                 global::System.Array.Empty<string>(),
                 global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
             {

@@ -24,7 +24,7 @@ namespace HttpTests
                 "HttpTests.Router",
                 new global::Serve.DeploymentOptions { Name = "router" },
                 0,
-                static args => new global::HttpTests.Router(),
+                static (args, services) => new global::HttpTests.Router(),
                 global::System.Array.Empty<string>(),
                 global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
             {

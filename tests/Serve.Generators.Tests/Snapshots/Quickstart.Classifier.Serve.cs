@@ -24,7 +24,7 @@ namespace Quickstart
                 "Quickstart.Classifier",
                 new global::Serve.DeploymentOptions { Name = "classifier", NumReplicas = 2, MaxOngoingRequests = 7, MaxQueuedRequests = 11 },
                 2,
-                static args => new global::Quickstart.Classifier((string)args[0]!, (int)args[1]!),
+                static (args, services) => new global::Quickstart.Classifier((string)args[0]!, (int)args[1]!),
                 new string[] { "userdefinedprotos.ImageClassificationService" },
                 new global::Serve.Dispatch.GrpcMethodDefinition[]
                 {

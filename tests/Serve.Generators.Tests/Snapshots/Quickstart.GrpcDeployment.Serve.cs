@@ -24,7 +24,7 @@ namespace Quickstart
                 "Quickstart.GrpcDeployment",
                 new global::Serve.DeploymentOptions(),
                 0,
-                static args => new global::Quickstart.GrpcDeployment(),
+                static (args, services) => new global::Quickstart.GrpcDeployment(),
                 new string[] { "userdefinedprotos.UserDefinedService" },
                 new global::Serve.Dispatch.GrpcMethodDefinition[]
                 {

@@ -24,7 +24,7 @@ namespace Streaming.Tests
                 "Streaming.Tests.ChatDeployment",
                 new global::Serve.DeploymentOptions(),
                 0,
-                static args => new global::Streaming.Tests.ChatDeployment(),
+                static (args, services) => new global::Streaming.Tests.ChatDeployment(),
                 new string[] { "serve.tests.Chat", "serve.tests.Echo" },
                 new global::Serve.Dispatch.GrpcMethodDefinition[]
                 {

@@ -24,7 +24,7 @@ namespace Streaming.Tests
                 "Streaming.Tests.SyncChat",
                 new global::Serve.DeploymentOptions(),
                 0,
-                static args => new global::Streaming.Tests.SyncChat(),
+                static (args, services) => new global::Streaming.Tests.SyncChat(),
                 new string[] { "serve.tests.Chat" },
                 new global::Serve.Dispatch.GrpcMethodDefinition[]
                 {

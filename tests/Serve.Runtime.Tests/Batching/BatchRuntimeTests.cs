@@ -23,7 +23,7 @@ public sealed class BatchRuntimeTests
             => Queue ??= new BatchQueue<string, string>("Predict", 4, TimeSpan.FromHours(1), 2, (items, _) => new ValueTask<IReadOnlyList<string>>(items));
     }
 
-    private static DeploymentDefinition Definition(string name) => new(name, "Tests.Batching." + name, new DeploymentOptions(), 0, _ => new Batched(), [], [])
+    private static DeploymentDefinition Definition(string name) => new(name, "Tests.Batching." + name, new DeploymentOptions(), 0, (_, _) => new Batched(), [], [])
     {
         BatchMethods = [new BatchMethodDefinition("Predict", 4, TimeSpan.FromHours(1), 2, instance => ((Batched)instance).Queue)],
     };

@@ -15,7 +15,7 @@ internal static class BuiltInTestData
         var methods = services
             .Select(s => new GrpcMethodDefinition(s, "__call__", GrpcMethodType.Unary, "pkg.Req", "pkg.Resp", static (_, _) => ValueTask.CompletedTask))
             .ToArray();
-        var definition = new DeploymentDefinition("D", "Tests.D", new DeploymentOptions(), 0, _ => new object(), services, methods);
+        var definition = new DeploymentDefinition("D", "Tests.D", new DeploymentOptions(), 0, (_, _) => new object(), services, methods);
         var deployment = new DeploymentState(name, definition, "D", 1, 5, -1);
         return new ApplicationState(name, null, deployment, methods.ToFrozenDictionary(m => m.Path, StringComparer.Ordinal))
         {

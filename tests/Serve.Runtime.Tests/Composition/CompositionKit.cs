@@ -9,7 +9,7 @@ namespace Serve.Runtime.Tests.Composition;
 internal static class CompositionKit
 {
     public static DeploymentDefinition Define(string name, Func<object?[], object> factory, DeploymentOptions? options = null, int constructorParameters = 0)
-        => new(name, "Tests.Composition." + name, options ?? new DeploymentOptions(), constructorParameters, factory, [], []);
+        => new(name, "Tests.Composition." + name, options ?? new DeploymentOptions(), constructorParameters, (args, _) => factory(args), [], []);
 
     public static Application<T> Bind<T>(DeploymentDefinition definition, params object?[] arguments)
         where T : class

@@ -114,7 +114,7 @@ public sealed class HandleCallTests
         // Of the two replicas, only the second holds the model.
         var created = 0;
         var definition = new Serve.Dispatch.DeploymentDefinition("Models", "Tests.Composition.Models", new DeploymentOptions(), 0,
-            _ => new ModelHolder(Interlocked.Increment(ref created) == 2 ? "m-7" : null), [], [])
+            (_, _) => new ModelHolder(Interlocked.Increment(ref created) == 2 ? "m-7" : null), [], [])
         {
             MultiplexedModels = instance => ((ModelHolder)instance).Models,
         };

@@ -59,7 +59,7 @@ public sealed class ProxyErrorMappingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var front = new DeploymentDefinition("Front", "Tests.Composition.Front", new DeploymentOptions(), 2,
-            args => new Front((DeploymentHandle<Probe>)args[0]!, (DeploymentHandle<Probe>)args[1]!),
+            (args, _) => new Front((DeploymentHandle<Probe>)args[0]!, (DeploymentHandle<Probe>)args[1]!),
             [Service],
             [
                 new GrpcMethodDefinition(Service, "Busy", GrpcMethodType.Unary, "google.protobuf.Empty", "google.protobuf.Empty",

@@ -81,7 +81,7 @@ public sealed partial class ConfigDeclarationTests
         ServeRegistry.AddApplicationBuilder(ImportPath, _ => kit.Bound("Model", kit.Bound("Other")));
         ServeRegistry.AddApplicationBuilder(CopyImportPath, _ => kit.Bound("Model", kit.Bound("Other")));
         // A gRPC service some deployment serves, for grpc_servicer_functions.
-        ServeRegistry.AddDeployment(new DeploymentDefinition("Declared", "Tests.Config.Declared", new DeploymentOptions(), 0, _ => new object(), [Service], []));
+        ServeRegistry.AddDeployment(new DeploymentDefinition("Declared", "Tests.Config.Declared", new DeploymentOptions(), 0, (_, _) => new object(), [Service], []));
     }
 
     public static TheoryData<string> Keys()

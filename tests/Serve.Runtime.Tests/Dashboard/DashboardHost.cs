@@ -45,7 +45,7 @@ internal sealed class DashboardHost : IAsyncDisposable
         var journal = new Journal();
         var kit = new ReconcileKit(journal);
         var greeter = kit.Definition("Greeter", children: 1);
-        var definition = new DeploymentDefinition(greeter.Name, greeter.TypeName, greeter.Options, greeter.ConstructorParameterCount, greeter.Factory, [], [])
+        var definition = new DeploymentDefinition(greeter.Name, greeter.TypeName, greeter.Options, greeter.BindParameterCount, greeter.Factory, [], [])
         {
             HttpRoutes =
             [

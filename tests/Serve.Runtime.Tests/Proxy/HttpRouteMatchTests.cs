@@ -10,7 +10,7 @@ public sealed class HttpRouteMatchTests
 {
     private static RouteTable Table(params (string Name, string? Prefix)[] apps)
     {
-        var definition = new DeploymentDefinition("d", "T", new DeploymentOptions(), 0, _ => new object(), [], []);
+        var definition = new DeploymentDefinition("d", "T", new DeploymentOptions(), 0, (_, _) => new object(), [], []);
         return new RouteTable(apps.Select(a => new ApplicationState(a.Name, a.Prefix,
             new DeploymentState(a.Name, definition, "d", 1, 5, -1),
             FrozenDictionary<string, GrpcMethodDefinition>.Empty)).ToList());
