@@ -69,14 +69,14 @@ public sealed class DeploymentHandle<TDeployment>
     public DeploymentResponse<TResult> Call<TResult>(string method, Func<HandleCall<TDeployment>, Task<TResult>> body, CancellationToken cancellationToken)
         => DeploymentResponse<TResult>.Start(
             token => body(new HandleCall<TDeployment>(_target, new HandleRequest(method, _multiplexedModelId, token))),
-            _timeout, _target.DeploymentName, method, cancellationToken);
+            _timeout, _target, method, cancellationToken);
 
     /// <summary>Starts a call that returns no value; called by generated handle methods.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public DeploymentResponse CallVoid(string method, Func<HandleCall<TDeployment>, Task> body, CancellationToken cancellationToken)
         => DeploymentResponse.Start(
             token => body(new HandleCall<TDeployment>(_target, new HandleRequest(method, _multiplexedModelId, token))),
-            _timeout, _target.DeploymentName, method, cancellationToken);
+            _timeout, _target, method, cancellationToken);
 
     /// <summary>Prepares a streaming call; called by generated handle methods. It runs when enumerated.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]

@@ -64,12 +64,12 @@ public class DeploymentResponse
     }
 
     /// <summary>Starts a call that returns no value; called by <see cref="DeploymentHandle{TDeployment}"/>.</summary>
-    internal static DeploymentResponse Start(Func<CancellationToken, Task> body, TimeSpan? timeout, string deployment, string method, CancellationToken cancellationToken)
+    internal static DeploymentResponse Start(Func<CancellationToken, Task> body, TimeSpan? timeout, Dispatch.HandleTarget target, string method, CancellationToken cancellationToken)
     {
-        var cancellation = new CallCancellation(timeout, cancellationToken);
+        var cancellation = new CallCancellation(timeout, target.TimeProvider, cancellationToken);
         var response = new DeploymentResponse(cancellation);
         Dispatch.DeferredStart.ResetLastDeferred();
-        response.Started(RunAsync(body, cancellation, deployment, method));
+        response.Started(RunAsync(body, cancellation, target.DeploymentName, method));
         return response;
     }
 
@@ -100,17 +100,17 @@ public class DeploymentResponse
         private readonly CancellationTokenRegistration _callerRegistration;
         private volatile bool _byCaller;
 
-        public CallCancellation(TimeSpan? timeout, CancellationToken callerToken)
+        /// <param name="timeout">The call's timeout; null for none.</param>
+        /// <param name="time">The clock the timeout runs on (the system's is the base class's own timer).</param>
+        /// <param name="callerToken">The caller's token.</param>
+        public CallCancellation(TimeSpan? timeout, TimeProvider time, CancellationToken callerToken)
+            // A timer holds at most int.MaxValue ms (about 24.8 days): a longer timeout is no practical limit.
+            : base(timeout is { } t && t.TotalMilliseconds <= int.MaxValue ? t : System.Threading.Timeout.InfiniteTimeSpan, time)
         {
             _timeout = timeout;
             if (callerToken.CanBeCanceled)
             {
                 _callerRegistration = callerToken.UnsafeRegister(static state => ((CallCancellation)state!).CancelByCaller(), this);
-            }
-            // A timer holds at most int.MaxValue ms (about 24.8 days): a longer timeout is no practical limit.
-            if (timeout is { } t && t.TotalMilliseconds <= int.MaxValue)
-            {
-                CancelAfter(t);
             }
         }
 
@@ -168,12 +168,12 @@ public sealed class DeploymentResponse<T> : DeploymentResponse
     public new ConfiguredTaskAwaitable<T> ConfigureAwait(bool continueOnCapturedContext) => ((Task<T>)AwaitedTask).ConfigureAwait(continueOnCapturedContext);
 
     /// <summary>Starts a call; called by <see cref="DeploymentHandle{TDeployment}"/>.</summary>
-    internal static DeploymentResponse<T> Start(Func<CancellationToken, Task<T>> body, TimeSpan? timeout, string deployment, string method, CancellationToken cancellationToken)
+    internal static DeploymentResponse<T> Start(Func<CancellationToken, Task<T>> body, TimeSpan? timeout, Dispatch.HandleTarget target, string method, CancellationToken cancellationToken)
     {
-        var cancellation = new CallCancellation(timeout, cancellationToken);
+        var cancellation = new CallCancellation(timeout, target.TimeProvider, cancellationToken);
         var response = new DeploymentResponse<T>(cancellation);
         Dispatch.DeferredStart.ResetLastDeferred();
-        response.Started(RunAsync(body, cancellation, deployment, method));
+        response.Started(RunAsync(body, cancellation, target.DeploymentName, method));
         return response;
     }
 

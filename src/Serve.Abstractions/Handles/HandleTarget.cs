@@ -17,6 +17,12 @@ public abstract class HandleTarget
     public abstract string DeploymentName { get; }
 
     /// <summary>
+    /// The clock handle-call timeouts (<c>Options(timeout: …)</c>) run on: the host's <see cref="System.TimeProvider"/>,
+    /// so tests can drive them with a fake one.
+    /// </summary>
+    public virtual TimeProvider TimeProvider => TimeProvider.System;
+
+    /// <summary>
     /// Runs <paramref name="invoke"/> with one replica's instance: waits for a replica as proxy traffic
     /// does (same choice, <c>max_ongoing_requests</c>, <c>max_queued_requests</c>, multiplexed model id),
     /// makes the call's <see cref="ServeRequestContext"/> current, and keeps the replica's slot until the

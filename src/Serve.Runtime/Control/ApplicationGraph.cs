@@ -175,11 +175,16 @@ internal sealed class ApplicationGraph
     /// </summary>
     public static async Task StopAsync(IReadOnlyList<DeploymentState> deployments, TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + drainTimeout;
+        if (deployments.Count == 0)
+        {
+            return;
+        }
+        var time = deployments[0].Time;
+        var deadline = time.GetUtcNow() + drainTimeout;
         for (var i = deployments.Count - 1; i >= 0; i--)
         {
             var replicas = deployments[i].Router.Replicas;
-            var remaining = deadline - DateTime.UtcNow;
+            var remaining = deadline - time.GetUtcNow();
             if (remaining < TimeSpan.Zero)
             {
                 remaining = TimeSpan.Zero;

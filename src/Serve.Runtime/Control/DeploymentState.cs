@@ -97,7 +97,8 @@ internal sealed class DeploymentState
         Name = name;
         _options = options;
         Router = new ReplicaRouter(name, options.MaxQueuedRequests);
-        HandleTarget = new RouterHandleTarget(applicationName, name, Router);
+        Time = services.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System;
+        HandleTarget = new RouterHandleTarget(applicationName, name, Router, Time);
     }
 
     /// <summary>A deployment outside a graph (tests of the proxies and routes).</summary>
@@ -112,6 +113,9 @@ internal sealed class DeploymentState
 
     /// <summary>The host's services, which replicas' constructors resolve service parameters from.</summary>
     public IServiceProvider Services { get; }
+
+    /// <summary>The host's clock: handle-call timeouts and replica drains run on it, so tests can drive them with a fake one.</summary>
+    public TimeProvider Time { get; }
 
     /// <summary>The bound deployment this state runs: new replicas are created from it.</summary>
     public Application Application { get; }
@@ -206,7 +210,7 @@ internal sealed class DeploymentState
             throw new DeployException($"Replica {index} of deployment '{Name}' failed to start: {(ex is MissingDeploymentServiceException ? ex.Message : ex.ToString())}");
         }
         var replica = new Replica($"{ApplicationName}#{Name}#{Guid.NewGuid().ToString("N")[..8]}", Name, instance, MaxOngoingRequests,
-            Definition.MultiplexedModels?.Invoke(instance), Definition.BatchMethods, scope)
+            Definition.MultiplexedModels?.Invoke(instance), Definition.BatchMethods, scope, Time)
         {
             State = ReplicaState.Starting,
         };

@@ -26,12 +26,15 @@ internal sealed class Replica
     private readonly IReadOnlyList<Batching.BatchMethodDefinition> _batchMethods;
     // The DI scope the instance's services came from: disposed after the instance, which may still use them.
     private readonly IAsyncDisposable? _serviceScope;
+    // The host's clock: the drain timeout runs on it, so tests can drive it.
+    private readonly TimeProvider _time;
 
     public Replica(string id, string deploymentName, object instance, int maxOngoingRequests, IMultiplexedModelSet? models = null,
-        IReadOnlyList<Batching.BatchMethodDefinition>? batchMethods = null, IAsyncDisposable? serviceScope = null)
+        IReadOnlyList<Batching.BatchMethodDefinition>? batchMethods = null, IAsyncDisposable? serviceScope = null, TimeProvider? time = null)
     {
         Models = models;
         _serviceScope = serviceScope;
+        _time = time ?? TimeProvider.System;
         _batchMethods = batchMethods ?? [];
         Id = id;
         DeploymentName = deploymentName;
@@ -114,10 +117,10 @@ internal sealed class Replica
     public async ValueTask StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
         Interlocked.Exchange(ref _state, (int)ReplicaState.Stopping);
-        var deadline = DateTime.UtcNow + drainTimeout;
-        while (Ongoing > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+        var deadline = _time.GetUtcNow() + drainTimeout;
+        while (Ongoing > 0 && _time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), CancellationToken.None).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, CancellationToken.None).ConfigureAwait(false);
         }
         // Calls still waiting for a batch (past the drain timeout) fail now; nothing runs them after the instance is disposed.
         await BatchLimits.StopQueuesAsync(_batchMethods, Instance).ConfigureAwait(false);

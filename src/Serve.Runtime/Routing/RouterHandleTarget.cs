@@ -22,12 +22,18 @@ internal sealed class RouterHandleTarget : HandleTarget
     // cache stays as small as the deployment's method list and calls build no route string.
     private readonly ConcurrentDictionary<string, string> _routes = new(StringComparer.Ordinal);
 
-    public RouterHandleTarget(string applicationName, string deploymentName, ReplicaRouter router)
+    private readonly TimeProvider _time;
+
+    public RouterHandleTarget(string applicationName, string deploymentName, ReplicaRouter router, TimeProvider? time = null)
     {
         _applicationName = applicationName;
         _deploymentName = deploymentName;
         _router = router;
+        _time = time ?? TimeProvider.System;
     }
+
+    /// <inheritdoc />
+    public override TimeProvider TimeProvider => _time;
 
     /// <inheritdoc />
     public override string ApplicationName => _applicationName;

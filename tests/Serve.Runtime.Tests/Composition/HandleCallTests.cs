@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Serve.Hosting;
 using Serve.Multiplexing;
 using static Serve.Runtime.Tests.Composition.CompositionKit;
@@ -164,6 +165,35 @@ public sealed class HandleCallTests
             Assert.NotNull(await next);
             Assert.Equal(0, router.Replicas[0].Ongoing);
             return;
+        }
+    }
+
+    [Fact]
+    public async Task A_calls_timeout_runs_on_the_hosts_TimeProvider()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(time).BuildServiceProvider();
+        await using var app = await LocalTestingMode.RunAsync(Bind<Probe>(Define("Probe", _ => new Probe())), "composition", services);
+        var entered = NewSignal();
+        var release = NewSignal();
+        var tokenCancelled = NewSignal();
+
+        var call = app.Handle.Options(timeout: TimeSpan.FromSeconds(30)).Invoke("Hold", (p, ct) => p.HoldAsync(entered, release.Task, ct, tokenCancelled));
+        await entered.Task;
+        // Real time passing changes nothing; the fake clock reaching the timeout fails the call.
+        time.Advance(TimeSpan.FromSeconds(29));
+        await Task.Delay(50);
+        Assert.False(call.AsTask().IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var ex = await Assert.ThrowsAsync<TimeoutException>(async () => await call);
+        Assert.Equal("The call to Probe.Hold timed out after 30 s.", ex.Message);
+        await tokenCancelled.Task;
+        release.SetResult();
+        // The replica drains on the fake clock when the application is disposed: let the method return its slot first.
+        while (app.Deployments[0].Router.Replicas[0].Ongoing > 0)
+        {
+            await Task.Delay(5);
         }
     }
 
