@@ -1,0 +1,258 @@
+'use strict';
+// What the Node interop clients share: check reporting, .proto loading and calls shaped as promises.
+// Only @grpc/grpc-js and @grpc/proto-loader (and protobufjs, which proto-loader is built on).
+
+const path = require('path');
+
+let grpc;
+let protoLoader;
+try {
+  grpc = require('@grpc/grpc-js');
+  protoLoader = require('@grpc/proto-loader');
+} catch (e) {
+  console.error(`FAIL cannot load @grpc/grpc-js / @grpc/proto-loader (${e.message}). ` +
+    `Install them: (cd ${__dirname} && npm ci)`);
+  process.exit(2);
+}
+
+/** A deadline long enough for any call on a loaded machine; only the deadline checks set short ones. */
+const CALL_TIMEOUT_MS = 30000;
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The arguments every client takes: <port> <repoRoot>. */
+function parseArgs(usage) {
+  const [port, repoRoot] = process.argv.slice(2);
+  if (!port || !repoRoot) {
+    console.error(`usage: ${usage}`);
+    process.exit(2);
+  }
+  return { address: `127.0.0.1:${port}`, repoRoot };
+}
+
+// ------------------------------------------------------------------------------------------ reporting
+
+/** Renders a value for a FAIL line: Metadata as its map, Buffers as hex, errors as code and details. */
+function describe(value) {
+  if (value === undefined) {
+    return '';
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  return JSON.stringify(value, (key, v) => {
+    if (v instanceof grpc.Metadata) {
+      return v.getMap();
+    }
+    if (v && v.type === 'Buffer' && Array.isArray(v.data)) {
+      return `0x${Buffer.from(v.data).toString('hex')}`;
+    }
+    if (v instanceof Error) {
+      return { code: v.code, details: v.details, message: v.message };
+    }
+    return v;
+  });
+}
+
+/**
+ * One line per check, "ok   <name>" or "FAIL <name>: <why>", then "N passed, N failed"; the process exits 1
+ * when any check failed or the run broke, so the C# test sees both the names and the outcome.
+ */
+class Checks {
+  constructor() {
+    this.passed = 0;
+    this.failed = 0;
+    this.names = new Set();
+  }
+
+  /** Records one check; `why` is printed when it fails. Returns the condition, for checks that depend on it. */
+  check(name, condition, why) {
+    if (this.names.has(name)) {
+      throw new Error(`check name used twice: ${name}`);
+    }
+    this.names.add(name);
+    if (condition) {
+      this.passed++;
+      console.log(`ok   ${name}`);
+    } else {
+      this.failed++;
+      console.log(`FAIL ${name}: ${describe(why)}`);
+    }
+    return Boolean(condition);
+  }
+
+  /** Runs `main`, then prints the tally and exits; an exception fails the run without naming a check. */
+  run(main) {
+    main()
+      .catch((e) => {
+        this.failed++;
+        console.log(`FAIL unexpected error: ${e && e.stack ? e.stack : e}`);
+      })
+      .finally(() => {
+        console.log(`${this.passed} passed, ${this.failed} failed`);
+        process.exit(this.failed ? 1 : 0);
+      });
+  }
+}
+
+// ------------------------------------------------------------------------------------------ protos
+
+// keepCase keeps `__call__`, `application_names` and `delay_ms` exactly as in the .proto files; enums as names.
+const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
+
+/** grpc.loadPackageDefinition of one of the repository's .proto files (repo-relative path). */
+function loadProto(repoRoot, relativePath) {
+  return grpc.loadPackageDefinition(protoLoader.loadSync(path.join(repoRoot, relativePath), LOADER_OPTIONS));
+}
+
+// ------------------------------------------------------------------------------------------ calls
+
+function metadataOf(pairs = []) {
+  const md = new grpc.Metadata();
+  for (const [key, value] of pairs) {
+    md.add(key, value);
+  }
+  return md;
+}
+
+/**
+ * The call options of the helpers' `opts`: `deadline` (a Date), else `deadlineMs` from now, or null for no
+ * deadline at all; CALL_TIMEOUT_MS from now when neither is given.
+ */
+function callOptions(opts) {
+  if (opts.deadline instanceof Date) {
+    return { deadline: opts.deadline };
+  }
+  if (opts.deadlineMs === null) {
+    return {};
+  }
+  return { deadline: new Date(Date.now() + (opts.deadlineMs === undefined ? CALL_TIMEOUT_MS : opts.deadlineMs)) };
+}
+
+/**
+ * Waits for a call's end. Resolves { status, error, headers }: status has code, details and the trailing
+ * metadata; 'status' comes after the last 'data' and after a unary callback, so everything is in by then.
+ */
+function ended(call) {
+  return new Promise((resolve) => {
+    const out = { status: null, error: null, headers: null };
+    call.on('metadata', (md) => { out.headers = md; });
+    call.on('error', (e) => { out.error = e; });
+    call.on('status', (status) => setImmediate(() => resolve({ ...out, status })));
+  });
+}
+
+/**
+ * A unary call: resolves { response, error, status, headers }. opts: metadata ([[key, value], ...]), deadline or
+ * deadlineMs (see callOptions), onCall (given the call object as soon as it starts, e.g. to cancel it).
+ */
+async function unary(client, method, request, opts = {}) {
+  let response = null;
+  let error = null;
+  const call = client[method](request, metadataOf(opts.metadata), callOptions(opts), (e, r) => {
+    error = e;
+    response = r;
+  });
+  if (opts.onCall) {
+    opts.onCall(call);
+  }
+  const end = await ended(call);
+  return { ...end, response, error };
+}
+
+/** A server-streaming call: resolves { messages, error, status, headers }. */
+async function serverStreaming(client, method, request, opts = {}) {
+  const messages = [];
+  const call = client[method](request, metadataOf(opts.metadata), callOptions(opts));
+  call.on('data', (m) => messages.push(m));
+  const end = await ended(call);
+  return { ...end, messages };
+}
+
+/** A client-streaming call writing every request, then half-closing: resolves { response, error, status }. */
+async function clientStreaming(client, method, requests, opts = {}) {
+  let response = null;
+  let error = null;
+  const call = client[method](metadataOf(opts.metadata), callOptions(opts), (e, r) => {
+    error = e;
+    response = r;
+  });
+  const done = ended(call);
+  for (const request of requests) {
+    call.write(request);
+  }
+  call.end();
+  const end = await done;
+  return { ...end, response, error };
+}
+
+/** A bidirectional call writing every request, then half-closing: resolves { messages, error, status }. */
+async function bidiStreaming(client, method, requests, opts = {}) {
+  const messages = [];
+  const call = client[method](metadataOf(opts.metadata), callOptions(opts));
+  call.on('data', (m) => messages.push(m));
+  const done = ended(call);
+  for (const request of requests) {
+    call.write(request);
+  }
+  call.end();
+  const end = await done;
+  return { ...end, messages };
+}
+
+/**
+ * A unary call by path with the request given as bytes and the response kept as bytes: for methods no
+ * generated stub has (unknown names) and for requests no serializer would produce.
+ */
+async function rawUnary(address, methodPath, bytes, opts = {}) {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  try {
+    let response = null;
+    const call = client.makeUnaryRequest(methodPath, (b) => b, (b) => b, bytes, metadataOf(opts.metadata),
+      callOptions(opts), (e, r) => { response = r; });
+    const end = await ended(call);
+    return { ...end, response };
+  } finally {
+    client.close();
+  }
+}
+
+/** The trailing metadata as [key, first value] pairs, in the order received (grpc-js keeps insertion order). */
+function trailerPairs(status) {
+  const map = status.metadata.getMap();
+  return Object.keys(map).map((k) => [k, Buffer.isBuffer(map[k]) ? `0x${map[k].toString('hex')}` : String(map[k])]);
+}
+
+/** The first value of one trailing metadata key, or undefined. */
+function trailer(status, key) {
+  const values = status.metadata.get(key);
+  return values.length === 0 ? undefined : String(values[0]);
+}
+
+/** Resolves after ms; for polling, never as a way to order calls. */
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+module.exports = {
+  grpc,
+  protoLoader,
+  CALL_TIMEOUT_MS,
+  UUID_RE,
+  LOADER_OPTIONS,
+  parseArgs,
+  describe,
+  Checks,
+  loadProto,
+  metadataOf,
+  unary,
+  serverStreaming,
+  clientStreaming,
+  bidiStreaming,
+  rawUnary,
+  ended,
+  callOptions,
+  trailerPairs,
+  trailer,
+  delay,
+};
