@@ -1,4 +1,5 @@
 using System.Globalization;
+using Serve.Config;
 using Xunit.Abstractions;
 
 namespace Serve.IntegrationTests;
@@ -8,6 +9,8 @@ namespace Serve.IntegrationTests;
 /// behind Python's grpcio or with grpc-dotnet) makes the interop cases the other peers make, against the same hosts:
 /// <list type="bullet">
 /// <item><c>client.js</c>: the quickstart (single-app.yaml), as Ray Serve's gRPC guide calls it (python_client.py, Guide_*).</item>
+/// <item><c>parity_client.js</c>: the multi-app host with gzip responses (python_parity_client.py, DotnetInteropTests' parity facts),
+/// plus request metadata (binary too), statuses set by deployments, leaving a stream and deflate negotiation.</item>
 /// </list>
 /// Each script prints <c>ok   name</c> or <c>FAIL name: why</c> per check; each test asserts the script's exact list of
 /// passed checks, so a check that is skipped, renamed or added without being listed here fails the test.
@@ -41,9 +44,81 @@ public sealed class NodeInteropTests(QuickstartHostFixture fixture, ITestOutputH
         "serving after errors",
     ];
 
+    private static readonly string[] s_parityChecks =
+    [
+        // routing
+        "no application with several apps is NOT_FOUND",
+        "unknown application is NOT_FOUND",
+        "app without the service is UNIMPLEMENTED",
+        "unknown service in an app is UNIMPLEMENTED",
+        "unknown service without an application is NOT_FOUND",
+        "app1 routed",
+        "probe routed",
+        "ListApplications lists every app",
+        "Healthz",
+        // metadata
+        "request_id echoed first",
+        "request metadata reaches the deployment",
+        "binary -bin metadata reaches the deployment as bytes",
+        "peer is the client address",
+        "client deadline reaches the deployment",
+        "no client deadline reaches the deployment as none",
+        // multiplexing
+        "multiplexing",
+        "multiplexed model stays on one replica",
+        "multiplexed method without a model id is INVALID_ARGUMENT",
+        // the guide's gRPC context example
+        "context INVALID_ARGUMENT",
+        "context details",
+        "context num trailer",
+        "context request_id trailer first",
+        "context OK",
+        "context OK details",
+        "context OK num trailer",
+        "context details keep non-ASCII and percent signs",
+        // status codes
+        "unhandled exception is INTERNAL with the stack",
+        "status FAILED_PRECONDITION set by the deployment keeps its details and trailers",
+        "status PERMISSION_DENIED set by the deployment keeps its details and trailers",
+        "unparseable request is INVALID_ARGUMENT naming the type",
+        "serving after the errors",
+        // deadlines and cancellation
+        "client deadline is DEADLINE_EXCEEDED",
+        "60-day client deadline is served",
+        "100-year client deadline is served",
+        "client cancel is CANCELLED",
+        "server stream left by the client is CANCELLED after the messages read",
+        "serving after deadlines and cancels",
+        // backpressure
+        "backpressure is RESOURCE_EXHAUSTED",
+        "tight serves again after the cancels",
+        // streaming
+        "stream messages before the error are all on the wire",
+        "stream messages grpc-js delivers before the error are a prefix of those sent (grpc-node#2764)",
+        "stream error is INTERNAL",
+        "client streaming",
+        "bidi streaming",
+        "bidi streaming answers each message before the next",
+        // compression
+        "gzip call answers",
+        "gzip request is compressed on the wire",
+        "gzip response is compressed on the wire",
+        "deflate request is UNIMPLEMENTED naming the supported encodings",
+        "after the refusal grpc-js sends identity and is answered",
+        "serving after everything",
+    ];
+
     [Fact]
     public Task Node_grpc_js_client_gets_the_guides_results()
         => RunClientAsync("client.js", fixture.GrpcPort, s_guideChecks);
+
+    [Fact]
+    public async Task Node_grpc_js_client_sees_routing_context_metadata_status_codes_deadlines_streaming_and_compression()
+    {
+        var config = ServeTestHost.MultiAppConfig(new GrpcOptions { ResponseCompression = GrpcResponseCompression.Gzip });
+        await using var host = await ServeTestHost.StartAsync(config);
+        await RunClientAsync("parity_client.js", host.GrpcPort, s_parityChecks);
+    }
 
     private async Task RunClientAsync(string script, int port, IReadOnlyCollection<string> expectedChecks, params string[] extraArguments)
     {

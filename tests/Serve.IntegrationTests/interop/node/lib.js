@@ -1,8 +1,10 @@
 'use strict';
-// What the Node interop clients share: check reporting, .proto loading and calls shaped as promises.
-// Only @grpc/grpc-js and @grpc/proto-loader (and protobufjs, which proto-loader is built on).
+// What the Node interop clients share: check reporting, .proto loading, calls shaped as promises, and a
+// wire tap. Only @grpc/grpc-js and @grpc/proto-loader (and protobufjs, which proto-loader is built on).
 
+const http2 = require('http2');
 const path = require('path');
+const zlib = require('zlib');
 
 let grpc;
 let protoLoader;
@@ -234,6 +236,93 @@ function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// ------------------------------------------------------------------------------------------ wire tap
+
+/**
+ * What calls put on the wire, below grpc-js's compression: grpc-js hands each call's headers and framed
+ * messages to Node's http2 module, so wrapping http2.connect sees the grpc-encoding header of each direction
+ * and the first byte of each direction's first message (its compressed flag), as the .NET peer's
+ * DelegatingHandler does; it also keeps each response's body and trailers, for wireMessages. Calls are told
+ * apart by their request_id header; only calls whose request_id starts with `prefix` are recorded. Must be
+ * installed before the first channel connects. Returns the records, a Map from request_id.
+ */
+function installWireTap(prefix) {
+  const records = new Map();
+  const connect = http2.connect;
+  http2.connect = function tappedConnect(...args) {
+    const session = connect.apply(this, args);
+    const request = session.request;
+    session.request = function tappedRequest(headers, ...rest) {
+      const stream = request.call(this, headers, ...rest);
+      const requestId = headers.request_id === undefined ? '' : String(headers.request_id);
+      if (!requestId.startsWith(prefix)) {
+        return stream;
+      }
+      const record = {
+        requestEncoding: headerValue(headers['grpc-encoding']),
+        requestFlag: -1,
+        responseEncoding: null,
+        responseFlag: -1,
+        responseData: [],
+        responseTrailers: null,
+      };
+      records.set(requestId, record);
+      const write = stream.write;
+      stream.write = function tappedWrite(chunk, ...more) {
+        if (record.requestFlag === -1 && chunk && chunk.length > 0) {
+          record.requestFlag = chunk[0];
+        }
+        return write.call(this, chunk, ...more);
+      };
+      const emit = stream.emit;
+      stream.emit = function tappedEmit(event, ...eventArgs) {
+        if (event === 'response') {
+          record.responseEncoding = headerValue(eventArgs[0]['grpc-encoding']);
+        } else if (event === 'data' && eventArgs[0] && eventArgs[0].length > 0) {
+          if (record.responseFlag === -1) {
+            record.responseFlag = eventArgs[0][0];
+          }
+          record.responseData.push(Buffer.from(eventArgs[0]));
+        } else if (event === 'trailers') {
+          record.responseTrailers = eventArgs[0];
+        }
+        return emit.call(this, event, ...eventArgs);
+      };
+      return stream;
+    };
+    return session;
+  };
+  return records;
+}
+
+/**
+ * The messages a tapped call received on the wire, whatever grpc-js passed on: the response body split into
+ * gRPC frames, gunzipped when flagged compressed, and decoded with `deserialize`.
+ */
+function wireMessages(record, deserialize) {
+  const body = Buffer.concat(record.responseData);
+  const messages = [];
+  let offset = 0;
+  while (offset + 5 <= body.length) {
+    const compressed = body[offset] === 1;
+    const length = body.readUInt32BE(offset + 1);
+    const payload = body.subarray(offset + 5, offset + 5 + length);
+    messages.push(deserialize(compressed ? zlib.gunzipSync(payload) : payload));
+    offset += 5 + length;
+  }
+  if (offset !== body.length) {
+    throw new Error(`response body ends inside a frame (${body.length - offset} bytes left)`);
+  }
+  return messages;
+}
+
+function headerValue(value) {
+  if (value === undefined) {
+    return null;
+  }
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
 module.exports = {
   grpc,
   protoLoader,
@@ -255,4 +344,6 @@ module.exports = {
   trailerPairs,
   trailer,
   delay,
+  installWireTap,
+  wireMessages,
 };
