@@ -11,6 +11,7 @@ namespace Serve.IntegrationTests;
 /// <item><c>client.js</c>: the quickstart (single-app.yaml), as Ray Serve's gRPC guide calls it (python_client.py, Guide_*).</item>
 /// <item><c>parity_client.js</c>: the multi-app host with gzip responses (python_parity_client.py, DotnetInteropTests' parity facts),
 /// plus request metadata (binary too), statuses set by deployments, leaving a stream and deflate negotiation.</item>
+/// <item><c>builtin_client.js</c>: health and reflection on the quickstart (python_reflection_client.py, BuiltInServicesTests).</item>
 /// </list>
 /// Each script prints <c>ok   name</c> or <c>FAIL name: why</c> per check; each test asserts the script's exact list of
 /// passed checks, so a check that is skipped, renamed or added without being listed here fails the test.
@@ -108,6 +109,37 @@ public sealed class NodeInteropTests(QuickstartHostFixture fixture, ITestOutputH
         "serving after everything",
     ];
 
+    private static readonly string[] s_builtInChecks =
+    [
+        .. new[] { "v1alpha", "v1" }.SelectMany(version => new[]
+        {
+            "one response per request",
+            "stream status OK",
+            "list_services lists every service",
+            "valid_host echoed",
+            "original_request echoed",
+            "file for the service",
+            "unknown symbol is NOT_FOUND",
+            "stream goes on after an error",
+            "file_by_filename",
+            "no extension is NOT_FOUND",
+            "file of the reflection service itself",
+            "dynamic call greeting",
+            "dynamic call num",
+        }.Select(check => $"{version}: {check}")),
+        "health: server SERVING",
+        "health: service SERVING",
+        "health: grpc.health.v1.Health SERVING",
+        "health: ray.serve.RayServeAPIService SERVING",
+        "health: unknown service NOT_FOUND",
+        "health: watch of the server starts with SERVING",
+        "health: watch starts with SERVING",
+        "health: watch of an unknown service is SERVICE_UNKNOWN",
+        "health: unknown method is UNIMPLEMENTED",
+        "reflection: unknown method is UNIMPLEMENTED",
+        "serve api: unknown method is UNIMPLEMENTED",
+    ];
+
     [Fact]
     public Task Node_grpc_js_client_gets_the_guides_results()
         => RunClientAsync("client.js", fixture.GrpcPort, s_guideChecks);
@@ -119,6 +151,10 @@ public sealed class NodeInteropTests(QuickstartHostFixture fixture, ITestOutputH
         await using var host = await ServeTestHost.StartAsync(config);
         await RunClientAsync("parity_client.js", host.GrpcPort, s_parityChecks);
     }
+
+    [Fact]
+    public Task Node_grpc_js_client_checks_health_and_calls_the_sample_through_reflection()
+        => RunClientAsync("builtin_client.js", fixture.GrpcPort, s_builtInChecks);
 
     private async Task RunClientAsync(string script, int port, IReadOnlyCollection<string> expectedChecks, params string[] extraArguments)
     {
