@@ -11,6 +11,7 @@ namespace Serve.IntegrationTests;
 /// <item><c>client.js</c>: the quickstart (single-app.yaml), as Ray Serve's gRPC guide calls it (python_client.py, Guide_*).</item>
 /// <item><c>parity_client.js</c>: the multi-app host with gzip responses (python_parity_client.py, DotnetInteropTests' parity facts),
 /// plus request metadata (binary too), statuses set by deployments, leaving a stream and deflate negotiation.</item>
+/// <item><c>app2_client.js</c>: the guide's image classification app2 next to app1, config.yaml (python_app2_client.py).</item>
 /// <item><c>builtin_client.js</c>: health and reflection on the quickstart (python_reflection_client.py, BuiltInServicesTests).</item>
 /// </list>
 /// Each script prints <c>ok   name</c> or <c>FAIL name: why</c> per check; each test asserts the script's exact list of
@@ -140,6 +141,23 @@ public sealed class NodeInteropTests(QuickstartHostFixture fixture, ITestOutputH
         "serve api: unknown method is UNIMPLEMENTED",
     ];
 
+    private static readonly string[] s_app2Checks =
+    [
+        "status code",
+        "request_id first",
+        .. new[] { "file url", "data uri" }.SelectMany(image => new[] { "top class", "five classes", "descending", "sum <= 1" }
+            .Select(check => $"{image}: {check}")),
+        "unsupported scheme is INVALID_ARGUMENT",
+        "unsupported scheme names the url",
+        "missing file is NOT_FOUND",
+        "no application metadata is NOT_FOUND",
+        "no application metadata message",
+        "app1 does not serve Predict",
+        "app1 greeting",
+        "ListApplications",
+        "serving after errors",
+    ];
+
     [Fact]
     public Task Node_grpc_js_client_gets_the_guides_results()
         => RunClientAsync("client.js", fixture.GrpcPort, s_guideChecks);
@@ -150,6 +168,22 @@ public sealed class NodeInteropTests(QuickstartHostFixture fixture, ITestOutputH
         var config = ServeTestHost.MultiAppConfig(new GrpcOptions { ResponseCompression = GrpcResponseCompression.Gzip });
         await using var host = await ServeTestHost.StartAsync(config);
         await RunClientAsync("parity_client.js", host.GrpcPort, s_parityChecks);
+    }
+
+    [Fact]
+    public async Task Node_grpc_js_client_makes_the_guides_app2_call()
+    {
+        // config.yaml as shipped (app1 and the image classifier app2), started for this test alone.
+        var twoApps = new TwoAppQuickstartHostFixture();
+        await twoApps.InitializeAsync();
+        try
+        {
+            await RunClientAsync("app2_client.js", twoApps.GrpcPort, s_app2Checks);
+        }
+        finally
+        {
+            await twoApps.DisposeAsync();
+        }
     }
 
     [Fact]
