@@ -13,6 +13,7 @@ namespace Serve.IntegrationTests;
 /// plus request metadata (binary too), statuses set by deployments, leaving a stream and deflate negotiation.</item>
 /// <item><c>app2_client.js</c>: the guide's image classification app2 next to app1, config.yaml (python_app2_client.py).</item>
 /// <item><c>builtin_client.js</c>: health and reflection on the quickstart (python_reflection_client.py, BuiltInServicesTests).</item>
+/// <item><c>timeout_client.js</c>: request_timeout_s answered with Serve's DEADLINE_EXCEEDED message (ProbeTests' Request_timeout_*).</item>
 /// </list>
 /// Each script prints <c>ok   name</c> or <c>FAIL name: why</c> per check; each test asserts the script's exact list of
 /// passed checks, so a check that is skipped, renamed or added without being listed here fails the test.
@@ -21,6 +22,9 @@ namespace Serve.IntegrationTests;
 [Collection(QuickstartCollection.Name)]
 public sealed class NodeInteropTests(QuickstartHostFixture fixture, ITestOutputHelper log)
 {
+    /// <summary>The timeout host's grpc_options.request_timeout_s: long enough for any other call on a loaded machine.</summary>
+    private const double RequestTimeoutS = 2;
+
     private static readonly string[] s_guideChecks =
     [
         "unary status",
@@ -158,6 +162,16 @@ public sealed class NodeInteropTests(QuickstartHostFixture fixture, ITestOutputH
         "serving after errors",
     ];
 
+    private static readonly string[] s_timeoutChecks =
+    [
+        "request_timeout_s is DEADLINE_EXCEEDED with Serve's message",
+        "request_timeout_s shorter than the client deadline wins",
+        "stream past request_timeout_s ends DEADLINE_EXCEEDED with Serve's message",
+        "stream messages before the timeout are on the wire, numbered from 0",
+        "stream messages grpc-js delivers before the timeout are a prefix of those sent (grpc-node#2764)",
+        "serving after the timeouts",
+    ];
+
     [Fact]
     public Task Node_grpc_js_client_gets_the_guides_results()
         => RunClientAsync("client.js", fixture.GrpcPort, s_guideChecks);
@@ -189,6 +203,13 @@ public sealed class NodeInteropTests(QuickstartHostFixture fixture, ITestOutputH
     [Fact]
     public Task Node_grpc_js_client_checks_health_and_calls_the_sample_through_reflection()
         => RunClientAsync("builtin_client.js", fixture.GrpcPort, s_builtInChecks);
+
+    [Fact]
+    public async Task Node_grpc_js_client_gets_serves_deadline_exceeded_message_past_request_timeout()
+    {
+        await using var host = await ServeTestHost.StartAsync(ServeTestHost.MultiAppConfig(new GrpcOptions { RequestTimeoutS = RequestTimeoutS }));
+        await RunClientAsync("timeout_client.js", host.GrpcPort, s_timeoutChecks, RequestTimeoutS.ToString(CultureInfo.InvariantCulture));
+    }
 
     private async Task RunClientAsync(string script, int port, IReadOnlyCollection<string> expectedChecks, params string[] extraArguments)
     {

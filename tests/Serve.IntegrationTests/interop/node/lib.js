@@ -22,14 +22,14 @@ const CALL_TIMEOUT_MS = 30000;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The arguments every client takes: <port> <repoRoot>. */
-function parseArgs(usage) {
-  const [port, repoRoot] = process.argv.slice(2);
-  if (!port || !repoRoot) {
+/** The arguments every client takes, <port> <repoRoot>, then `extra` more (named in `usage`). */
+function parseArgs(usage, extra = 0) {
+  const [port, repoRoot, ...rest] = process.argv.slice(2);
+  if (!port || !repoRoot || rest.length !== extra) {
     console.error(`usage: ${usage}`);
     process.exit(2);
   }
-  return { address: `127.0.0.1:${port}`, repoRoot };
+  return { address: `127.0.0.1:${port}`, repoRoot, rest };
 }
 
 // ------------------------------------------------------------------------------------------ reporting
