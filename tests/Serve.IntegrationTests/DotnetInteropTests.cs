@@ -14,7 +14,7 @@ namespace Serve.IntegrationTests;
 /// stack sharing no code with Python's grpcio (C-core) or Node's @grpc/grpc-js. It makes the calls the other two peers
 /// make, against the same hosts, expecting the same values; one [Fact] per case, named after it.
 /// <para>
-/// The list of interop cases (py = interop/python_client.py or python_parity_client.py, node = interop/node/client.js):
+/// The list of interop cases (py = interop/python_client.py or python_parity_client.py, node = interop/node/client.js or parity_client.js):
 /// </para>
 /// <code>
 /// host: the quickstart, single-app.yaml (app1 alone)          py  node .NET
@@ -28,23 +28,23 @@ namespace Serve.IntegrationTests;
 ///   unknown method and wrong case: UNIMPLEMENTED              x   x    x   Guide_unknown_method_*
 ///   still serving after the errors                            x   x    x   (end of each error case)
 /// host: app1, context, probe, tight; responses gzipped        py  node .NET
-///   no application metadata with several apps: NOT_FOUND      x        x   Routing_*
-///   unknown application: NOT_FOUND, Ray's message             x        x   Routing_*
-///   app without the called service: UNIMPLEMENTED             x        x   Routing_*
-///   metadata routes to app1 and to probe                      x        x   Routing_*
-///   request_id echoed first                                   x        x   Request_id_*
-///   multiplexing, and a model stays on one replica            x        x   Multiplexing_*
-///   gRPC context: INVALID_ARGUMENT then OK, num trailer       x        x   Grpc_context_*
-///   unhandled exception: INTERNAL with type and message       x        x   Status_*
-///   unparseable request: INVALID_ARGUMENT naming the type     x        x   Status_*
-///   client deadline: DEADLINE_EXCEEDED                        x        x   Deadline_*
-///   60-day and 100-year deadlines are served                  x        x   Deadline_*
-///   client cancel: CANCELLED                                  x        x   Cancel_*
-///   backpressure: RESOURCE_EXHAUSTED                          x        x   Backpressure_*
-///   stream failing mid-way: messages sent, then INTERNAL      x        x   Streaming_*
-///   client streaming and bidirectional streaming              x        x   Streaming_*
-///   gzip request, gzip response                               x        x   Compression_*
-///   still serving after everything                            x        x   (end of each error case)
+///   no application metadata with several apps: NOT_FOUND      x   x    x   Routing_*
+///   unknown application: NOT_FOUND, Ray's message             x   x    x   Routing_*
+///   app without the called service: UNIMPLEMENTED             x   x    x   Routing_*
+///   metadata routes to app1 and to probe                      x   x    x   Routing_*
+///   request_id echoed first                                   x   x    x   Request_id_*
+///   multiplexing, and a model stays on one replica            x   x    x   Multiplexing_*
+///   gRPC context: INVALID_ARGUMENT then OK, num trailer       x   x    x   Grpc_context_*
+///   unhandled exception: INTERNAL with type and message       x   x    x   Status_*
+///   unparseable request: INVALID_ARGUMENT naming the type     x   x    x   Status_*
+///   client deadline: DEADLINE_EXCEEDED                        x   x    x   Deadline_*
+///   60-day and 100-year deadlines are served                  x   x    x   Deadline_*
+///   client cancel: CANCELLED                                  x   x    x   Cancel_*
+///   backpressure: RESOURCE_EXHAUSTED                          x   x    x   Backpressure_*
+///   stream failing mid-way: messages sent, then INTERNAL      x   x    x   Streaming_*
+///   client streaming and bidirectional streaming              x   x    x   Streaming_*
+///   gzip request, gzip response                               x   x    x   Compression_*
+///   still serving after everything                            x   x    x   (end of each error case)
 /// </code>
 /// </summary>
 [Collection(QuickstartCollection.Name)]

@@ -107,6 +107,25 @@ public sealed class ProbeTests : IAsyncLifetime
         Assert.Equal(["request_id", "probe-reason"], ex.Trailers.Select(e => e.Key));
     }
 
+    [Theory]
+    [InlineData("naïve ☃")]
+    [InlineData("two\nlines")]
+    public async Task Trailing_metadata_gRPC_cannot_send_is_an_internal_error_naming_the_key_not_a_reset_stream(string text)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+            await ProbeCalls.FailWithStatusAsync(new ProbeRequest { Text = text, Count = (int)StatusCode.FailedPrecondition }, App("probe")));
+        Assert.Equal(StatusCode.Internal, ex.StatusCode);
+        Assert.Equal(
+            "Trailing metadata 'probe-reason' set by the deployment has a value gRPC cannot send: text values must be printable ASCII (0x20-0x7E). "
+            + "Send other text as UTF-8 bytes under a key ending in '-bin'.",
+            ex.Status.Detail);
+        Assert.Equal(["request_id"], ex.Trailers.Select(e => e.Key));
+        // The connection and the server are fine.
+        var again = await Assert.ThrowsAsync<RpcException>(async () =>
+            await ProbeCalls.FailWithStatusAsync(new ProbeRequest { Text = "plain", Count = (int)StatusCode.FailedPrecondition }, App("probe")));
+        Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
+    }
+
     [Fact]
     public async Task A_stream_that_throws_ends_with_internal_after_the_messages_sent()
     {

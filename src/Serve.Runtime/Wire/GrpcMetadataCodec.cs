@@ -136,6 +136,34 @@ internal static class GrpcMetadataCodec
         }
     }
 
+    /// <summary>
+    /// The key of the first text entry whose value HTTP/2 cannot carry as a gRPC header: gRPC allows printable ASCII
+    /// (0x20–0x7E) only, and the server would reset the stream instead of answering. Null when all are valid.
+    /// </summary>
+    public static string? FindUnsendableTextValue(Metadata metadata)
+    {
+        foreach (var entry in metadata)
+        {
+            if (!entry.IsBinary && !IsPrintableAscii(entry.Value))
+            {
+                return entry.Key;
+            }
+        }
+        return null;
+    }
+
+    private static bool IsPrintableAscii(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is < ' ' or > '~')
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>The header value of <paramref name="entry"/>: the string itself, or unpadded base64 for binary entries.</summary>
     public static string EncodeValue(Metadata.Entry entry) =>
         entry.IsBinary ? EncodeBinaryValue(entry.ValueBytes) : entry.Value;

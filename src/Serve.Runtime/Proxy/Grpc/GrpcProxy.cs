@@ -222,6 +222,14 @@ internal sealed partial class GrpcProxy
 
         var status = StatusOf(outcome, call, method.Path, requestId, timeout);
         var trailers = MergeTrailers(call.GrpcContextIfCreated, (outcome.Exception as RpcException)?.Trailers);
+        if (trailers is not null && GrpcMetadataCodec.FindUnsendableTextValue(trailers) is { } badKey)
+        {
+            // Written as is, it would reset the stream: the client would get no status and no request_id.
+            LogUnsendableTrailer(method.Path, requestId, badKey);
+            status = new Status(StatusCode.Internal, $"Trailing metadata '{badKey}' set by the deployment has a value gRPC cannot send: text values "
+                + "must be printable ASCII (0x20-0x7E). Send other text as UTF-8 bytes under a key ending in '-bin'.");
+            trailers = null;
+        }
         try
         {
             if (status.StatusCode == StatusCode.DeadlineExceeded)
@@ -295,21 +303,22 @@ internal sealed partial class GrpcProxy
         if (await call.CompleteEarlyAsync().ConfigureAwait(false))
         {
             var status = new Status(StatusCode.DeadlineExceeded, Timeouts.TimedOutMessage(timeout));
-            if (call.ResponseStarted)
-            {
-                AppendTrailers(context.Response, status, requestId, trailers: null);
-            }
-            else
-            {
-                await WriteErrorAsync(context.Response, status, requestId, trailers: null).ConfigureAwait(false);
-            }
             try
             {
+                if (call.ResponseStarted)
+                {
+                    AppendTrailers(context.Response, status, requestId, trailers: null);
+                }
+                else
+                {
+                    await WriteErrorAsync(context.Response, status, requestId, trailers: null).ConfigureAwait(false);
+                }
                 await context.Response.CompleteAsync().ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
             {
-                // The client left meanwhile.
+                // The client left meanwhile: its own deadline usually passes a moment before the server's, and its reset
+                // can land while the answer is written. Still a deadline answer, not the method's failure.
             }
         }
         // RST_STREAM(CANCEL) tells the client the server stopped reading its request.
@@ -416,6 +425,9 @@ internal sealed partial class GrpcProxy
     /// <summary>The access line: one per call, written only when the access log is on (callers check).</summary>
     [LoggerMessage(Level = LogLevel.Information, Message = "gRPC {Path} app={App} request_id={RequestId} status={Status} {ElapsedMs:0.###} ms")]
     private partial void LogAccess(string path, string app, string requestId, StatusCode status, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "gRPC {Path} request_id={RequestId}: trailing metadata '{Key}' has a value that is not printable ASCII; answered INTERNAL instead")]
+    private partial void LogUnsendableTrailer(string path, string requestId, string key);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "gRPC {Path} request_id={RequestId} failed")]
     private partial void LogCallFailed(string path, string requestId, Exception exception);
