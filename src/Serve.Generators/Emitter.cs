@@ -464,7 +464,7 @@ internal static class Emitter
         return service.IsOptional
             ? DeploymentServices + "OptionalKeyed<" + type + ">(" + lookup + ")!"
             : DeploymentServices + "RequiredKeyed<" + type + ">(" + lookup + ", " + Literal(model.FullTypeName) + ", " + Literal(parameter.Name.TrimStart('@')) + ", "
-                + Literal(service.TypeDisplay) + ", " + Literal(service.Key) + ")";
+                + Literal(service.TypeDisplay) + ", " + Literal(service.KeyDisplay ?? service.Key) + ")";
     }
 
     private static string Options(DeploymentModel model)

@@ -87,12 +87,13 @@ internal static class Parser
             foreach (var p in constructor.Parameters)
             {
                 var target = HandleTarget(p.Type, wellKnown);
-                var marked = ServiceAttribute(p, out var key);
+                var marked = ServiceAttribute(p, out var key, out var keyDisplay);
                 var service = target is null && (marked || IsHostService(p.Type))
                     ? new ServiceParameterInfo(
                         p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
                         p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(s_typeFormat),
                         key,
+                        keyDisplay,
                         p.HasExplicitDefaultValue || (p.Type.IsReferenceType && p.NullableAnnotation == NullableAnnotation.Annotated))
                     : null;
                 parameters.Add(new ParameterInfo(EscapeIdentifier(p.Name), p.Type.ToDisplayString(s_annotatedTypeFormat), target?.ToDisplayString(s_typeFormat) ?? "", service));
@@ -247,11 +248,13 @@ internal static class Parser
     /// <summary>
     /// True for a parameter marked ASP.NET Core's <c>[FromServices]</c> (any attribute implementing
     /// <c>IFromServiceMetadata</c>) or Microsoft.Extensions.DependencyInjection's <c>[FromKeyedServices(key)]</c>, matched
-    /// by name; <paramref name="key"/> is the latter's key as C#.
+    /// by name; <paramref name="key"/> is the latter's key as C# for the generated code, <paramref name="keyDisplay"/> as
+    /// the user would write it, for messages.
     /// </summary>
-    private static bool ServiceAttribute(IParameterSymbol parameter, out string? key)
+    private static bool ServiceAttribute(IParameterSymbol parameter, out string? key, out string? keyDisplay)
     {
         key = null;
+        keyDisplay = null;
         foreach (var attribute in parameter.GetAttributes())
         {
             if (attribute.AttributeClass is not { } attributeClass)
@@ -260,7 +263,8 @@ internal static class Parser
             }
             if (MetadataFullName(attributeClass) == "Microsoft.Extensions.DependencyInjection.FromKeyedServicesAttribute")
             {
-                key = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].ToCSharpString() : "null";
+                key = attribute.ConstructorArguments.Length == 1 ? KeyExpression(attribute.ConstructorArguments[0]) : "null";
+                keyDisplay = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].ToCSharpString() : "null";
                 return true;
             }
             // As minimal APIs decide: [FromServices] and any other attribute that says it binds from services.
@@ -271,6 +275,16 @@ internal static class Parser
         }
         return false;
     }
+
+    /// <summary>A service key as C# that means the same inside the generated class, whatever the user's usings.</summary>
+    private static string KeyExpression(TypedConstant key) => key switch
+    {
+        // An enum member by its value, cast to the global:: type: its name could be shadowed where the factory is.
+        { Kind: TypedConstantKind.Enum, Type: { } enumType, Value: { } value }
+            => "(" + enumType.ToDisplayString(s_typeFormat) + ")(" + System.Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) + ")",
+        { Kind: TypedConstantKind.Type, Value: ITypeSymbol type } => "typeof(" + type.ToDisplayString(s_typeFormat) + ")",
+        _ => key.ToCSharpString(),
+    };
 
     private static bool IsDeploymentClass(ITypeSymbol type, WellKnownTypes wellKnown)
         => type is INamedTypeSymbol { TypeKind: TypeKind.Class }

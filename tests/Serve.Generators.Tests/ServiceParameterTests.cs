@@ -28,7 +28,9 @@ public class ServiceParameterTests
         public interface IModel { string Name { get; } }
         public sealed class Store : IStore { public string Name => "store"; }
         public sealed class BigModel : IModel { public string Name => "big-model"; }
+        public sealed class GpuModel : IModel { public string Name => "gpu-model"; }
         public sealed class Settings { public int Size { get; set; } }
+        public enum Slot { Cpu, Gpu }
 
         [Deployment]
         public sealed partial class Summarizer(
@@ -38,12 +40,13 @@ public class ServiceParameterTests
             TimeProvider time,
             [FromServices] IStore store,
             [FromKeyedServices("big")] IModel model,
+            [FromKeyedServices(Slot.Gpu)] IModel? gpu,
             int size,
             IHttpClientFactory? clients,
             [FromServices] IModel? unkeyed = null)
         {
             public string Describe() => string.Join("|", label, logger is null ? "no-logger" : "logger", settings.Value.Size, time.GetType().Name,
-                store.Name, model.Name, size, clients is null ? "no-clients" : "clients", unkeyed is null ? "no-unkeyed" : unkeyed.Name);
+                store.Name, model.Name, gpu?.Name ?? "no-gpu", size, clients is null ? "no-clients" : "clients", unkeyed is null ? "no-unkeyed" : unkeyed.Name);
         }
         """;
 
@@ -71,6 +74,8 @@ public class ServiceParameterTests
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(storeType, Created("Services.Tests.Store"));
         services.AddKeyedSingleton(modelType, "big", Created("Services.Tests.BigModel"));
+        // An enum key, as the generated code must spell it outside the user's usings.
+        services.AddKeyedSingleton(modelType, Enum.ToObject(s_assembly.Value.GetType("Services.Tests.Slot", throwOnError: true)!, 1), Created("Services.Tests.GpuModel"));
         // IOptions<Settings> with Size = 7, configured through the non-generic container API the loaded type needs.
         var settings = Activator.CreateInstance(settingsType)!;
         settingsType.GetProperty("Size")!.SetValue(settings, 7);
@@ -82,7 +87,7 @@ public class ServiceParameterTests
         var instance = application.CreateInstance(provider);
 
         // Optional ones nobody registered (IHttpClientFactory?, an unkeyed IModel with a default) get null.
-        Assert.Equal("summaries|logger|7|SystemTimeProvider|store|big-model|3|no-clients|no-unkeyed", Summarizer.GetMethod("Describe")!.Invoke(instance, []));
+        Assert.Equal("summaries|logger|7|SystemTimeProvider|store|big-model|gpu-model|3|no-clients|no-unkeyed", Summarizer.GetMethod("Describe")!.Invoke(instance, []));
     }
 
     [Fact]

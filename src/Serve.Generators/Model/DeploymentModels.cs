@@ -26,8 +26,9 @@ internal sealed record ParameterInfo(string Name, string Type, string HandleTarg
 /// <param name="TypeDisplay">The type as the user wrote it, for the missing-service message.</param>
 /// <param name="TypeWithoutAnnotation">The <c>global::</c>-qualified type without a nullable annotation (for <c>typeof</c>).</param>
 /// <param name="Key">The key as a C# expression for a keyed service; null otherwise.</param>
+/// <param name="KeyDisplay">The key as the user would write it, for the missing-service message.</param>
 /// <param name="IsOptional">Nullable or with a default value: missing, it gets the default instead of failing.</param>
-internal sealed record ServiceParameterInfo(string TypeDisplay, string TypeWithoutAnnotation, string? Key, bool IsOptional);
+internal sealed record ServiceParameterInfo(string TypeDisplay, string TypeWithoutAnnotation, string? Key, string? KeyDisplay, bool IsOptional);
 
 /// <summary>A constructor parameter of type <c>DeploymentHandle&lt;X&gt;</c>: an edge of the compilation's handle graph.</summary>
 /// <param name="Target">X, <c>global::</c>-qualified.</param>

@@ -8,7 +8,7 @@ namespace Services.Tests
         /// <summary>
         /// Binds the deployment to the arguments its replicas are constructed with (Ray Serve's <c>bind()</c>).
         /// Serve the returned application, or return it from an <c>[ApplicationBuilder]</c> member.
-        /// The constructor's other parameters (<c>logger</c>, <c>settings</c>, <c>time</c>, <c>store</c>, <c>model</c>, <c>clients</c>, <c>unkeyed</c>) are resolved from the host's services for each replica.
+        /// The constructor's other parameters (<c>logger</c>, <c>settings</c>, <c>time</c>, <c>store</c>, <c>model</c>, <c>gpu</c>, <c>clients</c>, <c>unkeyed</c>) are resolved from the host's services for each replica.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         public static global::Serve.Application<global::Services.Tests.Summarizer> Bind(string label, int size)
@@ -32,6 +32,7 @@ namespace Services.Tests
                     global::Serve.Dispatch.DeploymentServices.Required<global::System.TimeProvider>(services, "Services.Tests.Summarizer", "time", "TimeProvider"),
                     global::Serve.Dispatch.DeploymentServices.Required<global::Services.Tests.IStore>(services, "Services.Tests.Summarizer", "store", "IStore"),
                     global::Serve.Dispatch.DeploymentServices.RequiredKeyed<global::Services.Tests.IModel>((services as global::Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider)?.GetKeyedService(typeof(global::Services.Tests.IModel), "big"), "Services.Tests.Summarizer", "model", "IModel", "\"big\""),
+                    global::Serve.Dispatch.DeploymentServices.OptionalKeyed<global::Services.Tests.IModel>((services as global::Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider)?.GetKeyedService(typeof(global::Services.Tests.IModel), (global::Services.Tests.Slot)(1)))!,
                     (int)args[1]!,
                     global::Serve.Dispatch.DeploymentServices.Optional<global::System.Net.Http.IHttpClientFactory>(services)!,
                     global::Serve.Dispatch.DeploymentServices.Optional<global::Services.Tests.IModel>(services)!),
