@@ -5,7 +5,7 @@ namespace Serve;
 /// <summary>
 /// The gRPC side of a call, for deployment methods that declare a parameter of this type (Ray
 /// Serve's <c>grpc_context</c>): read the invocation metadata, peer and deadline; set the status
-/// code, details and trailing metadata the client receives.
+/// code, details, trailing metadata and response compression the client receives.
 /// </summary>
 /// <remarks>
 /// When a unary method sets a code other than OK, the returned message is not sent: the client
@@ -15,6 +15,7 @@ namespace Serve;
 public sealed class GrpcContext
 {
     private Metadata? _responseTrailers;
+    private string? _responseCompressionAlgorithm;
 
     /// <summary>Creates a context; the runtime does this for each call.</summary>
     public GrpcContext(string method, Metadata requestHeaders, string peer, DateTime? deadline, CancellationToken cancellationToken)
@@ -46,6 +47,22 @@ public sealed class GrpcContext
 
     /// <summary>The status details sent as <c>grpc-message</c> (Ray's <c>set_details</c>), also with OK.</summary>
     public string Detail { get; set; } = "";
+
+    /// <summary>
+    /// How this call's response messages are compressed (Ray's <c>set_compression</c>): <c>"gzip"</c>, or
+    /// <c>"identity"</c> for none; null (the default) keeps <c>grpc_options.response_compression</c>. As in gRPC, gzip is
+    /// used only when the client accepts it (<c>grpc-accept-encoding</c>). Read when the first response message is
+    /// written, so a streaming method sets it before its first <c>yield</c>. The names are grpc-dotnet's
+    /// (<c>GrpcServiceOptions.ResponseCompressionAlgorithm</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Neither <c>"gzip"</c>, <c>"identity"</c> nor null: Serve compresses with gzip only.</exception>
+    public string? ResponseCompressionAlgorithm
+    {
+        get => _responseCompressionAlgorithm;
+        set => _responseCompressionAlgorithm = value is null or "gzip" or "identity"
+            ? value
+            : throw new ArgumentException($"Unsupported response compression '{value}': Serve compresses responses with \"gzip\" or not at all (\"identity\").", nameof(value));
+    }
 
     /// <summary>Trailing metadata sent after <c>request_id</c> (Ray's <c>set_trailing_metadata</c>).</summary>
     public Metadata ResponseTrailers => _responseTrailers ??= new Metadata();

@@ -401,6 +401,43 @@ public sealed class DotnetInteropTests(QuickstartHostFixture quickstart, DotnetI
         await AssertParityStillServes();
     }
 
+    [Theory]
+    [InlineData("", "gzip", 1)]          // the host's default (response_compression: gzip)
+    [InlineData("identity", null, 0)]    // the method turned it off for this call
+    [InlineData("gzip", "gzip", 1)]
+    public async Task Compression_chosen_by_the_method_through_its_context(string algorithm, string? encoding, int flag)
+    {
+        var wire = new WireTap();
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{parity.Host.GrpcPort}", new GrpcChannelOptions { HttpHandler = wire });
+        var reply = await new ProbeService.ProbeClient(channel).CompressedAsync(new ProbeRequest { Text = algorithm }, App("probe"));
+
+        Assert.Equal(4096, reply.Text.Length);
+        Assert.Equal((encoding, flag), (wire.ResponseEncoding, wire.ResponseFlag));
+    }
+
+    [Fact]
+    public async Task Compression_a_client_that_does_not_accept_gzip_gets_identity_whatever_the_method_chose()
+    {
+        var wire = new WireTap();
+        // No compression providers: the client advertises identity only.
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{parity.Host.GrpcPort}",
+            new GrpcChannelOptions { HttpHandler = wire, CompressionProviders = [] });
+        var reply = await new ProbeService.ProbeClient(channel).CompressedAsync(new ProbeRequest { Text = "gzip" }, App("probe"));
+
+        Assert.Equal(4096, reply.Text.Length);
+        Assert.Equal(((string?)null, 0), (wire.ResponseEncoding, wire.ResponseFlag));
+    }
+
+    [Fact]
+    public async Task Compression_an_algorithm_Serve_does_not_have_fails_the_call_saying_so()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await ProbeCalls.CompressedAsync(new ProbeRequest { Text = "deflate" }, App("probe")));
+
+        Assert.Equal(StatusCode.Internal, ex.StatusCode);
+        Assert.Contains("Unsupported response compression 'deflate': Serve compresses responses with \"gzip\" or not at all (\"identity\").", ex.Status.Detail);
+        await AssertParityStillServes();
+    }
+
     private async Task AssertParityStillServes() => Assert.Equal(60, (await User.__call__Async(s_request, App("app1"))).Num);
 
     private static async Task WaitUntil(Func<bool> condition)
@@ -417,7 +454,7 @@ public sealed class DotnetInteropTests(QuickstartHostFixture quickstart, DotnetI
     /// Records what one call put on the wire: each direction's grpc-encoding header and the compressed flag of its
     /// first message (the frame's first byte), which says whether the message itself was compressed.
     /// </summary>
-    private sealed class WireTap() : DelegatingHandler(new SocketsHttpHandler())
+    internal sealed class WireTap() : DelegatingHandler(new SocketsHttpHandler())
     {
         public string? RequestEncoding { get; private set; }
         public int RequestFlag { get; private set; } = -1;

@@ -30,6 +30,19 @@ public sealed class ProbeTests : IAsyncLifetime
 
     private UserDefinedService.UserDefinedServiceClient UserDefined => new(_host.Channel);
 
+    [Theory]
+    [InlineData("", null, 0)]          // the host's default: no response compression
+    [InlineData("gzip", "gzip", 1)]    // turned on for this call by the method (Ray's set_compression)
+    public async Task A_method_can_turn_response_compression_on_where_the_host_has_none(string algorithm, string? encoding, int flag)
+    {
+        var wire = new DotnetInteropTests.WireTap();
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{_host.GrpcPort}", new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = wire });
+        var reply = await new ProbeService.ProbeClient(channel).CompressedAsync(new ProbeRequest { Text = algorithm }, App("probe"));
+
+        Assert.Equal(4096, reply.Text.Length);
+        Assert.Equal((encoding, flag), (wire.ResponseEncoding, wire.ResponseFlag));
+    }
+
     [Fact]
     public async Task With_several_apps_the_application_metadata_is_required()
     {

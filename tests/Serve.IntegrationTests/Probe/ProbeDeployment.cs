@@ -76,6 +76,12 @@ public sealed partial class ProbeDeployment
         throw new RpcException(new Status((StatusCode)request.Count, request.Text), trailers);
     }
 
+    public ProbeReply Compressed(ProbeRequest request, GrpcContext grpc)
+    {
+        grpc.ResponseCompressionAlgorithm = request.Text.Length == 0 ? null : request.Text;
+        return new ProbeReply { Text = new string('z', 4096), Replica = _replica };
+    }
+
     public async IAsyncEnumerable<ProbeReply> StreamThenFail(ProbeRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         for (var i = 0; i < request.Count; i++)

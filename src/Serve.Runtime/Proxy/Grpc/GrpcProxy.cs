@@ -193,7 +193,7 @@ internal sealed partial class GrpcProxy
         var compress = _options.ResponseCompression && GrpcCompression.AcceptsGzip(headers.AcceptEncoding);
         var writeOptions = new GrpcWriteOptions(compress, _options.MaxSendMessageSize);
         var call = new ProxyServerCall(context, method, requestContext, readOptions, writeOptions, _streamBudget,
-            timeout is { } d ? _time.GetUtcNow().UtcDateTime + d : null);
+            timeout is { } d ? _time.GetUtcNow().UtcDateTime + d : null, headers.AcceptEncoding);
         if (timeout is not null && started == 0)
         {
             started = _time.GetTimestamp();

@@ -23,7 +23,9 @@ internal sealed class ProxyServerCall : GrpcServerCall, IReplicaCall
     private readonly PipeWriter _writer;
     private readonly GrpcMethodDefinition _method;
     private readonly GrpcReadOptions _readOptions;
-    private readonly GrpcWriteOptions _writeOptions;
+    // Not readonly: the method may choose the response compression (GrpcContext) before its first message.
+    private GrpcWriteOptions _writeOptions;
+    private readonly string _acceptEncoding;
     private readonly bool _flushEachMessage;
     private readonly DateTime? _deadline;
     private readonly ServeRequestContext _requestContext;
@@ -39,8 +41,9 @@ internal sealed class ProxyServerCall : GrpcServerCall, IReplicaCall
     private StreamWriteBehind? _stream;
 
     public ProxyServerCall(HttpContext httpContext, GrpcMethodDefinition method, ServeRequestContext requestContext,
-        GrpcReadOptions readOptions, GrpcWriteOptions writeOptions, MemoryBudget streamBudget, DateTime? deadline)
+        GrpcReadOptions readOptions, GrpcWriteOptions writeOptions, MemoryBudget streamBudget, DateTime? deadline, string acceptEncoding = "")
     {
+        _acceptEncoding = acceptEncoding;
         _streamBudget = streamBudget;
         _httpContext = httpContext;
         _writer = httpContext.Response.BodyWriter;
@@ -240,9 +243,17 @@ internal sealed class ProxyServerCall : GrpcServerCall, IReplicaCall
         {
             throw new OperationCanceledException("The call already ended.");
         }
-        if (_messagesWritten == 0 && _writeOptions.Compress)
+        if (_messagesWritten == 0)
         {
-            _httpContext.Response.Headers[GrpcProtocol.EncodingHeader] = GrpcProtocol.GzipEncoding;
+            if (_grpcContext?.ResponseCompressionAlgorithm is { } algorithm)
+            {
+                _writeOptions = new GrpcWriteOptions(algorithm == GrpcProtocol.GzipEncoding && GrpcCompression.AcceptsGzip(_acceptEncoding),
+                    _writeOptions.MaxSendMessageSize, _writeOptions.CompressionLevel);
+            }
+            if (_writeOptions.Compress)
+            {
+                _httpContext.Response.Headers[GrpcProtocol.EncodingHeader] = GrpcProtocol.GzipEncoding;
+            }
         }
         GrpcMessageWriter.WriteMessage(destination, message, _writeOptions);
         Interlocked.Increment(ref _messagesWritten);
