@@ -130,6 +130,12 @@ public class Application
     }
 
     /// <summary>
+    /// Creates one replica instance with handles from <paramref name="resolveChild"/> and no services (a deployment whose
+    /// constructor takes a required service fails).
+    /// </summary>
+    public object CreateInstance(Func<Application, object> resolveChild) => CreateInstance(resolveChild, DeploymentServices.None);
+
+    /// <summary>
     /// Creates one replica instance of a deployment without bound-deployment arguments, resolving its service
     /// parameters from <paramref name="services"/> (none when null).
     /// </summary>

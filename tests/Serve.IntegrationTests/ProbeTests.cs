@@ -130,7 +130,7 @@ public sealed class ProbeTests : IAsyncLifetime
         Assert.Equal(StatusCode.Internal, ex.StatusCode);
         Assert.Equal(
             "Trailing metadata 'probe-reason' set by the deployment has a value gRPC cannot send: text values must be printable ASCII (0x20-0x7E). "
-            + "Send other text as UTF-8 bytes under a key ending in '-bin'.",
+            + "Send other text as UTF-8 bytes under a key ending in '-bin'. (The call's own status was FailedPrecondition.)",
             ex.Status.Detail);
         Assert.Equal(["request_id"], ex.Trailers.Select(e => e.Key));
         // The connection and the server are fine.

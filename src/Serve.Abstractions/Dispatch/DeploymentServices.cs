@@ -42,9 +42,9 @@ public static class DeploymentServices
 
     private static MissingDeploymentServiceException Missing(string deployment, string parameter, string typeDisplay, string? keyDisplay)
         => new($"'{deployment}' cannot be constructed: no service of type '{typeDisplay}'"
-            + (keyDisplay is null ? "" : $" with key {keyDisplay}")
-            + $" is registered for its constructor parameter '{parameter}'. Register it in the host's services (e.g. builder.Services before AddServe)"
-            + ", or give the parameter a default value to make it optional.");
+            + (keyDisplay is null or "null" ? "" : $" with key {keyDisplay}")
+            + $" is registered for its constructor parameter '{parameter}'. Register it in the host's services (builder.Services with AddServe, "
+            + "configureServices with serve run, the provider given to LocalTestingMode.RunAsync), or give the parameter a default value to make it optional.");
 
     private sealed class NoServices : IServiceProvider
     {

@@ -66,7 +66,7 @@ public class DeploymentResponse
     /// <summary>Starts a call that returns no value; called by <see cref="DeploymentHandle{TDeployment}"/>.</summary>
     internal static DeploymentResponse Start(Func<CancellationToken, Task> body, TimeSpan? timeout, Dispatch.HandleTarget target, string method, CancellationToken cancellationToken)
     {
-        var cancellation = new CallCancellation(timeout, target.TimeProvider, cancellationToken);
+        var cancellation = CallCancellation.Create(timeout, target.TimeProvider, cancellationToken);
         var response = new DeploymentResponse(cancellation);
         Dispatch.DeferredStart.ResetLastDeferred();
         response.Started(RunAsync(body, cancellation, target.DeploymentName, method));
@@ -100,19 +100,29 @@ public class DeploymentResponse
         private readonly CancellationTokenRegistration _callerRegistration;
         private volatile bool _byCaller;
 
-        /// <param name="timeout">The call's timeout; null for none.</param>
-        /// <param name="time">The clock the timeout runs on (the system's is the base class's own timer).</param>
-        /// <param name="callerToken">The caller's token.</param>
-        public CallCancellation(TimeSpan? timeout, TimeProvider time, CancellationToken callerToken)
-            // A timer holds at most int.MaxValue ms (about 24.8 days): a longer timeout is no practical limit.
-            : base(timeout is { } t && t.TotalMilliseconds <= int.MaxValue ? t : System.Threading.Timeout.InfiniteTimeSpan, time)
+        /// <summary>A call without a timeout: no timer (the base class would make one even for an infinite delay).</summary>
+        private CallCancellation(CancellationToken callerToken)
+        {
+            _callerRegistration = Register(callerToken);
+        }
+
+        /// <summary>A call with a timeout on <paramref name="time"/>'s clock.</summary>
+        private CallCancellation(TimeSpan timeout, TimeProvider time, CancellationToken callerToken)
+            : base(timeout, time)
         {
             _timeout = timeout;
-            if (callerToken.CanBeCanceled)
-            {
-                _callerRegistration = callerToken.UnsafeRegister(static state => ((CallCancellation)state!).CancelByCaller(), this);
-            }
+            _callerRegistration = Register(callerToken);
         }
+
+        /// <param name="timeout">The call's timeout; null for none.</param>
+        /// <param name="time">The clock the timeout runs on.</param>
+        /// <param name="callerToken">The caller's token.</param>
+        public static CallCancellation Create(TimeSpan? timeout, TimeProvider time, CancellationToken callerToken)
+            // A timer holds at most int.MaxValue ms (about 24.8 days): a longer timeout is no practical limit.
+            => timeout is { } t && t.TotalMilliseconds <= int.MaxValue ? new(t, time, callerToken) : new(callerToken);
+
+        private CancellationTokenRegistration Register(CancellationToken callerToken)
+            => callerToken.CanBeCanceled ? callerToken.UnsafeRegister(static state => ((CallCancellation)state!).CancelByCaller(), this) : default;
 
         /// <summary>True when the timeout, not the caller, cancelled the call.</summary>
         public bool TimedOut => _timeout is not null && IsCancellationRequested && !_byCaller;
@@ -170,7 +180,7 @@ public sealed class DeploymentResponse<T> : DeploymentResponse
     /// <summary>Starts a call; called by <see cref="DeploymentHandle{TDeployment}"/>.</summary>
     internal static DeploymentResponse<T> Start(Func<CancellationToken, Task<T>> body, TimeSpan? timeout, Dispatch.HandleTarget target, string method, CancellationToken cancellationToken)
     {
-        var cancellation = new CallCancellation(timeout, target.TimeProvider, cancellationToken);
+        var cancellation = CallCancellation.Create(timeout, target.TimeProvider, cancellationToken);
         var response = new DeploymentResponse<T>(cancellation);
         Dispatch.DeferredStart.ResetLastDeferred();
         response.Started(RunAsync(body, cancellation, target.DeploymentName, method));

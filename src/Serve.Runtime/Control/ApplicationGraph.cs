@@ -180,6 +180,7 @@ internal sealed class ApplicationGraph
             return;
         }
         var time = deployments[0].Time;
+        List<Exception>? failures = null;
         var deadline = time.GetUtcNow() + drainTimeout;
         for (var i = deployments.Count - 1; i >= 0; i--)
         {
@@ -194,7 +195,19 @@ internal sealed class ApplicationGraph
             {
                 stops[r] = replicas[r].StopAsync(remaining, cancellationToken).AsTask();
             }
-            await Task.WhenAll(stops).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(stops).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // A Dispose that throws is the deployment's bug: the children still stop, and every failure is reported.
+                (failures ??= []).AddRange(stops.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions));
+            }
+        }
+        if (failures is not null)
+        {
+            throw new AggregateException("Stopping the application's replicas failed.", failures);
         }
     }
 

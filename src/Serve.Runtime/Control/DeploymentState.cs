@@ -193,27 +193,33 @@ internal sealed class DeploymentState
     /// deployment that does not implement <see cref="IReconfigurable"/>. The instance is disposed.</exception>
     public async Task<Replica> StartReplicaAsync(Func<Application, object> resolveChild, int index, JsonElement? userConfig, CancellationToken cancellationToken)
     {
-        object instance;
+        object? instance = null;
+        Replica replica;
         // A scope per replica: scoped services live as long as the replica and are disposed after it.
         var scope = Services.GetService(typeof(IServiceScopeFactory)) is IServiceScopeFactory scopes ? scopes.CreateAsyncScope() : (AsyncServiceScope?)null;
         try
         {
             instance = Application.CreateInstance(resolveChild, scope?.ServiceProvider ?? Services);
+            replica = new Replica($"{ApplicationName}#{Name}#{Guid.NewGuid().ToString("N")[..8]}", Name, instance, MaxOngoingRequests,
+                Definition.MultiplexedModels?.Invoke(instance), Definition.BatchMethods, scope, Time)
+            {
+                State = ReplicaState.Starting,
+            };
         }
         catch (Exception ex)
         {
-            if (scope is { } created)
+            // Nothing owns them yet: the instance (if made) and the scope end here.
+            if (instance is not null)
+            {
+                await StopQuietlyAsync(new Replica("starting", Name, instance, 1, serviceScope: scope, time: Time)).ConfigureAwait(false);
+            }
+            else if (scope is { } created)
             {
                 await created.DisposeAsync().ConfigureAwait(false);
             }
             // A missing service is a configuration error, fully said by its message; anything else keeps its stack.
             throw new DeployException($"Replica {index} of deployment '{Name}' failed to start: {(ex is MissingDeploymentServiceException ? ex.Message : ex.ToString())}");
         }
-        var replica = new Replica($"{ApplicationName}#{Name}#{Guid.NewGuid().ToString("N")[..8]}", Name, instance, MaxOngoingRequests,
-            Definition.MultiplexedModels?.Invoke(instance), Definition.BatchMethods, scope, Time)
-        {
-            State = ReplicaState.Starting,
-        };
         if (userConfig is { } config)
         {
             try

@@ -41,10 +41,15 @@ public static class LocalTestingMode
         var deployments = await ApplicationGraph.Build(app).StartAsync(name, [], services ?? Replicas.DeploymentServiceDefaults.Provider, cancellationToken).ConfigureAwait(false);
         return new LocalApplication<TDeployment>(name, deployments);
     }
+
+    /// <inheritdoc cref="RunAsync{TDeployment}(Application{TDeployment}, string, IServiceProvider?, CancellationToken)"/>
+    public static Task<LocalApplication<TDeployment>> RunAsync<TDeployment>(Application<TDeployment> app, string name, CancellationToken cancellationToken)
+        where TDeployment : class
+        => RunAsync(app, name, services: null, cancellationToken);
 }
 
 /// <summary>
-/// An application running in local testing mode (see <see cref="LocalTestingMode.RunAsync{TDeployment}"/>).
+/// An application running in local testing mode (see <see cref="LocalTestingMode.RunAsync{TDeployment}(Application{TDeployment}, string, IServiceProvider?, CancellationToken)"/>).
 /// Disposing it stops every replica, the ingress first, after the calls running on them finish.
 /// </summary>
 /// <typeparam name="TDeployment">The ingress deployment's class.</typeparam>

@@ -28,6 +28,8 @@ internal sealed class Replica
     private readonly IAsyncDisposable? _serviceScope;
     // The host's clock: the drain timeout runs on it, so tests can drive it.
     private readonly TimeProvider _time;
+    // Completed when the last running request returns its slot after StopAsync began.
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Replica(string id, string deploymentName, object instance, int maxOngoingRequests, IMultiplexedModelSet? models = null,
         IReadOnlyList<Batching.BatchMethodDefinition>? batchMethods = null, IAsyncDisposable? serviceScope = null, TimeProvider? time = null)
@@ -97,7 +99,7 @@ internal sealed class Replica
                 // either this sees Stopping and backs out, or StopAsync sees the slot and waits for it.
                 if (IsStopping)
                 {
-                    Interlocked.Decrement(ref _ongoing);
+                    Release();
                     return false;
                 }
                 return true;
@@ -107,8 +109,14 @@ internal sealed class Replica
         return false;
     }
 
-    /// <summary>Gives a slot back.</summary>
-    public void Release() => Interlocked.Decrement(ref _ongoing);
+    /// <summary>Gives a slot back; the last one back ends a stopping replica's drain.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _ongoing) == 0 && IsStopping)
+        {
+            _drained.TrySetResult();
+        }
+    }
 
     /// <summary>
     /// Takes no new request from now on, waits up to <paramref name="drainTimeout"/> for the running
@@ -117,30 +125,47 @@ internal sealed class Replica
     public async ValueTask StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
         Interlocked.Exchange(ref _state, (int)ReplicaState.Stopping);
-        var deadline = _time.GetUtcNow() + drainTimeout;
-        while (Ongoing > 0 && _time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
+        // Woken by the last slot coming back (Release), not by polling: a drain then ends on a fake clock too.
+        if (Ongoing > 0 && drainTimeout > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, CancellationToken.None).ConfigureAwait(false);
+            var limit = drainTimeout.TotalMilliseconds >= int.MaxValue - 1 ? Timeout.InfiniteTimeSpan : drainTimeout;
+            using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var timeUp = Task.Delay(limit, _time, stopWaiting.Token);
+            await Task.WhenAny(_drained.Task, timeUp).ConfigureAwait(false);
+            stopWaiting.Cancel();
         }
-        // Calls still waiting for a batch (past the drain timeout) fail now; nothing runs them after the instance is disposed.
-        await BatchLimits.StopQueuesAsync(_batchMethods, Instance).ConfigureAwait(false);
-        if (Models is IAsyncDisposable models && !ReferenceEquals(models, Instance))
+        try
         {
-            await models.DisposeAsync().ConfigureAwait(false);
+            // Calls still waiting for a batch (past the drain timeout) fail now; nothing runs them after the instance is disposed.
+            await BatchLimits.StopQueuesAsync(_batchMethods, Instance).ConfigureAwait(false);
+            if (Models is IAsyncDisposable models && !ReferenceEquals(models, Instance))
+            {
+                await models.DisposeAsync().ConfigureAwait(false);
+            }
+            switch (Instance)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
         }
-        switch (Instance)
+        finally
         {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
+            // Also after a Dispose that throws (the deployment's bug): the scope's own services still end.
+            try
+            {
+                if (_serviceScope is not null)
+                {
+                    await _serviceScope.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                State = ReplicaState.Stopped;
+            }
         }
-        if (_serviceScope is not null)
-        {
-            await _serviceScope.DisposeAsync().ConfigureAwait(false);
-        }
-        State = ReplicaState.Stopped;
     }
 }

@@ -222,12 +222,13 @@ internal sealed partial class GrpcProxy
 
         var status = StatusOf(outcome, call, method.Path, requestId, timeout);
         var trailers = MergeTrailers(call.GrpcContextIfCreated, (outcome.Exception as RpcException)?.Trailers);
-        if (trailers is not null && GrpcMetadataCodec.FindUnsendableTextValue(trailers) is { } badKey)
+        // A deadline answer carries no user trailers, so only other answers are checked.
+        if (trailers is not null && status.StatusCode != StatusCode.DeadlineExceeded && GrpcMetadataCodec.FindUnsendableTextValue(trailers) is { } badKey)
         {
             // Written as is, it would reset the stream: the client would get no status and no request_id.
-            LogUnsendableTrailer(method.Path, requestId, badKey);
+            LogUnsendableTrailer(method.Path, requestId, badKey, status.StatusCode);
             status = new Status(StatusCode.Internal, $"Trailing metadata '{badKey}' set by the deployment has a value gRPC cannot send: text values "
-                + "must be printable ASCII (0x20-0x7E). Send other text as UTF-8 bytes under a key ending in '-bin'.");
+                + $"must be printable ASCII (0x20-0x7E). Send other text as UTF-8 bytes under a key ending in '-bin'. (The call's own status was {status.StatusCode}.)");
             trailers = null;
         }
         try
@@ -315,7 +316,8 @@ internal sealed partial class GrpcProxy
                 }
                 await context.Response.CompleteAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+            catch (Exception ex) when (ex is IOException or OperationCanceledException
+                || (ex is InvalidOperationException && context.RequestAborted.IsCancellationRequested))
             {
                 // The client left meanwhile: its own deadline usually passes a moment before the server's, and its reset
                 // can land while the answer is written. Still a deadline answer, not the method's failure.
@@ -426,8 +428,8 @@ internal sealed partial class GrpcProxy
     [LoggerMessage(Level = LogLevel.Information, Message = "gRPC {Path} app={App} request_id={RequestId} status={Status} {ElapsedMs:0.###} ms")]
     private partial void LogAccess(string path, string app, string requestId, StatusCode status, double elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "gRPC {Path} request_id={RequestId}: trailing metadata '{Key}' has a value that is not printable ASCII; answered INTERNAL instead")]
-    private partial void LogUnsendableTrailer(string path, string requestId, string key);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "gRPC {Path} request_id={RequestId}: trailing metadata '{Key}' has a value that is not printable ASCII; answered INTERNAL instead of {Status}")]
+    private partial void LogUnsendableTrailer(string path, string requestId, string key, StatusCode status);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "gRPC {Path} request_id={RequestId} failed")]
     private partial void LogCallFailed(string path, string requestId, Exception exception);
