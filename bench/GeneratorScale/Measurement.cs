@@ -18,6 +18,7 @@ internal sealed record Result(
     double ServeStepMs,
     double TrivialStepMs,
     double ServeRunMs,
+    double TrivialRunMs,
     int ReEmitted,
     int Problems)
 {
@@ -25,7 +26,7 @@ internal sealed record Result(
 
     public string ToLine() => Prefix + string.Join(" ", new object[]
     {
-        N, ColdMs, DeploymentBytes, OutputBytes, BuildWithoutMs, BuildWithMs, ServeStepMs, TrivialStepMs, ServeRunMs, ReEmitted, Problems,
+        N, ColdMs, DeploymentBytes, OutputBytes, BuildWithoutMs, BuildWithMs, ServeStepMs, TrivialStepMs, ServeRunMs, TrivialRunMs, ReEmitted, Problems,
     }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)));
 
     public static Result Parse(string line)
@@ -37,7 +38,7 @@ internal sealed record Result(
         var f = line[Prefix.Length..].Split(' ');
         double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
         return new Result(int.Parse(f[0], CultureInfo.InvariantCulture), D(1), long.Parse(f[2], CultureInfo.InvariantCulture), long.Parse(f[3], CultureInfo.InvariantCulture),
-            D(4), D(5), D(6), D(7), D(8), int.Parse(f[9], CultureInfo.InvariantCulture), int.Parse(f[10], CultureInfo.InvariantCulture));
+            D(4), D(5), D(6), D(7), D(8), D(9), int.Parse(f[10], CultureInfo.InvariantCulture), int.Parse(f[11], CultureInfo.InvariantCulture));
     }
 }
 
@@ -92,30 +93,37 @@ internal static class Measurement
         var withMs = Math.Min(Emit(Compile(withTrees)), Emit(Compile(withTrees)));
 
         // 3. An IDE's driver: the same one-line edit in one deployment's body, over and over, for Serve and for a generator
-        //    with the same lookup and a transform that reads nothing, each on its own chain of compilations.
+        //    with the same lookup and a transform that reads nothing, each on its own chain of compilations. Steps are
+        //    timed with tracking on; whole runs with it off, as an IDE runs them.
         var serve = new EditChain(new ServeGenerator(), ServeGenerator.TrackingNames.Deployments, trees);
         var trivial = new EditChain(new TrivialGenerator(), TrivialGenerator.StepName, trees);
+        var serveRun = new EditChain(new ServeGenerator(), null, trees);
+        var trivialRun = new EditChain(new TrivialGenerator(), null, trees);
         var edited = n / 2;
         var serveSteps = new List<double>();
-        var serveRuns = new List<double>();
         var trivialSteps = new List<double>();
+        var serveRuns = new List<double>();
+        var trivialRuns = new List<double>();
         var reEmitted = 0;
         for (var revision = 1; revision <= WarmupEdits + MeasuredEdits; revision++)
         {
-            var (trivialStep, _, _) = trivial.Edit(edited, revision);
-            var (serveStep, serveRun, result) = serve.Edit(edited, revision);
+            var trivialStep = trivial.Edit(edited, revision).StepMs;
+            var (serveStep, _, result) = serve.Edit(edited, revision);
+            var trivialRunMs = trivialRun.Edit(edited, revision).RunMs;
+            var serveRunMs = serveRun.Edit(edited, revision).RunMs;
             if (revision > WarmupEdits)
             {
                 trivialSteps.Add(trivialStep);
                 serveSteps.Add(serveStep);
-                serveRuns.Add(serveRun);
-                reEmitted = Math.Max(reEmitted, result.TrackedSteps[ServeGenerator.TrackingNames.DeploymentModels]
+                trivialRuns.Add(trivialRunMs);
+                serveRuns.Add(serveRunMs);
+                reEmitted = Math.Max(reEmitted, result!.Value.TrackedSteps[ServeGenerator.TrackingNames.DeploymentModels]
                     .SelectMany(s => s.Outputs)
                     .Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified));
             }
         }
 
-        return new Result(n, coldMs, deploymentBytes, outputBytes, withoutMs, withMs, Median(serveSteps), Median(trivialSteps), Median(serveRuns), reEmitted, problems);
+        return new Result(n, coldMs, deploymentBytes, outputBytes, withoutMs, withMs, Median(serveSteps), Median(trivialSteps), Median(serveRuns), Median(trivialRuns), reEmitted, problems);
     }
 
     private static SyntaxTree Parse(string text, string path) => CSharpSyntaxTree.ParseText(text, s_parseOptions, path);
@@ -142,27 +150,28 @@ internal static class Measurement
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    /// <summary>A generator driver with tracked steps and the compilation it last ran on, edited one file at a time.</summary>
+    /// <summary>A generator driver and the compilation it last ran on, edited one file at a time.</summary>
     private sealed class EditChain
     {
-        private readonly string _step;
+        /// <summary>The step to time; null for a driver without tracking.</summary>
+        private readonly string? _step;
         private GeneratorDriver _driver;
         private Compilation _compilation;
 
-        public EditChain(IIncrementalGenerator generator, string step, IEnumerable<SyntaxTree> trees)
+        public EditChain(IIncrementalGenerator generator, string? step, IEnumerable<SyntaxTree> trees)
         {
             _step = step;
             _compilation = Compile(trees);
             _driver = CSharpGeneratorDriver.Create(
                 new[] { generator.AsSourceGenerator() },
                 parseOptions: s_parseOptions,
-                driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+                driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: step is not null));
             _driver = _driver.RunGenerators(_compilation);
         }
 
         /// <summary>Replaces deployment <paramref name="index"/>'s file by its <paramref name="revision"/> and runs the generator.</summary>
-        /// <returns>The time of the named step (all its items) and of the whole run, in milliseconds, and the run's result.</returns>
-        public (double StepMs, double RunMs, GeneratorRunResult Result) Edit(int index, int revision)
+        /// <returns>The time of the named step (all its items) and of the whole run, in milliseconds, and the run's result (with tracking).</returns>
+        public (double StepMs, double RunMs, GeneratorRunResult? Result) Edit(int index, int revision)
         {
             var path = Synth.DeploymentPath(index);
             var old = _compilation.SyntaxTrees.Single(t => t.FilePath == path);
@@ -170,9 +179,12 @@ internal static class Measurement
             var stopwatch = Stopwatch.StartNew();
             _driver = _driver.RunGenerators(_compilation);
             var runMs = stopwatch.Elapsed.TotalMilliseconds;
+            if (_step is null)
+            {
+                return (0, runMs, null);
+            }
             var result = _driver.GetRunResult().Results.Single();
-            var stepMs = result.TrackedSteps[_step].Sum(s => s.ElapsedTime.TotalMilliseconds);
-            return (stepMs, runMs, result);
+            return (result.TrackedSteps[_step].Sum(s => s.ElapsedTime.TotalMilliseconds), runMs, result);
         }
     }
 }
