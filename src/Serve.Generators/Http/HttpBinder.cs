@@ -462,7 +462,7 @@ internal static class HttpBinder
 
         private string InvokerName(string methodName)
         {
-            var baseName = "__ServeHttp_" + Emitter.Identifier(methodName).TrimStart('_');
+            var baseName = "__ServeHttp_" + CSharp.Identifier(methodName).TrimStart('_');
             var name = baseName;
             for (var n = 2; !_invokerNames.Add(name); n++)
             {

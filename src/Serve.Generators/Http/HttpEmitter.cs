@@ -1,8 +1,6 @@
-using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Microsoft.CodeAnalysis.CSharp;
 using Serve.Generators.Model;
 
 namespace Serve.Generators;
@@ -10,10 +8,8 @@ namespace Serve.Generators;
 /// <summary>Writes the HTTP part of a deployment: the route table entries, the invokers, their support class and the OpenAPI document.</summary>
 internal static class HttpEmitter
 {
-    private const string Dispatch = "global::Serve.Dispatch.";
     private const string Http = "global::Serve.Http.";
     private const string Globalization = "global::System.Globalization.";
-    private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Serve.Generators\", null)]";
     private const string Support = "__ServeHttpSupport";
     private const string ErrorList = "global::System.Collections.Generic.List<global::Serve.Http.HttpValidationError>";
 
@@ -24,12 +20,12 @@ internal static class HttpEmitter
     public static void EmitDefinitionProperties(SourceWriter w, DeploymentModel model)
     {
         var http = model.Http!;
-        w.Line("    HttpRoutes = new " + Dispatch + "HttpRouteDefinition[]");
+        w.Line("    HttpRoutes = new " + CSharp.Dispatch + "HttpRouteDefinition[]");
         w.Line("    {");
         foreach (var route in http.Routes)
         {
-            w.Line("        new " + Dispatch + "HttpRouteDefinition(" + (route.HttpMethod is null ? "null" : Literal(route.HttpMethod)) + ", "
-                + (route.Template is null ? "null" : Literal(route.Template)) + ", " + Literal(route.MethodName) + ", " + route.InvokerName + "),");
+            w.Line("        new " + CSharp.Dispatch + "HttpRouteDefinition(" + (route.HttpMethod is null ? "null" : CSharp.Literal(route.HttpMethod)) + ", "
+                + (route.Template is null ? "null" : CSharp.Literal(route.Template)) + ", " + CSharp.Literal(route.MethodName) + ", " + route.InvokerName + "),");
         }
         w.Line("    },");
         if (http.IsRouted)
@@ -46,8 +42,8 @@ internal static class HttpEmitter
         {
             w.Line();
             w.Line("/// <summary>The OpenAPI 3.1 document of the routed methods (served at <c>{route_prefix}/openapi.json</c>).</summary>");
-            w.Line(GeneratedCode);
-            w.Line("private const string __ServeOpenApiJson = " + Literal(OpenApiWriter.Write(http)) + ";");
+            w.Line(CSharp.GeneratedCodeAttribute);
+            w.Line("private const string __ServeOpenApiJson = " + CSharp.Literal(OpenApiWriter.Write(http)) + ";");
         }
         foreach (var route in http.Routes)
         {
@@ -59,10 +55,10 @@ internal static class HttpEmitter
 
     private static void EmitInvoker(SourceWriter w, DeploymentModel model, HttpRouteModel route)
     {
-        var what = route.HttpMethod is null ? "every HTTP request" : "<c>" + Xml(route.HttpMethod + " " + route.Template) + "</c>";
-        w.Line("/// <summary>Serves " + what + " with <c>" + Xml(route.MethodName) + "</c>.</summary>");
-        w.Line(GeneratedCode);
-        w.Open("private static async global::System.Threading.Tasks.ValueTask " + route.InvokerName + "(object instance, " + Dispatch + "HttpServerCall call)");
+        var what = route.HttpMethod is null ? "every HTTP request" : "<c>" + CSharp.Xml(route.HttpMethod + " " + route.Template) + "</c>";
+        w.Line("/// <summary>Serves " + what + " with <c>" + CSharp.Xml(route.MethodName) + "</c>.</summary>");
+        w.Line(CSharp.GeneratedCodeAttribute);
+        w.Open("private static async global::System.Threading.Tasks.ValueTask " + route.InvokerName + "(object instance, " + CSharp.Dispatch + "HttpServerCall call)");
         var bound = route.Arguments.Where(a => a.Source != HttpSource.None).ToList();
         if (bound.Count > 0)
         {
@@ -83,7 +79,7 @@ internal static class HttpEmitter
             HttpParameterKind.Request => "call.Request",
             _ => Local(a.Parameter),
         });
-        var call = "((" + model.GlobalTypeName + ")instance)." + Parser.EscapeIdentifier(route.MethodName) + "(" + string.Join(", ", arguments) + ")";
+        var call = "((" + model.GlobalTypeName + ")instance)." + Symbols.EscapeIdentifier(route.MethodName) + "(" + string.Join(", ", arguments) + ")";
         var ret = route.Return;
         var awaited = ret.Await == HttpAwaitKind.None ? call : "await " + call + ".ConfigureAwait(false)";
         var status = route.StatusCode.ToString(CultureInfo.InvariantCulture);
@@ -103,7 +99,7 @@ internal static class HttpEmitter
                 break;
             default:
                 w.Line("var __result = " + awaited + ";");
-                w.Line("await " + Dispatch + "HttpDispatch.WriteAsync(call, __result, " + status + ").ConfigureAwait(false);");
+                w.Line("await " + CSharp.Dispatch + "HttpDispatch.WriteAsync(call, __result, " + status + ").ConfigureAwait(false);");
                 break;
         }
         w.Close();
@@ -124,7 +120,7 @@ internal static class HttpEmitter
         var parameter = argument.Parameter;
         var local = Local(parameter);
         w.Line(parameter.Type + " " + local + " = " + (parameter.DefaultValue ?? "default!") + ";");
-        var source = Literal(SourceName(argument.Source));
+        var source = CSharp.Literal(SourceName(argument.Source));
         if (argument.Source == HttpSource.Body)
         {
             var missing = "__ServeHttpSupport.Error(ref __errors, " + source + ", null, \"Field required\", \"missing\", null);";
@@ -139,7 +135,7 @@ internal static class HttpEmitter
             {
                 w.Open("if (!call.Request.Body.IsEmpty)");
             }
-            w.Line("var __value = " + Dispatch + "HttpDispatch.ReadJsonBody(call, " + Support + "." + argument.JsonField + ", " + Literal(parameter.Name) + ", "
+            w.Line("var __value = " + CSharp.Dispatch + "HttpDispatch.ReadJsonBody(call, " + Support + "." + argument.JsonField + ", " + CSharp.Literal(parameter.Name) + ", "
                 + (argument.IsRequired ? "true" : "false") + ");");
             w.Line(local + " = __value;");
             if (argument.Validations.Count > 0)
@@ -158,7 +154,7 @@ internal static class HttpEmitter
             return;
         }
 
-        var name = Literal(argument.WireName);
+        var name = CSharp.Literal(argument.WireName);
         var fetch = argument.Source switch
         {
             HttpSource.Path => "call.GetRouteValue(" + name + ")",
@@ -188,7 +184,7 @@ internal static class HttpEmitter
         else
         {
             w.Open("if (!" + parse + ")");
-            w.Line("__ServeHttpSupport.Error(ref __errors, " + source + ", " + name + ", " + Literal(message) + ", " + Literal(type) + ", __text);");
+            w.Line("__ServeHttpSupport.Error(ref __errors, " + source + ", " + name + ", " + CSharp.Literal(message) + ", " + CSharp.Literal(type) + ", __text);");
             w.Close();
             w.Open("else");
             w.Line(local + " = __value;");
@@ -257,8 +253,8 @@ internal static class HttpEmitter
             void Check(string condition, string message, string type, bool messageIsExpression = false, string? errorInput = null)
             {
                 w.Open("if (" + condition + ")");
-                w.Line("__ServeHttpSupport.Error(ref __errors, " + source + ", " + name + ", " + (messageIsExpression ? message : Literal(message)) + ", "
-                    + Literal(type) + ", " + (errorInput ?? (validation.OnString ? "__value" : input)) + ");");
+                w.Line("__ServeHttpSupport.Error(ref __errors, " + source + ", " + name + ", " + (messageIsExpression ? message : CSharp.Literal(message)) + ", "
+                    + CSharp.Literal(type) + ", " + (errorInput ?? (validation.OnString ? "__value" : input)) + ");");
                 w.Close();
             }
             void Length(string bound, bool isMinimum)
@@ -278,7 +274,7 @@ internal static class HttpEmitter
                 else
                 {
                     Check(count + op + bound,
-                        Literal("List should have at " + (isMinimum ? "least " : "most ") + bound + " item" + plural + " after validation, not ")
+                        CSharp.Literal("List should have at " + (isMinimum ? "least " : "most ") + bound + " item" + plural + " after validation, not ")
                             + " + " + count + ".ToString(" + Globalization + "CultureInfo.InvariantCulture)",
                         isMinimum ? "too_short" : "too_long", messageIsExpression: true, errorInput: "null");
                 }
@@ -332,7 +328,7 @@ internal static class HttpEmitter
         }
         w.Line();
         w.Line("/// <summary>JSON metadata, patterns and binding helpers of the HTTP invokers (initialized on first use).</summary>");
-        w.Line(GeneratedCode);
+        w.Line(CSharp.GeneratedCodeAttribute);
         w.Open("private static class " + Support);
         var first = true;
         void Separate()
@@ -347,15 +343,15 @@ internal static class HttpEmitter
         {
             Separate();
             var typeInfo = "global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<" + field.Type + ">";
-            w.Line("/// <summary>System.Text.Json metadata of <c>" + Xml(field.Type) + "</c>.</summary>");
+            w.Line("/// <summary>System.Text.Json metadata of <c>" + CSharp.Xml(field.Type) + "</c>.</summary>");
             w.Line("public static readonly " + typeInfo + " " + field.Name + " = (" + typeInfo + ")" + http.ContextType + ".Default.GetTypeInfo(typeof(" + field.JsonType + "))!;");
         }
         foreach (var field in http.RegexFields)
         {
             Separate();
-            w.Line("/// <summary>The pattern <c>" + Xml(field.Pattern) + "</c>.</summary>");
+            w.Line("/// <summary>The pattern <c>" + CSharp.Xml(field.Pattern) + "</c>.</summary>");
             w.Line("public static readonly global::System.Text.RegularExpressions.Regex " + field.Name + " = new global::System.Text.RegularExpressions.Regex("
-                + Literal(field.Pattern) + ", global::System.Text.RegularExpressions.RegexOptions.None, global::System.TimeSpan.FromSeconds(2));");
+                + CSharp.Literal(field.Pattern) + ", global::System.Text.RegularExpressions.RegexOptions.None, global::System.TimeSpan.FromSeconds(2));");
         }
         if (http.RegexFields.Count > 0)
         {
@@ -415,8 +411,4 @@ internal static class HttpEmitter
         }
         w.Close();
     }
-
-    private static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
-
-    private static string Xml(string value) => value.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -15,24 +14,8 @@ namespace Serve.Generators;
 /// <summary>Reads the HTTP side of a deployment from symbols: route attributes, parameters, results, the JSON context and schemas.</summary>
 internal static class HttpParser
 {
-    private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat;
-
-    private static readonly SymbolDisplayFormat s_annotatedTypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
-        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
-
-    /// <summary>The property naming policies of <c>JsonKnownNamingPolicy</c>.</summary>
-    internal enum NamingPolicy
-    {
-        None = 0,
-        CamelCase = 1,
-        SnakeCaseLower = 2,
-        SnakeCaseUpper = 3,
-        KebabCaseLower = 4,
-        KebabCaseUpper = 5,
-    }
-
     /// <summary>Reads <c>[JsonContext(typeof(Ctx))]</c> of a deployment and the naming policy of the context.</summary>
-    public static (JsonContextInfo? Info, NamingPolicy Policy) ParseJsonContext(INamedTypeSymbol deployment, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    public static (JsonContextInfo? Info, SchemaBuilder.NamingPolicy Policy) ParseJsonContext(INamedTypeSymbol deployment, WellKnownTypes wellKnown, CancellationToken cancellationToken)
     {
         foreach (var attribute in deployment.GetAttributes())
         {
@@ -48,41 +31,41 @@ internal static class HttpParser
                 isContext |= SymbolEqualityComparer.Default.Equals(t, wellKnown.JsonSerializerContext);
             }
             var types = new SortedSet<string>(StringComparer.Ordinal);
-            var policy = NamingPolicy.None;
+            var policy = SchemaBuilder.NamingPolicy.None;
             foreach (var contextAttribute in context.GetAttributes())
             {
                 if (SymbolEqualityComparer.Default.Equals(contextAttribute.AttributeClass, wellKnown.JsonSerializableAttribute)
                     && contextAttribute.ConstructorArguments.Length >= 1
                     && contextAttribute.ConstructorArguments[0].Value is ITypeSymbol serializable)
                 {
-                    types.Add(serializable.ToDisplayString(s_typeFormat));
+                    types.Add(serializable.ToDisplayString(Symbols.TypeFormat));
                 }
                 else if (SymbolEqualityComparer.Default.Equals(contextAttribute.AttributeClass, wellKnown.JsonSourceGenerationOptionsAttribute))
                 {
                     // JsonSerializerDefaults.Web (1) means camelCase; an explicit PropertyNamingPolicy wins.
                     if (contextAttribute.ConstructorArguments.Length == 1 && contextAttribute.ConstructorArguments[0].Value is int defaults && defaults == 1)
                     {
-                        policy = NamingPolicy.CamelCase;
+                        policy = SchemaBuilder.NamingPolicy.CamelCase;
                     }
                     foreach (var named in contextAttribute.NamedArguments)
                     {
-                        if (named.Key == "PropertyNamingPolicy" && named.Value.Value is int value && Enum.IsDefined(typeof(NamingPolicy), value))
+                        if (named.Key == "PropertyNamingPolicy" && named.Value.Value is int value && Enum.IsDefined(typeof(SchemaBuilder.NamingPolicy), value))
                         {
-                            policy = (NamingPolicy)value;
+                            policy = (SchemaBuilder.NamingPolicy)value;
                         }
                     }
                 }
             }
             var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken);
-            return (new JsonContextInfo(context.ToDisplayString(s_typeFormat), context.ToDisplayString(), isContext, types.ToEquatableArray(), LocationInfo.From(syntax)), policy);
+            return (new JsonContextInfo(context.ToDisplayString(Symbols.TypeFormat), context.ToDisplayString(), isContext, types.ToEquatableArray(), LocationInfo.From(syntax)), policy);
         }
-        return (null, NamingPolicy.None);
+        return (null, SchemaBuilder.NamingPolicy.None);
     }
 
     /// <summary>Reads the HTTP attributes, parameters and result of a method; null when it has no route attribute and no <c>[HttpIngress]</c>.</summary>
     /// <param name="batch">For a valid <c>[Batch]</c> method: the item and result types of its per-item overload
     /// (<c>ValueTask&lt;TOut&gt; M(TIn item, CancellationToken cancellationToken)</c>), which the HTTP route binds instead.</param>
-    public static HttpMethodInfo? ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken, BatchSignature? batch = null)
+    public static HttpMethodInfo? ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken, BatchParser.BatchSignature? batch = null)
     {
         if (wellKnown.HttpMethodAttribute is null)
         {
@@ -148,26 +131,6 @@ internal static class HttpParser
         return new HttpMethodInfo(routes.ToEquatableArray(), isIngress, ingressLocation, parameters, ParseReturn(method, wellKnown, schemas));
     }
 
-    /// <summary>The per-item view of a valid <c>[Batch]</c> method, while parsing (symbols never reach the model).</summary>
-    /// <param name="Item">TIn of the <c>IReadOnlyList&lt;TIn&gt;</c> parameter.</param>
-    /// <param name="Result">TOut of the returned list.</param>
-    /// <param name="TokenName">The name of the per-item overload's CancellationToken parameter.</param>
-    internal readonly struct BatchSignature
-    {
-        public BatchSignature(ITypeSymbol item, ITypeSymbol result, string tokenName)
-        {
-            Item = item;
-            Result = result;
-            TokenName = tokenName;
-        }
-
-        public ITypeSymbol Item { get; }
-
-        public ITypeSymbol Result { get; }
-
-        public string TokenName { get; }
-    }
-
     /// <param name="typeOverride">For the list parameter of a <c>[Batch]</c> method: the item type, bound instead of the list.</param>
     private static HttpParameterInfo ParseParameter(IParameterSymbol parameter, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken, ITypeSymbol? typeOverride = null)
     {
@@ -222,19 +185,19 @@ internal static class HttpParser
 
         var syntax = parameter.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken);
         var schema = kind == HttpParameterKind.Value
-            ? (scalar != ScalarKind.None ? ScalarSchema(scalar, enumMembers, isNullable) : schemas.For(type))
+            ? (scalar != ScalarKind.None ? SchemaBuilder.ScalarSchema(scalar, enumMembers, isNullable) : schemas.For(type))
             : TypeSchema.Of(SchemaKind.Any);
 
         return new HttpParameterInfo(
             parameter.Name,
-            type.ToDisplayString(s_annotatedTypeFormat),
-            type.ToDisplayString(s_typeFormat),
+            type.ToDisplayString(Symbols.AnnotatedTypeFormat),
+            type.ToDisplayString(Symbols.TypeFormat),
             type.ToDisplayString(),
             kind,
             source,
             explicitName,
             scalar,
-            scalar == ScalarKind.None ? "" : underlying.ToDisplayString(s_typeFormat),
+            scalar == ScalarKind.None ? "" : underlying.ToDisplayString(Symbols.TypeFormat),
             type.IsValueType && !isNullableValueType,
             isNullableValueType,
             isNullable,
@@ -295,12 +258,12 @@ internal static class HttpParser
                 }
                 var element = stream.TypeArguments[0];
                 var isText = element.SpecialType == SpecialType.System_String;
-                return new HttpReturnInfo(HttpResultKind.Stream, awaitKind, element.ToDisplayString(s_annotatedTypeFormat), element.ToDisplayString(s_typeFormat), display,
+                return new HttpReturnInfo(HttpResultKind.Stream, awaitKind, element.ToDisplayString(Symbols.AnnotatedTypeFormat), element.ToDisplayString(Symbols.TypeFormat), display,
                     isText, !SymbolEqualityComparer.Default.Equals(type, stream), isText ? TypeSchema.Of(SchemaKind.String) : schemas.For(element));
             }
         }
-        var annotated = type.ToDisplayString(s_annotatedTypeFormat);
-        var plain = type.ToDisplayString(s_typeFormat);
+        var annotated = type.ToDisplayString(Symbols.AnnotatedTypeFormat);
+        var plain = type.ToDisplayString(Symbols.TypeFormat);
         if (type.SpecialType == SpecialType.System_String)
         {
             return new HttpReturnInfo(HttpResultKind.Text, awaitKind, annotated, plain, display, false, false, TypeSchema.Of(SchemaKind.String));
@@ -569,7 +532,7 @@ internal static class HttpParser
         {
             return "default!";
         }
-        var typeName = type.ToDisplayString(s_typeFormat);
+        var typeName = type.ToDisplayString(Symbols.TypeFormat);
         switch (value)
         {
             case string s:
@@ -594,292 +557,4 @@ internal static class HttpParser
         }
     }
 
-    /// <summary>The schema of a scalar parameter (enums as their names, as they are read from text).</summary>
-    public static TypeSchema ScalarSchema(ScalarKind scalar, EquatableArray<string> enumMembers, bool nullable)
-    {
-        var schema = scalar switch
-        {
-            ScalarKind.Boolean => TypeSchema.Of(SchemaKind.Boolean),
-            ScalarKind.Byte or ScalarKind.SByte or ScalarKind.Int16 or ScalarKind.UInt16 or ScalarKind.Int32 => TypeSchema.Of(SchemaKind.Integer, "int32"),
-            ScalarKind.UInt32 or ScalarKind.Int64 or ScalarKind.UInt64 => TypeSchema.Of(SchemaKind.Integer, "int64"),
-            ScalarKind.Single => TypeSchema.Of(SchemaKind.Number, "float"),
-            ScalarKind.Double => TypeSchema.Of(SchemaKind.Number, "double"),
-            ScalarKind.Decimal => TypeSchema.Of(SchemaKind.Number),
-            ScalarKind.Guid => TypeSchema.Of(SchemaKind.String, "uuid"),
-            ScalarKind.DateTime or ScalarKind.DateTimeOffset => TypeSchema.Of(SchemaKind.String, "date-time"),
-            ScalarKind.Enum => new TypeSchema(SchemaKind.String, "", null, "", false, enumMembers),
-            _ => TypeSchema.Of(SchemaKind.String),
-        };
-        return nullable ? schema with { Nullable = true } : schema;
-    }
-
-    /// <summary>Builds the schemas of JSON types and the components they refer to, for one deployment.</summary>
-    internal sealed class SchemaBuilder
-    {
-        private readonly WellKnownTypes _wellKnown;
-        private readonly NamingPolicy _policy;
-        private readonly Dictionary<ITypeSymbol, string> _names = new(SymbolEqualityComparer.Default);
-        private readonly Dictionary<string, SchemaComponent?> _components = new(StringComparer.Ordinal);
-        private int _depth;
-
-        public SchemaBuilder(WellKnownTypes wellKnown, NamingPolicy policy)
-        {
-            _wellKnown = wellKnown;
-            _policy = policy;
-        }
-
-        /// <summary>Every component, ordinal by name.</summary>
-        public EquatableArray<SchemaComponent> Components
-            => _components.Where(c => c.Value is not null).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Value!).ToEquatableArray();
-
-        public TypeSchema For(ITypeSymbol type)
-        {
-            var nullable = type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated;
-            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } n)
-            {
-                type = n.TypeArguments[0];
-                nullable = true;
-            }
-            var schema = Core(type.WithNullableAnnotation(NullableAnnotation.NotAnnotated));
-            return nullable ? schema with { Nullable = true } : schema;
-        }
-
-        private TypeSchema Core(ITypeSymbol type)
-        {
-            var scalar = Classify(type, _wellKnown);
-            if (scalar == ScalarKind.Enum)
-            {
-                // System.Text.Json writes enums as numbers unless a converter says otherwise.
-                return TypeSchema.Of(SchemaKind.Integer);
-            }
-            if (scalar == ScalarKind.TimeSpan)
-            {
-                return TypeSchema.Of(SchemaKind.String);
-            }
-            if (scalar != ScalarKind.None)
-            {
-                return ScalarSchema(scalar, EquatableArray<string>.Empty, false);
-            }
-            if (type is IArrayTypeSymbol array)
-            {
-                return array.ElementType.SpecialType == SpecialType.System_Byte
-                    ? TypeSchema.Of(SchemaKind.String, "byte")
-                    : new TypeSchema(SchemaKind.Array, "", For(array.ElementType), "", false, EquatableArray<string>.Empty);
-            }
-            if (type.SpecialType == SpecialType.System_Object || type is not INamedTypeSymbol named || type.TypeKind is TypeKind.Interface && !IsEnumerable(type, out _))
-            {
-                return TypeSchema.Of(SchemaKind.Any);
-            }
-            var full = named.ToDisplayString(s_typeFormat);
-            switch (full)
-            {
-                case "global::System.Uri":
-                    return TypeSchema.Of(SchemaKind.String, "uri");
-                case "global::System.DateOnly":
-                    return TypeSchema.Of(SchemaKind.String, "date");
-                case "global::System.TimeOnly":
-                    return TypeSchema.Of(SchemaKind.String, "time");
-            }
-            var dictionary = named.AllInterfaces.Concat(new[] { named }).FirstOrDefault(i =>
-                SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, _wellKnown.IDictionaryOfT)
-                || SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, _wellKnown.IReadOnlyDictionaryOfT));
-            if (dictionary is not null)
-            {
-                return new TypeSchema(SchemaKind.Map, "", For(dictionary.TypeArguments[1]), "", false, EquatableArray<string>.Empty);
-            }
-            if (IsEnumerable(named, out var element))
-            {
-                return new TypeSchema(SchemaKind.Array, "", For(element!), "", false, EquatableArray<string>.Empty);
-            }
-            if (full.StartsWith("global::System.", StringComparison.Ordinal) || type.TypeKind == TypeKind.Interface || _depth > 16)
-            {
-                return TypeSchema.Of(SchemaKind.Any);
-            }
-            return TypeSchema.Of(SchemaKind.Ref) with { Ref = Component(named) };
-        }
-
-        private bool IsEnumerable(ITypeSymbol type, out ITypeSymbol? element)
-        {
-            var enumerable = type is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _wellKnown.IEnumerableOfT)
-                ? named
-                : type.AllInterfaces.FirstOrDefault(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, _wellKnown.IEnumerableOfT));
-            element = enumerable?.TypeArguments[0];
-            return enumerable is not null;
-        }
-
-        private string Component(INamedTypeSymbol type)
-        {
-            if (_names.TryGetValue(type, out var existing))
-            {
-                return existing;
-            }
-            var name = SchemaName(type, qualified: false);
-            if (_components.ContainsKey(name))
-            {
-                name = SchemaName(type, qualified: true);
-            }
-            _names[type] = name;
-            _components[name] = null;
-
-            _depth++;
-            var properties = new List<SchemaProperty>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var chain = new List<INamedTypeSymbol>();
-            for (var t = type; t is not null && t.SpecialType != SpecialType.System_Object && t.SpecialType != SpecialType.System_ValueType; t = t.BaseType)
-            {
-                chain.Insert(0, t);
-            }
-            foreach (var declaring in chain)
-            {
-                foreach (var property in declaring.GetMembers().OfType<IPropertySymbol>())
-                {
-                    if (property.IsStatic || property.IsIndexer || property.DeclaredAccessibility != Accessibility.Public
-                        || property.GetMethod is null || property.GetMethod.DeclaredAccessibility != Accessibility.Public
-                        || IsIgnored(property) || !seen.Add(property.Name))
-                    {
-                        continue;
-                    }
-                    var required = property.IsRequired
-                        || property.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, _wellKnown.JsonRequiredAttribute));
-                    properties.Add(new SchemaProperty(JsonName(property), For(property.Type), required));
-                }
-            }
-            _depth--;
-            _components[name] = new SchemaComponent(name, properties.ToEquatableArray());
-            return name;
-        }
-
-        private bool IsIgnored(IPropertySymbol property)
-        {
-            foreach (var attribute in property.GetAttributes())
-            {
-                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _wellKnown.JsonIgnoreAttribute))
-                {
-                    // JsonIgnoreCondition.Always (1) is the default; the others keep the property in the contract.
-                    var condition = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Condition").Value.Value as int? ?? 1;
-                    return condition == 1;
-                }
-            }
-            return false;
-        }
-
-        private string JsonName(IPropertySymbol property)
-        {
-            foreach (var attribute in property.GetAttributes())
-            {
-                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _wellKnown.JsonPropertyNameAttribute)
-                    && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string name)
-                {
-                    return name;
-                }
-            }
-            return ApplyPolicy(property.Name, _policy);
-        }
-
-        private static string SchemaName(INamedTypeSymbol type, bool qualified)
-        {
-            var builder = new StringBuilder();
-            if (qualified)
-            {
-                var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
-                for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-                {
-                    ns = ns.Length == 0 ? outer.Name : ns + "." + outer.Name;
-                }
-                if (ns.Length > 0)
-                {
-                    builder.Append(ns.Replace('.', '_')).Append("__");
-                }
-            }
-            builder.Append(type.Name);
-            if (type.TypeArguments.Length > 0)
-            {
-                // pydantic's style for generic models: Page[Item] is "Page_Item_".
-                builder.Append('_');
-                foreach (var argument in type.TypeArguments)
-                {
-                    builder.Append(argument is INamedTypeSymbol named ? SchemaName(named, false) : argument.Name).Append('_');
-                }
-            }
-            return builder.ToString();
-        }
-    }
-
-    /// <summary>A property name as System.Text.Json's known naming policies write it.</summary>
-    public static string ApplyPolicy(string name, NamingPolicy policy)
-    {
-        switch (policy)
-        {
-            case NamingPolicy.CamelCase:
-                return CamelCase(name);
-            case NamingPolicy.SnakeCaseLower:
-                return Separated(name, '_', upper: false);
-            case NamingPolicy.SnakeCaseUpper:
-                return Separated(name, '_', upper: true);
-            case NamingPolicy.KebabCaseLower:
-                return Separated(name, '-', upper: false);
-            case NamingPolicy.KebabCaseUpper:
-                return Separated(name, '-', upper: true);
-            default:
-                return name;
-        }
-    }
-
-    /// <summary>System.Text.Json's JsonCamelCaseNamingPolicy.</summary>
-    private static string CamelCase(string name)
-    {
-        if (name.Length == 0 || !char.IsUpper(name[0]))
-        {
-            return name;
-        }
-        var chars = name.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            if (i == 1 && !char.IsUpper(chars[i]))
-            {
-                break;
-            }
-            var hasNext = i + 1 < chars.Length;
-            if (i > 0 && hasNext && !char.IsUpper(chars[i + 1]))
-            {
-                if (chars[i + 1] == ' ')
-                {
-                    chars[i] = char.ToLowerInvariant(chars[i]);
-                }
-                break;
-            }
-            chars[i] = char.ToLowerInvariant(chars[i]);
-        }
-        return new string(chars);
-    }
-
-    /// <summary>An approximation of System.Text.Json's snake/kebab-case policies: a separator between words, where a word starts at an
-    /// upper-case letter after a lower-case letter or digit, or at the last upper-case letter of a run followed by a lower-case one.</summary>
-    private static string Separated(string name, char separator, bool upper)
-    {
-        var builder = new StringBuilder();
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (c == '_' || c == '-' || c == ' ')
-            {
-                if (builder.Length > 0 && builder[builder.Length - 1] != separator)
-                {
-                    builder.Append(separator);
-                }
-                continue;
-            }
-            if (char.IsUpper(c) && i > 0 && builder.Length > 0 && builder[builder.Length - 1] != separator)
-            {
-                var previous = name[i - 1];
-                var nextIsLower = i + 1 < name.Length && char.IsLower(name[i + 1]);
-                if (char.IsLower(previous) || char.IsDigit(previous) || (char.IsUpper(previous) && nextIsLower))
-                {
-                    builder.Append(separator);
-                }
-            }
-            builder.Append(upper ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c));
-        }
-        return builder.ToString();
-    }
 }
