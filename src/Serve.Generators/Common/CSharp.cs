@@ -1,7 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using Serve.Generators.Model;
 using Microsoft.CodeAnalysis.CSharp;
 
 namespace Serve.Generators;

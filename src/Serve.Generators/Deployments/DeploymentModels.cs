@@ -29,20 +29,6 @@ internal sealed record ParameterInfo(string Name, string Type, string HandleTarg
 /// <param name="IsOptional">Nullable or with a default value: missing, it gets the default instead of failing.</param>
 internal sealed record ServiceParameterInfo(string TypeDisplay, string TypeWithoutAnnotation, string? Key, bool IsOptional);
 
-/// <summary>A constructor parameter of type <c>DeploymentHandle&lt;X&gt;</c>: an edge of the compilation's handle graph.</summary>
-/// <param name="Target">X, <c>global::</c>-qualified.</param>
-/// <param name="TargetDisplay">X for humans.</param>
-/// <param name="TargetIsDeployment">True when X is a <c>[Deployment]</c> class.</param>
-/// <param name="MarkedFromServices">Marked <c>[FromServices]</c>/<c>[FromKeyedServices]</c>, which a handle cannot be.</param>
-internal sealed record HandleParameterInfo(string Name, string Target, string TargetDisplay, bool TargetIsDeployment, LocationInfo? Location, bool MarkedFromServices = false);
-
-/// <summary>A constructor parameter typed <c>Serve.Application</c> (or a subclass), which would receive a handle.</summary>
-/// <param name="TypeDisplay">The parameter's type for humans.</param>
-internal sealed record ApplicationParameterInfo(string Name, string TypeDisplay, LocationInfo? Location);
-
-/// <summary>A <c>[GrpcService]</c> attribute of a deployment.</summary>
-internal sealed record ServiceReference(string Name, LocationInfo? Location);
-
 /// <summary>How a deployment method's return type is shaped.</summary>
 internal enum ReturnKind
 {
@@ -91,100 +77,6 @@ internal sealed record MethodParameterInfo(
     string AnnotatedType,
     string? DefaultValue,
     bool CanBeTypeArgument);
-
-/// <summary>How a <c>[Multiplexed]</c> model loader returns its model.</summary>
-internal enum LoaderReturnKind
-{
-    /// <summary>void, a non-generic Task/ValueTask, or a by-ref return: not a loader.</summary>
-    Invalid,
-    Value,
-    Task,
-    ValueTask,
-}
-
-/// <summary>The <c>[Multiplexed]</c> attribute of a deployment method and what its return type says about the model.</summary>
-/// <param name="MaxModelsPerReplica">The attribute's <c>MaxModelsPerReplica</c> (its default when not set).</param>
-/// <param name="MaxModelsLocation">The <c>MaxModelsPerReplica = n</c> argument, or the attribute.</param>
-/// <param name="ModelType">The <c>global::</c>-qualified model type with nullable annotations; empty when <see cref="ReturnKind"/> is Invalid.</param>
-/// <param name="ModelDisplay">The model type for humans.</param>
-internal sealed record MultiplexedInfo(int MaxModelsPerReplica, LocationInfo? MaxModelsLocation, LoaderReturnKind ReturnKind, string ModelType, string ModelDisplay);
-
-/// <summary>How a <c>[Batch]</c> method returns its list of results.</summary>
-internal enum BatchResultKind
-{
-    /// <summary>The list itself (synchronous).</summary>
-    Value,
-    Task,
-    ValueTask,
-}
-
-/// <summary>The <c>[Batch]</c> attribute of a deployment method and what its signature says about the items and results.</summary>
-/// <param name="MaxBatchSizeLocation">The <c>MaxBatchSize = n</c> argument, or the attribute (likewise for the other settings).</param>
-/// <param name="Problems">What is wrong with the signature, for SERVE0035 (joined with "and"); empty when it is valid.</param>
-/// <param name="ItemType">TIn, <c>global::</c>-qualified with nullable annotations; empty when the parameter is not a list.</param>
-/// <param name="ItemDisplay">TIn for humans (or "TIn").</param>
-/// <param name="ResultType">TOut, <c>global::</c>-qualified with nullable annotations; empty when the result is not a list.</param>
-/// <param name="ResultDisplay">TOut for humans (or "TOut").</param>
-/// <param name="ResultIsExactList">True when the awaited (or returned) type is <c>IReadOnlyList&lt;TOut&gt;</c> itself.</param>
-/// <param name="ListParameterName">The list parameter's name (also the name of the per-item overload's item parameter).</param>
-/// <param name="TokenParameterName">The name of the per-item overload's CancellationToken parameter.</param>
-/// <param name="Accessibility">The method's accessibility as C# writes it (the per-item overload gets the same).</param>
-/// <param name="CanEmitOverload">True when a per-item overload can be emitted (types known, no member in its way), even for an invalid method.</param>
-internal sealed record BatchInfo(
-    int MaxBatchSize,
-    LocationInfo? MaxBatchSizeLocation,
-    double BatchWaitTimeoutS,
-    LocationInfo? BatchWaitTimeoutLocation,
-    int MaxConcurrentBatches,
-    LocationInfo? MaxConcurrentBatchesLocation,
-    EquatableArray<string> Problems,
-    string ItemType,
-    string ItemDisplay,
-    string ResultType,
-    string ResultDisplay,
-    BatchResultKind ResultKind,
-    bool ResultIsExactList,
-    bool TakesCancellationToken,
-    string ListParameterName,
-    string TokenParameterName,
-    string Accessibility,
-    bool CanEmitOverload)
-{
-    public bool IsValid => Problems.IsEmpty;
-
-    /// <summary>True when every setting is in range (SERVE0036 otherwise).</summary>
-    public bool SettingsAreValid => MaxBatchSize >= 1 && MaxConcurrentBatches >= 1 && BatchWaitTimeoutS >= 0 && !double.IsInfinity(BatchWaitTimeoutS);
-}
-
-/// <summary>The per-item overload, queue field and definition entry emitted for one <c>[Batch]</c> method.</summary>
-/// <param name="MethodName">The method's name, escaped when it is a keyword.</param>
-/// <param name="RawName">The method's name as the runtime reports it.</param>
-/// <param name="Cref">The user's batched method as a <c>cref</c>; empty when it cannot be written as one.</param>
-/// <param name="Index">The method's number among the deployment's batched methods: names its queue field.</param>
-/// <param name="ItemType">TIn, <c>global::</c>-qualified with nullable annotations.</param>
-/// <param name="ResultType">TOut, likewise.</param>
-/// <param name="ItemParameterName">The per-item overload's item parameter (escaped).</param>
-/// <param name="TimeoutTicks">BatchWaitTimeoutS in TimeSpan ticks (saturated).</param>
-/// <param name="TimeoutText">BatchWaitTimeoutS as invariant text, for comments.</param>
-/// <param name="IsValid">False when the method or a setting is wrong (reported): the overload is emitted so that callers compile, but throws.</param>
-internal sealed record BatchModel(
-    string MethodName,
-    string RawName,
-    string Cref,
-    int Index,
-    string Accessibility,
-    string ItemType,
-    string ResultType,
-    string ItemParameterName,
-    string TokenParameterName,
-    int MaxBatchSize,
-    long TimeoutTicks,
-    string TimeoutText,
-    int MaxConcurrentBatches,
-    BatchResultKind ResultKind,
-    bool ResultIsExactList,
-    bool TakesCancellationToken,
-    bool IsValid);
 
 /// <summary>A member of a deployment (or its base types) whose name a generated member would take.</summary>
 /// <param name="Display">The member for humans.</param>
@@ -267,31 +159,6 @@ internal sealed record DeploymentInfo(
     EquatableArray<ApplicationParameterInfo> ApplicationParameters,
     LocationInfo? NameLocation);
 
-/// <summary>How the generated invoker passes one argument to the user method.</summary>
-internal enum ArgumentKind
-{
-    /// <summary>The request message, or for client-streaming and duplex RPCs the request stream.</summary>
-    Request,
-    Context,
-    CancellationToken,
-    GrpcContext,
-}
-
-/// <summary>One generated gRPC invoker: parse, call, write.</summary>
-internal sealed record InvokerModel(
-    string InvokerName,
-    string ServiceName,
-    string RpcName,
-    RpcKind Kind,
-    string RequestType,
-    string RequestClrType,
-    string ResponseType,
-    string ResponseClrType,
-    string MethodName,
-    EquatableArray<ArgumentKind> Arguments,
-    ReturnKind ReturnKind,
-    bool NeedsStreamCast);
-
 /// <summary>What the emitter writes for one deployment.</summary>
 /// <param name="Handles">The typed handle methods; null when the class is not accessible or has no method a handle can call.</param>
 /// <param name="Constructor">Bind's parameters; null when there is no usable constructor (the factory then throws).</param>
@@ -317,15 +184,6 @@ internal sealed record DeploymentModel(
     HandleExtensionsModel? Handles,
     EquatableArray<BatchModel> Batches);
 
-/// <summary>The model cache and <c>GetMultiplexedModelAsync</c> accessors of a deployment with a <c>[Multiplexed]</c> loader.</summary>
-/// <param name="ModelType">The <c>global::</c>-qualified model type.</param>
-/// <param name="LoaderName">The loader method's name (escaped).</param>
-/// <param name="LoaderKind">How the loader returns the model.</param>
-/// <param name="LoaderTakesCancellationToken">True for <c>(string, CancellationToken)</c> loaders.</param>
-/// <param name="IsValid">False when the loader's signature is wrong (reported): the accessors are still emitted so that
-/// the user's calls compile, but the cache cannot load.</param>
-internal sealed record MultiplexedModel(string ModelType, int MaxModelsPerReplica, string LoaderName, LoaderReturnKind LoaderKind, bool LoaderTakesCancellationToken, bool IsValid);
-
 /// <summary>The result of checking one deployment against the protos: what to emit, and what to report.</summary>
 internal sealed record DeploymentResult(DeploymentModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
 
@@ -342,67 +200,6 @@ internal sealed record ApplicationBuilderModel(string ImportPath, string Express
 internal sealed record RegistryModel(string AssemblyName, EquatableArray<string> Deployments, EquatableArray<ApplicationBuilderRegistration> Builders, EquatableArray<string> FileDescriptors);
 
 internal sealed record ApplicationBuilderRegistration(string ImportPath, string Expression);
-
-/// <summary>The extension class that gives <c>DeploymentHandle&lt;TDeployment&gt;</c> one method per public method of the deployment.</summary>
-/// <param name="ClassName">The extension class's name (<c>{ContainingTypes}{Class}HandleExtensions</c>).</param>
-internal sealed record HandleExtensionsModel(string ClassName, bool IsPublic, EquatableArray<HandleMethodModel> Methods);
-
-/// <summary>How a handle method runs its deployment method and what it returns.</summary>
-internal enum HandleShape
-{
-    /// <summary><c>DeploymentResponse&lt;T&gt;</c> through <c>Call</c>.</summary>
-    Value,
-    /// <summary><c>DeploymentResponse</c> through <c>CallVoid</c>.</summary>
-    Void,
-    /// <summary><c>DeploymentResponseStream&lt;T&gt;</c> of an <c>IAsyncEnumerable&lt;T&gt;</c>.</summary>
-    AsyncStream,
-    /// <summary><c>DeploymentResponseStream&lt;T&gt;</c> of an <c>IEnumerable&lt;T&gt;</c>.</summary>
-    SyncStream,
-}
-
-/// <summary>One generated handle method.</summary>
-/// <param name="Name">The method's name, escaped when it is a keyword.</param>
-/// <param name="MethodName">The method's name as the runtime reports it.</param>
-/// <param name="ReturnKind">How the deployment method returns (decides the wrapping inside the invoke lambda).</param>
-/// <param name="ResultType">For values and streams: the result or item type, <c>global::</c>-qualified and annotated.</param>
-/// <param name="HandleName">The name of the <c>this</c> parameter (<c>handle</c> unless a user parameter has it).</param>
-/// <param name="TokenName">The name of the trailing cancellation token parameter.</param>
-/// <param name="CallName">The lambda parameter names, chosen not to clash with user parameters.</param>
-internal sealed record HandleMethodModel(
-    string Name,
-    string MethodName,
-    string Cref,
-    HandleShape Shape,
-    ReturnKind ReturnKind,
-    string ResultType,
-    EquatableArray<HandleArgumentModel> Arguments,
-    string HandleName,
-    string TokenName,
-    string CallName,
-    string InstanceName,
-    string InvokeTokenName,
-    string? ObsoleteMessage);
-
-/// <summary>What the handle passes for one parameter of the deployment method.</summary>
-internal enum HandleArgumentKind
-{
-    /// <summary>A <c>DeploymentArg&lt;T&gt;</c> parameter of the handle method, resolved before the call.</summary>
-    Value,
-    /// <summary>The call's cancellation token on the replica.</summary>
-    CancellationToken,
-    /// <summary><c>ServeRequestContext.Current</c> on the replica.</summary>
-    Context,
-}
-
-/// <param name="Name">The handle method's parameter name (escaped); empty for tokens and contexts.</param>
-/// <param name="Local">The resolved value's local name.</param>
-/// <param name="Type">The deployment method's parameter type, <c>global::</c>-qualified and annotated.</param>
-/// <param name="DefaultValue">For an optional parameter: its default as a C# expression; the handle's parameter is then a nullable <c>DeploymentArg&lt;T&gt;</c>.</param>
-internal sealed record HandleArgumentModel(HandleArgumentKind Kind, string Name, string Local, string Type, string? DefaultValue);
-
-/// <summary>A deployment in the handle graph: the deployments its constructor takes handles to.</summary>
-/// <param name="Dependencies">The <c>global::</c>-qualified deployment classes, in parameter order.</param>
-internal sealed record HandleGraphNode(string GlobalTypeName, string FullTypeName, EquatableArray<string> Dependencies, LocationInfo? Location);
 
 /// <summary>A deployment's name (<c>[Deployment(Name = ...)]</c> or the class name) and its class, to find names used twice.</summary>
 /// <param name="FullTypeName">The class's full name (<c>Ns.Outer.Class</c>).</param>
