@@ -35,7 +35,7 @@ internal static class BatchParser
     /// <c>[Task|ValueTask&lt;]list of TOut[&gt;] M(IReadOnlyList&lt;TIn&gt; items[, CancellationToken])</c>. The signature
     /// (symbols, for parsing only) is returned when the method is valid.
     /// </summary>
-    public static (BatchInfo Info, BatchSignature? Signature) ParseBatch(IMethodSymbol method, AttributeData attribute, bool isMultiplexed, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    public static (BatchInfo Info, BatchSignature? Signature) ParseBatch(IMethodSymbol method, AttributeData attribute, bool isMultiplexed, CancellationToken cancellationToken)
     {
         int Default(string name, int fallback)
             => attribute.AttributeClass?.GetMembers(name).OfType<IFieldSymbol>().FirstOrDefault() is { HasConstantValue: true, ConstantValue: int value } ? value : fallback;
@@ -93,14 +93,14 @@ internal static class BatchParser
         {
             var first = parameters[0];
             if (first.Type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } list
-                && SymbolEqualityComparer.Default.Equals(list.OriginalDefinition, wellKnown.IReadOnlyListOfT))
+                && WellKnownTypes.IReadOnlyListOfT.Matches(list.OriginalDefinition))
             {
                 item = list.TypeArguments[0];
             }
             else
             {
                 var element = first.Type is IArrayTypeSymbol array ? array.ElementType
-                    : first.Type.AllInterfaces.FirstOrDefault(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.IEnumerableOfT))?.TypeArguments[0];
+                    : first.Type.AllInterfaces.FirstOrDefault(i => WellKnownTypes.IEnumerableOfT.Matches(i.OriginalDefinition))?.TypeArguments[0];
                 problems.Add(element is not null && first.Type.SpecialType != SpecialType.System_String
                     ? "takes '" + first.Type.ToDisplayString() + "'; declare the parameter as IReadOnlyList<" + element.ToDisplayString() + ">"
                     : "takes '" + first.Type.ToDisplayString() + "' first, not a list of items (IReadOnlyList<TIn>)");
@@ -112,13 +112,13 @@ internal static class BatchParser
             for (var i = 1; i < parameters.Length; i++)
             {
                 var parameter = parameters[i];
-                if (i == 1 && parameter.RefKind == RefKind.None && SymbolEqualityComparer.Default.Equals(parameter.Type, wellKnown.CancellationToken))
+                if (i == 1 && parameter.RefKind == RefKind.None && WellKnownTypes.CancellationToken.Matches(parameter.Type))
                 {
                     takesToken = true;
                     continue;
                 }
                 problems.Add("takes parameter '" + parameter.Name + "' of type '" + parameter.Type.ToDisplayString() + "' after its list; only a CancellationToken may follow it"
-                    + (SymbolEqualityComparer.Default.Equals(parameter.Type, wellKnown.ServeRequestContext) ? " (ServeRequestContext.Current is the batch's own context)" : ""));
+                    + (WellKnownTypes.ServeRequestContext.Matches(parameter.Type) ? " (ServeRequestContext.Current is the batch's own context)" : ""));
             }
         }
 
@@ -126,7 +126,7 @@ internal static class BatchParser
         var resultKind = BatchResultKind.Value;
         var exactList = false;
         var returnType = method.ReturnType;
-        if (method.ReturnsVoid || SymbolEqualityComparer.Default.Equals(returnType, wellKnown.Task) || SymbolEqualityComparer.Default.Equals(returnType, wellKnown.ValueTask))
+        if (method.ReturnsVoid || WellKnownTypes.Task.Matches(returnType) || WellKnownTypes.ValueTask.Matches(returnType))
         {
             problems.Add("returns no results; it must return one result per item");
         }
@@ -139,33 +139,33 @@ internal static class BatchParser
             var awaited = returnType;
             if (returnType is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } task)
             {
-                if (SymbolEqualityComparer.Default.Equals(task.OriginalDefinition, wellKnown.TaskOfT))
+                if (WellKnownTypes.TaskOfT.Matches(task.OriginalDefinition))
                 {
                     resultKind = BatchResultKind.Task;
                     awaited = task.TypeArguments[0];
                 }
-                else if (SymbolEqualityComparer.Default.Equals(task.OriginalDefinition, wellKnown.ValueTaskOfT))
+                else if (WellKnownTypes.ValueTaskOfT.Matches(task.OriginalDefinition))
                 {
                     resultKind = BatchResultKind.ValueTask;
                     awaited = task.TypeArguments[0];
                 }
             }
-            var isAsyncStream = (awaited is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.IAsyncEnumerableOfT))
-                || awaited.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.IAsyncEnumerableOfT));
-            var isIterator = awaited is INamedTypeSymbol enumerable && SymbolEqualityComparer.Default.Equals(enumerable.OriginalDefinition, wellKnown.IEnumerableOfT);
+            var isAsyncStream = (awaited is INamedTypeSymbol named && WellKnownTypes.IAsyncEnumerableOfT.Matches(named.OriginalDefinition))
+                || awaited.AllInterfaces.Any(i => WellKnownTypes.IAsyncEnumerableOfT.Matches(i.OriginalDefinition));
+            var isIterator = awaited is INamedTypeSymbol enumerable && WellKnownTypes.IEnumerableOfT.Matches(enumerable.OriginalDefinition);
             if (isAsyncStream || isIterator)
             {
                 problems.Add("returns a stream ('" + returnType.ToDisplayString() + "'): batched streaming methods (Ray Serve's batched generators) are not supported yet; return the list of results");
             }
             else if (awaited is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } readOnlyList
-                && SymbolEqualityComparer.Default.Equals(readOnlyList.OriginalDefinition, wellKnown.IReadOnlyListOfT))
+                && WellKnownTypes.IReadOnlyListOfT.Matches(readOnlyList.OriginalDefinition))
             {
                 result = readOnlyList.TypeArguments[0];
                 exactList = true;
             }
             else
             {
-                var lists = awaited.AllInterfaces.Where(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.IReadOnlyListOfT)).ToList();
+                var lists = awaited.AllInterfaces.Where(i => WellKnownTypes.IReadOnlyListOfT.Matches(i.OriginalDefinition)).ToList();
                 if (lists.Count == 1 && awaited.TypeKind != TypeKind.TypeParameter)
                 {
                     result = lists[0].TypeArguments[0];
@@ -181,7 +181,7 @@ internal static class BatchParser
         var tokenName = listName == "cancellationToken" ? "ct" : "cancellationToken";
         var canEmit = item is not null && result is not null && !method.IsStatic && !method.IsGenericMethod
             && item.TypeKind != TypeKind.Error && result.TypeKind != TypeKind.Error;
-        if (item is not null && canEmit && FindPerItemConflict(method, item, wellKnown) is { } conflict)
+        if (item is not null && canEmit && FindPerItemConflict(method, item) is { } conflict)
         {
             problems.Add("cannot get its per-item overload '" + method.Name + "(" + item.ToDisplayString() + ", CancellationToken)': the class already has " + conflict + "; rename one of them");
             canEmit = false;
@@ -210,7 +210,7 @@ internal static class BatchParser
     }
 
     /// <summary>A method of the class, or a non-private one of a base class, with the per-item overload's signature <c>M(TIn, CancellationToken)</c>.</summary>
-    private static string? FindPerItemConflict(IMethodSymbol method, ITypeSymbol item, WellKnownTypes wellKnown)
+    private static string? FindPerItemConflict(IMethodSymbol method, ITypeSymbol item)
     {
         for (var type = method.ContainingType; type is not null; type = type.BaseType)
         {
@@ -220,7 +220,7 @@ internal static class BatchParser
                     && member.Arity == 0
                     && (SymbolEqualityComparer.Default.Equals(type, method.ContainingType) || member.DeclaredAccessibility != Accessibility.Private)
                     && SymbolEqualityComparer.Default.Equals(member.Parameters[0].Type, item)
-                    && SymbolEqualityComparer.Default.Equals(member.Parameters[1].Type, wellKnown.CancellationToken))
+                    && WellKnownTypes.CancellationToken.Matches(member.Parameters[1].Type))
                 {
                     var inherited = SymbolEqualityComparer.Default.Equals(type, method.ContainingType) ? "" : " (inherited from '" + type.ToDisplayString() + "')";
                     return "'" + member.ToDisplayString() + "'" + inherited;
@@ -250,8 +250,7 @@ internal static class BatchParser
         {
             return null;
         }
-        var deploymentAttribute = WellKnownTypes.Get(context.SemanticModel.Compilation).DeploymentAttribute;
-        if (type.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, deploymentAttribute)))
+        if (type.GetAttributes().Any(a => WellKnownTypes.DeploymentAttribute.Matches(a.AttributeClass)))
         {
             return null;
         }

@@ -1,114 +1,110 @@
-using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 
 namespace Serve.Generators;
 
-/// <summary>The symbols the parser compares against, resolved once per compilation.</summary>
-internal sealed class WellKnownTypes
+/// <summary>
+/// The types the parsers compare against, recognised by name. Resolving them with <c>GetTypeByMetadataName</c> searched
+/// every referenced assembly for ~50 names in each new compilation, which an IDE makes on every edit; comparing a
+/// symbol's name and namespace costs a few string comparisons, and only for the symbols actually looked at.
+/// </summary>
+internal static class WellKnownTypes
 {
-    private static readonly ConditionalWeakTable<Compilation, WellKnownTypes> s_cache = new();
+    public static readonly KnownType ServeRequestContext = new("Serve.ServeRequestContext");
+    public static readonly KnownType GrpcContext = new("Serve.GrpcContext");
+    public static readonly KnownType MultiplexedAttribute = new("Serve.MultiplexedAttribute");
+    public static readonly KnownType BatchAttribute = new("Serve.BatchAttribute");
+    public static readonly KnownType DeploymentAttribute = new("Serve.DeploymentAttribute");
+    public static readonly KnownType Application = new("Serve.Application");
+    public static readonly KnownType DeploymentHandleOfT = new("Serve.DeploymentHandle`1");
+    public static readonly KnownType IReconfigurable = new("Serve.IReconfigurable");
+    public static readonly KnownType ApplicationArgs = new("Serve.ApplicationArgs");
+    public static readonly KnownType GrpcServiceAttribute = new("Serve.GrpcServiceAttribute");
+    public static readonly KnownType GrpcMethodAttribute = new("Serve.GrpcMethodAttribute");
+    public static readonly KnownType ObsoleteAttribute = new("System.ObsoleteAttribute");
+    public static readonly KnownType CancellationToken = new("System.Threading.CancellationToken");
+    public static readonly KnownType Task = new("System.Threading.Tasks.Task");
+    public static readonly KnownType TaskOfT = new("System.Threading.Tasks.Task`1");
+    public static readonly KnownType ValueTask = new("System.Threading.Tasks.ValueTask");
+    public static readonly KnownType ValueTaskOfT = new("System.Threading.Tasks.ValueTask`1");
+    public static readonly KnownType IAsyncEnumerableOfT = new("System.Collections.Generic.IAsyncEnumerable`1");
+    public static readonly KnownType IEnumerableOfT = new("System.Collections.Generic.IEnumerable`1");
 
-    private WellKnownTypes(Compilation compilation)
+    public static readonly KnownType HttpMethodAttribute = new("Serve.Http.HttpMethodAttribute");
+    public static readonly KnownType HttpIngressAttribute = new("Serve.Http.HttpIngressAttribute");
+    public static readonly KnownType FromRouteAttribute = new("Serve.Http.FromRouteAttribute");
+    public static readonly KnownType FromQueryAttribute = new("Serve.Http.FromQueryAttribute");
+    public static readonly KnownType FromHeaderAttribute = new("Serve.Http.FromHeaderAttribute");
+    public static readonly KnownType FromBodyAttribute = new("Serve.Http.FromBodyAttribute");
+    public static readonly KnownType JsonContextAttribute = new("Serve.Http.JsonContextAttribute");
+    public static readonly KnownType HttpRequestData = new("Serve.Http.HttpRequestData");
+    public static readonly KnownType HttpResult = new("Serve.Http.HttpResult");
+    public static readonly KnownType Guid = new("System.Guid");
+    public static readonly KnownType DateTimeOffset = new("System.DateTimeOffset");
+    public static readonly KnownType TimeSpan = new("System.TimeSpan");
+    public static readonly KnownType JsonSerializerContext = new("System.Text.Json.Serialization.JsonSerializerContext");
+    public static readonly KnownType JsonSerializableAttribute = new("System.Text.Json.Serialization.JsonSerializableAttribute");
+    public static readonly KnownType JsonSourceGenerationOptionsAttribute = new("System.Text.Json.Serialization.JsonSourceGenerationOptionsAttribute");
+    public static readonly KnownType JsonPropertyNameAttribute = new("System.Text.Json.Serialization.JsonPropertyNameAttribute");
+    public static readonly KnownType JsonIgnoreAttribute = new("System.Text.Json.Serialization.JsonIgnoreAttribute");
+    public static readonly KnownType JsonRequiredAttribute = new("System.Text.Json.Serialization.JsonRequiredAttribute");
+    public static readonly KnownType RequiredAttribute = new("System.ComponentModel.DataAnnotations.RequiredAttribute");
+    public static readonly KnownType MinLengthAttribute = new("System.ComponentModel.DataAnnotations.MinLengthAttribute");
+    public static readonly KnownType MaxLengthAttribute = new("System.ComponentModel.DataAnnotations.MaxLengthAttribute");
+    public static readonly KnownType StringLengthAttribute = new("System.ComponentModel.DataAnnotations.StringLengthAttribute");
+    public static readonly KnownType RangeAttribute = new("System.ComponentModel.DataAnnotations.RangeAttribute");
+    public static readonly KnownType RegularExpressionAttribute = new("System.ComponentModel.DataAnnotations.RegularExpressionAttribute");
+    public static readonly KnownType IDictionaryOfT = new("System.Collections.Generic.IDictionary`2");
+    public static readonly KnownType IReadOnlyDictionaryOfT = new("System.Collections.Generic.IReadOnlyDictionary`2");
+    public static readonly KnownType ICollectionOfT = new("System.Collections.Generic.ICollection`1");
+    public static readonly KnownType IReadOnlyCollectionOfT = new("System.Collections.Generic.IReadOnlyCollection`1");
+    public static readonly KnownType IReadOnlyListOfT = new("System.Collections.Generic.IReadOnlyList`1");
+}
+
+/// <summary>A top-level type named by its metadata name (<c>Namespace.Name`Arity</c>).</summary>
+internal sealed class KnownType
+{
+    private readonly string _name;
+
+    /// <summary>The namespace's parts, innermost first: the order they are met walking out from the type.</summary>
+    private readonly string[] _namespace;
+
+    public KnownType(string metadataName)
     {
-        ServeRequestContext = compilation.GetTypeByMetadataName("Serve.ServeRequestContext");
-        GrpcContext = compilation.GetTypeByMetadataName("Serve.GrpcContext");
-        MultiplexedAttribute = compilation.GetTypeByMetadataName("Serve.MultiplexedAttribute");
-        BatchAttribute = compilation.GetTypeByMetadataName("Serve.BatchAttribute");
-        DeploymentAttribute = compilation.GetTypeByMetadataName("Serve.DeploymentAttribute");
-        Application = compilation.GetTypeByMetadataName("Serve.Application");
-        DeploymentHandleOfT = compilation.GetTypeByMetadataName("Serve.DeploymentHandle`1");
-        ObsoleteAttribute = compilation.GetTypeByMetadataName("System.ObsoleteAttribute");
-        IReconfigurable = compilation.GetTypeByMetadataName("Serve.IReconfigurable");
-        ApplicationArgs = compilation.GetTypeByMetadataName("Serve.ApplicationArgs");
-        GrpcServiceAttribute = compilation.GetTypeByMetadataName("Serve.GrpcServiceAttribute");
-        GrpcMethodAttribute = compilation.GetTypeByMetadataName("Serve.GrpcMethodAttribute");
-        CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
-        Task = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task");
-        TaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task`1");
-        ValueTask = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask");
-        ValueTaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask`1");
-        IAsyncEnumerableOfT = compilation.GetTypeByMetadataName("System.Collections.Generic.IAsyncEnumerable`1");
-        IEnumerableOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_IEnumerable_T);
-
-        HttpMethodAttribute = compilation.GetTypeByMetadataName("Serve.Http.HttpMethodAttribute");
-        HttpIngressAttribute = compilation.GetTypeByMetadataName("Serve.Http.HttpIngressAttribute");
-        FromRouteAttribute = compilation.GetTypeByMetadataName("Serve.Http.FromRouteAttribute");
-        FromQueryAttribute = compilation.GetTypeByMetadataName("Serve.Http.FromQueryAttribute");
-        FromHeaderAttribute = compilation.GetTypeByMetadataName("Serve.Http.FromHeaderAttribute");
-        FromBodyAttribute = compilation.GetTypeByMetadataName("Serve.Http.FromBodyAttribute");
-        JsonContextAttribute = compilation.GetTypeByMetadataName("Serve.Http.JsonContextAttribute");
-        HttpRequestData = compilation.GetTypeByMetadataName("Serve.Http.HttpRequestData");
-        HttpResult = compilation.GetTypeByMetadataName("Serve.Http.HttpResult");
-        Guid = compilation.GetTypeByMetadataName("System.Guid");
-        DateTimeOffset = compilation.GetTypeByMetadataName("System.DateTimeOffset");
-        TimeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
-        JsonSerializerContext = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSerializerContext");
-        JsonSerializableAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSerializableAttribute");
-        JsonSourceGenerationOptionsAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSourceGenerationOptionsAttribute");
-        JsonPropertyNameAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonPropertyNameAttribute");
-        JsonIgnoreAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonIgnoreAttribute");
-        JsonRequiredAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonRequiredAttribute");
-        RequiredAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.RequiredAttribute");
-        MinLengthAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.MinLengthAttribute");
-        MaxLengthAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.MaxLengthAttribute");
-        StringLengthAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.StringLengthAttribute");
-        RangeAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.RangeAttribute");
-        RegularExpressionAttribute = compilation.GetTypeByMetadataName("System.ComponentModel.DataAnnotations.RegularExpressionAttribute");
-        IDictionaryOfT = compilation.GetTypeByMetadataName("System.Collections.Generic.IDictionary`2");
-        IReadOnlyDictionaryOfT = compilation.GetTypeByMetadataName("System.Collections.Generic.IReadOnlyDictionary`2");
-        ICollectionOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_ICollection_T);
-        IReadOnlyCollectionOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_IReadOnlyCollection_T);
-        IReadOnlyListOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_IReadOnlyList_T);
+        var dot = metadataName.LastIndexOf('.');
+        _name = metadataName.Substring(dot + 1);
+        _namespace = dot < 0 ? System.Array.Empty<string>() : metadataName.Substring(0, dot).Split('.');
+        System.Array.Reverse(_namespace);
     }
 
-    public static WellKnownTypes Get(Compilation compilation) => s_cache.GetValue(compilation, c => new WellKnownTypes(c));
+    /// <summary>True when <paramref name="type"/> is this type (for a generic one, its definition: pass <c>OriginalDefinition</c>).</summary>
+    public bool Matches(ITypeSymbol? type)
+    {
+        if (type is not INamedTypeSymbol { ContainingType: null } named || named.MetadataName != _name)
+        {
+            return false;
+        }
+        var ns = named.ContainingNamespace;
+        foreach (var part in _namespace)
+        {
+            if (ns is null || ns.IsGlobalNamespace || ns.Name != part)
+            {
+                return false;
+            }
+            ns = ns.ContainingNamespace;
+        }
+        return ns is { IsGlobalNamespace: true };
+    }
 
-    public INamedTypeSymbol? ServeRequestContext { get; }
-    public INamedTypeSymbol? GrpcContext { get; }
-    public INamedTypeSymbol? MultiplexedAttribute { get; }
-    public INamedTypeSymbol? BatchAttribute { get; }
-    public INamedTypeSymbol? DeploymentAttribute { get; }
-    public INamedTypeSymbol? Application { get; }
-    public INamedTypeSymbol? DeploymentHandleOfT { get; }
-    public INamedTypeSymbol? ObsoleteAttribute { get; }
-    public INamedTypeSymbol? IReconfigurable { get; }
-    public INamedTypeSymbol? ApplicationArgs { get; }
-    public INamedTypeSymbol? GrpcServiceAttribute { get; }
-    public INamedTypeSymbol? GrpcMethodAttribute { get; }
-    public INamedTypeSymbol? CancellationToken { get; }
-    public INamedTypeSymbol? Task { get; }
-    public INamedTypeSymbol? TaskOfT { get; }
-    public INamedTypeSymbol? ValueTask { get; }
-    public INamedTypeSymbol? ValueTaskOfT { get; }
-    public INamedTypeSymbol? IAsyncEnumerableOfT { get; }
-    public INamedTypeSymbol IEnumerableOfT { get; }
-    public INamedTypeSymbol? HttpMethodAttribute { get; }
-    public INamedTypeSymbol? HttpIngressAttribute { get; }
-    public INamedTypeSymbol? FromRouteAttribute { get; }
-    public INamedTypeSymbol? FromQueryAttribute { get; }
-    public INamedTypeSymbol? FromHeaderAttribute { get; }
-    public INamedTypeSymbol? FromBodyAttribute { get; }
-    public INamedTypeSymbol? JsonContextAttribute { get; }
-    public INamedTypeSymbol? HttpRequestData { get; }
-    public INamedTypeSymbol? HttpResult { get; }
-    public INamedTypeSymbol? Guid { get; }
-    public INamedTypeSymbol? DateTimeOffset { get; }
-    public INamedTypeSymbol? TimeSpan { get; }
-    public INamedTypeSymbol? JsonSerializerContext { get; }
-    public INamedTypeSymbol? JsonSerializableAttribute { get; }
-    public INamedTypeSymbol? JsonSourceGenerationOptionsAttribute { get; }
-    public INamedTypeSymbol? JsonPropertyNameAttribute { get; }
-    public INamedTypeSymbol? JsonIgnoreAttribute { get; }
-    public INamedTypeSymbol? JsonRequiredAttribute { get; }
-    public INamedTypeSymbol? RequiredAttribute { get; }
-    public INamedTypeSymbol? MinLengthAttribute { get; }
-    public INamedTypeSymbol? MaxLengthAttribute { get; }
-    public INamedTypeSymbol? StringLengthAttribute { get; }
-    public INamedTypeSymbol? RangeAttribute { get; }
-    public INamedTypeSymbol? RegularExpressionAttribute { get; }
-    public INamedTypeSymbol? IDictionaryOfT { get; }
-    public INamedTypeSymbol? IReadOnlyDictionaryOfT { get; }
-    public INamedTypeSymbol ICollectionOfT { get; }
-    public INamedTypeSymbol IReadOnlyCollectionOfT { get; }
-    public INamedTypeSymbol IReadOnlyListOfT { get; }
+    /// <summary>True when <paramref name="type"/> is this type or derives from it.</summary>
+    public bool IsBaseOf(ITypeSymbol? type)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (Matches(current.OriginalDefinition))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

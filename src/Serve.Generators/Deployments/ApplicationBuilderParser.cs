@@ -17,7 +17,6 @@ internal static class ApplicationBuilderParser
         {
             return null;
         }
-        var wellKnown = WellKnownTypes.Get(context.SemanticModel.Compilation);
         var typeNames = new List<string>();
         var typeOk = true;
         for (var t = type; t is not null; t = t.ContainingType)
@@ -49,7 +48,7 @@ internal static class ApplicationBuilderParser
         {
             problem = "is private or protected";
         }
-        else if (!IsApplication(returnType, wellKnown))
+        else if (!WellKnownTypes.Application.IsBaseOf(returnType))
         {
             problem = "does not return Serve.Application";
         }
@@ -64,7 +63,7 @@ internal static class ApplicationBuilderParser
                 expression = target + "()";
             }
             else if (method.Parameters.Length == 1 && method.Parameters[0].RefKind == RefKind.None
-                && SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type, wellKnown.ApplicationArgs))
+                && WellKnownTypes.ApplicationArgs.Matches(method.Parameters[0].Type))
             {
                 expression = target + "(args)";
             }
@@ -92,18 +91,5 @@ internal static class ApplicationBuilderParser
                 DiagnosticInfo.Create(DiagnosticDescriptors.InvalidApplicationBuilder, Symbols.MemberLocation(context.TargetNode), importPath, problem),
             });
         return new ApplicationBuilderModel(importPath, problem is null ? expression : "", diagnostics);
-    }
-
-    /// <summary>True for <c>Serve.Application</c> and the types deriving from it (<c>Application&lt;TDeployment&gt;</c>, what Bind returns).</summary>
-    private static bool IsApplication(ITypeSymbol? type, WellKnownTypes wellKnown)
-    {
-        for (var current = type; current is not null; current = current.BaseType)
-        {
-            if (SymbolEqualityComparer.Default.Equals(current, wellKnown.Application))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -28,7 +28,6 @@ internal static class DeploymentParser
         {
             return null;
         }
-        var wellKnown = WellKnownTypes.Get(context.SemanticModel.Compilation);
 
         var containing = new List<ContainingTypeInfo>();
         var isGeneric = type.TypeParameters.Length > 0;
@@ -81,7 +80,7 @@ internal static class DeploymentParser
             var parameters = new List<ParameterInfo>();
             foreach (var p in constructor.Parameters)
             {
-                var target = HandleParser.HandleTarget(p.Type, wellKnown);
+                var target = HandleParser.HandleTarget(p.Type);
                 var marked = ServiceAttribute(p, out var key);
                 var service = target is null && (marked || IsHostService(p.Type))
                     ? new ServiceParameterInfo(
@@ -91,22 +90,22 @@ internal static class DeploymentParser
                         p.HasExplicitDefaultValue || (p.Type.IsReferenceType && p.NullableAnnotation == NullableAnnotation.Annotated))
                     : null;
                 parameters.Add(new ParameterInfo(Symbols.EscapeIdentifier(p.Name), p.Type.ToDisplayString(Symbols.AnnotatedTypeFormat), target?.ToDisplayString(Symbols.TypeFormat) ?? "", service));
-                if (target is null && service is null && HandleParser.ParseApplicationParameter(p, wellKnown, cancellationToken) is { } application)
+                if (target is null && service is null && HandleParser.ParseApplicationParameter(p, cancellationToken) is { } application)
                 {
                     applicationParameters.Add(application);
                 }
                 if (target is not null)
                 {
-                    handleParameters.Add(HandleParser.ParseHandleParameter(p, target, marked, wellKnown, cancellationToken));
+                    handleParameters.Add(HandleParser.ParseHandleParameter(p, target, marked, cancellationToken));
                 }
             }
             constructorParameters = parameters.ToEquatableArray();
         }
 
-        var services = GrpcParser.ParseServices(type, wellKnown, cancellationToken);
+        var services = GrpcParser.ParseServices(type, cancellationToken);
 
-        var (jsonContext, namingPolicy) = HttpParser.ParseJsonContext(type, wellKnown, cancellationToken);
-        var schemas = new SchemaBuilder(wellKnown, namingPolicy);
+        var (jsonContext, namingPolicy) = HttpParser.ParseJsonContext(type, cancellationToken);
+        var schemas = new SchemaBuilder(namingPolicy);
         var methods = new List<DeploymentMethodInfo>();
         var signatures = new HashSet<string>(StringComparer.Ordinal);
         foreach (var member in type.GetMembers())
@@ -114,7 +113,7 @@ internal static class DeploymentParser
             cancellationToken.ThrowIfCancellationRequested();
             if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary, IsImplicitlyDeclared: false } method)
             {
-                methods.Add(ParseMethod(method, wellKnown, schemas, declared: true, cancellationToken));
+                methods.Add(ParseMethod(method, schemas, declared: true, cancellationToken));
                 signatures.Add(Signature(method));
             }
         }
@@ -131,7 +130,7 @@ internal static class DeploymentParser
                     && method.DeclaredAccessibility == Accessibility.Public
                     && !IsCompilerGenerated(method))
                 {
-                    inherited.Add(ParseMethod(method, wellKnown, schemas, declared: false, cancellationToken));
+                    inherited.Add(ParseMethod(method, schemas, declared: false, cancellationToken));
                 }
             }
         }
@@ -234,24 +233,24 @@ internal static class DeploymentParser
             + string.Join(",", method.Parameters.Select(p => (p.RefKind == RefKind.None ? "" : "&") + p.Type.ToDisplayString(Symbols.TypeFormat))) + ")";
 
     /// <param name="declared">False for a base class's method: read for handles only (no gRPC or HTTP binding).</param>
-    private static DeploymentMethodInfo ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas, bool declared, CancellationToken cancellationToken)
+    private static DeploymentMethodInfo ParseMethod(IMethodSymbol method, SchemaBuilder schemas, bool declared, CancellationToken cancellationToken)
     {
-        var (rpcName, rpcNameLocation) = GrpcParser.ParseRpcName(method, wellKnown, cancellationToken);
+        var (rpcName, rpcNameLocation) = GrpcParser.ParseRpcName(method, cancellationToken);
 
         MultiplexedInfo? multiplexed = null;
         string? obsoleteMessage = null;
         AttributeData? batchAttribute = null;
         foreach (var attribute in method.GetAttributes())
         {
-            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.MultiplexedAttribute))
+            if (WellKnownTypes.MultiplexedAttribute.Matches(attribute.AttributeClass))
             {
-                multiplexed = MultiplexingParser.ParseMultiplexed(method, attribute, wellKnown, cancellationToken);
+                multiplexed = MultiplexingParser.ParseMultiplexed(method, attribute, cancellationToken);
             }
-            else if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.ObsoleteAttribute))
+            else if (WellKnownTypes.ObsoleteAttribute.Matches(attribute.AttributeClass))
             {
                 obsoleteMessage = attribute.ConstructorArguments.FirstOrDefault().Value as string ?? "";
             }
-            else if (declared && SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.BatchAttribute))
+            else if (declared && WellKnownTypes.BatchAttribute.Matches(attribute.AttributeClass))
             {
                 batchAttribute = attribute;
             }
@@ -260,7 +259,7 @@ internal static class DeploymentParser
         BatchParser.BatchSignature? batchSignature = null;
         if (batchAttribute is not null)
         {
-            (batch, batchSignature) = BatchParser.ParseBatch(method, batchAttribute, multiplexed is not null, wellKnown, cancellationToken);
+            (batch, batchSignature) = BatchParser.ParseBatch(method, batchAttribute, multiplexed is not null, cancellationToken);
         }
 
         var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as MethodDeclarationSyntax;
@@ -268,14 +267,14 @@ internal static class DeploymentParser
             p.Name,
             p.Type.ToDisplayString(Symbols.TypeFormat),
             p.Type.ToDisplayString(),
-            SymbolEqualityComparer.Default.Equals(p.Type, wellKnown.ServeRequestContext) ? ParameterKind.Context
-                : SymbolEqualityComparer.Default.Equals(p.Type, wellKnown.CancellationToken) ? ParameterKind.CancellationToken
-                : SymbolEqualityComparer.Default.Equals(p.Type, wellKnown.GrpcContext) ? ParameterKind.GrpcContext
+            WellKnownTypes.ServeRequestContext.Matches(p.Type) ? ParameterKind.Context
+                : WellKnownTypes.CancellationToken.Matches(p.Type) ? ParameterKind.CancellationToken
+                : WellKnownTypes.GrpcContext.Matches(p.Type) ? ParameterKind.GrpcContext
                 : ParameterKind.Other,
             p.RefKind != RefKind.None,
             LocationInfo.From(p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken)) ?? LocationInfo.From(p.Locations.FirstOrDefault()),
             p.Type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
-                && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.IAsyncEnumerableOfT)
+                && WellKnownTypes.IAsyncEnumerableOfT.Matches(named.OriginalDefinition)
                 ? named.TypeArguments[0].ToDisplayString(Symbols.TypeFormat)
                 : "",
             p.Type.ToDisplayString(Symbols.AnnotatedTypeFormat),
@@ -283,7 +282,7 @@ internal static class DeploymentParser
             CanBeTypeArgument(p.Type)))
             .ToEquatableArray();
 
-        var returnInfo = ClassifyReturn(method.ReturnType, method.ReturnsVoid, wellKnown);
+        var returnInfo = ClassifyReturn(method.ReturnType, method.ReturnsVoid);
         if (batchSignature is { } perItem)
         {
             // Everything else (gRPC, HTTP, handles) sees the per-item overload the emitter adds:
@@ -326,27 +325,27 @@ internal static class DeploymentParser
             returnInfo,
             parameters,
             multiplexed,
-            declared ? HttpParser.ParseMethod(method, wellKnown, schemas, cancellationToken, batchSignature) : null,
+            declared ? HttpParser.ParseMethod(method, schemas, cancellationToken, batchSignature) : null,
             method.DeclaredAccessibility == Accessibility.Public,
             overridesObjectMember,
             Cref(method),
             obsoleteMessage,
-            IsLifecycleHook(method, wellKnown),
+            IsLifecycleHook(method),
             batch,
             method.ToDisplayString(s_signatureFormat));
     }
 
-    private static bool IsLifecycleHook(IMethodSymbol method, WellKnownTypes wellKnown)
+    private static bool IsLifecycleHook(IMethodSymbol method)
     {
         if (method.Name is "Dispose" or "DisposeAsync")
         {
             return true;
         }
-        if (method.Name != "ReconfigureAsync" || wellKnown.IReconfigurable is null)
+        if (method.Name != "ReconfigureAsync" || method.ContainingType.AllInterfaces.FirstOrDefault(WellKnownTypes.IReconfigurable.Matches) is not { } reconfigurable)
         {
             return false;
         }
-        return wellKnown.IReconfigurable.GetMembers("ReconfigureAsync").Any(member =>
+        return reconfigurable.GetMembers("ReconfigureAsync").Any(member =>
             SymbolEqualityComparer.Default.Equals(method.ContainingType.FindImplementationForInterfaceMember(member), method));
     }
 
@@ -433,7 +432,7 @@ internal static class DeploymentParser
         }
     }
 
-    private static ReturnInfo ClassifyReturn(ITypeSymbol type, bool returnsVoid, WellKnownTypes wellKnown)
+    private static ReturnInfo ClassifyReturn(ITypeSymbol type, bool returnsVoid)
     {
         var display = type.ToDisplayString();
         if (returnsVoid)
@@ -441,11 +440,11 @@ internal static class DeploymentParser
             return new ReturnInfo(ReturnKind.Void, "", display, false, "", "", true);
         }
         var annotatedType = type.ToDisplayString(Symbols.AnnotatedTypeFormat);
-        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.Task))
+        if (WellKnownTypes.Task.Matches(type))
         {
             return new ReturnInfo(ReturnKind.NonGenericTask, "", display, false, annotatedType, "", true);
         }
-        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.ValueTask))
+        if (WellKnownTypes.ValueTask.Matches(type))
         {
             return new ReturnInfo(ReturnKind.NonGenericValueTask, "", display, false, annotatedType, "", true);
         }
@@ -455,31 +454,31 @@ internal static class DeploymentParser
             var argument = named.TypeArguments[0];
             var element = argument.ToDisplayString(Symbols.TypeFormat);
             var annotated = argument.ToDisplayString(Symbols.AnnotatedTypeFormat);
-            if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.TaskOfT))
+            if (WellKnownTypes.TaskOfT.Matches(definition))
             {
                 return new ReturnInfo(ReturnKind.Task, element, display, false, annotatedType, annotated, true);
             }
-            if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.ValueTaskOfT))
+            if (WellKnownTypes.ValueTaskOfT.Matches(definition))
             {
                 return new ReturnInfo(ReturnKind.ValueTask, element, display, false, annotatedType, annotated, true);
             }
-            if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.IAsyncEnumerableOfT))
+            if (WellKnownTypes.IAsyncEnumerableOfT.Matches(definition))
             {
                 return new ReturnInfo(ReturnKind.AsyncEnumerable, element, display, true, annotatedType, annotated, true);
             }
-            if (SymbolEqualityComparer.Default.Equals(definition, wellKnown.IEnumerableOfT))
+            if (WellKnownTypes.IEnumerableOfT.Matches(definition))
             {
                 return new ReturnInfo(ReturnKind.Enumerable, element, display, true, annotatedType, annotated, true);
             }
         }
         if (type.SpecialType != SpecialType.System_String)
         {
-            foreach (var candidate in new[] { wellKnown.IAsyncEnumerableOfT, wellKnown.IEnumerableOfT })
+            foreach (var candidate in new[] { WellKnownTypes.IAsyncEnumerableOfT, WellKnownTypes.IEnumerableOfT })
             {
-                var implemented = type.AllInterfaces.FirstOrDefault(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, candidate));
+                var implemented = type.AllInterfaces.FirstOrDefault(i => candidate.Matches(i.OriginalDefinition));
                 if (implemented is not null)
                 {
-                    var kind = SymbolEqualityComparer.Default.Equals(candidate, wellKnown.IEnumerableOfT) ? ReturnKind.Enumerable : ReturnKind.AsyncEnumerable;
+                    var kind = candidate == WellKnownTypes.IEnumerableOfT ? ReturnKind.Enumerable : ReturnKind.AsyncEnumerable;
                     return new ReturnInfo(kind, implemented.TypeArguments[0].ToDisplayString(Symbols.TypeFormat), display, false,
                         annotatedType, implemented.TypeArguments[0].ToDisplayString(Symbols.AnnotatedTypeFormat), CanBeTypeArgument(type));
                 }

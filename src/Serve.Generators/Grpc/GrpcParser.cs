@@ -9,12 +9,12 @@ namespace Serve.Generators;
 internal static class GrpcParser
 {
     /// <summary>The <c>[GrpcService("package.Service")]</c> attributes of a deployment class.</summary>
-    public static EquatableArray<ServiceReference> ParseServices(INamedTypeSymbol type, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    public static EquatableArray<ServiceReference> ParseServices(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
         var services = new List<ServiceReference>();
         foreach (var attribute in type.GetAttributes())
         {
-            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.GrpcServiceAttribute)
+            if (WellKnownTypes.GrpcServiceAttribute.Matches(attribute.AttributeClass)
                 && attribute.ConstructorArguments.Length == 1
                 && attribute.ConstructorArguments[0].Value is string serviceName)
             {
@@ -25,13 +25,13 @@ internal static class GrpcParser
     }
 
     /// <summary>The name of a method's <c>[GrpcMethod("Name")]</c> and where it is written; nulls without one.</summary>
-    public static (string? Name, LocationInfo? Location) ParseRpcName(IMethodSymbol method, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    public static (string? Name, LocationInfo? Location) ParseRpcName(IMethodSymbol method, CancellationToken cancellationToken)
     {
         string? name = null;
         LocationInfo? location = null;
         foreach (var attribute in method.GetAttributes())
         {
-            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.GrpcMethodAttribute)
+            if (WellKnownTypes.GrpcMethodAttribute.Matches(attribute.AttributeClass)
                 && attribute.ConstructorArguments.Length == 1
                 && attribute.ConstructorArguments[0].Value is string value)
             {

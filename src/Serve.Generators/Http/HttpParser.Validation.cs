@@ -11,7 +11,7 @@ namespace Serve.Generators;
 /// <summary>Reads the data-annotation attributes of an HTTP parameter: <c>[Required]</c>, lengths, <c>[Range]</c>, <c>[RegularExpression]</c>.</summary>
 internal static partial class HttpParser
 {
-    private static EquatableArray<ValidationInfo> ParseValidations(IParameterSymbol parameter, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    private static EquatableArray<ValidationInfo> ParseValidations(IParameterSymbol parameter, CancellationToken cancellationToken)
     {
         var validations = new List<ValidationInfo>();
         foreach (var attribute in parameter.GetAttributes())
@@ -23,24 +23,24 @@ internal static partial class HttpParser
             }
             var location = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
             var args = attribute.ConstructorArguments;
-            if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.RequiredAttribute))
+            if (WellKnownTypes.RequiredAttribute.Matches(attributeClass))
             {
                 validations.Add(new ValidationInfo(ValidationKind.Required, "", "", "", false, false, false, "", location));
             }
-            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.MinLengthAttribute))
+            else if (WellKnownTypes.MinLengthAttribute.Matches(attributeClass))
             {
                 var length = args.Length == 1 && args[0].Value is int n ? n : -1;
                 validations.Add(new ValidationInfo(ValidationKind.MinLength, Int(length), "", "", false, false, false,
                     length < 0 ? "has a negative length" : "", location));
             }
-            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.MaxLengthAttribute))
+            else if (WellKnownTypes.MaxLengthAttribute.Matches(attributeClass))
             {
                 // [MaxLength] without a length means "as long as the storage allows": no check.
                 var length = args.Length == 1 && args[0].Value is int n ? n : -1;
                 var problem = args.Length == 1 && length <= 0 && length != -1 ? "has a length that is not positive" : "";
                 validations.Add(new ValidationInfo(ValidationKind.MaxLength, "", length < 0 ? "" : Int(length), "", false, false, false, problem, location));
             }
-            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.StringLengthAttribute))
+            else if (WellKnownTypes.StringLengthAttribute.Matches(attributeClass))
             {
                 var max = args.Length == 1 && args[0].Value is int n ? n : -1;
                 var min = 0;
@@ -56,11 +56,11 @@ internal static partial class HttpParser
                     : "";
                 validations.Add(new ValidationInfo(ValidationKind.StringLength, min > 0 ? Int(min) : "", Int(max), "", false, false, false, problem, location));
             }
-            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.RangeAttribute))
+            else if (WellKnownTypes.RangeAttribute.Matches(attributeClass))
             {
                 validations.Add(ParseRange(attribute, location));
             }
-            else if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.RegularExpressionAttribute))
+            else if (WellKnownTypes.RegularExpressionAttribute.Matches(attributeClass))
             {
                 var pattern = args.Length == 1 ? args[0].Value as string ?? "" : "";
                 var problem = "";

@@ -14,11 +14,11 @@ namespace Serve.Generators;
 internal static partial class HttpParser
 {
     /// <summary>Reads <c>[JsonContext(typeof(Ctx))]</c> of a deployment and the naming policy of the context.</summary>
-    public static (JsonContextInfo? Info, SchemaBuilder.NamingPolicy Policy) ParseJsonContext(INamedTypeSymbol deployment, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    public static (JsonContextInfo? Info, SchemaBuilder.NamingPolicy Policy) ParseJsonContext(INamedTypeSymbol deployment, CancellationToken cancellationToken)
     {
         foreach (var attribute in deployment.GetAttributes())
         {
-            if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, wellKnown.JsonContextAttribute)
+            if (!WellKnownTypes.JsonContextAttribute.Matches(attribute.AttributeClass)
                 || attribute.ConstructorArguments.Length != 1
                 || attribute.ConstructorArguments[0].Value is not INamedTypeSymbol context)
             {
@@ -27,19 +27,19 @@ internal static partial class HttpParser
             var isContext = false;
             for (var t = context.BaseType; t is not null; t = t.BaseType)
             {
-                isContext |= SymbolEqualityComparer.Default.Equals(t, wellKnown.JsonSerializerContext);
+                isContext |= WellKnownTypes.JsonSerializerContext.Matches(t);
             }
             var types = new SortedSet<string>(StringComparer.Ordinal);
             var policy = SchemaBuilder.NamingPolicy.None;
             foreach (var contextAttribute in context.GetAttributes())
             {
-                if (SymbolEqualityComparer.Default.Equals(contextAttribute.AttributeClass, wellKnown.JsonSerializableAttribute)
+                if (WellKnownTypes.JsonSerializableAttribute.Matches(contextAttribute.AttributeClass)
                     && contextAttribute.ConstructorArguments.Length >= 1
                     && contextAttribute.ConstructorArguments[0].Value is ITypeSymbol serializable)
                 {
                     types.Add(serializable.ToDisplayString(Symbols.TypeFormat));
                 }
-                else if (SymbolEqualityComparer.Default.Equals(contextAttribute.AttributeClass, wellKnown.JsonSourceGenerationOptionsAttribute))
+                else if (WellKnownTypes.JsonSourceGenerationOptionsAttribute.Matches(contextAttribute.AttributeClass))
                 {
                     // JsonSerializerDefaults.Web (1) means camelCase; an explicit PropertyNamingPolicy wins.
                     if (contextAttribute.ConstructorArguments.Length == 1 && contextAttribute.ConstructorArguments[0].Value is int defaults && defaults == 1)
@@ -64,12 +64,8 @@ internal static partial class HttpParser
     /// <summary>Reads the HTTP attributes, parameters and result of a method; null when it has no route attribute and no <c>[HttpIngress]</c>.</summary>
     /// <param name="batch">For a valid <c>[Batch]</c> method: the item and result types of its per-item overload
     /// (<c>ValueTask&lt;TOut&gt; M(TIn item, CancellationToken cancellationToken)</c>), which the HTTP route binds instead.</param>
-    public static HttpMethodInfo? ParseMethod(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken, BatchParser.BatchSignature? batch = null)
+    public static HttpMethodInfo? ParseMethod(IMethodSymbol method, SchemaBuilder schemas, CancellationToken cancellationToken, BatchParser.BatchSignature? batch = null)
     {
-        if (wellKnown.HttpMethodAttribute is null)
-        {
-            return null;
-        }
         var routes = new List<HttpRouteAttributeInfo>();
         var isIngress = false;
         LocationInfo? ingressLocation = null;
@@ -80,13 +76,13 @@ internal static partial class HttpParser
             {
                 continue;
             }
-            if (SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.HttpIngressAttribute))
+            if (WellKnownTypes.HttpIngressAttribute.Matches(attributeClass))
             {
                 isIngress = true;
                 ingressLocation = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
                 continue;
             }
-            if (!DerivesFrom(attributeClass, wellKnown.HttpMethodAttribute))
+            if (!WellKnownTypes.HttpMethodAttribute.IsBaseOf(attributeClass.BaseType))
             {
                 continue;
             }
@@ -119,24 +115,24 @@ internal static partial class HttpParser
         if (batch is { } b)
         {
             // The per-item overload: the list parameter's attributes apply to one item; the call's token always reaches the queue.
-            var item = ParseParameter(method.Parameters[0], wellKnown, schemas, cancellationToken, b.Item);
+            var item = ParseParameter(method.Parameters[0], schemas, cancellationToken, b.Item);
             var token = new HttpParameterInfo(b.TokenName, "global::System.Threading.CancellationToken", "global::System.Threading.CancellationToken",
                 "System.Threading.CancellationToken", HttpParameterKind.CancellationToken, HttpSource.None, null, ScalarKind.None, "", true, false, false, true, "",
                 false, null, "", EquatableArray<string>.Empty, EquatableArray<ValidationInfo>.Empty, TypeSchema.Of(SchemaKind.Any), null);
             return new HttpMethodInfo(routes.ToEquatableArray(), isIngress, ingressLocation, new EquatableArray<HttpParameterInfo>(new[] { item, token }),
-                ParseReturn(method, wellKnown, schemas, b.Result));
+                ParseReturn(method, schemas, b.Result));
         }
-        var parameters = method.Parameters.Select(p => ParseParameter(p, wellKnown, schemas, cancellationToken)).ToEquatableArray();
-        return new HttpMethodInfo(routes.ToEquatableArray(), isIngress, ingressLocation, parameters, ParseReturn(method, wellKnown, schemas));
+        var parameters = method.Parameters.Select(p => ParseParameter(p, schemas, cancellationToken)).ToEquatableArray();
+        return new HttpMethodInfo(routes.ToEquatableArray(), isIngress, ingressLocation, parameters, ParseReturn(method, schemas));
     }
 
     /// <param name="typeOverride">For the list parameter of a <c>[Batch]</c> method: the item type, bound instead of the list.</param>
-    private static HttpParameterInfo ParseParameter(IParameterSymbol parameter, WellKnownTypes wellKnown, SchemaBuilder schemas, CancellationToken cancellationToken, ITypeSymbol? typeOverride = null)
+    private static HttpParameterInfo ParseParameter(IParameterSymbol parameter, SchemaBuilder schemas, CancellationToken cancellationToken, ITypeSymbol? typeOverride = null)
     {
         var type = typeOverride ?? parameter.Type;
-        var kind = SymbolEqualityComparer.Default.Equals(type, wellKnown.ServeRequestContext) ? HttpParameterKind.Context
-            : SymbolEqualityComparer.Default.Equals(type, wellKnown.CancellationToken) ? HttpParameterKind.CancellationToken
-            : SymbolEqualityComparer.Default.Equals(type, wellKnown.HttpRequestData) ? HttpParameterKind.Request
+        var kind = WellKnownTypes.ServeRequestContext.Matches(type) ? HttpParameterKind.Context
+            : WellKnownTypes.CancellationToken.Matches(type) ? HttpParameterKind.CancellationToken
+            : WellKnownTypes.HttpRequestData.Matches(type) ? HttpParameterKind.Request
             : HttpParameterKind.Value;
 
         var source = HttpSource.None;
@@ -144,10 +140,10 @@ internal static partial class HttpParser
         foreach (var attribute in parameter.GetAttributes())
         {
             var attributeClass = attribute.AttributeClass;
-            var attributeSource = SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.FromRouteAttribute) ? HttpSource.Path
-                : SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.FromQueryAttribute) ? HttpSource.Query
-                : SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.FromHeaderAttribute) ? HttpSource.Header
-                : SymbolEqualityComparer.Default.Equals(attributeClass, wellKnown.FromBodyAttribute) ? HttpSource.Body
+            var attributeSource = WellKnownTypes.FromRouteAttribute.Matches(attributeClass) ? HttpSource.Path
+                : WellKnownTypes.FromQueryAttribute.Matches(attributeClass) ? HttpSource.Query
+                : WellKnownTypes.FromHeaderAttribute.Matches(attributeClass) ? HttpSource.Header
+                : WellKnownTypes.FromBodyAttribute.Matches(attributeClass) ? HttpSource.Body
                 : HttpSource.None;
             if (attributeSource == HttpSource.None)
             {
@@ -170,13 +166,13 @@ internal static partial class HttpParser
             underlying = nullable.TypeArguments[0];
             isNullableValueType = true;
         }
-        var scalar = Classify(underlying, wellKnown);
+        var scalar = Classify(underlying);
         var isNullable = isNullableValueType || (type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated);
 
         var unbindable = "";
         if (scalar == ScalarKind.None)
         {
-            unbindable = UnbindableReason(type, wellKnown);
+            unbindable = UnbindableReason(type);
         }
         var enumMembers = scalar == ScalarKind.Enum
             ? underlying.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).Select(f => f.Name).ToEquatableArray()
@@ -204,15 +200,15 @@ internal static partial class HttpParser
             unbindable,
             parameter.RefKind != RefKind.None,
             typeOverride is null && parameter.HasExplicitDefaultValue ? DefaultValue(parameter.ExplicitDefaultValue, underlying, scalar) : null,
-            CountMember(type, wellKnown),
+            CountMember(type),
             enumMembers,
-            ParseValidations(parameter, wellKnown, cancellationToken),
+            ParseValidations(parameter, cancellationToken),
             schema,
             LocationInfo.From(syntax) ?? LocationInfo.From(parameter.Locations.FirstOrDefault()));
     }
 
     /// <param name="batchResult">For a <c>[Batch]</c> method: TOut, the result of its per-item overload (a <c>ValueTask&lt;TOut&gt;</c>).</param>
-    private static HttpReturnInfo ParseReturn(IMethodSymbol method, WellKnownTypes wellKnown, SchemaBuilder schemas, ITypeSymbol? batchResult = null)
+    private static HttpReturnInfo ParseReturn(IMethodSymbol method, SchemaBuilder schemas, ITypeSymbol? batchResult = null)
     {
         var display = method.ReturnType.ToDisplayString();
         var any = TypeSchema.Of(SchemaKind.Any);
@@ -225,20 +221,20 @@ internal static partial class HttpParser
             return new HttpReturnInfo(HttpResultKind.Empty, HttpAwaitKind.None, "", "", display, false, false, any);
         }
         var type = batchResult ?? method.ReturnType;
-        if (batchResult is null && (SymbolEqualityComparer.Default.Equals(type, wellKnown.Task) || SymbolEqualityComparer.Default.Equals(type, wellKnown.ValueTask)))
+        if (batchResult is null && (WellKnownTypes.Task.Matches(type) || WellKnownTypes.ValueTask.Matches(type)))
         {
-            var kind = SymbolEqualityComparer.Default.Equals(type, wellKnown.Task) ? HttpAwaitKind.Task : HttpAwaitKind.ValueTask;
+            var kind = WellKnownTypes.Task.Matches(type) ? HttpAwaitKind.Task : HttpAwaitKind.ValueTask;
             return new HttpReturnInfo(HttpResultKind.Empty, kind, "", "", display, false, false, any);
         }
         var awaitKind = batchResult is null ? HttpAwaitKind.None : HttpAwaitKind.ValueTask;
         if (batchResult is null && type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } task)
         {
-            if (SymbolEqualityComparer.Default.Equals(task.OriginalDefinition, wellKnown.TaskOfT))
+            if (WellKnownTypes.TaskOfT.Matches(task.OriginalDefinition))
             {
                 awaitKind = HttpAwaitKind.Task;
                 type = task.TypeArguments[0];
             }
-            else if (SymbolEqualityComparer.Default.Equals(task.OriginalDefinition, wellKnown.ValueTaskOfT))
+            else if (WellKnownTypes.ValueTaskOfT.Matches(task.OriginalDefinition))
             {
                 awaitKind = HttpAwaitKind.ValueTask;
                 type = task.TypeArguments[0];
@@ -246,9 +242,9 @@ internal static partial class HttpParser
         }
         if (type.SpecialType != SpecialType.System_String)
         {
-            var stream = type is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.IAsyncEnumerableOfT)
+            var stream = type is INamedTypeSymbol named && WellKnownTypes.IAsyncEnumerableOfT.Matches(named.OriginalDefinition)
                 ? named
-                : type.AllInterfaces.FirstOrDefault(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.IAsyncEnumerableOfT));
+                : type.AllInterfaces.FirstOrDefault(i => WellKnownTypes.IAsyncEnumerableOfT.Matches(i.OriginalDefinition));
             if (stream is not null)
             {
                 if (awaitKind != HttpAwaitKind.None)
@@ -271,7 +267,7 @@ internal static partial class HttpParser
         {
             return new HttpReturnInfo(HttpResultKind.Bytes, awaitKind, annotated, plain, display, false, false, TypeSchema.Of(SchemaKind.String, "binary"));
         }
-        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.HttpResult))
+        if (WellKnownTypes.HttpResult.Matches(type))
         {
             return new HttpReturnInfo(HttpResultKind.Result, awaitKind, annotated, plain, display, false, false, any);
         }
@@ -282,20 +278,8 @@ internal static partial class HttpParser
         return new HttpReturnInfo(HttpResultKind.Json, awaitKind, annotated, plain, display, false, false, schemas.For(type));
     }
 
-    private static bool DerivesFrom(INamedTypeSymbol type, INamedTypeSymbol? baseType)
-    {
-        for (var t = type.BaseType; t is not null; t = t.BaseType)
-        {
-            if (SymbolEqualityComparer.Default.Equals(t, baseType))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /// <summary>The scalar kind of a type read from text (after unwrapping <c>Nullable&lt;T&gt;</c>).</summary>
-    public static ScalarKind Classify(ITypeSymbol type, WellKnownTypes wellKnown)
+    public static ScalarKind Classify(ITypeSymbol type)
     {
         switch (type.SpecialType)
         {
@@ -319,22 +303,22 @@ internal static partial class HttpParser
         {
             return ScalarKind.Enum;
         }
-        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.Guid))
+        if (WellKnownTypes.Guid.Matches(type))
         {
             return ScalarKind.Guid;
         }
-        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.DateTimeOffset))
+        if (WellKnownTypes.DateTimeOffset.Matches(type))
         {
             return ScalarKind.DateTimeOffset;
         }
-        if (SymbolEqualityComparer.Default.Equals(type, wellKnown.TimeSpan))
+        if (WellKnownTypes.TimeSpan.Matches(type))
         {
             return ScalarKind.TimeSpan;
         }
         return ScalarKind.None;
     }
 
-    private static string UnbindableReason(ITypeSymbol type, WellKnownTypes wellKnown)
+    private static string UnbindableReason(ITypeSymbol type)
     {
         if (type.TypeKind is TypeKind.Error)
         {
@@ -358,8 +342,8 @@ internal static partial class HttpParser
         }
         if (type.TypeKind == TypeKind.Interface)
         {
-            var isCollection = (type is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.IEnumerableOfT))
-                || type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.IEnumerableOfT));
+            var isCollection = (type is INamedTypeSymbol named && WellKnownTypes.IEnumerableOfT.Matches(named.OriginalDefinition))
+                || type.AllInterfaces.Any(i => WellKnownTypes.IEnumerableOfT.Matches(i.OriginalDefinition));
             return isCollection ? "" : "an interface (other than a collection interface) cannot be deserialized; take a concrete class";
         }
         if (type.IsAbstract && type.TypeKind == TypeKind.Class)
@@ -369,14 +353,14 @@ internal static partial class HttpParser
         return "";
     }
 
-    private static string CountMember(ITypeSymbol type, WellKnownTypes wellKnown)
+    private static string CountMember(ITypeSymbol type)
     {
         if (type.SpecialType == SpecialType.System_String || type is IArrayTypeSymbol)
         {
             return "Length";
         }
-        bool IsCollection(INamedTypeSymbol i) => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.ICollectionOfT)
-            || SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, wellKnown.IReadOnlyCollectionOfT);
+        bool IsCollection(INamedTypeSymbol i) => WellKnownTypes.ICollectionOfT.Matches(i.OriginalDefinition)
+            || WellKnownTypes.IReadOnlyCollectionOfT.Matches(i.OriginalDefinition);
         if ((type is INamedTypeSymbol named && IsCollection(named)) || type.AllInterfaces.Any(IsCollection))
         {
             return "Count";

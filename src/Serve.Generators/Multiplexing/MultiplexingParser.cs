@@ -43,7 +43,7 @@ internal static class MultiplexingParser
     }
 
     /// <summary>Reads the <c>[Multiplexed]</c> attribute of a deployment method and the model type its return type gives.</summary>
-    public static MultiplexedInfo ParseMultiplexed(IMethodSymbol method, AttributeData attribute, WellKnownTypes wellKnown, CancellationToken cancellationToken)
+    public static MultiplexedInfo ParseMultiplexed(IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken)
     {
         var max = attribute.AttributeClass?.GetMembers("DefaultMaxModelsPerReplica").OfType<IFieldSymbol>().FirstOrDefault() is { HasConstantValue: true, ConstantValue: int defaultMax }
             ? defaultMax
@@ -63,18 +63,18 @@ internal static class MultiplexingParser
         var type = method.ReturnType;
         var kind = LoaderReturnKind.Value;
         if (method.ReturnsVoid || method.ReturnsByRef || method.ReturnsByRefReadonly
-            || SymbolEqualityComparer.Default.Equals(type, wellKnown.Task) || SymbolEqualityComparer.Default.Equals(type, wellKnown.ValueTask))
+            || WellKnownTypes.Task.Matches(type) || WellKnownTypes.ValueTask.Matches(type))
         {
             kind = LoaderReturnKind.Invalid;
         }
         else if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named)
         {
-            if (SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.TaskOfT))
+            if (WellKnownTypes.TaskOfT.Matches(named.OriginalDefinition))
             {
                 kind = LoaderReturnKind.Task;
                 type = named.TypeArguments[0];
             }
-            else if (SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, wellKnown.ValueTaskOfT))
+            else if (WellKnownTypes.ValueTaskOfT.Matches(named.OriginalDefinition))
             {
                 kind = LoaderReturnKind.ValueTask;
                 type = named.TypeArguments[0];
@@ -95,8 +95,7 @@ internal static class MultiplexingParser
         {
             return null;
         }
-        var deploymentAttribute = WellKnownTypes.Get(context.SemanticModel.Compilation).DeploymentAttribute;
-        if (type.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, deploymentAttribute)))
+        if (type.GetAttributes().Any(a => WellKnownTypes.DeploymentAttribute.Matches(a.AttributeClass)))
         {
             return null;
         }

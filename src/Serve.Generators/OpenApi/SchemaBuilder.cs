@@ -21,17 +21,12 @@ internal sealed class SchemaBuilder
         KebabCaseUpper = 5,
     }
 
-    private readonly WellKnownTypes _wellKnown;
     private readonly NamingPolicy _policy;
     private readonly Dictionary<ITypeSymbol, string> _names = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<string, SchemaComponent?> _components = new(StringComparer.Ordinal);
     private int _depth;
 
-    public SchemaBuilder(WellKnownTypes wellKnown, NamingPolicy policy)
-    {
-        _wellKnown = wellKnown;
-        _policy = policy;
-    }
+    public SchemaBuilder(NamingPolicy policy) => _policy = policy;
 
     /// <summary>Every component, ordinal by name.</summary>
     public EquatableArray<SchemaComponent> Components
@@ -51,7 +46,7 @@ internal sealed class SchemaBuilder
 
     private TypeSchema Core(ITypeSymbol type)
     {
-        var scalar = HttpParser.Classify(type, _wellKnown);
+        var scalar = HttpParser.Classify(type);
         if (scalar == ScalarKind.Enum)
         {
             // System.Text.Json writes enums as numbers unless a converter says otherwise.
@@ -86,8 +81,8 @@ internal sealed class SchemaBuilder
                 return TypeSchema.Of(SchemaKind.String, "time");
         }
         var dictionary = named.AllInterfaces.Concat(new[] { named }).FirstOrDefault(i =>
-            SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, _wellKnown.IDictionaryOfT)
-            || SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, _wellKnown.IReadOnlyDictionaryOfT));
+            WellKnownTypes.IDictionaryOfT.Matches(i.OriginalDefinition)
+            || WellKnownTypes.IReadOnlyDictionaryOfT.Matches(i.OriginalDefinition));
         if (dictionary is not null)
         {
             return new TypeSchema(SchemaKind.Map, "", For(dictionary.TypeArguments[1]), "", false, EquatableArray<string>.Empty);
@@ -105,9 +100,9 @@ internal sealed class SchemaBuilder
 
     private bool IsEnumerable(ITypeSymbol type, out ITypeSymbol? element)
     {
-        var enumerable = type is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _wellKnown.IEnumerableOfT)
+        var enumerable = type is INamedTypeSymbol named && WellKnownTypes.IEnumerableOfT.Matches(named.OriginalDefinition)
             ? named
-            : type.AllInterfaces.FirstOrDefault(i => SymbolEqualityComparer.Default.Equals(i.OriginalDefinition, _wellKnown.IEnumerableOfT));
+            : type.AllInterfaces.FirstOrDefault(i => WellKnownTypes.IEnumerableOfT.Matches(i.OriginalDefinition));
         element = enumerable?.TypeArguments[0];
         return enumerable is not null;
     }
@@ -145,7 +140,7 @@ internal sealed class SchemaBuilder
                     continue;
                 }
                 var required = property.IsRequired
-                    || property.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, _wellKnown.JsonRequiredAttribute));
+                    || property.GetAttributes().Any(a => WellKnownTypes.JsonRequiredAttribute.Matches(a.AttributeClass));
                 properties.Add(new SchemaProperty(JsonName(property), For(property.Type), required));
             }
         }
@@ -158,7 +153,7 @@ internal sealed class SchemaBuilder
     {
         foreach (var attribute in property.GetAttributes())
         {
-            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _wellKnown.JsonIgnoreAttribute))
+            if (WellKnownTypes.JsonIgnoreAttribute.Matches(attribute.AttributeClass))
             {
                 // JsonIgnoreCondition.Always (1) is the default; the others keep the property in the contract.
                 var condition = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Condition").Value.Value as int? ?? 1;
@@ -172,7 +167,7 @@ internal sealed class SchemaBuilder
     {
         foreach (var attribute in property.GetAttributes())
         {
-            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _wellKnown.JsonPropertyNameAttribute)
+            if (WellKnownTypes.JsonPropertyNameAttribute.Matches(attribute.AttributeClass)
                 && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string name)
             {
                 return name;
