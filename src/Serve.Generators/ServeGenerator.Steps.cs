@@ -58,7 +58,7 @@ public sealed partial class ServeGenerator
     {
         try
         {
-            return (DeploymentParser.Parse(context, cancellationToken), null);
+            return (DeploymentCache.GetOrParse(context, DeploymentParser.Parse, cancellationToken), null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
