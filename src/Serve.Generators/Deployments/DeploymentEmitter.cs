@@ -71,11 +71,7 @@ internal static class DeploymentEmitter
 
         w.Line("/// <summary>The deployment as the runtime sees it: name, options, factory" + (HttpEmitter.HasRoutes(model) ? ", gRPC dispatch table and HTTP routes" : " and gRPC dispatch table") + ".</summary>")
          .Line(CSharp.GeneratedCodeAttribute)
-         .Line("public static " + CSharp.Dispatch + "DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();")
-         .Line();
-
-        w.Open("private static " + CSharp.Dispatch + "DeploymentDefinition __ServeCreateDefinition()");
-        w.Line("return new " + CSharp.Dispatch + "DeploymentDefinition(");
+         .Line("public static " + CSharp.Dispatch + "DeploymentDefinition ServeDefinition { get; } = new " + CSharp.Dispatch + "DeploymentDefinition(");
         w.Line("    " + CSharp.Literal(model.DeploymentName) + ",");
         w.Line("    " + CSharp.Literal(model.FullTypeName) + ",");
         w.Line("    " + Options(model) + ",");
@@ -127,7 +123,6 @@ internal static class DeploymentEmitter
             }
             w.Line("};");
         }
-        w.Close();
 
         if (model.Multiplexed is { } multiplexed)
         {
@@ -139,12 +134,6 @@ internal static class DeploymentEmitter
         {
             w.Line();
             BatchEmitter.EmitMembers(w, batch);
-        }
-
-        foreach (var invoker in model.Invokers)
-        {
-            w.Line();
-            GrpcEmitter.EmitInvoker(w, model, invoker);
         }
 
         if (HttpEmitter.HasRoutes(model))

@@ -81,7 +81,6 @@ internal static class GrpcBinder
         }
 
         var invokers = new List<InvokerModel>();
-        var invokerNames = new HashSet<string>(StringComparer.Ordinal);
         var caseReported = new HashSet<DeploymentMethodInfo>();
         foreach (var (service, rpc, bindable) in rpcs)
         {
@@ -125,15 +124,9 @@ internal static class GrpcBinder
                 // SERVE0035 says what is wrong; the RPC stays unserved.
                 continue;
             }
-            var invoker = Check(methods[0], service, rpc, diagnostics);
-            if (invoker is not null)
+            if (Check(methods[0], service, rpc, diagnostics) is { } invoker)
             {
-                var name = "__ServeInvoke_" + Sanitize(service.Name) + "_" + Sanitize(rpc.Name);
-                for (var n = 2; !invokerNames.Add(name); n++)
-                {
-                    name = "__ServeInvoke_" + Sanitize(service.Name) + "_" + Sanitize(rpc.Name) + "_" + n.ToString(CultureInfo.InvariantCulture);
-                }
-                invokers.Add(invoker with { InvokerName = name });
+                invokers.Add(invoker);
             }
         }
 
@@ -303,7 +296,6 @@ internal static class GrpcBinder
             return null;
         }
         return new InvokerModel(
-            "",
             service.FullName,
             rpc.Name,
             rpc.Kind,
@@ -409,19 +401,6 @@ internal static class GrpcBinder
 
     private static string Display(string globalTypeName)
         => globalTypeName.StartsWith("global::", StringComparison.Ordinal) ? globalTypeName.Substring("global::".Length) : globalTypeName;
-
-    private static string Sanitize(string name)
-    {
-        var chars = name.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            if (!char.IsLetterOrDigit(chars[i]) && chars[i] != '_')
-            {
-                chars[i] = '_';
-            }
-        }
-        return new string(chars);
-    }
 
     /// <summary>The RPC shape as the diagnostics and docs write it.</summary>
     public static string KindText(RpcKind kind) => kind switch

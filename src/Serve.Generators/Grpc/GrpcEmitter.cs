@@ -3,7 +3,7 @@ using Serve.Generators.Model;
 
 namespace Serve.Generators;
 
-/// <summary>Writes a deployment's gRPC dispatch table and its invokers (parse, call, write).</summary>
+/// <summary>Writes a deployment's gRPC dispatch table: per bound RPC its description and invoker (parse, call, write).</summary>
 internal static class GrpcEmitter
 {
     /// <summary>The definition's gRPC methods: service, name, shape, message types and invoker of each bound RPC.</summary>
@@ -20,51 +20,40 @@ internal static class GrpcEmitter
         foreach (var invoker in model.Invokers)
         {
             w.Line("        new " + CSharp.Dispatch + "GrpcMethodDefinition(" + CSharp.Literal(invoker.ServiceName) + ", " + CSharp.Literal(invoker.RpcName) + ", "
-                + CSharp.Dispatch + "GrpcMethodType." + invoker.Kind + ", " + CSharp.Literal(invoker.RequestType) + ", " + CSharp.Literal(invoker.ResponseType) + ", " + invoker.InvokerName + "),");
+                + CSharp.Dispatch + "GrpcMethodType." + invoker.Kind + ", " + CSharp.Literal(invoker.RequestType) + ", " + CSharp.Literal(invoker.ResponseType) + ",");
+            w.Line("            " + Invoker(model, invoker) + "),");
         }
         w.Line("    }" + end);
     }
 
-    /// <summary>One invoker: parse the request (or read the request stream), call the method, write the response(s).</summary>
-    public static void EmitInvoker(SourceWriter w, DeploymentModel model, InvokerModel invoker)
+    /// <summary>
+    /// The invoker as a static lambda: parse the request (or read the request stream), call the method, write the
+    /// response(s). One expression in the table rather than a named method each, which only repeated its signature.
+    /// </summary>
+    private static string Invoker(DeploymentModel model, InvokerModel invoker)
     {
-        var path = "/" + invoker.ServiceName + "/" + invoker.RpcName;
-        var streamsRequests = invoker.Kind is RpcKind.ClientStreaming or RpcKind.DuplexStreaming;
-        w.Line("/// <summary>Serves <c>" + path + "</c> with <c>" + invoker.MethodName + "</c>.</summary>");
-        w.Open("private static global::System.Threading.Tasks.ValueTask " + invoker.InvokerName + "(object instance, " + CSharp.Dispatch + "GrpcServerCall call)");
-        if (streamsRequests)
-        {
-            w.Line("var requests = call.ReadRequestsAsync(" + invoker.RequestClrType + ".Parser, " + CSharp.Literal(invoker.RequestType) + ");");
-        }
-        else
-        {
-            w.Line("var request = " + CSharp.Dispatch + "GrpcDispatch.Parse(" + invoker.RequestClrType + ".Parser, call.RequestPayload, " + CSharp.Literal(invoker.RequestType) + ");");
-        }
+        var path = CSharp.Literal("/" + invoker.ServiceName + "/" + invoker.RpcName);
+        var request = invoker.Kind is RpcKind.ClientStreaming or RpcKind.DuplexStreaming
+            ? "call.ReadRequestsAsync(" + invoker.RequestClrType + ".Parser, " + CSharp.Literal(invoker.RequestType) + ")"
+            : CSharp.Dispatch + "GrpcDispatch.Parse(" + invoker.RequestClrType + ".Parser, call.RequestPayload, " + CSharp.Literal(invoker.RequestType) + ")";
         var arguments = invoker.Arguments.Select(a => a switch
         {
             ArgumentKind.Context => "call.RequestContext",
             ArgumentKind.CancellationToken => "call.CancellationToken",
             ArgumentKind.GrpcContext => "call.GrpcContext",
-            _ => streamsRequests ? "requests" : "request",
+            _ => request,
         });
         var callExpression = "((" + model.GlobalTypeName + ")instance)." + Symbols.EscapeIdentifier(invoker.MethodName) + "(" + string.Join(", ", arguments) + ")";
-        switch (invoker.ReturnKind)
+        const string Lambda = "static (instance, call) => ";
+        if (invoker.ReturnKind is not (ReturnKind.Enumerable or ReturnKind.AsyncEnumerable))
         {
-            case ReturnKind.Enumerable:
-            case ReturnKind.AsyncEnumerable:
-                var stream = invoker.ReturnKind == ReturnKind.Enumerable
-                    ? "global::System.Collections.Generic.IEnumerable<" + invoker.ResponseClrType + ">"
-                    : "global::System.Collections.Generic.IAsyncEnumerable<" + invoker.ResponseClrType + ">";
-                if (invoker.NeedsStreamCast)
-                {
-                    callExpression = "(" + stream + ")" + callExpression;
-                }
-                w.Line("return " + CSharp.Dispatch + "GrpcDispatch.WriteStreamAsync<" + invoker.ResponseClrType + ">(call, " + callExpression + ", " + CSharp.Literal(path) + ");");
-                break;
-            default:
-                w.Line("return " + CSharp.Dispatch + "GrpcDispatch.WriteUnaryAsync(call, " + callExpression + ", " + CSharp.Literal(path) + ");");
-                break;
+            return Lambda + CSharp.Dispatch + "GrpcDispatch.WriteUnaryAsync(call, " + callExpression + ", " + path + ")";
         }
-        w.Close();
+        if (invoker.NeedsStreamCast)
+        {
+            var stream = invoker.ReturnKind == ReturnKind.Enumerable ? "global::System.Collections.Generic.IEnumerable<" : "global::System.Collections.Generic.IAsyncEnumerable<";
+            callExpression = "(" + stream + invoker.ResponseClrType + ">)" + callExpression;
+        }
+        return Lambda + CSharp.Dispatch + "GrpcDispatch.WriteStreamAsync<" + invoker.ResponseClrType + ">(call, " + callExpression + ", " + path + ")";
     }
 }

@@ -15,7 +15,6 @@ internal enum ArgumentKind
 
 /// <summary>One generated gRPC invoker: parse, call, write.</summary>
 internal sealed record InvokerModel(
-    string InvokerName,
     string ServiceName,
     string RpcName,
     RpcKind Kind,

@@ -15,28 +15,24 @@ namespace Batching.Tests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "Classifier",
-                "Batching.Tests.Classifier",
-                new global::Serve.DeploymentOptions { MaxOngoingRequests = 16 },
-                0,
-                static (args, services) => new global::Batching.Tests.Classifier(),
-                new string[] { "userdefinedprotos.ImageClassificationService" },
-                new global::Serve.Dispatch.GrpcMethodDefinition[]
-                {
-                    new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.ImageClassificationService", "Predict", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.ImageData", "userdefinedprotos.ImageClass", __ServeInvoke_ImageClassificationService_Predict),
-                })
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "Classifier",
+            "Batching.Tests.Classifier",
+            new global::Serve.DeploymentOptions { MaxOngoingRequests = 16 },
+            0,
+            static (args, services) => new global::Batching.Tests.Classifier(),
+            new string[] { "userdefinedprotos.ImageClassificationService" },
+            new global::Serve.Dispatch.GrpcMethodDefinition[]
             {
-                BatchMethods = new global::Serve.Batching.BatchMethodDefinition[]
-                {
-                    new global::Serve.Batching.BatchMethodDefinition("Predict", 4, global::System.TimeSpan.FromTicks(300000000) /* 30 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Classifier)instance).__serveBatch0)),
-                },
-            };
-        }
+                new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.ImageClassificationService", "Predict", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.ImageData", "userdefinedprotos.ImageClass",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Batching.Tests.Classifier)instance).Predict(global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.ImageData.Parser, call.RequestPayload, "userdefinedprotos.ImageData"), call.CancellationToken), "/userdefinedprotos.ImageClassificationService/Predict")),
+            })
+        {
+            BatchMethods = new global::Serve.Batching.BatchMethodDefinition[]
+            {
+                new global::Serve.Batching.BatchMethodDefinition("Predict", 4, global::System.TimeSpan.FromTicks(300000000) /* 30 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Classifier)instance).__serveBatch0)),
+            },
+        };
 
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         private global::Serve.Batching.BatchQueue<global::Userdefinedprotos.ImageData, global::Userdefinedprotos.ImageClass>? __serveBatch0;
@@ -57,13 +53,6 @@ namespace Batching.Tests
             var created = new global::Serve.Batching.BatchQueue<global::Userdefinedprotos.ImageData, global::Userdefinedprotos.ImageClass>("Predict", 4, global::System.TimeSpan.FromTicks(300000000) /* 30 s */, 1,
                 (__items, __ct) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::Userdefinedprotos.ImageClass>>(this.Predict(__items, __ct)));
             return global::System.Threading.Interlocked.CompareExchange(ref __serveBatch0, created, null) ?? created;
-        }
-
-        /// <summary>Serves <c>/userdefinedprotos.ImageClassificationService/Predict</c> with <c>Predict</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_ImageClassificationService_Predict(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.ImageData.Parser, call.RequestPayload, "userdefinedprotos.ImageData");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Batching.Tests.Classifier)instance).Predict(request, call.CancellationToken), "/userdefinedprotos.ImageClassificationService/Predict");
         }
     }
 

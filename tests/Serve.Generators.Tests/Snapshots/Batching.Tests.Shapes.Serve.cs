@@ -15,33 +15,28 @@ namespace Batching.Tests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory, gRPC dispatch table and HTTP routes.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "Shapes",
+            "Batching.Tests.Shapes",
+            new global::Serve.DeploymentOptions { MaxOngoingRequests = 100 },
+            0,
+            static (args, services) => new global::Batching.Tests.Shapes(),
+            global::System.Array.Empty<string>(),
+            global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
         {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "Shapes",
-                "Batching.Tests.Shapes",
-                new global::Serve.DeploymentOptions { MaxOngoingRequests = 100 },
-                0,
-                static (args, services) => new global::Batching.Tests.Shapes(),
-                global::System.Array.Empty<string>(),
-                global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
+            HttpRoutes = new global::Serve.Dispatch.HttpRouteDefinition[]
             {
-                HttpRoutes = new global::Serve.Dispatch.HttpRouteDefinition[]
-                {
-                    new global::Serve.Dispatch.HttpRouteDefinition("GET", "/length/{word}", "Length", __ServeHttp_Length),
-                },
-                OpenApiJson = __ServeOpenApiJson,
-                BatchMethods = new global::Serve.Batching.BatchMethodDefinition[]
-                {
-                    new global::Serve.Batching.BatchMethodDefinition("Square", 2, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch0)),
-                    new global::Serve.Batching.BatchMethodDefinition("Upper", 3, global::System.TimeSpan.FromTicks(5000000) /* 0.5 s */, 2, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch1)),
-                    new global::Serve.Batching.BatchMethodDefinition("Length", 10, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch2)),
-                    new global::Serve.Batching.BatchMethodDefinition("Broken", 8, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch3)),
-                },
-            };
-        }
+                new global::Serve.Dispatch.HttpRouteDefinition("GET", "/length/{word}", "Length", __ServeHttp_Length),
+            },
+            OpenApiJson = __ServeOpenApiJson,
+            BatchMethods = new global::Serve.Batching.BatchMethodDefinition[]
+            {
+                new global::Serve.Batching.BatchMethodDefinition("Square", 2, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch0)),
+                new global::Serve.Batching.BatchMethodDefinition("Upper", 3, global::System.TimeSpan.FromTicks(5000000) /* 0.5 s */, 2, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch1)),
+                new global::Serve.Batching.BatchMethodDefinition("Length", 10, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch2)),
+                new global::Serve.Batching.BatchMethodDefinition("Broken", 8, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch3)),
+            },
+        };
 
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         private global::Serve.Batching.BatchQueue<int, int>? __serveBatch0;

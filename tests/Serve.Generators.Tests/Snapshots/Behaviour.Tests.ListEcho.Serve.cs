@@ -15,53 +15,24 @@ namespace Behaviour.Tests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "ListEcho",
-                "Behaviour.Tests.ListEcho",
-                new global::Serve.DeploymentOptions(),
-                0,
-                static (args, services) => new global::Behaviour.Tests.ListEcho(),
-                new string[] { "serve.tests.Echo" },
-                new global::Serve.Dispatch.GrpcMethodDefinition[]
-                {
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Say", global::Serve.Dispatch.GrpcMethodType.Unary, "serve.tests.EchoRequest", "serve.tests.EchoReply", __ServeInvoke_Echo_Say),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "SayMany", global::Serve.Dispatch.GrpcMethodType.ServerStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply", __ServeInvoke_Echo_SayMany),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Ping", global::Serve.Dispatch.GrpcMethodType.Unary, "google.protobuf.Empty", "google.protobuf.StringValue", __ServeInvoke_Echo_Ping),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Nested", global::Serve.Dispatch.GrpcMethodType.Unary, "serve.tests.EchoRequest.Inner", "serve.tests.EchoRequest.Inner.Deeper", __ServeInvoke_Echo_Nested),
-                });
-        }
-
-        /// <summary>Serves <c>/serve.tests.Echo/Say</c> with <c>Say</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Echo_Say(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Parser, call.RequestPayload, "serve.tests.EchoRequest");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Behaviour.Tests.ListEcho)instance).Say(request), "/serve.tests.Echo/Say");
-        }
-
-        /// <summary>Serves <c>/serve.tests.Echo/SayMany</c> with <c>SayMany</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Echo_SayMany(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Parser, call.RequestPayload, "serve.tests.EchoRequest");
-            return global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Serve.Tests.Protos.EchoReply>(call, (global::System.Collections.Generic.IEnumerable<global::Serve.Tests.Protos.EchoReply>)((global::Behaviour.Tests.ListEcho)instance).SayMany(request, call.CancellationToken), "/serve.tests.Echo/SayMany");
-        }
-
-        /// <summary>Serves <c>/serve.tests.Echo/Ping</c> with <c>Ping</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Echo_Ping(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Google.Protobuf.WellKnownTypes.Empty.Parser, call.RequestPayload, "google.protobuf.Empty");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Behaviour.Tests.ListEcho)instance).Ping(request), "/serve.tests.Echo/Ping");
-        }
-
-        /// <summary>Serves <c>/serve.tests.Echo/Nested</c> with <c>Nested</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Echo_Nested(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Types.Inner.Parser, call.RequestPayload, "serve.tests.EchoRequest.Inner");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Behaviour.Tests.ListEcho)instance).Nested(request), "/serve.tests.Echo/Nested");
-        }
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "ListEcho",
+            "Behaviour.Tests.ListEcho",
+            new global::Serve.DeploymentOptions(),
+            0,
+            static (args, services) => new global::Behaviour.Tests.ListEcho(),
+            new string[] { "serve.tests.Echo" },
+            new global::Serve.Dispatch.GrpcMethodDefinition[]
+            {
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Say", global::Serve.Dispatch.GrpcMethodType.Unary, "serve.tests.EchoRequest", "serve.tests.EchoReply",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Behaviour.Tests.ListEcho)instance).Say(global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Parser, call.RequestPayload, "serve.tests.EchoRequest")), "/serve.tests.Echo/Say")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "SayMany", global::Serve.Dispatch.GrpcMethodType.ServerStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Serve.Tests.Protos.EchoReply>(call, (global::System.Collections.Generic.IEnumerable<global::Serve.Tests.Protos.EchoReply>)((global::Behaviour.Tests.ListEcho)instance).SayMany(global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Parser, call.RequestPayload, "serve.tests.EchoRequest"), call.CancellationToken), "/serve.tests.Echo/SayMany")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Ping", global::Serve.Dispatch.GrpcMethodType.Unary, "google.protobuf.Empty", "google.protobuf.StringValue",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Behaviour.Tests.ListEcho)instance).Ping(global::Serve.Dispatch.GrpcDispatch.Parse(global::Google.Protobuf.WellKnownTypes.Empty.Parser, call.RequestPayload, "google.protobuf.Empty")), "/serve.tests.Echo/Ping")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Nested", global::Serve.Dispatch.GrpcMethodType.Unary, "serve.tests.EchoRequest.Inner", "serve.tests.EchoRequest.Inner.Deeper",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Behaviour.Tests.ListEcho)instance).Nested(global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Types.Inner.Parser, call.RequestPayload, "serve.tests.EchoRequest.Inner")), "/serve.tests.Echo/Nested")),
+            });
     }
 
     /// <summary>

@@ -27,19 +27,14 @@ namespace Composition.Tests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "Classifier",
-                "Composition.Tests.Classifier",
-                new global::Serve.DeploymentOptions(),
-                3,
-                static (args, services) => new global::Composition.Tests.Classifier((global::Serve.DeploymentHandle<global::Composition.Tests.Downloader>)args[0]!, (global::Serve.DeploymentHandle<global::Composition.Tests.Preprocessor>)args[1]!, (string)args[2]!),
-                global::System.Array.Empty<string>(),
-                global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
-        }
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "Classifier",
+            "Composition.Tests.Classifier",
+            new global::Serve.DeploymentOptions(),
+            3,
+            static (args, services) => new global::Composition.Tests.Classifier((global::Serve.DeploymentHandle<global::Composition.Tests.Downloader>)args[0]!, (global::Serve.DeploymentHandle<global::Composition.Tests.Preprocessor>)args[1]!, (string)args[2]!),
+            global::System.Array.Empty<string>(),
+            global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
     }
 
     /// <summary>

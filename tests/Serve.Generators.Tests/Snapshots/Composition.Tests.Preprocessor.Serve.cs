@@ -15,19 +15,14 @@ namespace Composition.Tests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "preprocessor",
-                "Composition.Tests.Preprocessor",
-                new global::Serve.DeploymentOptions { Name = "preprocessor" },
-                1,
-                static (args, services) => new global::Composition.Tests.Preprocessor((int)args[0]!),
-                global::System.Array.Empty<string>(),
-                global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
-        }
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "preprocessor",
+            "Composition.Tests.Preprocessor",
+            new global::Serve.DeploymentOptions { Name = "preprocessor" },
+            1,
+            static (args, services) => new global::Composition.Tests.Preprocessor((int)args[0]!),
+            global::System.Array.Empty<string>(),
+            global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
     }
 
     /// <summary>

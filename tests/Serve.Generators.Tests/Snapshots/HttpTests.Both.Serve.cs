@@ -15,35 +15,24 @@ namespace HttpTests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory, gRPC dispatch table and HTTP routes.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "Both",
-                "HttpTests.Both",
-                new global::Serve.DeploymentOptions(),
-                0,
-                static (args, services) => new global::HttpTests.Both(),
-                new string[] { "userdefinedprotos.ImageClassificationService" },
-                new global::Serve.Dispatch.GrpcMethodDefinition[]
-                {
-                    new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.ImageClassificationService", "Predict", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.ImageData", "userdefinedprotos.ImageClass", __ServeInvoke_ImageClassificationService_Predict),
-                })
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "Both",
+            "HttpTests.Both",
+            new global::Serve.DeploymentOptions(),
+            0,
+            static (args, services) => new global::HttpTests.Both(),
+            new string[] { "userdefinedprotos.ImageClassificationService" },
+            new global::Serve.Dispatch.GrpcMethodDefinition[]
             {
-                HttpRoutes = new global::Serve.Dispatch.HttpRouteDefinition[]
-                {
-                    new global::Serve.Dispatch.HttpRouteDefinition(null, null, "Handle", __ServeHttp_Handle),
-                },
-            };
-        }
-
-        /// <summary>Serves <c>/userdefinedprotos.ImageClassificationService/Predict</c> with <c>Predict</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_ImageClassificationService_Predict(object instance, global::Serve.Dispatch.GrpcServerCall call)
+                new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.ImageClassificationService", "Predict", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.ImageData", "userdefinedprotos.ImageClass",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::HttpTests.Both)instance).Predict(global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.ImageData.Parser, call.RequestPayload, "userdefinedprotos.ImageData")), "/userdefinedprotos.ImageClassificationService/Predict")),
+            })
         {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.ImageData.Parser, call.RequestPayload, "userdefinedprotos.ImageData");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::HttpTests.Both)instance).Predict(request), "/userdefinedprotos.ImageClassificationService/Predict");
-        }
+            HttpRoutes = new global::Serve.Dispatch.HttpRouteDefinition[]
+            {
+                new global::Serve.Dispatch.HttpRouteDefinition(null, null, "Handle", __ServeHttp_Handle),
+            },
+        };
 
         /// <summary>Serves every HTTP request with <c>Handle</c>.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]

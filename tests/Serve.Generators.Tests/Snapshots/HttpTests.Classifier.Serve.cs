@@ -15,38 +15,33 @@ namespace HttpTests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory, gRPC dispatch table and HTTP routes.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "classifier",
+            "HttpTests.Classifier",
+            new global::Serve.DeploymentOptions { Name = "classifier" },
+            0,
+            static (args, services) => new global::HttpTests.Classifier(),
+            global::System.Array.Empty<string>(),
+            global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
         {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "classifier",
-                "HttpTests.Classifier",
-                new global::Serve.DeploymentOptions { Name = "classifier" },
-                0,
-                static (args, services) => new global::HttpTests.Classifier(),
-                global::System.Array.Empty<string>(),
-                global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
+            HttpRoutes = new global::Serve.Dispatch.HttpRouteDefinition[]
             {
-                HttpRoutes = new global::Serve.Dispatch.HttpRouteDefinition[]
-                {
-                    new global::Serve.Dispatch.HttpRouteDefinition("GET", "/test", "Root", __ServeHttp_Root),
-                    new global::Serve.Dispatch.HttpRouteDefinition("GET", "/healthcheck", "Healthcheck", __ServeHttp_Healthcheck),
-                    new global::Serve.Dispatch.HttpRouteDefinition("POST", "/classify", "PredictSentiment", __ServeHttp_PredictSentiment),
-                    new global::Serve.Dispatch.HttpRouteDefinition("GET", "/items/{id}", "GetItem", __ServeHttp_GetItem),
-                    new global::Serve.Dispatch.HttpRouteDefinition("PUT", "/items/{id}", "PutItem", __ServeHttp_PutItem),
-                    new global::Serve.Dispatch.HttpRouteDefinition("POST", "/items/bulk", "Bulk", __ServeHttp_Bulk),
-                    new global::Serve.Dispatch.HttpRouteDefinition("GET", "/search", "Search", __ServeHttp_Search),
-                    new global::Serve.Dispatch.HttpRouteDefinition("DELETE", "/items/{id}", "Delete", __ServeHttp_Delete),
-                    new global::Serve.Dispatch.HttpRouteDefinition("PATCH", "/items/{id}/tags/{tag}", "Tag", __ServeHttp_Tag),
-                    new global::Serve.Dispatch.HttpRouteDefinition("GET", "/bytes", "Bytes", __ServeHttp_Bytes),
-                    new global::Serve.Dispatch.HttpRouteDefinition("GET", "/raw", "Raw", __ServeHttp_Raw),
-                    new global::Serve.Dispatch.HttpRouteDefinition("GET", "/stream", "Stream", __ServeHttp_Stream),
-                    new global::Serve.Dispatch.HttpRouteDefinition("GET", "/words", "Words", __ServeHttp_Words),
-                },
-                OpenApiJson = __ServeOpenApiJson,
-            };
-        }
+                new global::Serve.Dispatch.HttpRouteDefinition("GET", "/test", "Root", __ServeHttp_Root),
+                new global::Serve.Dispatch.HttpRouteDefinition("GET", "/healthcheck", "Healthcheck", __ServeHttp_Healthcheck),
+                new global::Serve.Dispatch.HttpRouteDefinition("POST", "/classify", "PredictSentiment", __ServeHttp_PredictSentiment),
+                new global::Serve.Dispatch.HttpRouteDefinition("GET", "/items/{id}", "GetItem", __ServeHttp_GetItem),
+                new global::Serve.Dispatch.HttpRouteDefinition("PUT", "/items/{id}", "PutItem", __ServeHttp_PutItem),
+                new global::Serve.Dispatch.HttpRouteDefinition("POST", "/items/bulk", "Bulk", __ServeHttp_Bulk),
+                new global::Serve.Dispatch.HttpRouteDefinition("GET", "/search", "Search", __ServeHttp_Search),
+                new global::Serve.Dispatch.HttpRouteDefinition("DELETE", "/items/{id}", "Delete", __ServeHttp_Delete),
+                new global::Serve.Dispatch.HttpRouteDefinition("PATCH", "/items/{id}/tags/{tag}", "Tag", __ServeHttp_Tag),
+                new global::Serve.Dispatch.HttpRouteDefinition("GET", "/bytes", "Bytes", __ServeHttp_Bytes),
+                new global::Serve.Dispatch.HttpRouteDefinition("GET", "/raw", "Raw", __ServeHttp_Raw),
+                new global::Serve.Dispatch.HttpRouteDefinition("GET", "/stream", "Stream", __ServeHttp_Stream),
+                new global::Serve.Dispatch.HttpRouteDefinition("GET", "/words", "Words", __ServeHttp_Words),
+            },
+            OpenApiJson = __ServeOpenApiJson,
+        };
 
         /// <summary>The OpenAPI 3.1 document of the routed methods (served at <c>{route_prefix}/openapi.json</c>).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]

@@ -15,25 +15,20 @@ namespace HttpTests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory, gRPC dispatch table and HTTP routes.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "router",
+            "HttpTests.Router",
+            new global::Serve.DeploymentOptions { Name = "router" },
+            0,
+            static (args, services) => new global::HttpTests.Router(),
+            global::System.Array.Empty<string>(),
+            global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
         {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "router",
-                "HttpTests.Router",
-                new global::Serve.DeploymentOptions { Name = "router" },
-                0,
-                static (args, services) => new global::HttpTests.Router(),
-                global::System.Array.Empty<string>(),
-                global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
+            HttpRoutes = new global::Serve.Dispatch.HttpRouteDefinition[]
             {
-                HttpRoutes = new global::Serve.Dispatch.HttpRouteDefinition[]
-                {
-                    new global::Serve.Dispatch.HttpRouteDefinition(null, null, "Call", __ServeHttp_Call),
-                },
-            };
-        }
+                new global::Serve.Dispatch.HttpRouteDefinition(null, null, "Call", __ServeHttp_Call),
+            },
+        };
 
         /// <summary>Serves every HTTP request with <c>Call</c>.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]

@@ -15,29 +15,18 @@ namespace Quickstart
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "classifier",
-                "Quickstart.Classifier",
-                new global::Serve.DeploymentOptions { Name = "classifier", NumReplicas = 2, MaxOngoingRequests = 7, MaxQueuedRequests = 11 },
-                2,
-                static (args, services) => new global::Quickstart.Classifier((string)args[0]!, (int)args[1]!),
-                new string[] { "userdefinedprotos.ImageClassificationService" },
-                new global::Serve.Dispatch.GrpcMethodDefinition[]
-                {
-                    new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.ImageClassificationService", "Predict", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.ImageData", "userdefinedprotos.ImageClass", __ServeInvoke_ImageClassificationService_Predict),
-                });
-        }
-
-        /// <summary>Serves <c>/userdefinedprotos.ImageClassificationService/Predict</c> with <c>Predict</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_ImageClassificationService_Predict(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.ImageData.Parser, call.RequestPayload, "userdefinedprotos.ImageData");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Quickstart.Classifier)instance).Predict(request), "/userdefinedprotos.ImageClassificationService/Predict");
-        }
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "classifier",
+            "Quickstart.Classifier",
+            new global::Serve.DeploymentOptions { Name = "classifier", NumReplicas = 2, MaxOngoingRequests = 7, MaxQueuedRequests = 11 },
+            2,
+            static (args, services) => new global::Quickstart.Classifier((string)args[0]!, (int)args[1]!),
+            new string[] { "userdefinedprotos.ImageClassificationService" },
+            new global::Serve.Dispatch.GrpcMethodDefinition[]
+            {
+                new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.ImageClassificationService", "Predict", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.ImageData", "userdefinedprotos.ImageClass",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Quickstart.Classifier)instance).Predict(global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.ImageData.Parser, call.RequestPayload, "userdefinedprotos.ImageData")), "/userdefinedprotos.ImageClassificationService/Predict")),
+            });
     }
 
     /// <summary>

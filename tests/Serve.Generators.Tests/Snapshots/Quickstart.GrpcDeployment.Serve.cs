@@ -15,45 +15,22 @@ namespace Quickstart
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "GrpcDeployment",
-                "Quickstart.GrpcDeployment",
-                new global::Serve.DeploymentOptions(),
-                0,
-                static (args, services) => new global::Quickstart.GrpcDeployment(),
-                new string[] { "userdefinedprotos.UserDefinedService" },
-                new global::Serve.Dispatch.GrpcMethodDefinition[]
-                {
-                    new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.UserDefinedService", "__call__", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.UserDefinedMessage", "userdefinedprotos.UserDefinedResponse", __ServeInvoke_UserDefinedService___call__),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.UserDefinedService", "Multiplexing", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.UserDefinedMessage2", "userdefinedprotos.UserDefinedResponse2", __ServeInvoke_UserDefinedService_Multiplexing),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.UserDefinedService", "Streaming", global::Serve.Dispatch.GrpcMethodType.ServerStreaming, "userdefinedprotos.UserDefinedMessage", "userdefinedprotos.UserDefinedResponse", __ServeInvoke_UserDefinedService_Streaming),
-                });
-        }
-
-        /// <summary>Serves <c>/userdefinedprotos.UserDefinedService/__call__</c> with <c>Call</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_UserDefinedService___call__(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.UserDefinedMessage.Parser, call.RequestPayload, "userdefinedprotos.UserDefinedMessage");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Quickstart.GrpcDeployment)instance).Call(request), "/userdefinedprotos.UserDefinedService/__call__");
-        }
-
-        /// <summary>Serves <c>/userdefinedprotos.UserDefinedService/Multiplexing</c> with <c>Multiplexing</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_UserDefinedService_Multiplexing(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.UserDefinedMessage2.Parser, call.RequestPayload, "userdefinedprotos.UserDefinedMessage2");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Quickstart.GrpcDeployment)instance).Multiplexing(request, call.RequestContext), "/userdefinedprotos.UserDefinedService/Multiplexing");
-        }
-
-        /// <summary>Serves <c>/userdefinedprotos.UserDefinedService/Streaming</c> with <c>Streaming</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_UserDefinedService_Streaming(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.UserDefinedMessage.Parser, call.RequestPayload, "userdefinedprotos.UserDefinedMessage");
-            return global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Userdefinedprotos.UserDefinedResponse>(call, ((global::Quickstart.GrpcDeployment)instance).Streaming(request, call.CancellationToken), "/userdefinedprotos.UserDefinedService/Streaming");
-        }
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "GrpcDeployment",
+            "Quickstart.GrpcDeployment",
+            new global::Serve.DeploymentOptions(),
+            0,
+            static (args, services) => new global::Quickstart.GrpcDeployment(),
+            new string[] { "userdefinedprotos.UserDefinedService" },
+            new global::Serve.Dispatch.GrpcMethodDefinition[]
+            {
+                new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.UserDefinedService", "__call__", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.UserDefinedMessage", "userdefinedprotos.UserDefinedResponse",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Quickstart.GrpcDeployment)instance).Call(global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.UserDefinedMessage.Parser, call.RequestPayload, "userdefinedprotos.UserDefinedMessage")), "/userdefinedprotos.UserDefinedService/__call__")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.UserDefinedService", "Multiplexing", global::Serve.Dispatch.GrpcMethodType.Unary, "userdefinedprotos.UserDefinedMessage2", "userdefinedprotos.UserDefinedResponse2",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Quickstart.GrpcDeployment)instance).Multiplexing(global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.UserDefinedMessage2.Parser, call.RequestPayload, "userdefinedprotos.UserDefinedMessage2"), call.RequestContext), "/userdefinedprotos.UserDefinedService/Multiplexing")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("userdefinedprotos.UserDefinedService", "Streaming", global::Serve.Dispatch.GrpcMethodType.ServerStreaming, "userdefinedprotos.UserDefinedMessage", "userdefinedprotos.UserDefinedResponse",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Userdefinedprotos.UserDefinedResponse>(call, ((global::Quickstart.GrpcDeployment)instance).Streaming(global::Serve.Dispatch.GrpcDispatch.Parse(global::Userdefinedprotos.UserDefinedMessage.Parser, call.RequestPayload, "userdefinedprotos.UserDefinedMessage"), call.CancellationToken), "/userdefinedprotos.UserDefinedService/Streaming")),
+            });
     }
 
     /// <summary>

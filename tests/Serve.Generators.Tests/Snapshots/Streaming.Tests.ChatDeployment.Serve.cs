@@ -15,30 +15,31 @@ namespace Streaming.Tests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "ChatDeployment",
-                "Streaming.Tests.ChatDeployment",
-                new global::Serve.DeploymentOptions(),
-                0,
-                static (args, services) => new global::Streaming.Tests.ChatDeployment(),
-                new string[] { "serve.tests.Chat", "serve.tests.Echo" },
-                new global::Serve.Dispatch.GrpcMethodDefinition[]
-                {
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Chat", "Upload", global::Serve.Dispatch.GrpcMethodType.ClientStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply", __ServeInvoke_Chat_Upload),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Chat", "Converse", global::Serve.Dispatch.GrpcMethodType.DuplexStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply", __ServeInvoke_Chat_Converse),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Say", global::Serve.Dispatch.GrpcMethodType.Unary, "serve.tests.EchoRequest", "serve.tests.EchoReply", __ServeInvoke_Echo_Say),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "SayMany", global::Serve.Dispatch.GrpcMethodType.ServerStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply", __ServeInvoke_Echo_SayMany),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Ping", global::Serve.Dispatch.GrpcMethodType.Unary, "google.protobuf.Empty", "google.protobuf.StringValue", __ServeInvoke_Echo_Ping),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Nested", global::Serve.Dispatch.GrpcMethodType.Unary, "serve.tests.EchoRequest.Inner", "serve.tests.EchoRequest.Inner.Deeper", __ServeInvoke_Echo_Nested),
-                })
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "ChatDeployment",
+            "Streaming.Tests.ChatDeployment",
+            new global::Serve.DeploymentOptions(),
+            0,
+            static (args, services) => new global::Streaming.Tests.ChatDeployment(),
+            new string[] { "serve.tests.Chat", "serve.tests.Echo" },
+            new global::Serve.Dispatch.GrpcMethodDefinition[]
             {
-                MultiplexedModels = static instance => ((global::Streaming.Tests.ChatDeployment)instance).__ServeModelCache,
-            };
-        }
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Chat", "Upload", global::Serve.Dispatch.GrpcMethodType.ClientStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.ChatDeployment)instance).Upload(call.ReadRequestsAsync(global::Serve.Tests.Protos.EchoRequest.Parser, "serve.tests.EchoRequest"), call.GrpcContext, call.CancellationToken), "/serve.tests.Chat/Upload")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Chat", "Converse", global::Serve.Dispatch.GrpcMethodType.DuplexStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Serve.Tests.Protos.EchoReply>(call, ((global::Streaming.Tests.ChatDeployment)instance).Converse(call.ReadRequestsAsync(global::Serve.Tests.Protos.EchoRequest.Parser, "serve.tests.EchoRequest"), call.RequestContext, call.CancellationToken), "/serve.tests.Chat/Converse")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Say", global::Serve.Dispatch.GrpcMethodType.Unary, "serve.tests.EchoRequest", "serve.tests.EchoReply",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.ChatDeployment)instance).Say(global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Parser, call.RequestPayload, "serve.tests.EchoRequest"), call.GrpcContext), "/serve.tests.Echo/Say")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "SayMany", global::Serve.Dispatch.GrpcMethodType.ServerStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Serve.Tests.Protos.EchoReply>(call, ((global::Streaming.Tests.ChatDeployment)instance).SayMany(global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Parser, call.RequestPayload, "serve.tests.EchoRequest"), call.CancellationToken), "/serve.tests.Echo/SayMany")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Ping", global::Serve.Dispatch.GrpcMethodType.Unary, "google.protobuf.Empty", "google.protobuf.StringValue",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.ChatDeployment)instance).Ping(global::Serve.Dispatch.GrpcDispatch.Parse(global::Google.Protobuf.WellKnownTypes.Empty.Parser, call.RequestPayload, "google.protobuf.Empty")), "/serve.tests.Echo/Ping")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Echo", "Nested", global::Serve.Dispatch.GrpcMethodType.Unary, "serve.tests.EchoRequest.Inner", "serve.tests.EchoRequest.Inner.Deeper",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.ChatDeployment)instance).Nested(global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Types.Inner.Parser, call.RequestPayload, "serve.tests.EchoRequest.Inner")), "/serve.tests.Echo/Nested")),
+            })
+        {
+            MultiplexedModels = static instance => ((global::Streaming.Tests.ChatDeployment)instance).__ServeModelCache,
+        };
 
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         private global::Serve.Multiplexing.ModelCache<global::Streaming.Tests.Model>? __serveModelCache;
@@ -74,48 +75,6 @@ namespace Streaming.Tests
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         private global::System.Threading.Tasks.ValueTask<global::Streaming.Tests.Model> GetMultiplexedModelAsync(string modelId, global::System.Threading.CancellationToken cancellationToken = default)
             => __ServeModelCache.GetAsync(modelId, cancellationToken);
-
-        /// <summary>Serves <c>/serve.tests.Chat/Upload</c> with <c>Upload</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Chat_Upload(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var requests = call.ReadRequestsAsync(global::Serve.Tests.Protos.EchoRequest.Parser, "serve.tests.EchoRequest");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.ChatDeployment)instance).Upload(requests, call.GrpcContext, call.CancellationToken), "/serve.tests.Chat/Upload");
-        }
-
-        /// <summary>Serves <c>/serve.tests.Chat/Converse</c> with <c>Converse</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Chat_Converse(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var requests = call.ReadRequestsAsync(global::Serve.Tests.Protos.EchoRequest.Parser, "serve.tests.EchoRequest");
-            return global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Serve.Tests.Protos.EchoReply>(call, ((global::Streaming.Tests.ChatDeployment)instance).Converse(requests, call.RequestContext, call.CancellationToken), "/serve.tests.Chat/Converse");
-        }
-
-        /// <summary>Serves <c>/serve.tests.Echo/Say</c> with <c>Say</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Echo_Say(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Parser, call.RequestPayload, "serve.tests.EchoRequest");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.ChatDeployment)instance).Say(request, call.GrpcContext), "/serve.tests.Echo/Say");
-        }
-
-        /// <summary>Serves <c>/serve.tests.Echo/SayMany</c> with <c>SayMany</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Echo_SayMany(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Parser, call.RequestPayload, "serve.tests.EchoRequest");
-            return global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Serve.Tests.Protos.EchoReply>(call, ((global::Streaming.Tests.ChatDeployment)instance).SayMany(request, call.CancellationToken), "/serve.tests.Echo/SayMany");
-        }
-
-        /// <summary>Serves <c>/serve.tests.Echo/Ping</c> with <c>Ping</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Echo_Ping(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Google.Protobuf.WellKnownTypes.Empty.Parser, call.RequestPayload, "google.protobuf.Empty");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.ChatDeployment)instance).Ping(request), "/serve.tests.Echo/Ping");
-        }
-
-        /// <summary>Serves <c>/serve.tests.Echo/Nested</c> with <c>Nested</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Echo_Nested(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var request = global::Serve.Dispatch.GrpcDispatch.Parse(global::Serve.Tests.Protos.EchoRequest.Types.Inner.Parser, call.RequestPayload, "serve.tests.EchoRequest.Inner");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.ChatDeployment)instance).Nested(request), "/serve.tests.Echo/Nested");
-        }
     }
 
     /// <summary>

@@ -15,26 +15,23 @@ namespace Streaming.Tests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "SyncChat",
-                "Streaming.Tests.SyncChat",
-                new global::Serve.DeploymentOptions(),
-                0,
-                static (args, services) => new global::Streaming.Tests.SyncChat(),
-                new string[] { "serve.tests.Chat" },
-                new global::Serve.Dispatch.GrpcMethodDefinition[]
-                {
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Chat", "Upload", global::Serve.Dispatch.GrpcMethodType.ClientStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply", __ServeInvoke_Chat_Upload),
-                    new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Chat", "Converse", global::Serve.Dispatch.GrpcMethodType.DuplexStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply", __ServeInvoke_Chat_Converse),
-                })
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "SyncChat",
+            "Streaming.Tests.SyncChat",
+            new global::Serve.DeploymentOptions(),
+            0,
+            static (args, services) => new global::Streaming.Tests.SyncChat(),
+            new string[] { "serve.tests.Chat" },
+            new global::Serve.Dispatch.GrpcMethodDefinition[]
             {
-                MultiplexedModels = static instance => ((global::Streaming.Tests.SyncChat)instance).__ServeModelCache,
-            };
-        }
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Chat", "Upload", global::Serve.Dispatch.GrpcMethodType.ClientStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.SyncChat)instance).Upload(call.ReadRequestsAsync(global::Serve.Tests.Protos.EchoRequest.Parser, "serve.tests.EchoRequest"), call.CancellationToken, call.GrpcContext), "/serve.tests.Chat/Upload")),
+                new global::Serve.Dispatch.GrpcMethodDefinition("serve.tests.Chat", "Converse", global::Serve.Dispatch.GrpcMethodType.DuplexStreaming, "serve.tests.EchoRequest", "serve.tests.EchoReply",
+                    static (instance, call) => global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Serve.Tests.Protos.EchoReply>(call, ((global::Streaming.Tests.SyncChat)instance).Converse(call.ReadRequestsAsync(global::Serve.Tests.Protos.EchoRequest.Parser, "serve.tests.EchoRequest")), "/serve.tests.Chat/Converse")),
+            })
+        {
+            MultiplexedModels = static instance => ((global::Streaming.Tests.SyncChat)instance).__ServeModelCache,
+        };
 
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         private global::Serve.Multiplexing.ModelCache<global::Streaming.Tests.Model>? __serveModelCache;
@@ -70,20 +67,6 @@ namespace Streaming.Tests
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         private global::System.Threading.Tasks.ValueTask<global::Streaming.Tests.Model> GetMultiplexedModelAsync(string modelId, global::System.Threading.CancellationToken cancellationToken = default)
             => __ServeModelCache.GetAsync(modelId, cancellationToken);
-
-        /// <summary>Serves <c>/serve.tests.Chat/Upload</c> with <c>Upload</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Chat_Upload(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var requests = call.ReadRequestsAsync(global::Serve.Tests.Protos.EchoRequest.Parser, "serve.tests.EchoRequest");
-            return global::Serve.Dispatch.GrpcDispatch.WriteUnaryAsync(call, ((global::Streaming.Tests.SyncChat)instance).Upload(requests, call.CancellationToken, call.GrpcContext), "/serve.tests.Chat/Upload");
-        }
-
-        /// <summary>Serves <c>/serve.tests.Chat/Converse</c> with <c>Converse</c>.</summary>
-        private static global::System.Threading.Tasks.ValueTask __ServeInvoke_Chat_Converse(object instance, global::Serve.Dispatch.GrpcServerCall call)
-        {
-            var requests = call.ReadRequestsAsync(global::Serve.Tests.Protos.EchoRequest.Parser, "serve.tests.EchoRequest");
-            return global::Serve.Dispatch.GrpcDispatch.WriteStreamAsync<global::Serve.Tests.Protos.EchoReply>(call, ((global::Streaming.Tests.SyncChat)instance).Converse(requests), "/serve.tests.Chat/Converse");
-        }
     }
 
     /// <summary>
