@@ -107,14 +107,20 @@ public sealed partial class ServeGenerator
         }
     }
 
-    private static RegistryModel BuildRegistry(string assemblyName, ImmutableArray<string> deployments, ImmutableArray<ApplicationBuilderRegistration> builders, ImmutableArray<string> descriptors)
+    private static RegistryModel BuildRegistry(
+        string assemblyName,
+        ImmutableArray<string> deployments,
+        ImmutableArray<ApplicationBuilderRegistration> builders,
+        ImmutableArray<string> descriptors,
+        SharedHelpersModel helpers)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         return new RegistryModel(
             assemblyName,
             deployments.Distinct().OrderBy(d => d, StringComparer.Ordinal).ToEquatableArray(),
             builders.OrderBy(b => b.ImportPath, StringComparer.Ordinal).Where(b => seen.Add(b.ImportPath)).ToEquatableArray(),
-            descriptors.Distinct().OrderBy(d => d, StringComparer.Ordinal).ToEquatableArray());
+            descriptors.Distinct().OrderBy(d => d, StringComparer.Ordinal).ToEquatableArray(),
+            helpers);
     }
 
     private static DiagnosticInfo? ParseStrayMultiplexed(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)

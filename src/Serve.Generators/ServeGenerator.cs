@@ -165,30 +165,37 @@ public sealed partial class ServeGenerator : IIncrementalGenerator
             .Where(static f => f.Diagnostic is null && f.DescriptorClass.Length > 0)
             .Select(static (f, _) => f.DescriptorClass)
             .Collect();
+        // The helpers the deployments' code shares, written once beside the registry (any deployment's, registered or not).
+        var sharedHelpers = models
+            .Select(static (m, _) => m is null ? SharedHelpersModel.None : SharedHelpers.Of(m))
+            .Collect()
+            .Select(static (all, _) => SharedHelpers.Union(all));
         var assemblyName = context.CompilationProvider.Select(static (c, _) => c.AssemblyName ?? "");
         var registry = registeredDeployments
             .Combine(registeredBuilders)
             .Combine(registeredDescriptors)
+            .Combine(sharedHelpers)
             .Combine(assemblyName)
             .Select(static (input, _) =>
             {
-                var (((deploymentTypes, builderRegistrations), descriptorClasses), assembly) = input;
-                return BuildRegistry(assembly, deploymentTypes, builderRegistrations, descriptorClasses);
+                var ((((deploymentTypes, builderRegistrations), descriptorClasses), helpers), assembly) = input;
+                return BuildRegistry(assembly, deploymentTypes, builderRegistrations, descriptorClasses, helpers);
             })
             .WithTrackingName(TrackingNames.Registry);
 
-        // Outputs.
-        context.RegisterSourceOutput(models, static (spc, model) =>
+        // Outputs. A deployment's file names the shared helper class, which is named after the assembly.
+        context.RegisterSourceOutput(models.Combine(assemblyName), static (spc, input) =>
         {
+            var (model, assembly) = input;
             if (model is not null)
             {
-                AddSource(spc, DeploymentEmitter.HintName(model.FullTypeName) + DeploymentEmitter.DeploymentFileSuffix, () => DeploymentEmitter.Emit(model), "emitting deployment " + model.FullTypeName);
+                AddSource(spc, DeploymentEmitter.HintName(model.FullTypeName) + DeploymentEmitter.DeploymentFileSuffix, () => DeploymentEmitter.Emit(model, assembly), "emitting deployment " + model.FullTypeName);
             }
         });
 
         context.RegisterSourceOutput(registry, static (spc, model) =>
         {
-            if (model.Deployments.Count > 0 || model.Builders.Count > 0 || model.FileDescriptors.Count > 0)
+            if (model.HasRegistrations || !model.Helpers.IsEmpty)
             {
                 AddSource(spc, "Serve.ModuleRegistry.g.cs", () => RegistryEmitter.Emit(model), "emitting the module registry");
             }

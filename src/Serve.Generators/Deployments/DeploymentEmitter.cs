@@ -13,10 +13,12 @@ internal static class DeploymentEmitter
 {
     private const string DeploymentServices = CSharp.Dispatch + "DeploymentServices.";
 
-    public static string Emit(DeploymentModel model)
+    /// <param name="assemblyName">The compilation's assembly, which names its shared helper class.</param>
+    public static string Emit(DeploymentModel model, string assemblyName)
     {
         var w = new SourceWriter();
         w.Line(CSharp.Header).Line("#nullable enable").Line();
+        SharedHelpers.EmitAlias(w, model, assemblyName);
         if (model.Namespace.Length > 0)
         {
             w.Open("namespace " + model.Namespace);

@@ -197,10 +197,30 @@ internal sealed record ApplicationBuilderModel(string ImportPath, string Express
 
 /// <summary>What the module registry registers.</summary>
 /// <param name="FileDescriptors">The <c>global::</c>-qualified protoc <c>*Reflection</c> classes whose <c>Descriptor</c> is registered.</param>
-internal sealed record RegistryModel(string AssemblyName, EquatableArray<string> Deployments, EquatableArray<ApplicationBuilderRegistration> Builders, EquatableArray<string> FileDescriptors);
+/// <param name="Helpers">What the generated code of the compilation's deployments shares, emitted once beside the registry.</param>
+internal sealed record RegistryModel(
+    string AssemblyName,
+    EquatableArray<string> Deployments,
+    EquatableArray<ApplicationBuilderRegistration> Builders,
+    EquatableArray<string> FileDescriptors,
+    SharedHelpersModel Helpers)
+{
+    public bool HasRegistrations => Deployments.Count > 0 || Builders.Count > 0 || FileDescriptors.Count > 0;
+}
 
 internal sealed record ApplicationBuilderRegistration(string ImportPath, string Expression);
 
 /// <summary>A deployment's name (<c>[Deployment(Name = ...)]</c> or the class name) and its class, to find names used twice.</summary>
 /// <param name="FullTypeName">The class's full name (<c>Ns.Outer.Class</c>).</param>
 internal sealed record DeploymentNameInfo(string Name, string FullTypeName);
+
+/// <summary>
+/// The helpers the generated code of a deployment, or of the whole compilation, calls in the compilation's shared
+/// helper class instead of writing them out in every deployment.
+/// </summary>
+internal sealed record SharedHelpersModel(EquatableArray<HandleCallHelper> HandleCalls, EquatableArray<HttpHelper> Http)
+{
+    public static readonly SharedHelpersModel None = new(EquatableArray<HandleCallHelper>.Empty, EquatableArray<HttpHelper>.Empty);
+
+    public bool IsEmpty => HandleCalls.IsEmpty && Http.IsEmpty;
+}

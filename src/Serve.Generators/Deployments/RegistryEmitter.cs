@@ -2,10 +2,12 @@ using Serve.Generators.Model;
 
 namespace Serve.Generators;
 
-/// <summary>Writes the module registry: the module initializer that registers deployments, application builders and descriptors.</summary>
+/// <summary>
+/// Writes the module registry (the module initializer that registers deployments, application builders and descriptors)
+/// and, beside it, the compilation's shared helpers.
+/// </summary>
 internal static class RegistryEmitter
 {
-    /// <summary>The module initializer that registers deployments and application builders.</summary>
     public static string Emit(RegistryModel model)
     {
         var w = new SourceWriter();
@@ -14,6 +16,24 @@ internal static class RegistryEmitter
          .Line("#pragma warning disable CA2255")
          .Line();
         w.Open("namespace Serve.Generated");
+        if (model.HasRegistrations)
+        {
+            EmitRegistry(w, model);
+        }
+        if (!model.Helpers.IsEmpty)
+        {
+            if (model.HasRegistrations)
+            {
+                w.Line();
+            }
+            SharedHelpers.Emit(w, model.AssemblyName, model.Helpers);
+        }
+        w.Close();
+        return w.ToString();
+    }
+
+    private static void EmitRegistry(SourceWriter w, RegistryModel model)
+    {
         w.Line("/// <summary>Registers this assembly's deployments, application builders and <c>.proto</c> file descriptors with <c>Serve.Dispatch.ServeRegistry</c>.</summary>");
         w.Line(CSharp.GeneratedCodeAttribute);
         w.Open("internal static class ServeModuleRegistry_" + CSharp.Identifier(model.AssemblyName));
@@ -34,7 +54,5 @@ internal static class RegistryEmitter
         }
         w.Close();
         w.Close();
-        w.Close();
-        return w.ToString();
     }
 }

@@ -155,7 +155,8 @@ internal static class HandleBinder
             callName,
             instanceName,
             invokeTokenName,
-            method.ObsoleteMessage);
+            method.ObsoleteMessage,
+            shape == HandleShape.AsyncStream && !ret.IsExactInterface);
     }
 
     /// <summary><paramref name="name"/>, or with a suffix when a parameter or generated name already has it; keywords avoided.</summary>

@@ -36,6 +36,8 @@ internal enum HandleShape
 /// <param name="HandleName">The name of the <c>this</c> parameter (<c>handle</c> unless a user parameter has it).</param>
 /// <param name="TokenName">The name of the trailing cancellation token parameter.</param>
 /// <param name="CallName">The lambda parameter names, chosen not to clash with user parameters.</param>
+/// <param name="ResultNeedsCast">For a stream: true when the method returns a type implementing <c>IAsyncEnumerable&lt;T&gt;</c>,
+/// which the shared helper's call converts to the interface.</param>
 internal sealed record HandleMethodModel(
     string Name,
     string MethodName,
@@ -49,7 +51,8 @@ internal sealed record HandleMethodModel(
     string CallName,
     string InstanceName,
     string InvokeTokenName,
-    string? ObsoleteMessage);
+    string? ObsoleteMessage,
+    bool ResultNeedsCast);
 
 /// <summary>What the handle passes for one parameter of the deployment method.</summary>
 internal enum HandleArgumentKind
@@ -71,3 +74,28 @@ internal sealed record HandleArgumentModel(HandleArgumentKind Kind, string Name,
 /// <summary>A deployment in the handle graph: the deployments its constructor takes handles to.</summary>
 /// <param name="Dependencies">The <c>global::</c>-qualified deployment classes, in parameter order.</param>
 internal sealed record HandleGraphNode(string GlobalTypeName, string FullTypeName, EquatableArray<string> Dependencies, LocationInfo? Location);
+
+/// <summary>How a shared handle call helper runs the deployment method: what the method returns.</summary>
+internal enum HandleCallKind
+{
+    /// <summary>A result (<c>T</c>).</summary>
+    Value,
+    /// <summary><c>Task&lt;T&gt;</c>.</summary>
+    Task,
+    /// <summary><c>ValueTask&lt;T&gt;</c>.</summary>
+    ValueTask,
+    /// <summary>Nothing (<c>void</c>).</summary>
+    Void,
+    /// <summary><c>Task</c>.</summary>
+    VoidTask,
+    /// <summary><c>ValueTask</c>.</summary>
+    VoidValueTask,
+    /// <summary><c>IAsyncEnumerable&lt;T&gt;</c>.</summary>
+    Stream,
+    /// <summary>An iterator (<c>IEnumerable&lt;T&gt;</c>).</summary>
+    SyncStream,
+}
+
+/// <summary>A handle call helper of the compilation's shared helper class: one per kind and number of arguments used.</summary>
+/// <param name="Arity">How many <c>DeploymentArg&lt;T&gt;</c> arguments it resolves before the call.</param>
+internal sealed record HandleCallHelper(HandleCallKind Kind, int Arity);

@@ -14,7 +14,7 @@ internal static partial class HttpEmitter
             void Check(string condition, string message, string type, bool messageIsExpression = false, string? errorInput = null)
             {
                 w.Open("if (" + condition + ")");
-                w.Line("__ServeHttpSupport.Error(ref __errors, " + source + ", " + name + ", " + (messageIsExpression ? message : CSharp.Literal(message)) + ", "
+                w.Line(SharedHelpers.Alias + ".HttpError(ref __errors, " + source + ", " + name + ", " + (messageIsExpression ? message : CSharp.Literal(message)) + ", "
                     + CSharp.Literal(type) + ", " + (errorInput ?? (validation.OnString ? "__value" : input)) + ");");
                 w.Close();
             }
@@ -71,7 +71,7 @@ internal static partial class HttpEmitter
                     break;
                 case ValidationKind.RegularExpression:
                     // DataAnnotations semantics: the whole string must match; an empty string passes.
-                    Check("__value.Length > 0 && !" + Support + ".IsFullMatch(" + Support + "." + validation.RegexField + ", __value)",
+                    Check("__value.Length > 0 && !" + SharedHelpers.Alias + ".IsFullMatch(" + Support + "." + validation.RegexField + ", __value)",
                         "String should match pattern '" + info.Pattern + "'", "string_pattern_mismatch");
                     break;
             }

@@ -123,7 +123,7 @@ internal static partial class HttpEmitter
         var source = CSharp.Literal(SourceName(argument.Source));
         if (argument.Source == HttpSource.Body)
         {
-            var missing = "__ServeHttpSupport.Error(ref __errors, " + source + ", null, \"Field required\", \"missing\", null);";
+            var missing = SharedHelpers.Alias + ".HttpError(ref __errors, " + source + ", null, \"Field required\", \"missing\", null);";
             if (argument.IsRequired)
             {
                 w.Open("if (call.Request.Body.IsEmpty)");
@@ -166,7 +166,7 @@ internal static partial class HttpEmitter
         if (argument.IsRequired)
         {
             w.Open("if (__text is null)");
-            w.Line("__ServeHttpSupport.Error(ref __errors, " + source + ", " + name + ", \"Field required\", \"missing\", null);");
+            w.Line(SharedHelpers.Alias + ".HttpError(ref __errors, " + source + ", " + name + ", \"Field required\", \"missing\", null);");
             w.Close();
             w.Open("else");
         }
@@ -184,7 +184,7 @@ internal static partial class HttpEmitter
         else
         {
             w.Open("if (!" + parse + ")");
-            w.Line("__ServeHttpSupport.Error(ref __errors, " + source + ", " + name + ", " + CSharp.Literal(message) + ", " + CSharp.Literal(type) + ", __text);");
+            w.Line(SharedHelpers.Alias + ".HttpError(ref __errors, " + source + ", " + name + ", " + CSharp.Literal(message) + ", " + CSharp.Literal(type) + ", __text);");
             w.Close();
             w.Open("else");
             w.Line(local + " = __value;");
@@ -207,9 +207,9 @@ internal static partial class HttpEmitter
             case ScalarKind.String:
                 return (null, "", "");
             case ScalarKind.Boolean:
-                return (Support + ".TryParseBoolean(__text, out var __value)", "Input should be a valid boolean, unable to interpret input", "bool_parsing");
+                return (SharedHelpers.Alias + ".TryParseBoolean(__text, out var __value)", "Input should be a valid boolean, unable to interpret input", "bool_parsing");
             case ScalarKind.Char:
-                return (Support + ".TryParseChar(__text, out var __value)", "Input should be a single character", "char_parsing");
+                return (SharedHelpers.Alias + ".TryParseChar(__text, out var __value)", "Input should be a single character", "char_parsing");
             case ScalarKind.Single:
             case ScalarKind.Double:
                 return (type + ".TryParse(__text, " + Globalization + "NumberStyles.Float, " + invariant + ", out var __value)", FloatMessage, "float_parsing");
@@ -226,7 +226,7 @@ internal static partial class HttpEmitter
             case ScalarKind.TimeSpan:
                 return (type + ".TryParse(__text, " + invariant + ", out var __value)", "Input should be a valid timedelta, unable to parse string as a timedelta", "time_delta_parsing");
             case ScalarKind.Enum:
-                return (Support + ".TryParseEnum<" + type + ">(__text, out var __value)", "Input should be " + EnumList(parameter.EnumMembers), "enum");
+                return (SharedHelpers.Alias + ".TryParseEnum<" + type + ">(__text, out var __value)", "Input should be " + EnumList(parameter.EnumMembers), "enum");
             default:
                 return (type + ".TryParse(__text, " + Globalization + "NumberStyles.Integer, " + invariant + ", out var __value)", IntMessage, "int_parsing");
         }
@@ -244,98 +244,123 @@ internal static partial class HttpEmitter
         };
     }
 
-    private static void EmitSupport(SourceWriter w, HttpDeploymentModel http)
+    /// <summary>The shared helpers a deployment's HTTP invokers call (the deployment has routes).</summary>
+    public static EquatableArray<HttpHelper> HelpersOf(HttpDeploymentModel http)
     {
         var arguments = http.Routes.SelectMany(r => r.Arguments).ToList();
-        var needsErrors = arguments.Any(a => a.Source != HttpSource.None);
+        var helpers = new List<HttpHelper>();
+        if (arguments.Any(a => a.Source != HttpSource.None))
+        {
+            helpers.Add(HttpHelper.Error);
+        }
+        if (http.RegexFields.Count > 0)
+        {
+            helpers.Add(HttpHelper.IsFullMatch);
+        }
         var scalars = new HashSet<ScalarKind>(arguments.Where(a => a.Source is HttpSource.Path or HttpSource.Query or HttpSource.Header).Select(a => a.Parameter.Scalar));
-        if (!needsErrors && http.JsonFields.Count == 0 && http.RegexFields.Count == 0)
+        if (scalars.Contains(ScalarKind.Boolean))
+        {
+            helpers.Add(HttpHelper.TryParseBoolean);
+        }
+        if (scalars.Contains(ScalarKind.Char))
+        {
+            helpers.Add(HttpHelper.TryParseChar);
+        }
+        if (scalars.Contains(ScalarKind.Enum))
+        {
+            helpers.Add(HttpHelper.TryParseEnum);
+        }
+        return helpers.ToEquatableArray();
+    }
+
+    /// <summary>The JSON metadata and patterns of one deployment's HTTP invokers, created on first use.</summary>
+    private static void EmitSupport(SourceWriter w, HttpDeploymentModel http)
+    {
+        if (http.JsonFields.Count == 0 && http.RegexFields.Count == 0)
         {
             return;
         }
         w.Line();
-        w.Line("/// <summary>JSON metadata, patterns and binding helpers of the HTTP invokers (initialized on first use).</summary>");
+        w.Line("/// <summary>JSON metadata and patterns of the HTTP invokers (initialized on first use).</summary>");
         w.Line(CSharp.GeneratedCodeAttribute);
         w.Open("private static class " + Support);
         var first = true;
-        void Separate()
+        foreach (var field in http.JsonFields)
         {
             if (!first)
             {
                 w.Line();
             }
             first = false;
-        }
-        foreach (var field in http.JsonFields)
-        {
-            Separate();
             var typeInfo = "global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<" + field.Type + ">";
             w.Line("/// <summary>System.Text.Json metadata of <c>" + CSharp.Xml(field.Type) + "</c>.</summary>");
             w.Line("public static readonly " + typeInfo + " " + field.Name + " = (" + typeInfo + ")" + http.ContextType + ".Default.GetTypeInfo(typeof(" + field.JsonType + "))!;");
         }
         foreach (var field in http.RegexFields)
         {
-            Separate();
+            if (!first)
+            {
+                w.Line();
+            }
+            first = false;
             w.Line("/// <summary>The pattern <c>" + CSharp.Xml(field.Pattern) + "</c>.</summary>");
             w.Line("public static readonly global::System.Text.RegularExpressions.Regex " + field.Name + " = new global::System.Text.RegularExpressions.Regex("
                 + CSharp.Literal(field.Pattern) + ", global::System.Text.RegularExpressions.RegexOptions.None, global::System.TimeSpan.FromSeconds(2));");
         }
-        if (http.RegexFields.Count > 0)
-        {
-            Separate();
-            w.Line("/// <summary>True when <paramref name=\"pattern\"/> matches all of <paramref name=\"value\"/> (RegularExpressionAttribute's rule).</summary>");
-            w.Open("public static bool IsFullMatch(global::System.Text.RegularExpressions.Regex pattern, string value)");
-            w.Line("var match = pattern.Match(value);");
-            w.Line("return match.Success && match.Index == 0 && match.Length == value.Length;");
-            w.Close();
-        }
-        if (needsErrors)
-        {
-            Separate();
-            w.Line("/// <summary>Adds a validation error located at <c>[source, name]</c> (or <c>[source]</c>).</summary>");
-            w.Line("public static void Error(ref " + ErrorList + "? errors, string source, string? name, string message, string type, string? input)");
-            w.Line("    => (errors ??= new " + ErrorList + "()).Add(new " + Http + "HttpValidationError(name is null ? new[] { source } : new[] { source, name }, message, type, input));");
-        }
-        if (scalars.Contains(ScalarKind.Boolean))
-        {
-            Separate();
-            w.Line("/// <summary>pydantic's booleans: true/false, 1/0, yes/no, on/off, t/f, y/n, any case.</summary>");
-            w.Open("public static bool TryParseBoolean(string text, out bool value)");
-            w.Open("switch (text.Trim().ToLowerInvariant())");
-            w.Line("case \"true\": case \"1\": case \"yes\": case \"on\": case \"t\": case \"y\":");
-            w.Line("    value = true;");
-            w.Line("    return true;");
-            w.Line("case \"false\": case \"0\": case \"no\": case \"off\": case \"f\": case \"n\":");
-            w.Line("    value = false;");
-            w.Line("    return true;");
-            w.Line("default:");
-            w.Line("    value = false;");
-            w.Line("    return false;");
-            w.Close();
-            w.Close();
-        }
-        if (scalars.Contains(ScalarKind.Char))
-        {
-            Separate();
-            w.Line("/// <summary>Exactly one character.</summary>");
-            w.Open("public static bool TryParseChar(string text, out char value)");
-            w.Line("value = text.Length == 1 ? text[0] : default;");
-            w.Line("return text.Length == 1;");
-            w.Close();
-        }
-        if (scalars.Contains(ScalarKind.Enum))
-        {
-            Separate();
-            w.Line("/// <summary>An enum member by name, ignoring case (numbers and combinations are not accepted).</summary>");
-            w.Open("public static bool TryParseEnum<TEnum>(string text, out TEnum value) where TEnum : struct, global::System.Enum");
-            w.Line("var trimmed = text.Trim();");
-            w.Open("if (trimmed.Length == 0 || char.IsDigit(trimmed[0]) || trimmed[0] == '-' || trimmed[0] == '+' || trimmed.IndexOf(',') >= 0)");
-            w.Line("value = default;");
-            w.Line("return false;");
-            w.Close();
-            w.Line("return global::System.Enum.TryParse(trimmed, true, out value);");
-            w.Close();
-        }
         w.Close();
+    }
+
+    /// <summary>One HTTP binding helper of the compilation's shared helper class.</summary>
+    public static void EmitHelper(SourceWriter w, HttpHelper helper)
+    {
+        switch (helper)
+        {
+            case HttpHelper.Error:
+                w.Line("/// <summary>Adds a validation error located at <c>[source, name]</c> (or <c>[source]</c>).</summary>");
+                w.Line("public static void HttpError(ref " + ErrorList + "? errors, string source, string? name, string message, string type, string? input)");
+                w.Line("    => (errors ??= new " + ErrorList + "()).Add(new " + Http + "HttpValidationError(name is null ? new[] { source } : new[] { source, name }, message, type, input));");
+                break;
+            case HttpHelper.IsFullMatch:
+                w.Line("/// <summary>True when <paramref name=\"pattern\"/> matches all of <paramref name=\"value\"/> (RegularExpressionAttribute's rule).</summary>");
+                w.Open("public static bool IsFullMatch(global::System.Text.RegularExpressions.Regex pattern, string value)");
+                w.Line("var match = pattern.Match(value);");
+                w.Line("return match.Success && match.Index == 0 && match.Length == value.Length;");
+                w.Close();
+                break;
+            case HttpHelper.TryParseBoolean:
+                w.Line("/// <summary>pydantic's booleans: true/false, 1/0, yes/no, on/off, t/f, y/n, any case.</summary>");
+                w.Open("public static bool TryParseBoolean(string text, out bool value)");
+                w.Open("switch (text.Trim().ToLowerInvariant())");
+                w.Line("case \"true\": case \"1\": case \"yes\": case \"on\": case \"t\": case \"y\":");
+                w.Line("    value = true;");
+                w.Line("    return true;");
+                w.Line("case \"false\": case \"0\": case \"no\": case \"off\": case \"f\": case \"n\":");
+                w.Line("    value = false;");
+                w.Line("    return true;");
+                w.Line("default:");
+                w.Line("    value = false;");
+                w.Line("    return false;");
+                w.Close();
+                w.Close();
+                break;
+            case HttpHelper.TryParseChar:
+                w.Line("/// <summary>Exactly one character.</summary>");
+                w.Open("public static bool TryParseChar(string text, out char value)");
+                w.Line("value = text.Length == 1 ? text[0] : default;");
+                w.Line("return text.Length == 1;");
+                w.Close();
+                break;
+            default:
+                w.Line("/// <summary>An enum member by name, ignoring case (numbers and combinations are not accepted).</summary>");
+                w.Open("public static bool TryParseEnum<TEnum>(string text, out TEnum value) where TEnum : struct, global::System.Enum");
+                w.Line("var trimmed = text.Trim();");
+                w.Open("if (trimmed.Length == 0 || char.IsDigit(trimmed[0]) || trimmed[0] == '-' || trimmed[0] == '+' || trimmed.IndexOf(',') >= 0)");
+                w.Line("value = default;");
+                w.Line("return false;");
+                w.Close();
+                w.Line("return global::System.Enum.TryParse(trimmed, true, out value);");
+                w.Close();
+                break;
+        }
     }
 }

@@ -228,3 +228,15 @@ internal sealed record HttpDeploymentModel(
     bool IsRouted,
     string Title,
     EquatableArray<SchemaComponent> Components);
+
+/// <summary>An HTTP binding helper of the compilation's shared helper class.</summary>
+internal enum HttpHelper
+{
+    /// <summary>Adds a validation error to the invoker's list.</summary>
+    Error,
+    /// <summary>RegularExpressionAttribute's whole-value match.</summary>
+    IsFullMatch,
+    TryParseBoolean,
+    TryParseChar,
+    TryParseEnum,
+}
