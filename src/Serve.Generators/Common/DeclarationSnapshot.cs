@@ -1,18 +1,18 @@
-using System.Collections.Generic;
+using System;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Serve.Generators;
 
 /// <summary>
 /// What a compilation declares, as far as reading symbols can tell: its trees (compared at top level, the way the
-/// compiler decides whether an edit changed any declaration), references and options. Two compilations whose
-/// snapshots are equivalent differ only inside method bodies and non-constant field initializers, so every symbol
-/// read from one reads the same from the other; only positions in the edited trees moved.
+/// compiler decides whether an edit changed any declaration: everything but method bodies and non-constant field
+/// initializers, <c>#nullable</c> directives included wherever they are), references and options. Two compilations
+/// whose snapshots are equivalent differ only inside bodies and initializers, so every symbol read from one reads the
+/// same from the other; only positions in the edited trees moved.
 /// </summary>
 /// <remarks>
 /// Holds no compilation (a cache entry that outlives it must not keep it alive), only its trees and references, which
@@ -33,6 +33,9 @@ internal sealed class DeclarationSnapshot
     /// </summary>
     private readonly ConditionalWeakTable<DeclarationSnapshot, StrongBox<bool>> _equivalence = new();
 
+    /// <summary>The last earlier snapshot found equivalent: what every other deployment of the compilation asks about.</summary>
+    private WeakReference<DeclarationSnapshot>? _lastEquivalent;
+
     private DeclarationSnapshot(Compilation compilation)
     {
         _trees = compilation.SyntaxTrees.ToArray();
@@ -47,7 +50,8 @@ internal sealed class DeclarationSnapshot
     /// <summary>True when <paramref name="earlier"/> declares exactly what this snapshot does.</summary>
     public bool IsEquivalentTo(DeclarationSnapshot earlier, CancellationToken cancellationToken)
     {
-        if (ReferenceEquals(earlier, this))
+        if (ReferenceEquals(earlier, this)
+            || (Volatile.Read(ref _lastEquivalent) is { } last && last.TryGetTarget(out var target) && ReferenceEquals(target, earlier)))
         {
             return true;
         }
@@ -58,6 +62,10 @@ internal sealed class DeclarationSnapshot
             {
                 equivalent = new StrongBox<bool>(Compare(earlier, this, cancellationToken));
                 _equivalence.Add(earlier, equivalent);
+            }
+            if (equivalent.Value)
+            {
+                Volatile.Write(ref _lastEquivalent, new WeakReference<DeclarationSnapshot>(earlier));
             }
             return equivalent.Value;
         }
@@ -90,55 +98,11 @@ internal sealed class DeclarationSnapshot
             }
             if (old.FilePath != current.FilePath
                 || !old.Options.Equals(current.Options)
-                || !SyntaxFactory.AreEquivalent(old, current, topLevel: true)
-                || !SameNullableContexts(old.GetRoot(cancellationToken), current.GetRoot(cancellationToken)))
+                || !SyntaxFactory.AreEquivalent(old, current, topLevel: true))
             {
                 return false;
             }
         }
         return true;
     }
-
-    /// <summary>
-    /// Top-level equivalence skips trivia, but a <c>#nullable</c> directive changes the annotations of the declarations
-    /// after it. Only directives at the very top of both files are known to cover the same declarations; anywhere else
-    /// (inside a body, say) an edit may have moved one past a declaration, so the trees are taken as different.
-    /// </summary>
-    private static bool SameNullableContexts(SyntaxNode before, SyntaxNode after)
-    {
-        var old = NullableDirectives(before);
-        var current = NullableDirectives(after);
-        if (old.Count != current.Count)
-        {
-            return false;
-        }
-        for (var i = 0; i < old.Count; i++)
-        {
-            if (!IsAtTop(old[i], before) || !IsAtTop(current[i], after)
-                || old[i].SettingToken.RawKind != current[i].SettingToken.RawKind
-                || old[i].TargetToken.RawKind != current[i].TargetToken.RawKind)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static List<NullableDirectiveTriviaSyntax> NullableDirectives(SyntaxNode root)
-    {
-        var directives = new List<NullableDirectiveTriviaSyntax>();
-        if (root is CSharpSyntaxNode node && node.ContainsDirectives)
-        {
-            for (var directive = node.GetFirstDirective(IsNullable); directive is not null; directive = directive.GetNextDirective(IsNullable))
-            {
-                directives.Add((NullableDirectiveTriviaSyntax)directive);
-            }
-        }
-        return directives;
-    }
-
-    private static bool IsNullable(DirectiveTriviaSyntax directive) => directive.IsKind(SyntaxKind.NullableDirectiveTrivia);
-
-    private static bool IsAtTop(DirectiveTriviaSyntax directive, SyntaxNode root)
-        => directive.ParentTrivia.Token == root.GetFirstToken(includeZeroWidth: true);
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -27,7 +28,7 @@ namespace Serve.Generators;
 /// </remarks>
 internal static class DeploymentCache
 {
-    private static readonly ConditionalWeakTable<SyntaxTree, Dictionary<int, Entry>> s_entries = new();
+    private static readonly ConditionalWeakTable<SyntaxTree, ConcurrentDictionary<int, Entry>> s_entries = new();
 
     public static DeploymentInfo? GetOrParse(
         GeneratorAttributeSyntaxContext context,
@@ -42,11 +43,8 @@ internal static class DeploymentCache
         var info = parse(context, cancellationToken);
         if (info is not null && context.TargetSymbol is INamedTypeSymbol type)
         {
-            var entries = s_entries.GetValue(context.TargetNode.SyntaxTree, static _ => new Dictionary<int, Entry>());
-            lock (entries)
-            {
-                entries[context.TargetNode.SpanStart] = new Entry(info, DeclaringTrees(type), DeclarationSnapshot.Of(compilation));
-            }
+            var entries = s_entries.GetValue(context.TargetNode.SyntaxTree, static _ => new ConcurrentDictionary<int, Entry>());
+            entries[context.TargetNode.SpanStart] = new Entry(info, DeclaringTrees(type), DeclarationSnapshot.Of(compilation));
         }
         return info;
     }
@@ -54,16 +52,11 @@ internal static class DeploymentCache
     /// <summary>The model read from <paramref name="declaration"/> in an earlier compilation, when it holds in this one; else null.</summary>
     public static DeploymentInfo? Find(SyntaxNode declaration, Compilation compilation, CancellationToken cancellationToken)
     {
-        if (!s_entries.TryGetValue(declaration.SyntaxTree, out var entries))
+        if (!s_entries.TryGetValue(declaration.SyntaxTree, out var entries) || !entries.TryGetValue(declaration.SpanStart, out var entry))
         {
             return null;
         }
-        Entry? entry;
-        lock (entries)
-        {
-            entries.TryGetValue(declaration.SpanStart, out entry);
-        }
-        return entry is not null && entry.IsValidIn(compilation, DeclarationSnapshot.Of(compilation), cancellationToken) ? entry.Info : null;
+        return entry.IsValidIn(compilation, DeclarationSnapshot.Of(compilation), cancellationToken) ? entry.Info : null;
     }
 
     /// <summary>The trees of the class's declarations and of its base classes' in source: where its locations point.</summary>
