@@ -44,7 +44,7 @@ internal static class DeploymentCache
         if (info is not null && context.TargetSymbol is INamedTypeSymbol type)
         {
             var entries = s_entries.GetValue(context.TargetNode.SyntaxTree, static _ => new ConcurrentDictionary<int, Entry>());
-            entries[context.TargetNode.SpanStart] = new Entry(info, DeclaringTrees(type), DeclarationSnapshot.Of(compilation));
+            entries[context.TargetNode.SpanStart] = new Entry(info, DeclaringTrees(type, compilation), DeclarationSnapshot.Of(compilation));
         }
         return info;
     }
@@ -59,15 +59,19 @@ internal static class DeploymentCache
         return entry.IsValidIn(compilation, DeclarationSnapshot.Of(compilation), cancellationToken) ? entry.Info : null;
     }
 
-    /// <summary>The trees of the class's declarations and of its base classes' in source: where its locations point.</summary>
-    private static SyntaxTree[] DeclaringTrees(INamedTypeSymbol type)
+    /// <summary>
+    /// The trees of the class's declarations and of its base classes' in this compilation: where its locations point.
+    /// (A base class in the source of a referenced project, which an IDE may reference as a compilation, changes that
+    /// reference when it changes.)
+    /// </summary>
+    private static SyntaxTree[] DeclaringTrees(INamedTypeSymbol type, Compilation compilation)
     {
         var trees = new List<SyntaxTree>();
         for (var current = type; current is not null; current = current.BaseType)
         {
             foreach (var reference in current.DeclaringSyntaxReferences)
             {
-                if (!trees.Contains(reference.SyntaxTree))
+                if (!trees.Contains(reference.SyntaxTree) && compilation.ContainsSyntaxTree(reference.SyntaxTree))
                 {
                     trees.Add(reference.SyntaxTree);
                 }
