@@ -1,11 +1,6 @@
-using System;
-using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
-using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
-using Microsoft.CodeAnalysis.Text;
 using Serve.Generators.Model;
 using Serve.Generators.Protobuf;
 
@@ -13,13 +8,18 @@ namespace Serve.Generators;
 
 /// <summary>
 /// The Serve source generator. Inputs: <c>[Deployment]</c> classes, <c>[ApplicationBuilder]</c> members and
-/// the protobuf descriptors of protoc's C# output. Outputs: per deployment a <c>Bind</c> method, a
-/// reflection-free gRPC dispatch table and HTTP route table (binders, validation, an OpenAPI document);
-/// per proto service method descriptors and a client; one module registry; and a diagnostic for every
-/// mismatch between a deployment and its services or routes.
+/// the protobuf descriptors of protoc's C# output. Outputs: per deployment a <c>Bind</c> method, its definition
+/// with a reflection-free gRPC dispatch table and HTTP route table (binders, validation, an OpenAPI document),
+/// and its typed handle; one module registry; and a diagnostic for every mismatch between a deployment and its
+/// services or routes.
 /// </summary>
+/// <remarks>
+/// This file is the pipeline; each feature's parsing, checking and emitting is in its folder (Deployments, Grpc,
+/// Http, OpenApi, Batching, Multiplexing, Handles), and ServeGenerator.Steps.cs turns what a step throws into a
+/// diagnostic.
+/// </remarks>
 [Generator(LanguageNames.CSharp)]
-public sealed class ServeGenerator : IIncrementalGenerator
+public sealed partial class ServeGenerator : IIncrementalGenerator
 {
     /// <summary>Names of the tracked pipeline steps (for tests).</summary>
     public static class TrackingNames
@@ -66,8 +66,8 @@ public sealed class ServeGenerator : IIncrementalGenerator
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        // 1. Protobuf descriptors: syntactic only. The node is a stepping stone; for an unchanged file it is the
-        //    same node, so the (costly) descriptor decoding below is cached.
+        // gRPC: protobuf descriptors, syntactic only. The node is a stepping stone; for an unchanged file it is the
+        // same node, so the (costly) descriptor decoding below is cached.
         var protoFiles = context.SyntaxProvider
             .CreateSyntaxProvider(ProtoParser.IsCandidate, static (ctx, _) => (ClassDeclarationSyntax)ctx.Node)
             .Select(static (node, ct) => ParseProtoFile(node, ct))
@@ -79,7 +79,7 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Select(static (files, _) => ProtoParser.BuildCatalog(files))
             .WithTrackingName(TrackingNames.ServiceCatalog);
 
-        // 2. Deployments: symbols -> model, without the protos (so proto edits do not re-read symbols).
+        // Deployments: symbols -> model, without the protos (so proto edits do not re-read symbols).
         var deployments = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 DeploymentAttribute,
@@ -95,20 +95,26 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Select(static (name, _) => name!)
             .WithTrackingName(TrackingNames.DeploymentNames)
             .Collect()
-            .Select(static (names, _) => DuplicateNames(names))
+            .Select(static (names, _) => DeploymentBinder.FindDuplicateNames(names))
             .WithTrackingName(TrackingNames.DuplicateNames);
 
-        var results = deployments.Combine(catalog).Combine(duplicateNames)
-            .Select(static (input, _) => BindDeployment(input.Left.Left, input.Left.Right, input.Right))
+        var results = deployments
+            .Combine(catalog)
+            .Combine(duplicateNames)
+            .Select(static (input, _) =>
+            {
+                var ((parsed, services), namesakes) = input;
+                return BindDeployment(parsed, services, namesakes);
+            })
             .WithTrackingName(TrackingNames.DeploymentResults);
 
         var models = results
             .Select(static (result, _) => result.Model)
             .WithTrackingName(TrackingNames.DeploymentModels);
 
-        // The handle graph: only the edges of each deployment, so that it is re-checked when those change.
+        // Handles: only the edges of each deployment, so that the graph is re-checked when those change.
         var handleCycles = deployments
-            .Select(static (parsed, _) => GraphNode(parsed.Info))
+            .Select(static (parsed, _) => HandleGraph.Node(parsed.Info))
             .Where(static node => node is not null)
             .Select(static (node, _) => node!)
             .WithTrackingName(TrackingNames.HandleGraph)
@@ -116,7 +122,7 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Select(static (nodes, _) => FindCycles(nodes))
             .WithTrackingName(TrackingNames.HandleCycles);
 
-        // 3. Application builders.
+        // Application builders, for the registry.
         var builders = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 ApplicationBuilderAttribute,
@@ -126,7 +132,8 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Select(static (b, _) => b!)
             .WithTrackingName(TrackingNames.ApplicationBuilders);
 
-        // 4. [Multiplexed] methods outside deployments (those of deployments are read with their deployment).
+        // Multiplexing and batching: [Multiplexed] and [Batch] methods outside deployments (those of deployments are
+        // read with their deployment).
         var strayMultiplexed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 MultiplexedAttribute,
@@ -136,7 +143,6 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Select(static (d, _) => d!)
             .WithTrackingName(TrackingNames.StrayMultiplexed);
 
-        // 4b. [Batch] methods outside deployments, likewise.
         var strayBatch = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 BatchAttribute,
@@ -146,7 +152,7 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Select(static (d, _) => d!)
             .WithTrackingName(TrackingNames.StrayBatch);
 
-        // 5. The registry.
+        // The registry.
         var registeredDeployments = models
             .Where(static m => m is { IsRegistrable: true })
             .Select(static (m, _) => m!.GlobalTypeName)
@@ -159,40 +165,51 @@ public sealed class ServeGenerator : IIncrementalGenerator
             .Where(static f => f.Diagnostic is null && f.DescriptorClass.Length > 0)
             .Select(static (f, _) => f.DescriptorClass)
             .Collect();
+        // The helpers the deployments' code shares, written once beside the registry (any deployment's, registered or not).
+        var sharedHelpers = models
+            .Select(static (m, _) => m is null ? SharedHelpersModel.None : SharedHelpers.Of(m))
+            .Collect()
+            .Select(static (all, _) => SharedHelpers.Union(all));
         var assemblyName = context.CompilationProvider.Select(static (c, _) => c.AssemblyName ?? "");
-        var registry = registeredDeployments.Combine(registeredBuilders).Combine(registeredDescriptors).Combine(assemblyName)
-            .Select(static (input, _) => BuildRegistry(input.Right, input.Left.Left.Left, input.Left.Left.Right, input.Left.Right))
+        var registry = registeredDeployments
+            .Combine(registeredBuilders)
+            .Combine(registeredDescriptors)
+            .Combine(sharedHelpers)
+            .Combine(assemblyName)
+            .Select(static (input, _) =>
+            {
+                var ((((deploymentTypes, builderRegistrations), descriptorClasses), helpers), assembly) = input;
+                return BuildRegistry(assembly, deploymentTypes, builderRegistrations, descriptorClasses, helpers);
+            })
             .WithTrackingName(TrackingNames.Registry);
 
-        // Outputs. Diagnostics have their own output, collected so that each is reported once.
-        context.RegisterSourceOutput(models, static (spc, model) =>
+        // Outputs. A deployment's file names the shared helper class, which is named after the assembly.
+        context.RegisterSourceOutput(models.Combine(assemblyName), static (spc, input) =>
         {
+            var (model, assembly) = input;
             if (model is not null)
             {
-                AddSource(spc, Emitter.HintName(model.FullTypeName) + Emitter.DeploymentFileSuffix, () => Emitter.EmitDeployment(model), "emitting deployment " + model.FullTypeName);
+                AddSource(spc, DeploymentEmitter.HintName(model.FullTypeName) + DeploymentEmitter.DeploymentFileSuffix, () => DeploymentEmitter.Emit(model, assembly), "emitting deployment " + model.FullTypeName);
             }
         });
 
         context.RegisterSourceOutput(registry, static (spc, model) =>
         {
-            if (model.Deployments.Count > 0 || model.Builders.Count > 0 || model.FileDescriptors.Count > 0)
+            if (model.HasRegistrations || !model.Helpers.IsEmpty)
             {
-                AddSource(spc, "Serve.ModuleRegistry.g.cs", () => Emitter.EmitRegistry(model), "emitting the module registry");
+                AddSource(spc, "Serve.ModuleRegistry.g.cs", () => RegistryEmitter.Emit(model), "emitting the module registry");
             }
         });
 
-        var diagnostics = results.Select(static (r, _) => r.Diagnostics).Collect()
-            .Combine(builders.Select(static (b, _) => b.Diagnostics).Collect())
-            .Combine(protoFiles.Where(static f => f.Diagnostic is not null).Select(static (f, _) => f.Diagnostic!).Collect())
-            .Combine(strayMultiplexed.Collect())
-            .Combine(handleCycles)
-            .Combine(strayBatch.Collect())
-            .Select(static (input, _) => Distinct(input.Left.Left.Left.Left.Left.SelectMany(d => d)
-                .Concat(input.Left.Left.Left.Left.Right.SelectMany(d => d))
-                .Concat(input.Left.Left.Left.Right)
-                .Concat(input.Left.Left.Right)
-                .Concat(input.Left.Right)
-                .Concat(input.Right)))
+        // Diagnostics have their own output: every source's, in a fixed order, collected so that each is reported once.
+        var diagnostics = Concat(
+                Flatten(results.Select(static (r, _) => r.Diagnostics).Collect()),
+                Flatten(builders.Select(static (b, _) => b.Diagnostics).Collect()),
+                ToArray(protoFiles.Where(static f => f.Diagnostic is not null).Select(static (f, _) => f.Diagnostic!).Collect()),
+                ToArray(strayMultiplexed.Collect()),
+                handleCycles,
+                ToArray(strayBatch.Collect()))
+            .Select(static (all, _) => Distinct(all))
             .WithTrackingName(TrackingNames.Diagnostics);
 
         // The trees the diagnostics point into. Only this cheap lookup runs for every compilation (the models never
@@ -215,158 +232,4 @@ public sealed class ServeGenerator : IIncrementalGenerator
             }
         });
     }
-
-    /// <summary>The diagnostics in order, each once (a class parsed once per attribute can report one twice).</summary>
-    private static EquatableArray<DiagnosticInfo> Distinct(IEnumerable<DiagnosticInfo> diagnostics)
-    {
-        var seen = new HashSet<DiagnosticInfo>();
-        return diagnostics.Where(seen.Add).ToEquatableArray();
-    }
-
-    private static ProtoFileModel? ParseProtoFile(ClassDeclarationSyntax node, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return ProtoParser.Parse(node, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return ProtoParser.Failed(node, Failure(LocationInfo.From(node.Identifier.GetLocation()), "reading the protobuf descriptor of " + node.Identifier.ValueText, ex));
-        }
-    }
-
-    private static (DeploymentInfo? Info, DiagnosticInfo? Failure) ParseDeployment(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (Parser.ParseDeployment(context, cancellationToken), null);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return (null, Failure(LocationInfo.From(context.TargetNode), "reading deployment " + context.TargetSymbol.Name, ex));
-        }
-    }
-
-    private static DeploymentResult BindDeployment((DeploymentInfo? Info, DiagnosticInfo? Failure) parsed, ServiceCatalog catalog, EquatableArray<DeploymentNameInfo> duplicateNames)
-    {
-        if (parsed.Info is null)
-        {
-            return new DeploymentResult(null, parsed.Failure is null ? EquatableArray<DiagnosticInfo>.Empty : new EquatableArray<DiagnosticInfo>(new[] { parsed.Failure }));
-        }
-        try
-        {
-            return Binder.Bind(parsed.Info, catalog, duplicateNames);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return new DeploymentResult(null, new EquatableArray<DiagnosticInfo>(new[] { Failure(parsed.Info.Location, "binding deployment " + parsed.Info.FullTypeName, ex) }));
-        }
-    }
-
-    /// <summary>
-    /// The deployments whose name (ordinal, as the runtime compares them) another class has too, ordinal-sorted. A class
-    /// read twice (two [Deployment] declarations, which the compiler reports) is one class.
-    /// </summary>
-    private static EquatableArray<DeploymentNameInfo> DuplicateNames(ImmutableArray<DeploymentNameInfo> names)
-        => names.Distinct()
-            .GroupBy(n => n.Name, StringComparer.Ordinal)
-            .Where(g => g.Count() > 1)
-            .SelectMany(g => g)
-            .OrderBy(n => n.Name, StringComparer.Ordinal)
-            .ThenBy(n => n.FullTypeName, StringComparer.Ordinal)
-            .ToEquatableArray();
-
-    private static HandleGraphNode? GraphNode(DeploymentInfo? info)
-    {
-        if (info is null || info.HandleParameters.IsEmpty)
-        {
-            return null;
-        }
-        var dependencies = info.HandleParameters.Where(p => p.TargetIsDeployment).Select(p => p.Target).ToEquatableArray();
-        return dependencies.IsEmpty ? null : new HandleGraphNode(info.GlobalTypeName, info.FullTypeName, dependencies, info.Location);
-    }
-
-    private static EquatableArray<DiagnosticInfo> FindCycles(ImmutableArray<HandleGraphNode> nodes)
-    {
-        try
-        {
-            return HandleBinder.FindCycles(nodes);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return new EquatableArray<DiagnosticInfo>(new[] { Failure(null, "checking the deployment handle graph for cycles", ex) });
-        }
-    }
-
-    private static ApplicationBuilderModel? ParseApplicationBuilder(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Parser.ParseApplicationBuilder(context, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return new ApplicationBuilderModel(context.TargetSymbol.Name, "",
-                new EquatableArray<DiagnosticInfo>(new[] { Failure(LocationInfo.From(context.TargetNode), "reading application builder " + context.TargetSymbol.Name, ex) }));
-        }
-    }
-
-    private static RegistryModel BuildRegistry(string assemblyName, ImmutableArray<string> deployments, ImmutableArray<ApplicationBuilderRegistration> builders, ImmutableArray<string> descriptors)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        return new RegistryModel(
-            assemblyName,
-            deployments.Distinct().OrderBy(d => d, StringComparer.Ordinal).ToEquatableArray(),
-            builders.OrderBy(b => b.ImportPath, StringComparer.Ordinal).Where(b => seen.Add(b.ImportPath)).ToEquatableArray(),
-            descriptors.Distinct().OrderBy(d => d, StringComparer.Ordinal).ToEquatableArray());
-    }
-
-    private static DiagnosticInfo? ParseStrayMultiplexed(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Parser.ParseStrayMultiplexed(context, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return Failure(LocationInfo.From(context.TargetNode), "reading [Multiplexed] method " + context.TargetSymbol.Name, ex);
-        }
-    }
-
-    private static DiagnosticInfo? ParseStrayBatch(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Parser.ParseStrayBatch(context, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return Failure(LocationInfo.From(context.TargetNode), "reading [Batch] method " + context.TargetSymbol.Name, ex);
-        }
-    }
-
-    private static void AddSource(SourceProductionContext context, string hintName, Func<string> emit, string activity)
-    {
-        string source;
-        try
-        {
-            source = emit();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratorFailure, Location.None, activity, ex.GetType().Name + ": " + ex.Message));
-            return;
-        }
-        try
-        {
-            context.AddSource(hintName, SourceText.From(source, System.Text.Encoding.UTF8));
-        }
-        catch (ArgumentException)
-        {
-            // The same hint twice: a class with two [Deployment] declarations, which the compiler already reports (CS0579).
-        }
-    }
-
-    private static DiagnosticInfo Failure(LocationInfo? location, string activity, Exception ex)
-        => DiagnosticInfo.Create(DiagnosticDescriptors.GeneratorFailure, location, activity, ex.GetType().Name + ": " + ex.Message);
 }

@@ -371,6 +371,71 @@ public class CompositionTests
 
     private static Type DeploymentType(string name) => s_assembly.Value.GetType("Composition.Tests." + name, throwOnError: true)!;
 
+    /// <summary>
+    /// Handle methods off the shared call helpers' usual path: a dynamic argument and more arguments than a delegate
+    /// passes (the handle method calls its handle itself), and a class that streams (cast for the helper).
+    /// </summary>
+    private const string Unshared = """
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Serve;
+
+        namespace Unshared.Tests;
+
+        [Deployment]
+        public partial class Odd
+        {
+            public string Dynamic(dynamic value) => "d:" + value;
+
+            public int Many(int a1, int a2, int a3, int a4, int a5, int a6, int a7, int a8, int a9, int a10, int a11, int a12, int a13, int a14, int a15)
+                => a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15;
+
+            public Countdown Count(int from) => new(from);
+        }
+
+        public sealed class Countdown(int from) : IAsyncEnumerable<int>
+        {
+            public async IAsyncEnumerator<int> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+            {
+                for (var i = from; i > 0; i--)
+                {
+                    await Task.Yield();
+                    yield return i;
+                }
+            }
+        }
+
+        public static class Calls
+        {
+            public static Task<string> Dynamic(DeploymentHandle<Odd> odd) => odd.Dynamic(7).AsTask();
+
+            public static Task<int> Many(DeploymentHandle<Odd> odd) => odd.Many(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15).AsTask();
+
+            public static async Task<List<int>> Count(DeploymentHandle<Odd> odd)
+            {
+                var items = new List<int>();
+                await foreach (var item in odd.Count(3))
+                {
+                    items.Add(item);
+                }
+                return items;
+            }
+        }
+        """;
+
+    [Fact]
+    public async Task Handle_methods_off_the_helpers_usual_path_run_too()
+    {
+        var assembly = GeneratorHarness.BuildAndLoad(("Odd.cs", Unshared));
+        var odd = (Application)assembly.GetType("Unshared.Tests.Odd", true)!.GetMethod("Bind")!.Invoke(null, null)!;
+        var graph = new LocalGraph();
+        Task<T> Run<T>(string method) => (Task<T>)assembly.GetType("Unshared.Tests.Calls", true)!.GetMethod(method)!.Invoke(null, [graph.Handle(odd)])!;
+        Assert.Equal("d:7", await Run<string>("Dynamic"));
+        Assert.Equal(120, await Run<int>("Many"));
+        Assert.Equal(new[] { 3, 2, 1 }, await Run<List<int>>("Count"));
+    }
+
     private static Application Bind(string deployment, params object?[] arguments)
         => (Application)DeploymentType(deployment).GetMethod("Bind")!.Invoke(null, arguments)!;
 

@@ -117,6 +117,30 @@ public class IncrementalityTests
         Assert.Contains("NumReplicas = 3", result.GeneratedSources.Single(s => s.HintName == "Quickstart.GrpcDeployment.Serve.g.cs").SourceText.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Changing_one_deployment_re_emits_that_deployment_only()
+    {
+        var compilation = GeneratorHarness.CompileWithProtos(TestSources.Quickstart);
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Deployment.cs");
+        // Same length, so that the other deployment's locations do not move.
+        var edited = TestSources.Quickstart.Replace("NumReplicas = 2,", "NumReplicas = 3,", StringComparison.Ordinal);
+        Assert.NotEqual(TestSources.Quickstart, edited);
+        var updated = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, "Deployment.cs"));
+
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation).RunGenerators(updated);
+        var result = driver.GetRunResult().Results.Single();
+        var models = result.TrackedSteps[ServeGenerator.TrackingNames.DeploymentModels].SelectMany(s => s.Outputs).ToList();
+        Assert.Equal(2, models.Count);
+        var modified = Assert.Single(models, o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains("FullTypeName = Quickstart.Classifier,", modified.Value.ToString(), StringComparison.Ordinal);
+        Assert.All(models.Where(o => o != modified), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+        // One source is written again: the edited deployment's (the registry and the shared helpers are as they were).
+        var written = result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).Where(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified).ToList();
+        Assert.Single(written);
+        Assert.All(result.TrackedSteps[ServeGenerator.TrackingNames.Registry].SelectMany(s => s.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+    }
+
     private const string OtherFile = """
         namespace Other
         {

@@ -120,6 +120,72 @@ public class ServiceParameterTests
         Assert.StartsWith("'Services.Tests.Summarizer' cannot be constructed: no service of type 'IModel' with key \"big\" is registered for its constructor parameter 'model'.", ex.Message);
     }
 
+    private const string Defaults = """
+        using Microsoft.Extensions.DependencyInjection;
+        using Microsoft.Extensions.Logging;
+        using Serve;
+        using FromServices = Microsoft.AspNetCore.Mvc.FromServicesAttribute;
+
+        namespace Services.Defaults;
+
+        public enum Slot { Cpu = 1, Gpu = 2 }
+
+        [Deployment]
+        public sealed partial class Tuned(
+            ILogger logger,
+            [FromServices] int retries = 3,
+            [FromServices] Slot slot = Slot.Gpu,
+            [FromKeyedServices("limit")] string limit = "none",
+            [FromServices] int? maybe = null,
+            [FromServices] long? unset = null)
+        {
+            public string Describe() => string.Join("|", logger is null ? "no-logger" : "logger", retries, slot, limit, maybe?.ToString() ?? "null", unset?.ToString() ?? "null");
+        }
+        """;
+
+    [Fact]
+    public void Declared_defaults_fill_unregistered_optional_services_and_a_plain_ILogger_comes_from_the_logger_factory()
+    {
+        var assembly = GeneratorHarness.BuildAndLoad(GeneratorHarness.CompileWithAspNetCore(("Defaults.cs", Defaults)));
+        var tuned = assembly.GetType("Services.Defaults.Tuned", throwOnError: true)!;
+        var application = (Application)tuned.GetMethod("Bind")!.Invoke(null, [])!;
+        var services = new ServiceCollection().AddLogging();
+        services.AddSingleton(typeof(int?), (object)7);
+        using var provider = services.BuildServiceProvider();
+
+        var instance = application.CreateInstance(provider);
+
+        // Nothing registered for retries, slot or limit: their declared defaults; int? registered: its value.
+        Assert.Equal("logger|3|Gpu|none|7|null", tuned.GetMethod("Describe")!.Invoke(instance, []));
+        Assert.Equal(0, application.Deployment.BindParameterCount);
+    }
+
+    [Fact]
+    public void A_plain_ILogger_without_a_logger_factory_names_what_is_missing()
+    {
+        var assembly = GeneratorHarness.BuildAndLoad(GeneratorHarness.CompileWithAspNetCore(("Defaults.cs", Defaults)));
+        var application = (Application)assembly.GetType("Services.Defaults.Tuned", throwOnError: true)!.GetMethod("Bind")!.Invoke(null, [])!;
+
+        var ex = Assert.Throws<MissingDeploymentServiceException>(() => application.CreateInstance(DeploymentServices.None));
+
+        Assert.StartsWith("'Services.Defaults.Tuned' cannot be constructed: no service of type 'ILoggerFactory (for ILogger)' is registered for its constructor parameter 'logger'.", ex.Message);
+    }
+
+    [Fact]
+    public Task A_constructor_parameter_by_ref_is_SERVE0013_not_a_compiler_error_in_generated_code()
+        => VerifyAsync("""
+            using Serve;
+
+            namespace D;
+
+            [Deployment]
+            public partial class {|#0:Counter|}(ref int start)
+            {
+                public int Get() => 1;
+            }
+            """,
+            Diagnostic("SERVE0013").WithLocation(0).WithArguments("D.Counter", "takes constructor parameter 'start' by ref or out", "take it by value (or 'in')"));
+
     [Fact]
     public void Output_matches_snapshot()
     {

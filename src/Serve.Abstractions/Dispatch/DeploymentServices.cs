@@ -27,6 +27,10 @@ public static class DeploymentServices
     public static T? Optional<T>(IServiceProvider services)
         => services.GetService(typeof(T)) is T service ? service : default;
 
+    /// <summary>The registered <typeparamref name="T"/>, or the parameter's declared default <paramref name="fallback"/>.</summary>
+    public static T Optional<T>(IServiceProvider services, T fallback)
+        => services.GetService(typeof(T)) is T service ? service : fallback;
+
     /// <summary>
     /// A keyed service as <c>GetKeyedService</c> returned it (<paramref name="service"/>) for a required parameter; throws
     /// naming the deployment class, the parameter, its type and the key when there was none.
@@ -39,6 +43,10 @@ public static class DeploymentServices
     /// <summary>A keyed service as <c>GetKeyedService</c> returned it, for an optional parameter, or null.</summary>
     public static T? OptionalKeyed<T>(object? service)
         => service is T typed ? typed : default;
+
+    /// <summary>A keyed service as <c>GetKeyedService</c> returned it, or the parameter's declared default <paramref name="fallback"/>.</summary>
+    public static T OptionalKeyed<T>(object? service, T fallback)
+        => service is T typed ? typed : fallback;
 
     private static MissingDeploymentServiceException Missing(string deployment, string parameter, string typeDisplay, string? keyDisplay)
         => new($"'{deployment}' cannot be constructed: no service of type '{typeDisplay}'"

@@ -15,18 +15,13 @@ namespace Behaviour.Tests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "plain",
-                "Behaviour.Tests.PlainDeployment",
-                new global::Serve.DeploymentOptions { Name = "plain" },
-                0,
-                static (args, services) => new global::Behaviour.Tests.PlainDeployment(),
-                global::System.Array.Empty<string>(),
-                global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
-        }
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "plain",
+            "Behaviour.Tests.PlainDeployment",
+            new global::Serve.DeploymentOptions { Name = "plain" },
+            0,
+            static (args, services) => new global::Behaviour.Tests.PlainDeployment(),
+            global::System.Array.Empty<string>(),
+            global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
     }
 }

@@ -23,4 +23,96 @@ namespace Serve.Generated
             global::Serve.Dispatch.ServeRegistry.AddApplicationBuilder("Composition.Tests.Apps:Diamond", static args => global::Composition.Tests.Apps.Diamond());
         }
     }
+
+    /// <summary>What the generated code of this assembly's deployments shares: typed handle calls and HTTP binding helpers.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    internal static class ServeHelpers_TestAssembly
+    {
+        /// <summary>Runs a method of 1 argument that returns its result on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponse<TResult> Call<TDeployment, TA1, TResult>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::System.Func<TDeployment, TA1, global::System.Threading.CancellationToken, TResult> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Call<TResult>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return await call.InvokeAsync<TResult>((d, ct) => new global::System.Threading.Tasks.ValueTask<TResult>(invoke(d, v1, ct))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Runs a method of 2 arguments that returns its result on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponse<TResult> Call<TDeployment, TA1, TA2, TResult>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::Serve.DeploymentArg<TA2> a2, global::System.Func<TDeployment, TA1, TA2, global::System.Threading.CancellationToken, TResult> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Call<TResult>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                var v2 = await a2.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return await call.InvokeAsync<TResult>((d, ct) => new global::System.Threading.Tasks.ValueTask<TResult>(invoke(d, v1, v2, ct))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Runs a method of 3 arguments that returns its result on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponse<TResult> Call<TDeployment, TA1, TA2, TA3, TResult>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::Serve.DeploymentArg<TA2> a2, global::Serve.DeploymentArg<TA3> a3, global::System.Func<TDeployment, TA1, TA2, TA3, global::System.Threading.CancellationToken, TResult> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Call<TResult>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                var v2 = await a2.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                var v3 = await a3.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return await call.InvokeAsync<TResult>((d, ct) => new global::System.Threading.Tasks.ValueTask<TResult>(invoke(d, v1, v2, v3, ct))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Runs a method of 4 arguments that returns its result on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponse<TResult> Call<TDeployment, TA1, TA2, TA3, TA4, TResult>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::Serve.DeploymentArg<TA2> a2, global::Serve.DeploymentArg<TA3> a3, global::Serve.DeploymentArg<TA4> a4, global::System.Func<TDeployment, TA1, TA2, TA3, TA4, global::System.Threading.CancellationToken, TResult> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Call<TResult>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                var v2 = await a2.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                var v3 = await a3.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                var v4 = await a4.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return await call.InvokeAsync<TResult>((d, ct) => new global::System.Threading.Tasks.ValueTask<TResult>(invoke(d, v1, v2, v3, v4, ct))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Runs a method of 1 argument that returns a <c>Task&lt;TResult&gt;</c> on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponse<TResult> CallTask<TDeployment, TA1, TResult>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::System.Func<TDeployment, TA1, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task<TResult>> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Call<TResult>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return await call.InvokeAsync<TResult>((d, ct) => new global::System.Threading.Tasks.ValueTask<TResult>(invoke(d, v1, ct))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Runs a method of 1 argument that returns a <c>ValueTask&lt;TResult&gt;</c> on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponse<TResult> CallValueTask<TDeployment, TA1, TResult>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::System.Func<TDeployment, TA1, global::System.Threading.CancellationToken, global::System.Threading.Tasks.ValueTask<TResult>> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Call<TResult>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return await call.InvokeAsync<TResult>((d, ct) => invoke(d, v1, ct)).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Runs a method of 1 argument that returns a <c>ValueTask</c> on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponse CallVoidValueTask<TDeployment, TA1>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::System.Func<TDeployment, TA1, global::System.Threading.CancellationToken, global::System.Threading.Tasks.ValueTask> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.CallVoid(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                await call.InvokeAsync((d, ct) => invoke(d, v1, ct)).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Runs a method of 1 argument that returns an <c>IAsyncEnumerable&lt;TItem&gt;</c> on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponseStream<TItem> Stream<TDeployment, TA1, TItem>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::System.Func<TDeployment, TA1, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TItem>> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Stream<TItem>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return call.InvokeStream<TItem>((d, ct) => invoke(d, v1, ct));
+            }, cancellationToken);
+
+        /// <summary>Runs a method of 1 argument that returns an <c>IEnumerable&lt;TItem&gt;</c> on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponseStream<TItem> SyncStream<TDeployment, TA1, TItem>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::System.Func<TDeployment, TA1, global::System.Threading.CancellationToken, global::System.Collections.Generic.IEnumerable<TItem>> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Stream<TItem>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return call.InvokeSyncStream<TItem>((d, ct) => invoke(d, v1, ct));
+            }, cancellationToken);
+    }
 }

@@ -22,4 +22,27 @@ namespace Serve.Generated
             global::Serve.Dispatch.ServeRegistry.AddFileDescriptor(static () => global::Userdefinedprotos.UserDefinedProtosReflection.Descriptor);
         }
     }
+
+    /// <summary>What the generated code of this assembly's deployments shares: typed handle calls and HTTP binding helpers.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+    internal static class ServeHelpers_TestAssembly
+    {
+        /// <summary>Runs a method of 1 argument that returns its result on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponse<TResult> Call<TDeployment, TA1, TResult>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::System.Func<TDeployment, TA1, global::System.Threading.CancellationToken, TResult> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Call<TResult>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return await call.InvokeAsync<TResult>((d, ct) => new global::System.Threading.Tasks.ValueTask<TResult>(invoke(d, v1, ct))).ConfigureAwait(false);
+            }, cancellationToken);
+
+        /// <summary>Runs a method of 1 argument that returns an <c>IAsyncEnumerable&lt;TItem&gt;</c> on a replica, through <paramref name="handle"/>, once its arguments are resolved.</summary>
+        public static global::Serve.DeploymentResponseStream<TItem> Stream<TDeployment, TA1, TItem>(global::Serve.DeploymentHandle<TDeployment> handle, string method, global::Serve.DeploymentArg<TA1> a1, global::System.Func<TDeployment, TA1, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TItem>> invoke, global::System.Threading.CancellationToken cancellationToken)
+            where TDeployment : class
+            => handle.Stream<TItem>(method, async call =>
+            {
+                var v1 = await a1.ResolveAsync(call.CancellationToken).ConfigureAwait(false);
+                return call.InvokeStream<TItem>((d, ct) => invoke(d, v1, ct));
+            }, cancellationToken);
+    }
 }

@@ -16,29 +16,24 @@ namespace Services.Tests
 
         /// <summary>The deployment as the runtime sees it: name, options, factory and gRPC dispatch table.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = __ServeCreateDefinition();
-
-        private static global::Serve.Dispatch.DeploymentDefinition __ServeCreateDefinition()
-        {
-            return new global::Serve.Dispatch.DeploymentDefinition(
-                "Summarizer",
-                "Services.Tests.Summarizer",
-                new global::Serve.DeploymentOptions(),
-                2,
-                static (args, services) => new global::Services.Tests.Summarizer(
-                    (string)args[0]!,
-                    global::Serve.Dispatch.DeploymentServices.Required<global::Microsoft.Extensions.Logging.ILogger<global::Services.Tests.Summarizer>>(services, "Services.Tests.Summarizer", "logger", "ILogger<Summarizer>"),
-                    global::Serve.Dispatch.DeploymentServices.Required<global::Microsoft.Extensions.Options.IOptions<global::Services.Tests.Settings>>(services, "Services.Tests.Summarizer", "settings", "IOptions<Settings>"),
-                    global::Serve.Dispatch.DeploymentServices.Required<global::System.TimeProvider>(services, "Services.Tests.Summarizer", "time", "TimeProvider"),
-                    global::Serve.Dispatch.DeploymentServices.Required<global::Services.Tests.IStore>(services, "Services.Tests.Summarizer", "store", "IStore"),
-                    global::Serve.Dispatch.DeploymentServices.RequiredKeyed<global::Services.Tests.IModel>((services as global::Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider)?.GetKeyedService(typeof(global::Services.Tests.IModel), "big"), "Services.Tests.Summarizer", "model", "IModel", "\"big\""),
-                    global::Serve.Dispatch.DeploymentServices.OptionalKeyed<global::Services.Tests.IModel>((services as global::Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider)?.GetKeyedService(typeof(global::Services.Tests.IModel), (global::Services.Tests.Slot)(1)))!,
-                    (int)args[1]!,
-                    global::Serve.Dispatch.DeploymentServices.Optional<global::System.Net.Http.IHttpClientFactory>(services)!,
-                    global::Serve.Dispatch.DeploymentServices.Optional<global::Services.Tests.IModel>(services)!),
-                global::System.Array.Empty<string>(),
-                global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
-        }
+        public static global::Serve.Dispatch.DeploymentDefinition ServeDefinition { get; } = new global::Serve.Dispatch.DeploymentDefinition(
+            "Summarizer",
+            "Services.Tests.Summarizer",
+            new global::Serve.DeploymentOptions(),
+            2,
+            static (args, services) => new global::Services.Tests.Summarizer(
+                (string)args[0]!,
+                global::Serve.Dispatch.DeploymentServices.Required<global::Microsoft.Extensions.Logging.ILogger<global::Services.Tests.Summarizer>>(services, "Services.Tests.Summarizer", "logger", "ILogger<Summarizer>"),
+                global::Serve.Dispatch.DeploymentServices.Required<global::Microsoft.Extensions.Options.IOptions<global::Services.Tests.Settings>>(services, "Services.Tests.Summarizer", "settings", "IOptions<Settings>"),
+                global::Serve.Dispatch.DeploymentServices.Required<global::System.TimeProvider>(services, "Services.Tests.Summarizer", "time", "TimeProvider"),
+                global::Serve.Dispatch.DeploymentServices.Required<global::Services.Tests.IStore>(services, "Services.Tests.Summarizer", "store", "IStore"),
+                global::Serve.Dispatch.DeploymentServices.RequiredKeyed<global::Services.Tests.IModel>((services as global::Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider)?.GetKeyedService(typeof(global::Services.Tests.IModel), "big"), "Services.Tests.Summarizer", "model", "IModel", "\"big\""),
+                global::Serve.Dispatch.DeploymentServices.OptionalKeyed<global::Services.Tests.IModel>((services as global::Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider)?.GetKeyedService(typeof(global::Services.Tests.IModel), (global::Services.Tests.Slot)(1)))!,
+                (int)args[1]!,
+                global::Serve.Dispatch.DeploymentServices.Optional<global::System.Net.Http.IHttpClientFactory>(services)!,
+                global::Serve.Dispatch.DeploymentServices.Optional<global::Services.Tests.IModel>(services)!),
+            global::System.Array.Empty<string>(),
+            global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>());
     }
 
     /// <summary>

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
-using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -74,7 +73,7 @@ public sealed class ServeDiagnosticSuppressor : DiagnosticSuppressor
         var names = new HashSet<string>(type.GetMembers().OfType<IMethodSymbol>().Where(m => !m.IsStatic).Select(m => m.Name), StringComparer.Ordinal);
         foreach (var reference in type.DeclaringSyntaxReferences)
         {
-            if (!reference.SyntaxTree.FilePath.EndsWith(Emitter.DeploymentFileSuffix, StringComparison.OrdinalIgnoreCase))
+            if (!reference.SyntaxTree.FilePath.EndsWith(DeploymentEmitter.DeploymentFileSuffix, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }

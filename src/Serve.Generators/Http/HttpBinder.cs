@@ -10,7 +10,7 @@ namespace Serve.Generators;
 /// Checks the HTTP methods of a deployment and decides what to emit: route templates, where each parameter binds
 /// from, validation checks, result writing and JSON metadata; a diagnostic for everything that does not fit.
 /// </summary>
-internal static class HttpBinder
+internal static partial class HttpBinder
 {
     public static HttpDeploymentModel? Bind(DeploymentInfo deployment, List<DiagnosticInfo> diagnostics)
     {
@@ -184,7 +184,7 @@ internal static class HttpBinder
         return name.All(c => char.IsLetterOrDigit(c) || c == '_');
     }
 
-    private sealed class State
+    private sealed partial class State
     {
         private readonly DeploymentInfo _deployment;
         private readonly List<DiagnosticInfo> _diagnostics;
@@ -373,50 +373,6 @@ internal static class HttpBinder
                 arguments.ToEquatableArray(), http.Return, resultField);
         }
 
-        private EquatableArray<ValidationModel> Validations(DeploymentMethodInfo method, HttpParameterInfo parameter)
-        {
-            var models = new List<ValidationModel>();
-            foreach (var validation in parameter.Validations)
-            {
-                var name = validation.Kind.ToString();
-                var isNumber = parameter.Scalar is ScalarKind.Byte or ScalarKind.SByte or ScalarKind.Int16 or ScalarKind.UInt16 or ScalarKind.Int32
-                    or ScalarKind.UInt32 or ScalarKind.Int64 or ScalarKind.UInt64 or ScalarKind.Single or ScalarKind.Double or ScalarKind.Decimal;
-                var problem = validation.Problem.Length > 0 ? validation.Problem
-                    : validation.Kind switch
-                    {
-                        ValidationKind.MinLength or ValidationKind.MaxLength when parameter.CountMember.Length == 0 =>
-                            "applies to strings, arrays and collections, not '" + parameter.Display + "'",
-                        ValidationKind.StringLength or ValidationKind.RegularExpression when parameter.Scalar != ScalarKind.String =>
-                            "applies to strings, not '" + parameter.Display + "'",
-                        ValidationKind.Range when !isNumber => "applies to numbers, not '" + parameter.Display + "'",
-                        _ => "",
-                    };
-                if (problem.Length > 0)
-                {
-                    _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidValidationAttribute, validation.Location ?? parameter.Location,
-                        name, parameter.Name, method.Name, problem));
-                    continue;
-                }
-                if (validation.Kind == ValidationKind.Required || (validation.Kind == ValidationKind.MaxLength && validation.Maximum.Length == 0))
-                {
-                    continue;
-                }
-                var regexField = "";
-                if (validation.Kind == ValidationKind.RegularExpression)
-                {
-                    var existing = _regexFields.FirstOrDefault(f => f.Pattern == validation.Pattern);
-                    if (existing is null)
-                    {
-                        existing = new RegexFieldModel("Regex" + _regexFields.Count.ToString(CultureInfo.InvariantCulture), validation.Pattern);
-                        _regexFields.Add(existing);
-                    }
-                    regexField = existing.Name;
-                }
-                models.Add(new ValidationModel(validation, parameter.Scalar == ScalarKind.String, regexField));
-            }
-            return models.ToEquatableArray();
-        }
-
         private string ResultField(DeploymentMethodInfo method)
         {
             var ret = method.Http!.Return;
@@ -462,7 +418,7 @@ internal static class HttpBinder
 
         private string InvokerName(string methodName)
         {
-            var baseName = "__ServeHttp_" + Emitter.Identifier(methodName).TrimStart('_');
+            var baseName = "__ServeHttp_" + CSharp.Identifier(methodName).TrimStart('_');
             var name = baseName;
             for (var n = 2; !_invokerNames.Add(name); n++)
             {

@@ -7,57 +7,15 @@ using Serve.Generators.Model;
 namespace Serve.Generators;
 
 /// <summary>
-/// Checks a deployment against the services it declares and decides what to emit: one invoker per
-/// correctly bound RPC, and a diagnostic for every mismatch.
+/// Checks a deployment against the services it declares: one invoker per correctly bound RPC, and a diagnostic for
+/// every mismatch.
 /// </summary>
-internal static class Binder
+internal static class GrpcBinder
 {
-    /// <param name="duplicateNames">The deployments of the compilation whose name another deployment class has too.</param>
-    public static DeploymentResult Bind(DeploymentInfo deployment, ServiceCatalog catalog, EquatableArray<DeploymentNameInfo> duplicateNames)
+    /// <summary>Binds the RPCs of the services a deployment declares to its methods.</summary>
+    /// <returns>The full names of the services it serves (the unknown ones left out) and one invoker per bound RPC.</returns>
+    public static (EquatableArray<string> Services, EquatableArray<InvokerModel> Invokers) Bind(DeploymentInfo deployment, ServiceCatalog catalog, List<DiagnosticInfo> diagnostics)
     {
-        var diagnostics = new List<DiagnosticInfo>();
-        var className = deployment.FullTypeName;
-
-        if (!deployment.IsPartial || deployment.ContainingTypes.Any(t => !t.IsPartial))
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DeploymentNotPartial, deployment.Location, className));
-            return Result(null, diagnostics);
-        }
-        string? classProblem = deployment.IsGeneric ? "is generic (or nested in a generic type); deployments must be non-generic classes"
-            : deployment.IsStatic ? "is static; deployments must be instantiable classes"
-            : deployment.IsAbstract ? "is abstract; deployments must be instantiable classes"
-            : null;
-        if (classProblem is not null)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedDeploymentClass, deployment.Location, className, classProblem));
-            return Result(null, diagnostics);
-        }
-        if (!deployment.IsAccessible)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedDeploymentClass, deployment.Location, className,
-                "is private or protected (or nested in such a type); Serve's module registry needs it to be public or internal"));
-        }
-        if (deployment.PublicConstructors.Count == 0)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoUsableConstructor, deployment.Location, className, "has no public constructor",
-                "make one of its constructors public"));
-        }
-        else if (deployment.PublicConstructors.Count > 1)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoUsableConstructor, deployment.Location, className,
-                "has " + deployment.PublicConstructors.Count.ToString(CultureInfo.InvariantCulture) + " public constructors (" + string.Join(", ", deployment.PublicConstructors) + ")",
-                "keep the one replicas should call public and make the others internal or private"));
-        }
-        var namesakes = duplicateNames
-            .Where(d => d.Name == deployment.DeploymentName && d.FullTypeName != deployment.FullTypeName)
-            .Select(d => "'" + d.FullTypeName + "'")
-            .ToList();
-        if (namesakes.Count > 0)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateDeploymentName, deployment.NameLocation ?? deployment.Location, className,
-                deployment.DeploymentName, string.Join(" and ", namesakes)));
-        }
-
         // The served services.
         var served = new List<(ServiceModel Service, LocationInfo? Location)>();
         var seenServices = new HashSet<string>(StringComparer.Ordinal);
@@ -123,7 +81,6 @@ internal static class Binder
         }
 
         var invokers = new List<InvokerModel>();
-        var invokerNames = new HashSet<string>(StringComparer.Ordinal);
         var caseReported = new HashSet<DeploymentMethodInfo>();
         foreach (var (service, rpc, bindable) in rpcs)
         {
@@ -167,180 +124,13 @@ internal static class Binder
                 // SERVE0035 says what is wrong; the RPC stays unserved.
                 continue;
             }
-            var invoker = Check(methods[0], service, rpc, diagnostics);
-            if (invoker is not null)
+            if (Check(methods[0], service, rpc, diagnostics) is { } invoker)
             {
-                var name = "__ServeInvoke_" + Sanitize(service.Name) + "_" + Sanitize(rpc.Name);
-                for (var n = 2; !invokerNames.Add(name); n++)
-                {
-                    name = "__ServeInvoke_" + Sanitize(service.Name) + "_" + Sanitize(rpc.Name) + "_" + n.ToString(CultureInfo.InvariantCulture);
-                }
-                invokers.Add(invoker with { InvokerName = name });
+                invokers.Add(invoker);
             }
         }
 
-        var loaders = deployment.Methods.Where(m => m.Multiplexed is not null).ToList();
-        for (var i = 1; i < loaders.Count; i++)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateMultiplexed, loaders[i].Location, className, loaders[0].Name, loaders[i].Name));
-        }
-        var multiplexed = loaders.Count == 0 ? null : CheckLoader(deployment, loaders[0], diagnostics);
-        var http = HttpBinder.Bind(deployment, diagnostics);
-        var handles = HandleBinder.Bind(deployment, diagnostics);
-        var batches = BindBatches(deployment, diagnostics);
-
-        var model = new DeploymentModel(
-            deployment.Namespace,
-            deployment.ContainingTypes,
-            deployment.Keyword,
-            deployment.ClassName,
-            deployment.FullTypeName,
-            deployment.GlobalTypeName,
-            deployment.DeploymentName,
-            deployment.HasExplicitName,
-            deployment.NumReplicas,
-            deployment.MaxOngoingRequests,
-            deployment.MaxQueuedRequests,
-            deployment.Constructor,
-            served.Select(s => s.Service.FullName).ToEquatableArray(),
-            invokers.ToEquatableArray(),
-            deployment.IsAccessible,
-            multiplexed,
-            http,
-            handles,
-            batches);
-        return Result(model, diagnostics);
-    }
-
-    /// <summary>Checks the <c>[Batch]</c> methods and decides their per-item overloads.</summary>
-    private static EquatableArray<BatchModel> BindBatches(DeploymentInfo deployment, List<DiagnosticInfo> diagnostics)
-    {
-        var models = new List<BatchModel>();
-        foreach (var method in deployment.Methods)
-        {
-            if (method.Batch is not { } batch)
-            {
-                continue;
-            }
-            if (!batch.IsValid)
-            {
-                var expected = "Task<IReadOnlyList<" + batch.ResultDisplay + ">> " + method.Name + "(IReadOnlyList<" + batch.ItemDisplay + "> "
-                    + batch.ListParameterName + ", CancellationToken cancellationToken)";
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchMethod, method.Location, method.Name,
-                    string.Join(" and ", batch.Problems) + "; a batched method is an instance method like '" + expected
-                    + "' (the CancellationToken is optional) returning one result per item as IReadOnlyList<TOut>, TOut[] or List<TOut>, directly or in a Task or ValueTask"));
-            }
-            if (batch.MaxBatchSize < 1)
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchSetting, batch.MaxBatchSizeLocation ?? method.Location, method.Name,
-                    "MaxBatchSize", Int(batch.MaxBatchSize), "a batch holds at least one item"));
-            }
-            if (batch.MaxConcurrentBatches < 1)
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchSetting, batch.MaxConcurrentBatchesLocation ?? method.Location, method.Name,
-                    "MaxConcurrentBatches", Int(batch.MaxConcurrentBatches), "at least one batch must be able to run"));
-            }
-            if (!(batch.BatchWaitTimeoutS >= 0) || double.IsInfinity(batch.BatchWaitTimeoutS))
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchSetting, batch.BatchWaitTimeoutLocation ?? method.Location, method.Name,
-                    "BatchWaitTimeoutS", batch.BatchWaitTimeoutS.ToString("R", CultureInfo.InvariantCulture), "the wait must be a finite number of seconds, at least 0"));
-            }
-            if (batch.SettingsAreValid && deployment.MaxOngoingRequests is int maxOngoing && maxOngoing >= 1
-                && maxOngoing < (long)batch.MaxBatchSize * batch.MaxConcurrentBatches)
-            {
-                var full = ((long)batch.MaxBatchSize * batch.MaxConcurrentBatches).ToString(CultureInfo.InvariantCulture);
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchAboveMaxOngoingRequests, method.Location, deployment.DeploymentName,
-                    Int(maxOngoing), Int(batch.MaxBatchSize), Int(batch.MaxConcurrentBatches), full, method.Name));
-            }
-            if (!batch.CanEmitOverload)
-            {
-                continue;
-            }
-            var timeout = batch.SettingsAreValid ? batch.BatchWaitTimeoutS : 0;
-            var ticks = timeout * TimeSpan.TicksPerSecond >= long.MaxValue ? long.MaxValue : (long)Math.Round(timeout * TimeSpan.TicksPerSecond);
-            models.Add(new BatchModel(
-                Parser.EscapeIdentifier(method.Name),
-                method.Name,
-                method.Cref,
-                models.Count,
-                batch.Accessibility,
-                batch.ItemType,
-                batch.ResultType,
-                batch.ListParameterName,
-                batch.TokenParameterName,
-                batch.MaxBatchSize,
-                ticks,
-                timeout.ToString("R", CultureInfo.InvariantCulture),
-                batch.MaxConcurrentBatches,
-                batch.ResultKind,
-                batch.ResultIsExactList,
-                batch.TakesCancellationToken,
-                batch.IsValid && batch.SettingsAreValid));
-        }
-        return models.ToEquatableArray();
-    }
-
-    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// Checks a <c>[Multiplexed]</c> model loader. Returns what to emit: null when nothing can be (no model type, or the
-    /// accessor's name is taken); a model with <c>IsValid</c> false when the signature is wrong but the accessors can still
-    /// be emitted so that the user's calls compile.
-    /// </summary>
-    private static MultiplexedModel? CheckLoader(DeploymentInfo deployment, DeploymentMethodInfo loader, List<DiagnosticInfo> diagnostics)
-    {
-        var info = loader.Multiplexed!;
-        var problems = new List<string>();
-        if (loader.IsStatic)
-        {
-            problems.Add("is static");
-        }
-        if (loader.IsGeneric)
-        {
-            problems.Add("is generic");
-        }
-        var parameters = loader.Parameters;
-        var takesCancellationToken = parameters.Count == 2 && parameters[1].Kind == ParameterKind.CancellationToken && !parameters[1].IsByRef;
-        if (!((parameters.Count == 1 || takesCancellationToken) && parameters[0].Type == "string" && !parameters[0].IsByRef))
-        {
-            problems.Add(parameters.Count == 0
-                ? "takes no parameters"
-                : "takes (" + string.Join(", ", parameters.Select(p => (p.IsByRef ? "by-reference " : "") + p.Display)) + ")");
-        }
-        if (info.ReturnKind == LoaderReturnKind.Invalid)
-        {
-            problems.Add("returns '" + loader.Return.Display + "', not a model");
-        }
-        if (problems.Count > 0)
-        {
-            var model = info.ModelDisplay.Length > 0 ? info.ModelDisplay : "TModel";
-            var returnType = info.ReturnKind switch
-            {
-                LoaderReturnKind.Value => model,
-                LoaderReturnKind.ValueTask => "ValueTask<" + model + ">",
-                _ => "Task<" + model + ">",
-            };
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidMultiplexedLoader, loader.Location, loader.Name,
-                string.Join(" and ", problems), returnType + " " + loader.Name + "(string modelId, CancellationToken cancellationToken)"));
-        }
-        if (info.MaxModelsPerReplica < 1)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidMaxModelsPerReplica, info.MaxModelsLocation ?? loader.Location, loader.Name,
-                info.MaxModelsPerReplica.ToString(CultureInfo.InvariantCulture)));
-        }
-        if (deployment.MultiplexedAccessorConflict is { } conflict)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MultiplexedAccessorConflict, conflict.Location ?? loader.Location,
-                deployment.FullTypeName, loader.Name, conflict.Display));
-            return null;
-        }
-        if (info.ReturnKind == LoaderReturnKind.Invalid || loader.IsGeneric)
-        {
-            // No model type the class can name (a generic loader's may be its own type parameter).
-            return null;
-        }
-        return new MultiplexedModel(info.ModelType, info.MaxModelsPerReplica, Parser.EscapeIdentifier(loader.Name), info.ReturnKind, takesCancellationToken,
-            problems.Count == 0 && info.MaxModelsPerReplica >= 1);
+        return (served.Select(s => s.Service.FullName).ToEquatableArray(), invokers.ToEquatableArray());
     }
 
     /// <summary>Checks one method against the RPC it binds to; null (and diagnostics) when it does not fit.</summary>
@@ -364,7 +154,7 @@ internal static class Binder
         }
 
         var requestDisplay = Display(rpc.RequestClrType);
-        var kindText = Emitter.KindText(rpc.Kind);
+        var kindText = KindText(rpc.Kind);
         var isBatch = method.Batch is not null;
         if (isBatch && rpc.Kind != RpcKind.Unary)
         {
@@ -506,7 +296,6 @@ internal static class Binder
             return null;
         }
         return new InvokerModel(
-            "",
             service.FullName,
             rpc.Name,
             rpc.Kind,
@@ -607,25 +396,18 @@ internal static class Binder
         var parameter = rpc.Kind is RpcKind.ClientStreaming or RpcKind.DuplexStreaming
             ? "System.Collections.Generic.IAsyncEnumerable<" + request + "> requests"
             : request + " request";
-        return "public " + returnType + " " + Parser.EscapeIdentifier(rpc.Name) + "(" + parameter + ")";
+        return "public " + returnType + " " + Symbols.EscapeIdentifier(rpc.Name) + "(" + parameter + ")";
     }
 
     private static string Display(string globalTypeName)
         => globalTypeName.StartsWith("global::", StringComparison.Ordinal) ? globalTypeName.Substring("global::".Length) : globalTypeName;
 
-    private static string Sanitize(string name)
+    /// <summary>The RPC shape as the diagnostics and docs write it.</summary>
+    public static string KindText(RpcKind kind) => kind switch
     {
-        var chars = name.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            if (!char.IsLetterOrDigit(chars[i]) && chars[i] != '_')
-            {
-                chars[i] = '_';
-            }
-        }
-        return new string(chars);
-    }
-
-    private static DeploymentResult Result(DeploymentModel? model, List<DiagnosticInfo> diagnostics)
-        => new(model, diagnostics.Distinct().ToEquatableArray());
+        RpcKind.Unary => "unary",
+        RpcKind.ServerStreaming => "server-streaming",
+        RpcKind.ClientStreaming => "client-streaming",
+        _ => "bidirectional-streaming",
+    };
 }

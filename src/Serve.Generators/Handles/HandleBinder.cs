@@ -9,7 +9,7 @@ namespace Serve.Generators;
 /// <summary>
 /// Decides the typed handle of a deployment: which of its public methods a <c>DeploymentHandle&lt;T&gt;</c>
 /// extension method can call, and how each passes its arguments and returns; and checks the handles its
-/// constructor takes.
+/// constructor takes (the cycles they form are <see cref="HandleGraph"/>'s).
 /// </summary>
 internal static class HandleBinder
 {
@@ -126,7 +126,7 @@ internal static class HandleBinder
             {
                 ParameterKind.CancellationToken => new HandleArgumentModel(HandleArgumentKind.CancellationToken, "", "", parameter.AnnotatedType, null),
                 ParameterKind.Context => new HandleArgumentModel(HandleArgumentKind.Context, "", "", parameter.AnnotatedType, null),
-                _ => new HandleArgumentModel(HandleArgumentKind.Value, Parser.EscapeIdentifier(parameter.Name), Unique("__" + parameter.Name, taken),
+                _ => new HandleArgumentModel(HandleArgumentKind.Value, Symbols.EscapeIdentifier(parameter.Name), Unique("__" + parameter.Name, taken),
                     parameter.AnnotatedType, keepsDefault[i] ? parameter.DefaultValue : null),
             });
         }
@@ -143,7 +143,7 @@ internal static class HandleBinder
         };
 
         return new HandleMethodModel(
-            Parser.EscapeIdentifier(method.Name),
+            Symbols.EscapeIdentifier(method.Name),
             method.Name,
             method.Cref,
             shape,
@@ -155,7 +155,8 @@ internal static class HandleBinder
             callName,
             instanceName,
             invokeTokenName,
-            method.ObsoleteMessage);
+            method.ObsoleteMessage,
+            shape == HandleShape.AsyncStream && !ret.IsExactInterface);
     }
 
     /// <summary><paramref name="name"/>, or with a suffix when a parameter or generated name already has it; keywords avoided.</summary>
@@ -168,63 +169,5 @@ internal static class HandleBinder
         }
         taken.Add(candidate);
         return candidate;
-    }
-
-    /// <summary>
-    /// Reports every deployment on a cycle of constructor handles (A takes a handle to B, B one to A; or A one to
-    /// itself), with the cycle as a path starting at that deployment.
-    /// </summary>
-    public static EquatableArray<DiagnosticInfo> FindCycles(IEnumerable<HandleGraphNode> nodes)
-    {
-        var graph = new Dictionary<string, HandleGraphNode>(StringComparer.Ordinal);
-        foreach (var node in nodes.OrderBy(n => n.GlobalTypeName, StringComparer.Ordinal))
-        {
-            if (!graph.ContainsKey(node.GlobalTypeName))
-            {
-                graph.Add(node.GlobalTypeName, node);
-            }
-        }
-        var diagnostics = new List<DiagnosticInfo>();
-        foreach (var node in graph.Values)
-        {
-            var cycle = ShortestCycle(node.GlobalTypeName, graph);
-            if (cycle is not null)
-            {
-                var path = string.Join(" \u2192 ", cycle.Select(n => graph[n].FullTypeName));
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.HandleCycle, node.Location, node.FullTypeName, path));
-            }
-        }
-        return diagnostics.ToEquatableArray();
-    }
-
-    /// <summary>The shortest path from <paramref name="start"/> back to itself (breadth first, neighbours in ordinal order); null when there is none.</summary>
-    private static List<string>? ShortestCycle(string start, Dictionary<string, HandleGraphNode> graph)
-    {
-        var previous = new Dictionary<string, string>(StringComparer.Ordinal);
-        var queue = new Queue<string>();
-        queue.Enqueue(start);
-        while (queue.Count > 0)
-        {
-            var current = queue.Dequeue();
-            foreach (var next in graph[current].Dependencies.Distinct().OrderBy(d => d, StringComparer.Ordinal))
-            {
-                if (next == start)
-                {
-                    var path = new List<string> { start };
-                    for (var at = current; at != start; at = previous[at])
-                    {
-                        path.Insert(1, at);
-                    }
-                    path.Add(start);
-                    return path;
-                }
-                if (graph.ContainsKey(next) && !previous.ContainsKey(next))
-                {
-                    previous[next] = current;
-                    queue.Enqueue(next);
-                }
-            }
-        }
-        return null;
     }
 }
