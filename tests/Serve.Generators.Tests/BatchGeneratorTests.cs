@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using System.Buffers;
 using System.Reflection;
 using System.Text;
@@ -58,7 +60,7 @@ public class BatchGeneratorTests
 
         var shapes = Definition("Batching.Tests.Shapes");
         Assert.Equal(
-            new[] { "Square 2 00:00:00 1", "Upper 3 00:00:00.5000000 2", "Length 10 00:00:00 1", "Broken 8 00:00:00 1" },
+            new[] { "Square 2 00:00:00 1", "Upper 3 00:00:00.5000000 2", "Length 10 00:00:00 1", "Slow 2 01:00:00 1", "Broken 8 00:00:00 1" },
             shapes.BatchMethods.Select(b => $"{b.MethodName} {b.MaxBatchSize} {b.BatchWaitTimeout:c} {b.MaxConcurrentBatches}"));
 
         // The per-item overloads, next to the user's list methods, with the user's accessibility.
@@ -103,6 +105,23 @@ public class BatchGeneratorTests
         Assert.Equal(new[] { 1, 4, 9, 16, 25 }, await Driver<Task<int[]>>("Squares", shapes, new[] { 1, 2, 3, 4, 5 }).WaitAsync(Guard));
         Assert.Equal(new[] { "A", "B", "C", "D" }, await Driver<Task<string[]>>("Uppers", shapes, new[] { "a", "b", "c", "d" }).WaitAsync(Guard));
         Assert.Equal(50, await Driver<Task<int>>("SquarePlusOne", shapes, 7).WaitAsync(Guard));
+    }
+
+    [Fact]
+    public async Task A_batch_waits_for_more_items_on_the_hosts_clock()
+    {
+        var time = new FakeTimeProvider();
+        using var services = new ServiceCollection().AddSingleton<TimeProvider>(time).BuildServiceProvider();
+        var shapes = Definition("Batching.Tests.Shapes").Factory([], services);
+        var slow = shapes.GetType().GetMethod("Slow", [typeof(int), typeof(CancellationToken)])!;
+
+        // One item of two: the batch waits an hour (of the host's clock) for another.
+        var one = ((ValueTask<int>)slow.Invoke(shapes, [5, CancellationToken.None])!).AsTask();
+        time.Advance(TimeSpan.FromMinutes(59));
+        await Task.Delay(50);
+        Assert.False(one.IsCompleted);
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(-5, await one.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]

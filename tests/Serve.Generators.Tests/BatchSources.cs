@@ -62,6 +62,10 @@ internal static class BatchSources
             [HttpGet("/length/{word}")]
             public Task<string[]> Length(IReadOnlyList<string> word) => Task.FromResult(word.Select(w => w + "=" + w.Length).ToArray());
 
+            /// <summary>Waits an hour for a second item: a clock test.</summary>
+            [Batch(MaxBatchSize = 2, BatchWaitTimeoutS = 3600)]
+            public int[] Slow(IReadOnlyList<int> x) => x.Select(v => -v).ToArray();
+
             /// <summary>Internal, exactly a ValueTask of IReadOnlyList; returns one result too few.</summary>
             [Batch(MaxBatchSize = 8, BatchWaitTimeoutS = 0)]
             internal ValueTask<IReadOnlyList<string>> Broken(IReadOnlyList<string> items) => new(items.Skip(1).ToList());

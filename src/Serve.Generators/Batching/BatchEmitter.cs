@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Globalization;
 using Serve.Generators.Model;
 
@@ -27,6 +28,30 @@ internal static class BatchEmitter
 
     private static string Timeout(BatchModel batch)
         => "global::System.TimeSpan.FromTicks(" + batch.TimeoutTicks.ToString(CultureInfo.InvariantCulture) + ") /* " + batch.TimeoutText + " s */";
+
+    /// <summary>The method the factory passes a new instance through, keeping the host's clock for its batch queues.</summary>
+    public const string WithClock = "__ServeWithClock";
+
+    private const string ClockField = "__serveClock";
+
+    /// <summary>True when the deployment has a <c>[Batch]</c> method that runs (and so a queue that waits on a clock).</summary>
+    public static bool HasBatches(DeploymentModel model) => model.Batches.Any(b => b.IsValid);
+
+    /// <summary>
+    /// The instance's clock (the host's <see cref="System.TimeProvider"/>, so that tests drive batch waits with a fake one)
+    /// and the static method the factory hands each new instance to with the replica's services.
+    /// </summary>
+    public static void EmitClock(SourceWriter w, DeploymentModel model)
+    {
+        w.Line(CSharp.GeneratedCodeAttribute)
+         .Line("private global::System.TimeProvider? " + ClockField + ";")
+         .Line()
+         .Line(CSharp.GeneratedCodeAttribute);
+        w.Open("private static " + model.GlobalTypeName + " " + WithClock + "(" + model.GlobalTypeName + " instance, global::System.IServiceProvider services)");
+        w.Line("instance." + ClockField + " = services.GetService(typeof(global::System.TimeProvider)) as global::System.TimeProvider;")
+         .Line("return instance;");
+        w.Close();
+    }
 
     /// <summary>
     /// The per-item overload of a <c>[Batch]</c> method, which everything else calls, and the replica's queue behind it
@@ -74,7 +99,8 @@ internal static class BatchEmitter
         w.Open("private " + queue + " " + create + "()");
         w.Line("var created = new " + queue + "(" + CSharp.Literal(batch.RawName) + ", " + batch.MaxBatchSize.ToString(CultureInfo.InvariantCulture) + ", " + Timeout(batch) + ", "
             + batch.MaxConcurrentBatches.ToString(CultureInfo.InvariantCulture) + ",");
-        w.Line("    " + handler + ");");
+        w.Line("    " + handler + ",");
+        w.Line("    " + ClockField + ");");
         w.Line("return global::System.Threading.Interlocked.CompareExchange(ref " + field + ", created, null) ?? created;");
         w.Close();
     }

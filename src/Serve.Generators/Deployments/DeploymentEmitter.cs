@@ -88,18 +88,20 @@ internal static class DeploymentEmitter
             var arguments = constructor.Select(p => p.Service is { } service
                 ? ResolveService(model, p, service)
                 : "(" + (p.IsHandle ? "global::Serve.DeploymentHandle<" + p.HandleTarget + ">" : p.Type) + ")args[" + (bound++).ToString(CultureInfo.InvariantCulture) + "]!");
+            // Batch queues wait on the host's clock, which the instance keeps from its services.
+            var (open, close) = BatchEmitter.HasBatches(model) ? (BatchEmitter.WithClock + "(", ", services)") : ("", "");
             if (parameters.Count == constructor.Count)
             {
-                w.Line("    static (args, services) => new " + model.GlobalTypeName + "(" + string.Join(", ", arguments) + "),");
+                w.Line("    static (args, services) => " + open + "new " + model.GlobalTypeName + "(" + string.Join(", ", arguments) + ")" + close + ",");
             }
             else
             {
                 // One argument a line: service resolutions are long.
-                w.Line("    static (args, services) => new " + model.GlobalTypeName + "(");
+                w.Line("    static (args, services) => " + open + "new " + model.GlobalTypeName + "(");
                 var lines = arguments.ToList();
                 for (var i = 0; i < lines.Count; i++)
                 {
-                    w.Line("        " + lines[i] + (i == lines.Count - 1 ? ")," : ","));
+                    w.Line("        " + lines[i] + (i == lines.Count - 1 ? ")" + close + "," : ","));
                 }
             }
         }
@@ -132,6 +134,11 @@ internal static class DeploymentEmitter
             MultiplexingEmitter.EmitMembers(w, multiplexed);
         }
 
+        if (BatchEmitter.HasBatches(model))
+        {
+            w.Line();
+            BatchEmitter.EmitClock(w, model);
+        }
         foreach (var batch in model.Batches)
         {
             w.Line();

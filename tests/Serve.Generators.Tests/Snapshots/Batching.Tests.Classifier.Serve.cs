@@ -22,7 +22,7 @@ namespace Batching.Tests
             "Batching.Tests.Classifier",
             new global::Serve.DeploymentOptions { MaxOngoingRequests = 16 },
             0,
-            static (args, services) => new global::Batching.Tests.Classifier(),
+            static (args, services) => __ServeWithClock(new global::Batching.Tests.Classifier(), services),
             new string[] { "userdefinedprotos.ImageClassificationService" },
             new global::Serve.Dispatch.GrpcMethodDefinition[]
             {
@@ -35,6 +35,16 @@ namespace Batching.Tests
                 new global::Serve.Batching.BatchMethodDefinition("Predict", 4, global::System.TimeSpan.FromTicks(300000000) /* 30 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Classifier)instance).__serveBatch0)),
             },
         };
+
+        [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+        private global::System.TimeProvider? __serveClock;
+
+        [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+        private static global::Batching.Tests.Classifier __ServeWithClock(global::Batching.Tests.Classifier instance, global::System.IServiceProvider services)
+        {
+            instance.__serveClock = services.GetService(typeof(global::System.TimeProvider)) as global::System.TimeProvider;
+            return instance;
+        }
 
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         private global::Serve.Batching.BatchQueue<global::Userdefinedprotos.ImageData, global::Userdefinedprotos.ImageClass>? __serveBatch0;
@@ -53,7 +63,8 @@ namespace Batching.Tests
         private global::Serve.Batching.BatchQueue<global::Userdefinedprotos.ImageData, global::Userdefinedprotos.ImageClass> __ServeCreateBatch0()
         {
             var created = new global::Serve.Batching.BatchQueue<global::Userdefinedprotos.ImageData, global::Userdefinedprotos.ImageClass>("Predict", 4, global::System.TimeSpan.FromTicks(300000000) /* 30 s */, 1,
-                (__items, __ct) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::Userdefinedprotos.ImageClass>>(this.Predict(__items, __ct)));
+                (__items, __ct) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::Userdefinedprotos.ImageClass>>(this.Predict(__items, __ct)),
+                __serveClock);
             return global::System.Threading.Interlocked.CompareExchange(ref __serveBatch0, created, null) ?? created;
         }
     }

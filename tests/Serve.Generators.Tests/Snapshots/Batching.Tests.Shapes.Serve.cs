@@ -22,7 +22,7 @@ namespace Batching.Tests
             "Batching.Tests.Shapes",
             new global::Serve.DeploymentOptions { MaxOngoingRequests = 100 },
             0,
-            static (args, services) => new global::Batching.Tests.Shapes(),
+            static (args, services) => __ServeWithClock(new global::Batching.Tests.Shapes(), services),
             global::System.Array.Empty<string>(),
             global::System.Array.Empty<global::Serve.Dispatch.GrpcMethodDefinition>())
         {
@@ -36,9 +36,20 @@ namespace Batching.Tests
                 new global::Serve.Batching.BatchMethodDefinition("Square", 2, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch0)),
                 new global::Serve.Batching.BatchMethodDefinition("Upper", 3, global::System.TimeSpan.FromTicks(5000000) /* 0.5 s */, 2, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch1)),
                 new global::Serve.Batching.BatchMethodDefinition("Length", 10, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch2)),
-                new global::Serve.Batching.BatchMethodDefinition("Broken", 8, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch3)),
+                new global::Serve.Batching.BatchMethodDefinition("Slow", 2, global::System.TimeSpan.FromTicks(36000000000) /* 3600 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch3)),
+                new global::Serve.Batching.BatchMethodDefinition("Broken", 8, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1, static instance => global::System.Threading.Volatile.Read(ref ((global::Batching.Tests.Shapes)instance).__serveBatch4)),
             },
         };
+
+        [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+        private global::System.TimeProvider? __serveClock;
+
+        [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+        private static global::Batching.Tests.Shapes __ServeWithClock(global::Batching.Tests.Shapes instance, global::System.IServiceProvider services)
+        {
+            instance.__serveClock = services.GetService(typeof(global::System.TimeProvider)) as global::System.TimeProvider;
+            return instance;
+        }
 
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         private global::Serve.Batching.BatchQueue<int, int>? __serveBatch0;
@@ -57,7 +68,8 @@ namespace Batching.Tests
         private global::Serve.Batching.BatchQueue<int, int> __ServeCreateBatch0()
         {
             var created = new global::Serve.Batching.BatchQueue<int, int>("Square", 2, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1,
-                (__items, __ct) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<int>>(this.Square(__items)));
+                (__items, __ct) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<int>>(this.Square(__items)),
+                __serveClock);
             return global::System.Threading.Interlocked.CompareExchange(ref __serveBatch0, created, null) ?? created;
         }
 
@@ -78,7 +90,8 @@ namespace Batching.Tests
         private global::Serve.Batching.BatchQueue<string, string> __ServeCreateBatch1()
         {
             var created = new global::Serve.Batching.BatchQueue<string, string>("Upper", 3, global::System.TimeSpan.FromTicks(5000000) /* 0.5 s */, 2,
-                async (__items, __ct) => await this.Upper(__items, __ct).ConfigureAwait(false));
+                async (__items, __ct) => await this.Upper(__items, __ct).ConfigureAwait(false),
+                __serveClock);
             return global::System.Threading.Interlocked.CompareExchange(ref __serveBatch1, created, null) ?? created;
         }
 
@@ -99,12 +112,35 @@ namespace Batching.Tests
         private global::Serve.Batching.BatchQueue<string, string> __ServeCreateBatch2()
         {
             var created = new global::Serve.Batching.BatchQueue<string, string>("Length", 10, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1,
-                async (__items, __ct) => await this.Length(__items).ConfigureAwait(false));
+                async (__items, __ct) => await this.Length(__items).ConfigureAwait(false),
+                __serveClock);
             return global::System.Threading.Interlocked.CompareExchange(ref __serveBatch2, created, null) ?? created;
         }
 
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        private global::Serve.Batching.BatchQueue<string, string>? __serveBatch3;
+        private global::Serve.Batching.BatchQueue<int, int>? __serveBatch3;
+
+        /// <summary>
+        /// Runs <see cref="global::Batching.Tests.Shapes.Slow(global::System.Collections.Generic.IReadOnlyList{int})"/> on <paramref name="x"/> as one item of a batch: the call waits for other
+        /// calls to fill a batch of at most 2 items (or for 3600 s after the batch's oldest item arrived), then returns this item's result.
+        /// </summary>
+        /// <param name="x">The item.</param>
+        /// <param name="cancellationToken">Stops waiting: a waiting item leaves the queue; a running one's batch goes on for the other items.</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+        public global::System.Threading.Tasks.ValueTask<int> Slow(int x, global::System.Threading.CancellationToken cancellationToken = default)
+            => (global::System.Threading.Volatile.Read(ref __serveBatch3) ?? __ServeCreateBatch3()).SubmitAsync(x, cancellationToken);
+
+        [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+        private global::Serve.Batching.BatchQueue<int, int> __ServeCreateBatch3()
+        {
+            var created = new global::Serve.Batching.BatchQueue<int, int>("Slow", 2, global::System.TimeSpan.FromTicks(36000000000) /* 3600 s */, 1,
+                (__items, __ct) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<int>>(this.Slow(__items)),
+                __serveClock);
+            return global::System.Threading.Interlocked.CompareExchange(ref __serveBatch3, created, null) ?? created;
+        }
+
+        [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
+        private global::Serve.Batching.BatchQueue<string, string>? __serveBatch4;
 
         /// <summary>
         /// Runs <see cref="global::Batching.Tests.Shapes.Broken(global::System.Collections.Generic.IReadOnlyList{string})"/> on <paramref name="items"/> as one item of a batch: the call waits for other
@@ -114,14 +150,15 @@ namespace Batching.Tests
         /// <param name="cancellationToken">Stops waiting: a waiting item leaves the queue; a running one's batch goes on for the other items.</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
         internal global::System.Threading.Tasks.ValueTask<string> Broken(string items, global::System.Threading.CancellationToken cancellationToken = default)
-            => (global::System.Threading.Volatile.Read(ref __serveBatch3) ?? __ServeCreateBatch3()).SubmitAsync(items, cancellationToken);
+            => (global::System.Threading.Volatile.Read(ref __serveBatch4) ?? __ServeCreateBatch4()).SubmitAsync(items, cancellationToken);
 
         [global::System.CodeDom.Compiler.GeneratedCode("Serve.Generators", null)]
-        private global::Serve.Batching.BatchQueue<string, string> __ServeCreateBatch3()
+        private global::Serve.Batching.BatchQueue<string, string> __ServeCreateBatch4()
         {
             var created = new global::Serve.Batching.BatchQueue<string, string>("Broken", 8, global::System.TimeSpan.FromTicks(0) /* 0 s */, 1,
-                (__items, __ct) => this.Broken(__items));
-            return global::System.Threading.Interlocked.CompareExchange(ref __serveBatch3, created, null) ?? created;
+                (__items, __ct) => this.Broken(__items),
+                __serveClock);
+            return global::System.Threading.Interlocked.CompareExchange(ref __serveBatch4, created, null) ?? created;
         }
 
         /// <summary>The OpenAPI 3.1 document of the routed methods (served at <c>{route_prefix}/openapi.json</c>).</summary>
@@ -173,6 +210,10 @@ namespace Batching.Tests
         /// <summary>Calls <see cref="global::Batching.Tests.Shapes.Length(global::System.Collections.Generic.IReadOnlyList{string})"/> on a replica of the deployment, through the deployment's router.</summary>
         public static global::Serve.DeploymentResponse<string> Length(this global::Serve.DeploymentHandle<global::Batching.Tests.Shapes> handle, global::Serve.DeploymentArg<string> word, global::System.Threading.CancellationToken cancellationToken = default)
             => __ServeHelpers.CallValueTask(handle, "Length", word, static (__d, __word, __ct) => __d.Length(__word, __ct), cancellationToken);
+
+        /// <summary>Calls <see cref="global::Batching.Tests.Shapes.Slow(global::System.Collections.Generic.IReadOnlyList{int})"/> on a replica of the deployment, through the deployment's router.</summary>
+        public static global::Serve.DeploymentResponse<int> Slow(this global::Serve.DeploymentHandle<global::Batching.Tests.Shapes> handle, global::Serve.DeploymentArg<int> x, global::System.Threading.CancellationToken cancellationToken = default)
+            => __ServeHelpers.CallValueTask(handle, "Slow", x, static (__d, __x, __ct) => __d.Slow(__x, __ct), cancellationToken);
 
         /// <summary>Calls <see cref="global::Batching.Tests.Shapes.SquarePlusOne(int)"/> on a replica of the deployment, through the deployment's router.</summary>
         public static global::Serve.DeploymentResponse<int> SquarePlusOne(this global::Serve.DeploymentHandle<global::Batching.Tests.Shapes> handle, global::Serve.DeploymentArg<int> x, global::System.Threading.CancellationToken cancellationToken = default)
