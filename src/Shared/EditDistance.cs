@@ -44,10 +44,14 @@ internal static class EditDistance
     /// True when <paramref name="candidate"/> is probably a misspelling of <paramref name="name"/>: at most one edit for
     /// names of 4 to 7 characters, two for longer ones; never for shorter names, where one edit makes another word.
     /// </summary>
-    public static bool IsNearMiss(string candidate, string name)
+    public static bool IsNearMiss(string candidate, string name) => TryNearMiss(candidate, name, out _);
+
+    /// <summary><see cref="IsNearMiss"/>, with the distance when it is one (so that ranking candidates computes it once).</summary>
+    public static bool TryNearMiss(string candidate, string name, out int distance)
     {
         var allowed = name.Length < 4 ? 0 : name.Length < 8 ? 1 : 2;
-        return allowed > 0 && Math.Abs(candidate.Length - name.Length) <= allowed && Between(candidate, name) <= allowed;
+        distance = allowed > 0 && Math.Abs(candidate.Length - name.Length) <= allowed ? Between(candidate, name) : int.MaxValue;
+        return distance <= allowed;
     }
 
     private static bool Same(char x, char y) => x == y || char.ToUpperInvariant(x) == char.ToUpperInvariant(y);

@@ -137,18 +137,10 @@ internal static class BatchParser
         else
         {
             var awaited = returnType;
-            if (returnType is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } task)
+            if (Symbols.TryGetAwaited(returnType, out var taskResult, out var isValueTask))
             {
-                if (WellKnownTypes.TaskOfT.Matches(task.OriginalDefinition))
-                {
-                    resultKind = BatchResultKind.Task;
-                    awaited = task.TypeArguments[0];
-                }
-                else if (WellKnownTypes.ValueTaskOfT.Matches(task.OriginalDefinition))
-                {
-                    resultKind = BatchResultKind.ValueTask;
-                    awaited = task.TypeArguments[0];
-                }
+                resultKind = isValueTask ? BatchResultKind.ValueTask : BatchResultKind.Task;
+                awaited = taskResult;
             }
             var isAsyncStream = (awaited is INamedTypeSymbol named && WellKnownTypes.IAsyncEnumerableOfT.Matches(named.OriginalDefinition))
                 || awaited.AllInterfaces.Any(i => WellKnownTypes.IAsyncEnumerableOfT.Matches(i.OriginalDefinition));
@@ -245,17 +237,5 @@ internal static class BatchParser
     /// else the diagnostic saying the attribute has no effect there.
     /// </summary>
     public static DiagnosticInfo? ParseStrayBatch(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-    {
-        if (context.TargetSymbol is not IMethodSymbol method || method.ContainingType is not { } type)
-        {
-            return null;
-        }
-        if (type.GetAttributes().Any(a => WellKnownTypes.DeploymentAttribute.Matches(a.AttributeClass)))
-        {
-            return null;
-        }
-        cancellationToken.ThrowIfCancellationRequested();
-        return DiagnosticInfo.Create(DiagnosticDescriptors.BatchOutsideDeployment,
-            Symbols.MemberLocation(context.TargetNode), method.Name, type.ToDisplayString());
-    }
+        => Symbols.OutsideDeployment(context, DiagnosticDescriptors.BatchOutsideDeployment, cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -6,13 +7,48 @@ using Serve.Generators.Model;
 
 namespace Serve.Generators;
 
-/// <summary>Symbol helpers every parser uses: display formats, locations, accessibility, identifiers.</summary>
+/// <summary>Symbol helpers every parser uses: display formats, locations, accessibility, identifiers, awaited types, and the diagnostic for a member attribute outside a deployment.</summary>
 internal static class Symbols
 {
     public static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat;
 
     public static readonly SymbolDisplayFormat AnnotatedTypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>
+    /// For <c>Task&lt;T&gt;</c> or <c>ValueTask&lt;T&gt;</c>: true, with <paramref name="awaited"/> = <c>T</c> and
+    /// <paramref name="isValueTask"/> saying which; false for any other type.
+    /// </summary>
+    public static bool TryGetAwaited(ITypeSymbol type, out ITypeSymbol awaited, out bool isValueTask)
+    {
+        if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } task)
+        {
+            isValueTask = WellKnownTypes.ValueTaskOfT.Matches(task.OriginalDefinition);
+            if (isValueTask || WellKnownTypes.TaskOfT.Matches(task.OriginalDefinition))
+            {
+                awaited = task.TypeArguments[0];
+                return true;
+            }
+        }
+        awaited = type;
+        isValueTask = false;
+        return false;
+    }
+
+    /// <summary>
+    /// The diagnostic for a member attribute (<c>[Batch]</c>, <c>[Multiplexed]</c>) on a method of a class that is not a
+    /// deployment, where it has no effect; null when the class is a deployment (its parser reads the attribute).
+    /// </summary>
+    public static DiagnosticInfo? OutsideDeployment(GeneratorAttributeSyntaxContext context, DiagnosticDescriptor descriptor, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not IMethodSymbol method || method.ContainingType is not { } type
+            || type.GetAttributes().Any(a => WellKnownTypes.DeploymentAttribute.Matches(a.AttributeClass)))
+        {
+            return null;
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        return DiagnosticInfo.Create(descriptor, MemberLocation(context.TargetNode), method.Name, type.ToDisplayString());
+    }
 
     public static LocationInfo? MemberLocation(SyntaxNode node) => node switch
     {

@@ -64,7 +64,8 @@ internal static class GrpcBinder
             {
                 var names = rpcs.Select(r => r.Rpc.Name).ToList();
                 var suggestion = names.FirstOrDefault(n => string.Equals(n, method.RpcName, StringComparison.OrdinalIgnoreCase))
-                    ?? names.Where(n => EditDistance.IsNearMiss(method.RpcName, n)).OrderBy(n => EditDistance.Between(method.RpcName, n)).FirstOrDefault();
+                    ?? names.Select(n => (Name: n, Near: EditDistance.TryNearMiss(method.RpcName, n, out var d), Distance: d))
+                        .Where(c => c.Near).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownRpc, method.RpcNameLocation ?? method.Location, method.RpcName, method.Name,
                     deployment.DeploymentName, ServedRpcs(served.Select(s => s.Service)), suggestion is null ? "" : "; did you mean '" + suggestion + "'?"));
                 continue;
@@ -321,11 +322,10 @@ internal static class GrpcBinder
         {
             if (method.RpcName is not null || method.IsLifecycleHook || method.OverridesObjectMember || suggested.Contains(method)
                 || rpcs.Any(r => string.Equals(r.Rpc.Name, method.Name, StringComparison.OrdinalIgnoreCase))
-                || !EditDistance.IsNearMiss(method.Name, rpcName))
+                || !EditDistance.TryNearMiss(method.Name, rpcName, out var distance))
             {
                 continue;
             }
-            var distance = EditDistance.Between(method.Name, rpcName);
             if (distance < bestDistance)
             {
                 (best, bestDistance) = (method, distance);

@@ -227,18 +227,10 @@ internal static partial class HttpParser
             return new HttpReturnInfo(HttpResultKind.Empty, kind, "", "", display, false, false, any);
         }
         var awaitKind = batchResult is null ? HttpAwaitKind.None : HttpAwaitKind.ValueTask;
-        if (batchResult is null && type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } task)
+        if (batchResult is null && Symbols.TryGetAwaited(type, out var awaited, out var isValueTask))
         {
-            if (WellKnownTypes.TaskOfT.Matches(task.OriginalDefinition))
-            {
-                awaitKind = HttpAwaitKind.Task;
-                type = task.TypeArguments[0];
-            }
-            else if (WellKnownTypes.ValueTaskOfT.Matches(task.OriginalDefinition))
-            {
-                awaitKind = HttpAwaitKind.ValueTask;
-                type = task.TypeArguments[0];
-            }
+            awaitKind = isValueTask ? HttpAwaitKind.ValueTask : HttpAwaitKind.Task;
+            type = awaited;
         }
         if (type.SpecialType != SpecialType.System_String)
         {

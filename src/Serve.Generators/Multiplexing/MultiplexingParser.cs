@@ -67,18 +67,10 @@ internal static class MultiplexingParser
         {
             kind = LoaderReturnKind.Invalid;
         }
-        else if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named)
+        else if (Symbols.TryGetAwaited(type, out var awaited, out var isValueTask))
         {
-            if (WellKnownTypes.TaskOfT.Matches(named.OriginalDefinition))
-            {
-                kind = LoaderReturnKind.Task;
-                type = named.TypeArguments[0];
-            }
-            else if (WellKnownTypes.ValueTaskOfT.Matches(named.OriginalDefinition))
-            {
-                kind = LoaderReturnKind.ValueTask;
-                type = named.TypeArguments[0];
-            }
+            kind = isValueTask ? LoaderReturnKind.ValueTask : LoaderReturnKind.Task;
+            type = awaited;
         }
         return kind == LoaderReturnKind.Invalid
             ? new MultiplexedInfo(max, location, kind, "", "")
@@ -90,17 +82,5 @@ internal static class MultiplexingParser
     /// else the diagnostic saying the attribute has no effect there.
     /// </summary>
     public static DiagnosticInfo? ParseStrayMultiplexed(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-    {
-        if (context.TargetSymbol is not IMethodSymbol method || method.ContainingType is not { } type)
-        {
-            return null;
-        }
-        if (type.GetAttributes().Any(a => WellKnownTypes.DeploymentAttribute.Matches(a.AttributeClass)))
-        {
-            return null;
-        }
-        cancellationToken.ThrowIfCancellationRequested();
-        return DiagnosticInfo.Create(DiagnosticDescriptors.MultiplexedOutsideDeployment,
-            Symbols.MemberLocation(context.TargetNode), method.Name, type.ToDisplayString());
-    }
+        => Symbols.OutsideDeployment(context, DiagnosticDescriptors.MultiplexedOutsideDeployment, cancellationToken);
 }
