@@ -62,7 +62,8 @@ public static class ServeRegistry
                 return true;
             }
             application = null;
-            error = $"Deployment '{importPath}' takes Bind arguments; name an [ApplicationBuilder] member that binds them instead.";
+            error = $"Deployment '{importPath}' takes {deployment.BindParameterCount} Bind argument(s); name an [ApplicationBuilder] member that binds them "
+                + "instead, or mark [FromServices] the constructor parameters that are services of the host.";
             return false;
         }
         application = null;
