@@ -144,24 +144,12 @@ internal static class GrpcMetadataCodec
     {
         foreach (var entry in metadata)
         {
-            if (!entry.IsBinary && !IsPrintableAscii(entry.Value))
+            if (!entry.IsBinary && entry.Value.AsSpan().ContainsAnyExceptInRange(' ', '~'))
             {
                 return entry.Key;
             }
         }
         return null;
-    }
-
-    private static bool IsPrintableAscii(string value)
-    {
-        foreach (var c in value)
-        {
-            if (c is < ' ' or > '~')
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     /// <summary>The header value of <paramref name="entry"/>: the string itself, or unpadded base64 for binary entries.</summary>

@@ -41,7 +41,7 @@ internal sealed class ProxyServerCall : GrpcServerCall, IReplicaCall
     private StreamWriteBehind? _stream;
 
     public ProxyServerCall(HttpContext httpContext, GrpcMethodDefinition method, ServeRequestContext requestContext,
-        GrpcReadOptions readOptions, GrpcWriteOptions writeOptions, MemoryBudget streamBudget, DateTime? deadline, string acceptEncoding = "")
+        GrpcReadOptions readOptions, GrpcWriteOptions writeOptions, MemoryBudget streamBudget, DateTime? deadline, string acceptEncoding)
     {
         _acceptEncoding = acceptEncoding;
         _streamBudget = streamBudget;
