@@ -408,8 +408,9 @@ internal sealed partial class GrpcProxy
     {
         // One feature lookup for all of them (HttpResponse.AppendTrailer looks it up per trailer).
         var destination = response.HttpContext.Features.GetRequiredFeature<IHttpResponseTrailersFeature>().Trailers;
-        // request_id first, then the user's trailers, as Ray Serve sends them.
-        destination.Append(RequestIdKey, requestId);
+        // request_id first, then the user's trailers, as Ray Serve sends them. Serve's own keys are set, not
+        // appended (Append reads the current value first); only the user's may repeat a key.
+        destination[RequestIdKey] = requestId;
         if (trailers is not null)
         {
             foreach (var entry in trailers)
@@ -417,10 +418,10 @@ internal sealed partial class GrpcProxy
                 destination.Append(entry.Key, GrpcMetadataCodec.EncodeValue(entry));
             }
         }
-        destination.Append(GrpcProtocol.StatusHeader, GrpcProtocol.ToStatusString(status.StatusCode));
+        destination[GrpcProtocol.StatusHeader] = GrpcProtocol.ToStatusString(status.StatusCode);
         if (!string.IsNullOrEmpty(status.Detail))
         {
-            destination.Append(GrpcProtocol.MessageHeader, GrpcStatusMessage.Encode(status.Detail));
+            destination[GrpcProtocol.MessageHeader] = GrpcStatusMessage.Encode(status.Detail);
         }
     }
 
