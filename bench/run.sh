@@ -20,9 +20,9 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ $MODE == quick ]]; then
-  REPS=2; DUR=2; WARM=1; CONC_REPS=1; CONC_DUR=1; STREAM_DUR=1; COLD_RUNS=3; SCALE_REPS=2; ECHO_DUR=2; LAT_DUR=2
+  REPS=2; DUR=2; WARM=1; CONC_REPS=1; CONC_DUR=1; STREAM_DUR=1; COLD_RUNS=3; SCALE_REPS=2; ECHO_DUR=2; LAT_DUR=2; WARM_LOAD=1
 else
-  REPS=5; DUR=5; WARM=1; CONC_REPS=3; CONC_DUR=3; STREAM_DUR=3; COLD_RUNS=7; SCALE_REPS=5; ECHO_DUR=3; LAT_DUR=3
+  REPS=5; DUR=5; WARM=1; CONC_REPS=3; CONC_DUR=3; STREAM_DUR=3; COLD_RUNS=7; SCALE_REPS=5; ECHO_DUR=3; LAT_DUR=3; WARM_LOAD=3
 fi
 CONCURRENCY=(1 4 16 64)
 SCALE_N=(1 10 100 1000)
@@ -99,6 +99,20 @@ QUICKSTART_AOT="$OUT/aot/GrpcQuickstart/GrpcQuickstart"
 ls -l "$SERVE_AOT" "$BARE_AOT" "$QUICKSTART_AOT" > "$RUN/aot-sizes.txt"
 
 # ---------------------------------------------------------------- helpers
+# wait_idle: after unmeasured load, wait (up to 30 s) until the server core is idle. A JIT host keeps compiling its
+# hot methods at tier 1 in the background after the load stops, and that work would land on whichever host is
+# measured next (it showed as a slow first repetition for every host).
+wait_idle() {
+  local busy
+  for _ in $(seq 1 30); do
+    busy=$(awk -v c="cpu$SERVER_CPU" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+    sleep 1
+    busy=$(( $(awk -v c="cpu$SERVER_CPU" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat) - busy ))
+    (( busy <= 5 )) && return 0   # at most 5% of the core over that second (USER_HZ = 100)
+  done
+}
+# warm <h2load args...>: WARM_LOAD seconds of unmeasured load, so that a JIT host measures its tier-1 code.
+warm() { "${LOAD[@]}" h2load -D "$WARM_LOAD" "$@" > /dev/null 2>&1 || true; }
 # Servers listen on 20xxx, below Linux's ephemeral range (32768-60999): a port in that range can be held
 # by one of the clients' outgoing connections (or its TIME_WAIT) and fail a server's bind now and then.
 # config <num_replicas> <grpc_port> <http_port> -> path of a Serve config
@@ -252,29 +266,34 @@ log "unary: bare and plain Grpc.AspNetCore vs Serve (1 and 4 replicas), h2load -
 start bare 20061 dotnet "$BARE_DLL" 20061
 # What a .NET developer would write without Serve: a Grpc.AspNetCore service of the same .proto (JIT, like the other unary targets).
 start grpc-aspnetcore 20063 dotnet "$GRPCNET_DLL" 20063
+# Bare with the metadata every Serve gRPC response carries by contract (see BareKestrel/Program.cs): splits Serve's
+# gap to bare into what the contract costs and what Serve's own work costs.
+start bare-ray 20065 dotnet "$BARE_DLL" 20065 --ray-metadata
 start serve1 20051 dotnet "$SERVE_DLL" run "$(config 1 20051 20052)" --dashboard-port -1
 start serve4 20053 dotnet "$SERVE_DLL" run "$(config 4 20053 20054)" --dashboard-port -1
 # The order rotates with each repetition: a target run right after another host's load sees a machine in a
 # different state (caches, the other process's threads winding down), and a fixed order put that on one target.
-UNARY_TARGETS=(bare:20061 grpc-aspnetcore:20063 serve-1r:20051 serve-4r:20053)
+UNARY_TARGETS=(bare:20061 grpc-aspnetcore:20063 serve-1r:20051 bare-ray:20065 serve-4r:20053)
 # Unmeasured load first: the JIT hosts finish tiering up under load here, not in their first repetition.
 for t in "${UNARY_TARGETS[@]}"; do
-  "${LOAD[@]}" h2load -D 3 -c 16 -m 10 -d "$OUT/empty.bin" "${GRPC_H[@]}" \
-    "http://127.0.0.1:${t##*:}/servebench.Noop/Call" > "$RUN/warm-${t%%:*}.out" 2>&1
+  warm -c 16 -m 10 -d "$OUT/empty.bin" "${GRPC_H[@]}" "http://127.0.0.1:${t##*:}/servebench.Noop/Call"
 done
+wait_idle
 for rep in $(seq 1 "$REPS"); do
   for i in "${!UNARY_TARGETS[@]}"; do
     t=${UNARY_TARGETS[(i + rep - 1) % ${#UNARY_TARGETS[@]}]}
     LATENCY=1 h2 unary "${t%%:*}" "$rep" "${t##*:}" 16 10 "$DUR"
   done
 done
-stop grpc-aspnetcore   # the unary suite is its only use
+stop grpc-aspnetcore; stop bare-ray   # the unary suite is their only use
 loadavg after-unary
 log "throughput vs concurrency (h2load -m 1 -c ${CONCURRENCY[*]})"
 for rep in $(seq 1 "$CONC_REPS"); do
   for c in "${CONCURRENCY[@]}"; do
-    h2 conc bare "$rep" 20061 "$c" 1 "$CONC_DUR"
-    h2 conc serve-1r "$rep" 20051 "$c" 1 "$CONC_DUR"
+    # One call in flight is the latency a lone client sees, without queueing behind other calls.
+    lat=0; [[ $c == 1 ]] && lat=1
+    LATENCY=$lat h2 conc bare "$rep" 20061 "$c" 1 "$CONC_DUR"
+    LATENCY=$lat h2 conc serve-1r "$rep" 20051 "$c" 1 "$CONC_DUR"
   done
 done
 stop serve4
@@ -283,6 +302,8 @@ stop serve4
 # Serve-1 answers HTTP/1.1 on its http_options port (route_prefix /bench); BareHttp is a minimal API serving the same paths.
 log "HTTP no-op: bare minimal API vs Serve HTTP proxy, h2load --h1 -c 16, $REPS x ${DUR}s"
 start_http barehttp 20081 dotnet "$BAREHTTP_DLL" 20081
+for t in bare-http:20081 serve-1r:20052; do warm --h1 -c 16 -m 1 "http://127.0.0.1:${t##*:}/bench/noop"; done
+wait_idle
 for rep in $(seq 1 "$REPS"); do
   for t in bare-http:20081 serve-1r:20052; do
     check_http "${t##*:}"
@@ -294,6 +315,9 @@ loadavg after-http
 # one call per connection (-c 16 -m 1: the same connections as HTTP) and the way gRPC clients send calls, all on
 # one channel (-c 1 -m 16: one HTTP/2 connection, 16 concurrent streams; targets *-grpc-channel).
 log "gRPC vs HTTP echo (16 B and 1 MiB), 16 in flight: gRPC -c 16 -m 1 and -c 1 -m 16, HTTP -c 16, $REPS x ${ECHO_DUR}s"
+for t in 20061 20051; do warm -c 1 -m 16 -d "$OUT/echo-grpc-small.bin" "${GRPC_H[@]}" "http://127.0.0.1:$t/servebench.Noop/Echo"; done
+for t in 20081 20052; do warm --h1 -c 16 -m 1 -d "$OUT/echo-http-small.bin" -H 'content-type: application/octet-stream' "http://127.0.0.1:$t/bench/echo"; done
+wait_idle
 for size in small 1mb; do
   for rep in $(seq 1 "$REPS"); do
     for t in bare-grpc:20061 serve-grpc:20051; do
@@ -363,6 +387,10 @@ record "server chain: dotnet NoopServe.dll run serve-chain.yaml --dashboard-port
 chain_check() { $PY "$BENCH/scripts/chain_check.py" 127.0.0.1:20095 "$OUT/echo-grpc-small.bin" single chain; }
 for _ in $(seq 1 300); do chain_check >/dev/null 2>&1 && break; sleep 0.2; done
 chain_check >/dev/null || { cat "$RUN/server-chain.log"; echo "composition check failed" >&2; exit 1; }
+for app in single chain; do
+  warm -c 16 -m 10 -d "$OUT/echo-grpc-small.bin" "${GRPC_H[@]}" -H "application: $app" "http://127.0.0.1:20095/servebench.Chain/Run"
+done
+wait_idle
 for rep in $(seq 1 "$REPS"); do
   for app in single chain; do
     chain_check >/dev/null || { echo "composition check failed" >&2; exit 1; }
@@ -412,6 +440,10 @@ record "server score: dotnet NoopServe.dll run serve-score.yaml --dashboard-port
 score_check() { $PY "$BENCH/scripts/score_check.py" 127.0.0.1:20097 "$OUT/features.bin" unbatched batched; }
 for _ in $(seq 1 300); do score_check >/dev/null 2>&1 && break; sleep 0.2; done
 score_check >/dev/null || { cat "$RUN/server-score.log"; echo "batching check failed" >&2; exit 1; }
+for app in unbatched batched; do
+  warm -c 16 -m 4 -d "$OUT/features.bin" "${GRPC_H[@]}" -H "application: $app" "http://127.0.0.1:20097/servebench.Scorer/Score"
+done
+wait_idle
 for rep in $(seq 1 "$REPS"); do
   for app in unbatched batched; do
     score_check >/dev/null || { echo "batching check failed" >&2; exit 1; }
@@ -464,6 +496,12 @@ for n in "${SCALE_N[@]}"; do
   sleep 1
   echo "{\"suite\":\"scale-rss\",\"target\":\"serve-${n}r\",\"n\":$n,\"rss_kb\":$(rss_kb "scale$n")}" >> "$RESULTS"
 done
+i=0
+for n in "${SCALE_N[@]}"; do
+  port=$((20100 + 2*i)); i=$((i+1))
+  warm -c 16 -m 10 -d "$OUT/empty.bin" "${GRPC_H[@]}" "http://127.0.0.1:$port/servebench.Noop/Call"
+done
+wait_idle
 for rep in $(seq 1 "$SCALE_REPS"); do
   i=0
   for n in "${SCALE_N[@]}"; do

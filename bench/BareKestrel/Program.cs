@@ -1,7 +1,10 @@
 // The baseline: Kestrel h2c on 127.0.0.1 with one terminal middleware that does the same gRPC
 // framing work as Serve (read the framed request from BodyReader, parse it, write the framed
 // response, grpc-status trailer) and nothing else: no routing, replicas, metadata or logging.
-// Usage: BareKestrel [port]   (default 20061)
+// Usage: BareKestrel [port] [--ray-metadata]   (default 20061)
+// --ray-metadata: also what the gRPC and Ray Serve contracts add to each of Serve's responses (a grpc-accept-encoding
+// header and a request_id trailer with a new UUID per call), encoded as Serve's host encodes them (no HPACK dynamic
+// table). Against plain bare it prices the contract; Serve against it prices Serve's own work.
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
@@ -15,12 +18,17 @@ using Microsoft.Extensions.Logging;
 using ServeBench;
 
 var port = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 20061;
+Bare.RayMetadata = args.Contains("--ray-metadata");
 // As Serve's hosts: no reload-on-change of appsettings files, which would watch every directory under the working one.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
 builder.Logging.ClearProviders();
 builder.WebHost.ConfigureKestrel(k =>
 {
     k.AddServerHeader = false;
+    if (Bare.RayMetadata)
+    {
+        k.AllowResponseHeaderCompression = false;
+    }
     k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2);
 });
 var app = builder.Build();
@@ -29,6 +37,7 @@ await app.RunAsync();
 
 internal static class Bare
 {
+    public static bool RayMetadata;
     private static readonly Empty s_empty = new();
     private static readonly ByteString s_payload = ByteString.CopyFrom(new byte[16]);
 
@@ -39,6 +48,10 @@ internal static class Bare
         var isStream = !isCall && string.Equals(path, "/servebench.Noop/Stream", StringComparison.Ordinal);
         var isEcho = !isCall && !isStream && string.Equals(path, "/servebench.Noop/Echo", StringComparison.Ordinal);
         context.Response.ContentType = "application/grpc";
+        if (RayMetadata)
+        {
+            context.Response.Headers["grpc-accept-encoding"] = "identity,gzip";
+        }
         if (!isCall && !isStream && !isEcho)
         {
             context.Response.Headers["grpc-status"] = "12";
@@ -87,6 +100,13 @@ internal static class Bare
                 WriteFrame(writer, new Item { Seq = i, Payload = s_payload });
                 await writer.FlushAsync(context.RequestAborted);
             }
+        }
+        if (RayMetadata)
+        {
+            // A random UUID made as cheaply as Serve makes its own (no entropy read per call).
+            Span<byte> id = stackalloc byte[16];
+            Random.Shared.NextBytes(id);
+            context.Response.AppendTrailer("request_id", new Guid(id).ToString());
         }
         context.Response.AppendTrailer("grpc-status", "0");
     }

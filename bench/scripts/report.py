@@ -93,6 +93,23 @@ g["p99"] = add("Unary no-op, Serve 1 replica / plain Grpc.AspNetCore service: p9
                unit=" ms", scale=1e-3, base_name=GRPCNET)
 g["srv"] = add("Unary no-op, Serve 1 replica / plain Grpc.AspNetCore service: server CPU per call (µs)", "unary", "server_cpu_us", "serve-1r",
                "grpc-aspnetcore", unit=" µs", base_name=GRPCNET)
+# Serve's gap to bare in two parts: what the gRPC and Ray contracts put on every response (bare sending the same
+# grpc-accept-encoding header and request_id trailer, encoded as Serve's host does), and what Serve's own work costs.
+BRAY = "bare + Ray's response metadata"
+ray = {}
+ray["rps"] = add("Unary no-op: bare with Ray's response metadata / bare: throughput (req/s)", "unary", "rps", "bare-ray", "bare")
+ray["p50"] = add("Unary no-op: bare with Ray's response metadata / bare: p50 latency (ms)", "unary", "p50_us", "bare-ray", "bare",
+                 unit=" ms", scale=1e-3)
+own = {}
+own["rps"] = add("Unary no-op, Serve 1 replica / bare with Ray's response metadata: throughput (req/s)", "unary", "rps", "serve-1r",
+                 "bare-ray", base_name=BRAY)
+own["p50"] = add("Unary no-op, Serve 1 replica / bare with Ray's response metadata: p50 latency (ms)", "unary", "p50_us", "serve-1r",
+                 "bare-ray", unit=" ms", scale=1e-3, base_name=BRAY)
+own["srv"] = add("Unary no-op, Serve 1 replica / bare with Ray's response metadata: server CPU per call (µs)", "unary", "server_cpu_us",
+                 "serve-1r", "bare-ray", unit=" µs", base_name=BRAY)
+# The latency one client sees with nothing else in flight (no queueing behind other calls).
+lone = add("Unary no-op, one call in flight (h2load -c 1 -m 1), Serve 1 replica: p50 latency (ms)", "conc", "p50_us", "serve-1r", "bare",
+           params="c=1,m=1", unit=" ms", scale=1e-3)
 # 1b. HTTP no-op: Serve's HTTP proxy vs a bare minimal API
 hn = {}
 hn["rps"] = add("HTTP no-op (GET, h2load --h1 -c 16), Serve 1 replica: throughput (req/s)", "http", "rps", "serve-1r", "bare-http")
@@ -169,6 +186,13 @@ r4 = u["4r", "rps"][0]
 verdict("Unary gRPC throughput ≥ 0.85× bare (4 replicas)", r4, 0.85, True, f"{r4:.2f}×" if r4 else "")
 p1 = u["1r", "p50"][0]
 verdict("Unary p50 latency ≤ 1.2× bare (1 replica)", p1, 1.2, False, f"{p1:.2f}×" if p1 else "")
+for key, name in (("p50", "p50 latency"), ("rps", "throughput")):
+    c_, o_ = ray[key][0], own[key][0]
+    if c_ and o_:
+        verdicts.append((f"Unary {name}, the gap to bare in two parts (for information): the contract's response metadata (bare with it / bare) "
+                         "× Serve's own work (Serve / bare with it)", f"{c_:.2f}× × {o_:.2f}×", "—"))
+if lone[0]:
+    verdicts.append(("Unary p50 latency with one call in flight, Serve / bare (for information)", f"{lone[0]:.2f}×", "—"))
 h = hn["rps"][0]
 verdict("HTTP through Serve ≥ 0.85× bare minimal API (throughput)", h, 0.85, True, f"{h:.2f}×" if h else "")
 for shape, text in (("channel", "gRPC calls on one channel"), ("conn", "one gRPC call per connection")):
@@ -336,15 +360,20 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
   figure a user comparing Serve with writing the service directly would look at. All three use
   `WebApplication.CreateSlimBuilder`, workstation GC and `InvariantGlobalization`, and run JIT in the unary suite.
 - Unary: `h2load -c 16 -m 10 -D <s> --warm-up-time=1` with body = a framed empty message (5 bytes) and headers
-  `content-type: application/grpc`, `te: trailers`. Bare, the plain Grpc.AspNetCore service, Serve-1 and Serve-4
+  `content-type: application/grpc`, `te: trailers`. Bare, the plain Grpc.AspNetCore service, Serve-1, bare with Ray's
+  response metadata (`BareKestrel --ray-metadata`: the `grpc-accept-encoding` header and a new `request_id` trailer per
+  call that every Serve gRPC response carries, with Kestrel's HPACK dynamic table off as in Serve's host) and Serve-4
   alternate in each repetition, the order rotating from one repetition to the next. Throughput comes from a run WITHOUT `--log-file`; p50/p99 from a second,
   shorter run (`-D 3`) with `--log-file` (per-request durations; h2load's summary prints only min/max/mean/sd). They
   are separate because writing that log caps single-threaded h2load at ~60–70k req/s on this machine while bare
   Kestrel serves ~200k no-op calls/s: with the log on, the throughput ratio measured the load generator (runs before
-  this change reported 0.79–0.91× that way). The same split applies to the HTTP no-op; the concurrency sweep, echo and
-  scale runs measure throughput only (scale shows h2load's mean latency).
-  A run fails on any non-2xx or failed request. Before the first repetition each host gets 3 s of unmeasured load
-  (the JIT tiers up there). CPU per call: the server's and h2load's user + system time (`/proc/<pid>/stat`) over the
+  this change reported 0.79–0.91× that way). The same split applies to the HTTP no-op and to the concurrency sweep at
+  `-c 1` (one call in flight: the latency a lone client sees); the rest of the sweep, echo and scale runs measure
+  throughput only (scale shows h2load's mean latency).
+  A run fails on any non-2xx or failed request. Before the first repetition of each suite every host gets 3 s of
+  unmeasured load on each path it is measured on, then the suite waits until the server core is idle: a JIT host
+  keeps compiling its hot methods at tier 1 after the load stops (under load on one core that takes tens of seconds),
+  and that work would otherwise land on the host measured next. CPU per call: the server's and h2load's user + system time (`/proc/<pid>/stat`) over the
   measured part of the throughput run (from 0.25 s after the warm-up to 0.25 s before the end), divided by the calls
   made in that time at the run's rate. h2load shares the 2 cores with the server, so what a server's responses cost
   h2load to read lowers that server's throughput too.
