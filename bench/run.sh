@@ -20,9 +20,9 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ $MODE == quick ]]; then
-  REPS=2; DUR=2; WARM=1; CONC_REPS=1; CONC_DUR=1; STREAM_DUR=1; COLD_RUNS=3; SCALE_REPS=2; ECHO_DUR=2; LAT_DUR=2; WARM_LOAD=1
+  REPS=2; DUR=2; WARM=1; CONC_REPS=1; CONC_DUR=1; STREAM_DUR=1; COLD_RUNS=3; SCALE_REPS=2; ECHO_DUR=2; LAT_DUR=2; WARM_LOAD=3
 else
-  REPS=5; DUR=5; WARM=1; CONC_REPS=3; CONC_DUR=3; STREAM_DUR=3; COLD_RUNS=7; SCALE_REPS=5; ECHO_DUR=3; LAT_DUR=3; WARM_LOAD=3
+  REPS=5; DUR=5; WARM=1; CONC_REPS=3; CONC_DUR=3; STREAM_DUR=3; COLD_RUNS=7; SCALE_REPS=5; ECHO_DUR=3; LAT_DUR=3; WARM_LOAD=35
 fi
 CONCURRENCY=(1 4 16 64)
 SCALE_N=(1 10 100 1000)
@@ -111,7 +111,11 @@ wait_idle() {
     (( busy <= 5 )) && return 0   # at most 5% of the core over that second (USER_HZ = 100)
   done
 }
-# warm <h2load args...>: WARM_LOAD seconds of unmeasured load, so that a JIT host measures its tier-1 code.
+# warm <h2load args...>: WARM_LOAD seconds of unmeasured load, so that a JIT host is measured on its final code. With
+# dynamic PGO a hot method runs instrumented code until its profile is in, then waits for a background compile, and on
+# one core the runtime stretches its tiering delay (DOTNET_TC_DelaySingleProcMultiplier, 10 by default): a Serve host
+# under full load serves ~105k calls/s for 10 s, drops to ~80k while compiling, and reaches its ~215k after 30-35 s.
+# The earlier 3 s warm-up left every host's first repetition at about half speed.
 warm() { "${LOAD[@]}" h2load -D "$WARM_LOAD" "$@" > /dev/null 2>&1 || true; }
 # Servers listen on 20xxx, below Linux's ephemeral range (32768-60999): a port in that range can be held
 # by one of the clients' outgoing connections (or its TIME_WAIT) and fail a server's bind now and then.

@@ -370,10 +370,12 @@ md.append("""- Targets: `bench/NoopServe` (Serve host, `[Deployment]` serving `s
   this change reported 0.79–0.91× that way). The same split applies to the HTTP no-op and to the concurrency sweep at
   `-c 1` (one call in flight: the latency a lone client sees); the rest of the sweep, echo and scale runs measure
   throughput only (scale shows h2load's mean latency).
-  A run fails on any non-2xx or failed request. Before the first repetition of each suite every host gets 3 s of
-  unmeasured load on each path it is measured on, then the suite waits until the server core is idle: a JIT host
-  keeps compiling its hot methods at tier 1 after the load stops (under load on one core that takes tens of seconds),
-  and that work would otherwise land on the host measured next. CPU per call: the server's and h2load's user + system time (`/proc/<pid>/stat`) over the
+  A run fails on any non-2xx or failed request. Before the first repetition of each suite every host gets 35 s of
+  unmeasured load on each path it is measured on, then the suite waits until the server core is idle. With dynamic PGO
+  a JIT host's hot methods run instrumented code until their profile is in, then wait for a background compile, and
+  on one core the runtime stretches its tiering delay tenfold: a Serve host under full load serves ~105k calls/s for
+  10 s, ~80k while compiling, and reaches its ~215k after 30–35 s. The earlier 3 s warm-up left every host's first
+  repetition at about half speed. CPU per call: the server's and h2load's user + system time (`/proc/<pid>/stat`) over the
   measured part of the throughput run (from 0.25 s after the warm-up to 0.25 s before the end), divided by the calls
   made in that time at the run's rate. h2load shares the 2 cores with the server, so what a server's responses cost
   h2load to read lowers that server's throughput too.
