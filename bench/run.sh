@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Serve benchmark suite (issue 4): builds Release, publishes Native AOT, runs every benchmark
 # against its baseline in the same run, writes bench/RESULTS.md and bench/throughput.svg.
-#   bench/run.sh           full run (~21 min on a 2-core machine)
+#   bench/run.sh           full run (~34 min on a 2-core machine, ~10 of them warm-up)
 #   bench/run.sh --quick   smoke run (~8 min): fewer repetitions, shorter durations
 set -euo pipefail
 
