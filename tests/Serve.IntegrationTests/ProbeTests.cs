@@ -120,6 +120,17 @@ public sealed class ProbeTests : IAsyncLifetime
         Assert.Equal(["request_id", "probe-reason"], ex.Trailers.Select(e => e.Key));
     }
 
+    [Fact]
+    public async Task A_trailer_key_the_method_repeats_arrives_once_per_value_after_one_request_id()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+            await ProbeCalls.FailWithStatusAsync(new ProbeRequest { Text = "tags", Number = 3, Count = (int)StatusCode.Aborted }, App("probe")));
+        Assert.Equal(StatusCode.Aborted, ex.StatusCode);
+        Assert.Equal(["request_id", "probe-reason", "probe-tag", "probe-tag", "probe-tag"], ex.Trailers.Select(e => e.Key));
+        Assert.Equal(["t0", "t1", "t2"], ex.Trailers.Where(e => e.Key == "probe-tag").Select(e => e.Value));
+        Assert.True(Guid.TryParse(ex.Trailers.GetValue("request_id"), out _));
+    }
+
     [Theory]
     [InlineData("naïve ☃")]
     [InlineData("two\nlines")]

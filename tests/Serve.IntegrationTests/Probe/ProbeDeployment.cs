@@ -73,6 +73,11 @@ public sealed partial class ProbeDeployment
     public ProbeReply FailWithStatus(ProbeRequest request)
     {
         var trailers = new Metadata { { "probe-reason", request.Text } };
+        // Number asks for that many values of one repeated key.
+        for (var i = 0; i < request.Number; i++)
+        {
+            trailers.Add("probe-tag", $"t{i}");
+        }
         throw new RpcException(new Status((StatusCode)request.Count, request.Text), trailers);
     }
 
