@@ -25,19 +25,7 @@ internal static class RequestIds
         return new Guid(bytes).ToString();
     }
 
+    // Printable ASCII, the same rule as trailing metadata (GrpcMetadataCodec.FindUnsendableTextValue).
     internal static bool IsSafe(string? candidate)
-    {
-        if (string.IsNullOrEmpty(candidate) || candidate.Length > MaxLength)
-        {
-            return false;
-        }
-        foreach (var c in candidate)
-        {
-            if (c is < ' ' or > '~')
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+        => !string.IsNullOrEmpty(candidate) && candidate.Length <= MaxLength && !candidate.AsSpan().ContainsAnyExceptInRange(' ', '~');
 }
