@@ -72,7 +72,7 @@ internal sealed partial class GrpcProxy
         // Case-sensitive, undecoded: gRPC method names are exact (`__call__` is not `__CALL__`).
         var path = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         response.ContentType = GrpcProtocol.ContentType;
-        response.Headers[GrpcProtocol.AcceptEncodingHeader] = GrpcProtocol.AcceptEncodingValue;
+        response.Headers.GrpcAcceptEncoding = GrpcProtocol.AcceptEncodingValue;
 
         GrpcCallHeaders headers;
         try
@@ -155,7 +155,11 @@ internal sealed partial class GrpcProxy
             : StatusCode.Unknown;
     }
 
-    private async Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, string requestId, GrpcCallHeaders headers, long started)
+    /// <summary>
+    /// The call, sent to a replica. Not async itself: when the request was buffered, a replica free and the method
+    /// synchronous, the whole call completes without a state machine; any step that must wait continues in one.
+    /// </summary>
+    private Task InvokeAsync(HttpContext context, ApplicationState app, GrpcMethodDefinition method, string requestId, GrpcCallHeaders headers, long started)
     {
         var response = context.Response;
         var timeout = _options.RequestTimeout;
@@ -163,9 +167,8 @@ internal sealed partial class GrpcProxy
         {
             if (!GrpcTimeout.TryParse(timeoutHeader, out var clientTimeout))
             {
-                await Logged(WriteErrorAsync(response, new Status(StatusCode.Internal, $"Invalid grpc-timeout value '{timeoutHeader}'."), requestId, trailers: null),
-                    context, method.Path, requestId, started, app.Name).ConfigureAwait(false);
-                return;
+                return Logged(WriteErrorAsync(response, new Status(StatusCode.Internal, $"Invalid grpc-timeout value '{timeoutHeader}'."), requestId, trailers: null),
+                    context, method.Path, requestId, started, app.Name);
             }
             // The smaller of the server's request_timeout_s and the client's deadline wins. gRPC allows deadlines
             // (up to 99999999H) that no timer can hold: those mean no practical deadline.
@@ -200,62 +203,105 @@ internal sealed partial class GrpcProxy
         }
         // Read once: Kestrel takes a lock on each read of RequestAborted.
         var requestAborted = context.RequestAborted;
-        var outcome = await ReplicaCallRunner.RunAsync(app.Ingress.Router, call, timeout, _time, requestAborted).ConfigureAwait(false);
+        var running = ReplicaCallRunner.RunAsync(app.Ingress.Router, call, timeout, _time, requestAborted);
+        return running.IsCompletedSuccessfully
+            ? Finish(context, app.Name, call, running.Result, timeout, started, requestAborted)
+            : FinishWhenRunAsync(context, app.Name, call, running, timeout, started, requestAborted);
+    }
 
+    private async Task FinishWhenRunAsync(HttpContext context, string appName, ProxyServerCall call, ValueTask<ReplicaCallOutcome> running, TimeSpan? timeout,
+        long started, CancellationToken requestAborted)
+    {
+        var outcome = await running.ConfigureAwait(false);
+        await Finish(context, appName, call, outcome, timeout, started, requestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends the call the way its outcome says: trailers after the messages (synchronous, the common end), the status in
+    /// an answer of its own, or nothing for a client that left; then its access line.
+    /// </summary>
+    private Task Finish(HttpContext context, string appName, ProxyServerCall call, ReplicaCallOutcome outcome, TimeSpan? timeout, long started,
+        CancellationToken requestAborted)
+    {
+        var path = call.Method.Path;
+        var requestId = call.RequestContext.RequestId;
         if (outcome.Result == ReplicaCallResult.DeadlineAnswered)
         {
             if (_accessLogEnabled)
             {
-                LogAccess(method.Path, app.Name, requestId, StatusCode.DeadlineExceeded, _time.GetElapsedTime(started).TotalMilliseconds);
+                LogAccess(path, appName, requestId, StatusCode.DeadlineExceeded, _time.GetElapsedTime(started).TotalMilliseconds);
             }
-            return;
+            return Task.CompletedTask;
         }
         if (requestAborted.IsCancellationRequested || call.ClientGone)
         {
             // The client reset the stream or its connection went: nothing can reach it any more.
             if (_accessLogEnabled)
             {
-                LogAccess(method.Path, app.Name, requestId, DepartedStatus(outcome, timeout, started), _time.GetElapsedTime(started).TotalMilliseconds);
+                LogAccess(path, appName, requestId, DepartedStatus(outcome, timeout, started), _time.GetElapsedTime(started).TotalMilliseconds);
             }
-            return;
+            return Task.CompletedTask;
         }
 
-        var status = StatusOf(outcome, call, method.Path, requestId, timeout);
+        var status = StatusOf(outcome, call, path, requestId, timeout);
         var trailers = MergeTrailers(call.GrpcContextIfCreated, (outcome.Exception as RpcException)?.Trailers);
         // A deadline answer carries no user trailers, so only other answers are checked.
         if (trailers is not null && status.StatusCode != StatusCode.DeadlineExceeded && GrpcMetadataCodec.FindUnsendableTextValue(trailers) is { } badKey)
         {
             // Written as is, it would reset the stream: the client would get no status and no request_id.
-            LogUnsendableTrailer(method.Path, requestId, badKey, status.StatusCode);
+            LogUnsendableTrailer(path, requestId, badKey, status.StatusCode);
             status = new Status(StatusCode.Internal, $"Trailing metadata '{badKey}' set by the deployment has a value gRPC cannot send: text values "
                 + $"must be printable ASCII (0x20-0x7E). Send other text as UTF-8 bytes under a key ending in '-bin'. (The call's own status was {status.StatusCode}.)");
             trailers = null;
         }
+        if (status.StatusCode == StatusCode.DeadlineExceeded || !call.ResponseStarted)
+        {
+            return WriteStatusAsync(context, appName, call, outcome, status, trailers, timeout, started, requestAborted);
+        }
+        try
+        {
+            AppendTrailers(context.Response, status, requestId, trailers);
+        }
+        catch (Exception ex) when (IsDeparture(ex, requestAborted))
+        {
+            status = new Status(DepartedStatus(outcome, timeout, started), "");
+        }
+        if (_accessLogEnabled)
+        {
+            LogAccess(path, appName, requestId, status.StatusCode, _time.GetElapsedTime(started).TotalMilliseconds);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A status with no message before it (an error, a unary method's own code) or a deadline's answer.</summary>
+    private async Task WriteStatusAsync(HttpContext context, string appName, ProxyServerCall call, ReplicaCallOutcome outcome, Status status, Metadata? trailers,
+        TimeSpan? timeout, long started, CancellationToken requestAborted)
+    {
+        var requestId = call.RequestContext.RequestId;
         try
         {
             if (status.StatusCode == StatusCode.DeadlineExceeded)
             {
                 await AnswerDeadlineAsync(context, call, requestId, timeout ?? TimeSpan.Zero).ConfigureAwait(false);
             }
-            else if (call.ResponseStarted)
-            {
-                AppendTrailers(response, status, requestId, trailers);
-            }
             else
             {
-                await WriteErrorAsync(response, status, requestId, trailers).ConfigureAwait(false);
+                await WriteErrorAsync(context.Response, status, requestId, trailers).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException && requestAborted.IsCancellationRequested)
+        catch (Exception ex) when (IsDeparture(ex, requestAborted))
         {
-            // The client left while its status was being written.
             status = new Status(DepartedStatus(outcome, timeout, started), "");
         }
         if (_accessLogEnabled)
         {
-            LogAccess(method.Path, app.Name, requestId, status.StatusCode, _time.GetElapsedTime(started).TotalMilliseconds);
+            LogAccess(call.Method.Path, appName, requestId, status.StatusCode, _time.GetElapsedTime(started).TotalMilliseconds);
         }
     }
+
+    /// <summary>The client left while its status was being written.</summary>
+    private static bool IsDeparture(Exception ex, CancellationToken requestAborted)
+        => ex is IOException or OperationCanceledException or InvalidOperationException && requestAborted.IsCancellationRequested;
 
     /// <summary>The status a call's outcome ends it with; unexpected exceptions are logged with their stack trace.</summary>
     private Status StatusOf(in ReplicaCallOutcome outcome, ProxyServerCall call, string path, string requestId, TimeSpan? timeout)

@@ -58,6 +58,9 @@ internal sealed class ProxyServerCall : GrpcServerCall, IReplicaCall
 
     public override ServeRequestContext RequestContext => _requestContext;
 
+    /// <summary>The method called.</summary>
+    public GrpcMethodDefinition Method => _method;
+
     public override CancellationToken CancellationToken => _cancellationToken;
 
     public override ReadOnlySequence<byte> RequestPayload => _payload;
@@ -256,7 +259,9 @@ internal sealed class ProxyServerCall : GrpcServerCall, IReplicaCall
             }
         }
         GrpcMessageWriter.WriteMessage(destination, message, _writeOptions);
-        Interlocked.Increment(ref _messagesWritten);
+        // One writer at a time (the method's, or the write lock's holder when a deadline may write too), so no
+        // interlocked add; the volatile write publishes it to ResponseStarted.
+        Volatile.Write(ref _messagesWritten, _messagesWritten + 1);
     }
 
     /// <summary>
