@@ -55,6 +55,10 @@ for package_id, (files, dependencies, symbols) in EXPECTED.items():
         continue
     with zipfile.ZipFile(path) as package:
         names = set(package.namelist())
+        generator = "analyzers/dotnet/cs/Serve.Generators.dll"
+        # The generator's symbols are embedded in it (an embedded portable PDB starts with "MPDB").
+        if generator in names and b"MPDB" not in package.read(generator):
+            problems.append(f"{path.name}: {generator} has no embedded PDB")
         root = ET.fromstring(package.read(f"{package_id}.nuspec"))
         NS["n"] = root.tag[1:root.tag.index("}")] if root.tag.startswith("{") else ""
         meta = root.find("n:metadata", NS)

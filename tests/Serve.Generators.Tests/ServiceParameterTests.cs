@@ -100,7 +100,7 @@ public class ServiceParameterTests
 
         Assert.Equal(
             "'Services.Tests.Summarizer' cannot be constructed: no service of type 'TimeProvider' is registered for its constructor parameter 'time'. "
-            + "Register it in the host's services (builder.Services with AddServe, configureServices with serve run, the provider given to LocalTestingMode.RunAsync), "
+            + "Register it in the host's services (builder.Services with AddServe, configureServices with ServeCommandLine.RunAsync, the provider given to LocalTestingMode.RunAsync), "
             + "or give the parameter a default value to make it optional.",
             ex.Message);
     }

@@ -120,7 +120,7 @@ public sealed partial class ServeProcessTests
         }
 
         Assert.Equal(1, process.ExitCode);
-        Assert.Equal($"serve run: Failed to bind to address http://127.0.0.1:{port}: address already in use.", (await stderr).TrimEnd());
+        Assert.Equal($"Could not start: Failed to bind to address http://127.0.0.1:{port}: address already in use.", (await stderr).TrimEnd());
         var output = await stdout;
         Assert.DoesNotContain("Hosting failed to start", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);

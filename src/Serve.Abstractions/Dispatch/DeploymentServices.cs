@@ -52,7 +52,7 @@ public static class DeploymentServices
         => new($"'{deployment}' cannot be constructed: no service of type '{typeDisplay}'"
             + (keyDisplay is null or "null" ? "" : $" with key {keyDisplay}")
             + $" is registered for its constructor parameter '{parameter}'. Register it in the host's services (builder.Services with AddServe, "
-            + "configureServices with serve run, the provider given to LocalTestingMode.RunAsync), or give the parameter a default value to make it optional.");
+            + "configureServices with ServeCommandLine.RunAsync, the provider given to LocalTestingMode.RunAsync), or give the parameter a default value to make it optional.");
 
     private sealed class NoServices : IServiceProvider
     {

@@ -19,6 +19,33 @@ internal static class ProgramCommand
         Environment.GetEnvironmentVariable("PATH"),
         AppDomain.CurrentDomain.FriendlyName);
 
+    /// <summary>
+    /// The program's name for help output (<c>Usage: Acme.Greeter run …</c>): the executable's file name, or the entry
+    /// assembly's under the muxer. Not the file name without its "extension": a native binary or apphost has none, and
+    /// <c>Acme.Greeter</c> would lose <c>.Greeter</c>.
+    /// </summary>
+    public static string FileName => NameOf(
+        Environment.ProcessPath,
+        Environment.GetCommandLineArgs() is [var first, ..] ? first : null,
+        AppDomain.CurrentDomain.FriendlyName);
+
+    /// <summary><see cref="FileName"/> for a process started as described; pure, for tests.</summary>
+    public static string NameOf(string? processPath, string? entryPath, string fallback)
+    {
+        if (string.IsNullOrEmpty(processPath))
+        {
+            return fallback;
+        }
+        if (IsMuxer(processPath))
+        {
+            return string.IsNullOrEmpty(entryPath) ? fallback : StripSuffix(Path.GetFileName(entryPath), ".dll");
+        }
+        return StripSuffix(Path.GetFileName(processPath), ".exe");
+
+        static string StripSuffix(string name, string suffix)
+            => name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && name.Length > suffix.Length ? name[..^suffix.Length] : name;
+    }
+
     /// <summary>The command for a process started as described; pure, for tests.</summary>
     /// <param name="processPath">The executable (<see cref="Environment.ProcessPath"/>).</param>
     /// <param name="entryPath">The first command-line argument: the entry assembly's path under the muxer.</param>

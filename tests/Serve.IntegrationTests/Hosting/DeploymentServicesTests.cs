@@ -132,7 +132,7 @@ public sealed class DeploymentServicesTests
             Assert.Equal(
                 "Replica 0 of deployment 'NeedsUnregistered' failed to start: 'Serve.IntegrationTests.Hosting.NeedsUnregistered' cannot be constructed: "
                 + "no service of type 'IUnregistered' is registered for its constructor parameter 'unregistered'. "
-                + "Register it in the host's services (builder.Services with AddServe, configureServices with serve run, the provider given to LocalTestingMode.RunAsync), "
+                + "Register it in the host's services (builder.Services with AddServe, configureServices with ServeCommandLine.RunAsync, the provider given to LocalTestingMode.RunAsync), "
             + "or give the parameter a default value to make it optional.",
                 broken.Message);
             // The other application keeps serving.

@@ -83,7 +83,7 @@ public sealed class DashboardPortTests
             "run", path, takenOption, port.ToString(System.Globalization.CultureInfo.InvariantCulture), otherOption, otherValue);
 
         Assert.Equal(1, exit);
-        Assert.Equal($"serve run: Failed to bind to address http://127.0.0.1:{port}: address already in use.", error.TrimEnd());
+        Assert.Equal($"Could not start: Failed to bind to address http://127.0.0.1:{port}: address already in use.", error.TrimEnd());
     }
 
     [Theory]
@@ -98,7 +98,7 @@ public sealed class DashboardPortTests
         var (exit, _, error) = await CommandLineTests.InvokeAsync(["run", path, option, "192.0.2.1", otherOption, otherValue, .. extra]);
 
         Assert.Equal(1, exit);
-        Assert.StartsWith("serve run: " + expected, error, StringComparison.Ordinal);
+        Assert.StartsWith("Could not start: " + expected, error, StringComparison.Ordinal);
         Assert.Single(error.TrimEnd().Split('\n'));
     }
 }

@@ -71,4 +71,29 @@ public sealed class ProgramCommandTests
     {
         Assert.Equal("App", ProgramCommand.Describe(null, null, null, "/", null, "App"));
     }
+
+    [Theory]
+    [InlineData("/home/ada/Acme.Greeter/bin/Release/net10.0/linux-x64/publish/Acme.Greeter", null, "Acme.Greeter")]
+    [InlineData("/home/ada/Acme.Greeter/bin/Debug/net10.0/Acme.Greeter", "/home/ada/Acme.Greeter/bin/Debug/net10.0/Acme.Greeter.dll", "Acme.Greeter")]
+    [InlineData("/usr/share/dotnet/dotnet", "out/Acme.Greeter.dll", "Acme.Greeter")]
+    [InlineData(@"C:\apps\Acme.Greeter.exe", null, "Acme.Greeter")]
+    [InlineData("/opt/app/GrpcQuickstart", null, "GrpcQuickstart")]
+    public void Help_names_the_program_by_its_whole_file_name(string processPath, string? entryPath, string expected)
+    {
+        // A dotted name keeps its dots: System.CommandLine's default would print "Usage: Acme …".
+        Assert.Equal(expected, ProgramCommand.NameOf(processPath.Replace('\\', System.IO.Path.DirectorySeparatorChar), entryPath, "fallback"));
+    }
+
+    [Fact]
+    public void Without_a_process_path_help_uses_the_fallback()
+        => Assert.Equal("Acme.Greeter", ProgramCommand.NameOf(null, null, "Acme.Greeter"));
+
+    [Fact]
+    public void The_root_command_help_shows_the_program_name()
+    {
+        var root = ServeCommandLine.BuildRootCommand();
+
+        Assert.Equal(ProgramCommand.FileName, root.HelpName);
+        Assert.DoesNotContain(".dll", root.HelpName, StringComparison.Ordinal);
+    }
 }
