@@ -114,30 +114,8 @@ public readonly struct HandleCall<TDeployment>
 
     /// <summary>Runs <paramref name="invoke"/> on a replica chosen by the deployment's router.</summary>
     public Task<TResult> InvokeAsync<TResult>(Func<TDeployment, CancellationToken, ValueTask<TResult>> invoke)
-    {
-        var running = _target.InvokeAsync(_request, (instance, token) => invoke((TDeployment)instance, token));
-        // The caller stops waiting at cancellation or timeout; the replica keeps its slot until the method returns.
-        if (running.IsCompleted || !_request.CancellationToken.CanBeCanceled)
-        {
-            return running.AsTask();
-        }
-        return WaitAsync(running.AsTask(), _request.CancellationToken);
-    }
-
-    private static async Task<TResult> WaitAsync<TResult>(Task<TResult> running, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await running.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!running.IsCompleted)
-        {
-            // A method that fails after the caller stopped waiting has no one to report to; observe it.
-            _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw;
-        }
-    }
+        // Waiting stops at cancellation in DeploymentResponse, which runs every handle call: one wait per hop, not two.
+        => _target.InvokeAsync(_request, (instance, token) => invoke((TDeployment)instance, token)).AsTask();
 
     /// <summary>Runs <paramref name="invoke"/>, a method without a result, on a replica chosen by the router.</summary>
     public Task InvokeAsync(Func<TDeployment, CancellationToken, ValueTask> invoke)

@@ -75,13 +75,25 @@ public class DeploymentResponse
 
     private static async Task RunAsync(Func<CancellationToken, Task> body, CallCancellation cancellation, string deployment, string method)
     {
+        Task? running = null;
         try
         {
-            await body(cancellation.Token).ConfigureAwait(false);
+            running = body(cancellation.Token);
+            // The caller stops waiting at cancellation or timeout; the replica keeps its slot until the method returns.
+            await (running.IsCompleted ? running : running.WaitAsync(cancellation.Token)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (running is { IsCompleted: false })
+        {
+            ObserveLateFailure(running);
+            if (cancellation.TimedOut)
+            {
+                // Built only now: a description per call would cost every call an allocation.
+                throw cancellation.TimeoutError(deployment + "." + method);
+            }
+            throw;
         }
         catch (OperationCanceledException) when (cancellation.TimedOut)
         {
-            // Built only now: a description per call would cost every call an allocation.
             throw cancellation.TimeoutError(deployment + "." + method);
         }
         finally
@@ -89,6 +101,11 @@ public class DeploymentResponse
             cancellation.Release();
         }
     }
+
+    /// <summary>A method that fails after its caller stopped waiting has no one to report to: its failure is observed here.</summary>
+    private protected static void ObserveLateFailure(Task running)
+        => _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>
     /// A call's cancellation: the caller's token, <see cref="Cancel"/>, or the call's timeout. Tells the
@@ -189,13 +206,25 @@ public sealed class DeploymentResponse<T> : DeploymentResponse
 
     private static async Task<T> RunAsync(Func<CancellationToken, Task<T>> body, CallCancellation cancellation, string deployment, string method)
     {
+        Task<T>? running = null;
         try
         {
-            return await body(cancellation.Token).ConfigureAwait(false);
+            running = body(cancellation.Token);
+            // The caller stops waiting at cancellation or timeout; the replica keeps its slot until the method returns.
+            return await (running.IsCompleted ? running : running.WaitAsync(cancellation.Token)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (running is { IsCompleted: false })
+        {
+            ObserveLateFailure(running);
+            if (cancellation.TimedOut)
+            {
+                // Built only now: a description per call would cost every call an allocation.
+                throw cancellation.TimeoutError(deployment + "." + method);
+            }
+            throw;
         }
         catch (OperationCanceledException) when (cancellation.TimedOut)
         {
-            // Built only now: a description per call would cost every call an allocation.
             throw cancellation.TimeoutError(deployment + "." + method);
         }
         finally
