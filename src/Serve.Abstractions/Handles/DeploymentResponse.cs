@@ -79,22 +79,17 @@ public class DeploymentResponse
         try
         {
             running = body(cancellation.Token);
-            // The caller stops waiting at cancellation or timeout; the replica keeps its slot until the method returns.
-            await (running.IsCompleted ? running : running.WaitAsync(cancellation.Token)).ConfigureAwait(false);
+            // The caller stops waiting at cancellation or timeout (WaitAsync returns the task itself once it is done);
+            // the replica keeps its slot until the method returns.
+            await running.WaitAsync(cancellation.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (running is { IsCompleted: false })
+        catch (OperationCanceledException)
         {
-            ObserveLateFailure(running);
-            if (cancellation.TimedOut)
+            if (Stopped(running, cancellation, deployment, method) is { } timeout)
             {
-                // Built only now: a description per call would cost every call an allocation.
-                throw cancellation.TimeoutError(deployment + "." + method);
+                throw timeout;
             }
             throw;
-        }
-        catch (OperationCanceledException) when (cancellation.TimedOut)
-        {
-            throw cancellation.TimeoutError(deployment + "." + method);
         }
         finally
         {
@@ -102,10 +97,20 @@ public class DeploymentResponse
         }
     }
 
-    /// <summary>A method that fails after its caller stopped waiting has no one to report to: its failure is observed here.</summary>
-    private protected static void ObserveLateFailure(Task running)
-        => _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    /// <summary>
+    /// The caller stopped waiting: a method still running may fail later with no one to report to, so its failure is
+    /// observed. Returns the error a timeout surfaces as, or null to rethrow the cancellation.
+    /// </summary>
+    private protected static TimeoutException? Stopped(Task? running, CallCancellation cancellation, string deployment, string method)
+    {
+        if (running is { IsCompleted: false })
+        {
+            _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        // Built only now: a description per call would cost every call an allocation.
+        return cancellation.TimedOut ? cancellation.TimeoutError(deployment + "." + method) : null;
+    }
 
     /// <summary>
     /// A call's cancellation: the caller's token, <see cref="Cancel"/>, or the call's timeout. Tells the
@@ -210,22 +215,17 @@ public sealed class DeploymentResponse<T> : DeploymentResponse
         try
         {
             running = body(cancellation.Token);
-            // The caller stops waiting at cancellation or timeout; the replica keeps its slot until the method returns.
-            return await (running.IsCompleted ? running : running.WaitAsync(cancellation.Token)).ConfigureAwait(false);
+            // The caller stops waiting at cancellation or timeout (WaitAsync returns the task itself once it is done);
+            // the replica keeps its slot until the method returns.
+            return await running.WaitAsync(cancellation.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (running is { IsCompleted: false })
+        catch (OperationCanceledException)
         {
-            ObserveLateFailure(running);
-            if (cancellation.TimedOut)
+            if (Stopped(running, cancellation, deployment, method) is { } timeout)
             {
-                // Built only now: a description per call would cost every call an allocation.
-                throw cancellation.TimeoutError(deployment + "." + method);
+                throw timeout;
             }
             throw;
-        }
-        catch (OperationCanceledException) when (cancellation.TimedOut)
-        {
-            throw cancellation.TimeoutError(deployment + "." + method);
         }
         finally
         {

@@ -13,11 +13,14 @@ internal static class ProgramCommand
     /// <summary>This process's command (computed once).</summary>
     public static string Current => s_current ??= Describe(
         Environment.ProcessPath,
-        Environment.GetCommandLineArgs() is [var first, ..] ? first : null,
+        EntryPath,
         ParentArguments(),
         Environment.CurrentDirectory,
         Environment.GetEnvironmentVariable("PATH"),
         AppDomain.CurrentDomain.FriendlyName);
+
+    /// <summary>The first command-line argument: the entry assembly's path under the muxer.</summary>
+    private static string? EntryPath => Environment.GetCommandLineArgs() is [var first, ..] ? first : null;
 
     /// <summary>
     /// The program's name for help output (<c>Usage: Acme.Greeter run …</c>): the executable's file name, or the entry
@@ -26,7 +29,7 @@ internal static class ProgramCommand
     /// </summary>
     public static string FileName => NameOf(
         Environment.ProcessPath,
-        Environment.GetCommandLineArgs() is [var first, ..] ? first : null,
+        EntryPath,
         AppDomain.CurrentDomain.FriendlyName);
 
     /// <summary><see cref="FileName"/> for a process started as described; pure, for tests.</summary>

@@ -73,7 +73,7 @@ internal static class ReplicaCallRunner
         }
         catch (Exception ex)
         {
-            return new(Failed(call, ex, deadline: null, requestAborted));
+            return new(Failed(call, ex, requestAborted));
         }
         return acquiring.IsCompletedSuccessfully
             ? Invoke(call, acquiring.Result, requestAborted)
@@ -91,7 +91,7 @@ internal static class ReplicaCallRunner
         }
         catch (Exception ex)
         {
-            return Failed(call, ex, deadline: null, requestAborted);
+            return Failed(call, ex, requestAborted);
         }
         return await InvokeWhenAcquiredAsync(call, acquiring, requestAborted).ConfigureAwait(false);
     }
@@ -106,7 +106,7 @@ internal static class ReplicaCallRunner
         }
         catch (Exception ex)
         {
-            return Failed(call, ex, deadline: null, requestAborted);
+            return Failed(call, ex, requestAborted);
         }
         return await Invoke(call, lease, requestAborted).ConfigureAwait(false);
     }
@@ -132,7 +132,7 @@ internal static class ReplicaCallRunner
         catch (Exception ex)
         {
             lease.Dispose();
-            return new(Failed(call, ex, deadline: null, requestAborted));
+            return new(Failed(call, ex, requestAborted));
         }
         finally
         {
@@ -159,7 +159,7 @@ internal static class ReplicaCallRunner
         catch (Exception ex)
         {
             lease.Dispose();
-            return Failed(call, ex, deadline: null, requestAborted);
+            return Failed(call, ex, requestAborted);
         }
         return await CompleteWhenInvokedAsync(call, invoking, lease, requestAborted).ConfigureAwait(false);
     }
@@ -173,7 +173,7 @@ internal static class ReplicaCallRunner
         }
         catch (Exception ex)
         {
-            return Failed(call, ex, deadline: null, requestAborted);
+            return Failed(call, ex, requestAborted);
         }
         finally
         {
@@ -197,10 +197,10 @@ internal static class ReplicaCallRunner
     }
 
     /// <summary>Reading the request, taking a replica or the method threw: classified, then the request buffers given back.</summary>
-    private static ReplicaCallOutcome Failed<TCall>(TCall call, Exception ex, CancellationTokenSource? deadline, CancellationToken requestAborted)
+    private static ReplicaCallOutcome Failed<TCall>(TCall call, Exception ex, CancellationToken requestAborted)
         where TCall : class, IReplicaCall
     {
-        var outcome = new ReplicaCallOutcome(Classify(ex, deadline, requestAborted.IsCancellationRequested || call.ClientGone), ex, false);
+        var outcome = new ReplicaCallOutcome(Classify(ex, deadline: null, requestAborted.IsCancellationRequested || call.ClientGone), ex, false);
         call.Release();
         return outcome;
     }

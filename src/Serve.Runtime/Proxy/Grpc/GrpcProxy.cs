@@ -227,19 +227,13 @@ internal sealed partial class GrpcProxy
         var requestId = call.RequestContext.RequestId;
         if (outcome.Result == ReplicaCallResult.DeadlineAnswered)
         {
-            if (_accessLogEnabled)
-            {
-                LogAccess(path, appName, requestId, StatusCode.DeadlineExceeded, _time.GetElapsedTime(started).TotalMilliseconds);
-            }
+            LogEnd(path, appName, requestId, StatusCode.DeadlineExceeded, started);
             return Task.CompletedTask;
         }
         if (requestAborted.IsCancellationRequested || call.ClientGone)
         {
             // The client reset the stream or its connection went: nothing can reach it any more.
-            if (_accessLogEnabled)
-            {
-                LogAccess(path, appName, requestId, DepartedStatus(outcome, timeout, started), _time.GetElapsedTime(started).TotalMilliseconds);
-            }
+            LogEnd(path, appName, requestId, DepartedStatus(outcome, timeout, started), started);
             return Task.CompletedTask;
         }
 
@@ -266,10 +260,7 @@ internal sealed partial class GrpcProxy
         {
             status = new Status(DepartedStatus(outcome, timeout, started), "");
         }
-        if (_accessLogEnabled)
-        {
-            LogAccess(path, appName, requestId, status.StatusCode, _time.GetElapsedTime(started).TotalMilliseconds);
-        }
+        LogEnd(path, appName, requestId, status.StatusCode, started);
         return Task.CompletedTask;
     }
 
@@ -293,10 +284,7 @@ internal sealed partial class GrpcProxy
         {
             status = new Status(DepartedStatus(outcome, timeout, started), "");
         }
-        if (_accessLogEnabled)
-        {
-            LogAccess(call.Method.Path, appName, requestId, status.StatusCode, _time.GetElapsedTime(started).TotalMilliseconds);
-        }
+        LogEnd(call.Method.Path, appName, requestId, status.StatusCode, started);
     }
 
     /// <summary>The client left while its status was being written.</summary>
@@ -468,6 +456,15 @@ internal sealed partial class GrpcProxy
         if (!string.IsNullOrEmpty(status.Detail))
         {
             destination[GrpcProtocol.MessageHeader] = GrpcStatusMessage.Encode(status.Detail);
+        }
+    }
+
+    /// <summary>The access line of a call that started at <paramref name="started"/>, when the access log is on.</summary>
+    private void LogEnd(string path, string app, string requestId, StatusCode status, long started)
+    {
+        if (_accessLogEnabled)
+        {
+            LogAccess(path, app, requestId, status, _time.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 
