@@ -121,6 +121,13 @@ public sealed class DeploymentDefinition
     /// </summary>
     public Func<object, Multiplexing.IMultiplexedModelSet>? MultiplexedModels { get; init; }
 
+    /// <summary>
+    /// The deployment's health check (a <see cref="HealthCheckAttribute"/> method, or one named <c>CheckHealth</c> or
+    /// <c>CheckHealthAsync</c>): called on an instance, it completes when the replica is healthy and fails when it is
+    /// not. Null when the deployment has none.
+    /// </summary>
+    public Func<object, CancellationToken, ValueTask>? HealthCheck { get; init; }
+
     /// <summary>The HTTP route table: routed methods, or one plain ingress entry. Empty when the deployment serves no HTTP.</summary>
     public IReadOnlyList<HttpRouteDefinition> HttpRoutes { get; init; } = [];
 

@@ -210,7 +210,17 @@ internal static class DiagnosticDescriptors
         "A deployment handle cannot come from services",
         "Constructor parameter '{0}' is a DeploymentHandle<{1}> marked to come from services; a handle is made by the runtime for the deployment bound to it with Bind, so remove the attribute and pass {1}.Bind(...) for it");
 
-    // The next generator diagnostic is SERVE0042.
+    public static readonly DiagnosticDescriptor DuplicateHealthCheck = Error(
+        "SERVE0042",
+        "A deployment has more than one health check",
+        "Deployment '{0}' has more than one health check: '{1}' and '{2}'; Serve calls one, so keep one [HealthCheck] method (or one method named CheckHealth or CheckHealthAsync)");
+
+    public static readonly DiagnosticDescriptor InvalidHealthCheck = Error(
+        "SERVE0043",
+        "Health check has an unsupported signature",
+        "Health check '{0}' {1}; declare it as an instance method taking nothing or a CancellationToken and returning void, Task, ValueTask, bool, Task<bool> or ValueTask<bool>, e.g. {2}");
+
+    // The next generator diagnostic is SERVE0044.
 
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SERVE9999",

@@ -17,6 +17,7 @@ internal static class WellKnownTypes
     public static readonly KnownType Application = new("Serve.Application");
     public static readonly KnownType DeploymentHandleOfT = new("Serve.DeploymentHandle`1");
     public static readonly KnownType IReconfigurable = new("Serve.IReconfigurable");
+    public static readonly KnownType HealthCheckAttribute = new("Serve.HealthCheckAttribute");
     public static readonly KnownType ApplicationArgs = new("Serve.ApplicationArgs");
     public static readonly KnownType GrpcServiceAttribute = new("Serve.GrpcServiceAttribute");
     public static readonly KnownType GrpcMethodAttribute = new("Serve.GrpcMethodAttribute");

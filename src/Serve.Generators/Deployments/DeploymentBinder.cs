@@ -69,6 +69,7 @@ internal static class DeploymentBinder
         var http = HttpBinder.Bind(deployment, diagnostics);
         var handles = HandleBinder.Bind(deployment, diagnostics);
         var batches = BatchBinder.Bind(deployment, diagnostics);
+        var healthCheck = HealthCheckBinder.Bind(deployment, diagnostics);
 
         var model = new DeploymentModel(
             deployment.Namespace,
@@ -90,7 +91,8 @@ internal static class DeploymentBinder
             multiplexed,
             http,
             handles,
-            batches);
+            batches,
+            healthCheck);
         return Result(model, diagnostics);
     }
 

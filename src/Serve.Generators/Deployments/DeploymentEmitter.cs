@@ -107,7 +107,7 @@ internal static class DeploymentEmitter
         }
         w.Line("    " + (model.Services.Count == 0 ? "global::System.Array.Empty<string>()" : "new string[] { " + string.Join(", ", model.Services.Select(CSharp.Literal)) + " }") + ",");
         var validBatches = model.Batches.Where(b => b.IsValid).ToList();
-        var hasInitializer = model.Multiplexed is not null || HttpEmitter.HasRoutes(model) || validBatches.Count > 0;
+        var hasInitializer = model.Multiplexed is not null || HttpEmitter.HasRoutes(model) || validBatches.Count > 0 || model.HealthCheck is not null;
         var end = hasInitializer ? ")" : ");";
         GrpcEmitter.EmitMethodTable(w, model, end);
         if (hasInitializer)
@@ -124,6 +124,10 @@ internal static class DeploymentEmitter
             if (validBatches.Count > 0)
             {
                 BatchEmitter.EmitDefinitionProperty(w, model, validBatches);
+            }
+            if (model.HealthCheck is { } healthCheck)
+            {
+                HealthCheckEmitter.EmitDefinitionProperty(w, model, healthCheck);
             }
             w.Line("};");
         }

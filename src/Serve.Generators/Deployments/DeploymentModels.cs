@@ -93,7 +93,9 @@ internal sealed record MemberConflict(string Display, LocationInfo? Location);
 /// <param name="OverridesObjectMember">True for overrides of <c>object</c>'s methods (ToString, Equals, GetHashCode).</param>
 /// <param name="Cref">The method as a <c>cref</c> (<c>global::Ns.C.M(int)</c>); empty when it cannot be written as one.</param>
 /// <param name="ObsoleteMessage">The <c>[Obsolete]</c> message (empty without one); null when the method is not obsolete.</param>
-/// <param name="IsLifecycleHook">True for Dispose, DisposeAsync and <c>IReconfigurable.ReconfigureAsync</c>: the runtime calls those, not handles.</param>
+/// <param name="IsLifecycleHook">True for Dispose, DisposeAsync, <c>IReconfigurable.ReconfigureAsync</c> and a health check (a
+/// <c>[HealthCheck]</c> method, or <c>CheckHealth</c>/<c>CheckHealthAsync</c> taking nothing or a token): the runtime calls those, not handles.</param>
+/// <param name="HasHealthCheckAttribute">True when the method is marked <c>[HealthCheck]</c>.</param>
 /// <param name="Signature">The method as declared, for messages: name and parameter types (<c>Get(ImageData, CancellationToken)</c>).</param>
 /// <param name="Batch">The <c>[Batch]</c> attribute and signature; null without one. For a valid batched method
 /// <see cref="Parameters"/>, <see cref="Return"/> and <see cref="Http"/> describe the per-item overload
@@ -117,7 +119,8 @@ internal sealed record DeploymentMethodInfo(
     string? ObsoleteMessage,
     bool IsLifecycleHook,
     BatchInfo? Batch,
-    string Signature);
+    string Signature,
+    bool HasHealthCheckAttribute = false);
 
 /// <summary>A <c>[Deployment]</c> class read from symbols, before it is checked against the protos.</summary>
 /// <param name="Namespace">The containing namespace, empty for the global namespace.</param>
@@ -189,7 +192,8 @@ internal sealed record DeploymentModel(
     MultiplexedModel? Multiplexed,
     HttpDeploymentModel? Http,
     HandleExtensionsModel? Handles,
-    EquatableArray<BatchModel> Batches);
+    EquatableArray<BatchModel> Batches,
+    HealthCheckModel? HealthCheck = null);
 
 /// <summary>The result of checking one deployment against the protos: what to emit, and what to report.</summary>
 internal sealed record DeploymentResult(DeploymentModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);

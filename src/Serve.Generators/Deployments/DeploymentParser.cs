@@ -266,9 +266,14 @@ internal static class DeploymentParser
         MultiplexedInfo? multiplexed = null;
         string? obsoleteMessage = null;
         AttributeData? batchAttribute = null;
+        var healthCheck = false;
         foreach (var attribute in method.GetAttributes())
         {
-            if (WellKnownTypes.MultiplexedAttribute.Matches(attribute.AttributeClass))
+            if (WellKnownTypes.HealthCheckAttribute.Matches(attribute.AttributeClass))
+            {
+                healthCheck = true;
+            }
+            else if (WellKnownTypes.MultiplexedAttribute.Matches(attribute.AttributeClass))
             {
                 multiplexed = MultiplexingParser.ParseMultiplexed(method, attribute, cancellationToken);
             }
@@ -356,9 +361,10 @@ internal static class DeploymentParser
             overridesObjectMember,
             Cref(method),
             obsoleteMessage,
-            IsLifecycleHook(method),
+            IsLifecycleHook(method) || healthCheck || HealthCheckParser.IsNamedCheck(method),
             batch,
-            method.ToDisplayString(s_signatureFormat));
+            method.ToDisplayString(s_signatureFormat),
+            healthCheck);
     }
 
     private static bool IsLifecycleHook(IMethodSymbol method)
