@@ -579,6 +579,18 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Every_descriptor_can_be_reported()
+    {
+        // Reporting looks a descriptor up by id: one missing from the index makes the generator fail instead.
+        var descriptors = typeof(DiagnosticDescriptors).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+            .ToList();
+        Assert.Contains(descriptors, d => d.Id == "SERVE0043");
+        Assert.All(descriptors, d => Assert.Same(d, DiagnosticDescriptors.ById(d.Id)));
+    }
+
+    [Fact]
     public void Unreadable_descriptor_is_reported_and_ignored()
     {
         var bad = GeneratorHarness.Run(GeneratorHarness.Compile(("Bad.cs", TestSources.ReflectionClass("BadReflection", "!!not base64!!"))));

@@ -235,7 +235,8 @@ internal static class DiagnosticDescriptors
         InvalidMaxModelsPerReplica, MultiplexedOutsideDeployment, MultiplexedAccessorConflict,
         InvalidRouteTemplate, RouteConflict, UnbindableParameter, MissingJsonMetadata, InvalidHttpIngress, InvalidValidationAttribute,
         UnsupportedHttpMethod, HandleOfNonDeployment, HandleCycle, HandleMemberConflict, BoundDeploymentParameter,
-        InvalidBatchMethod, InvalidBatchSetting, BatchAboveMaxOngoingRequests, BatchOutsideDeployment, DuplicateDeploymentName, HandleFromServices, GeneratorFailure);
+        InvalidBatchMethod, InvalidBatchSetting, BatchAboveMaxOngoingRequests, BatchOutsideDeployment, DuplicateDeploymentName, HandleFromServices,
+        DuplicateHealthCheck, InvalidHealthCheck, GeneratorFailure);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

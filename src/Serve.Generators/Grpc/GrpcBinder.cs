@@ -53,8 +53,9 @@ internal static class GrpcBinder
         }
 
         // Which methods claim which RPCs.
-        // [Multiplexed] model loaders are not RPCs; neither are HTTP methods, unless [GrpcMethod] says so.
-        var rpcMethods = deployment.Methods.Where(m => m.Multiplexed is null && (m.Http is null || m.RpcName is not null)).ToList();
+        // [Multiplexed] model loaders are not RPCs; neither are HTTP methods or lifecycle hooks (a health check named
+        // like an RPC, say), unless [GrpcMethod] says so.
+        var rpcMethods = deployment.Methods.Where(m => m.Multiplexed is null && ((m.Http is null && !m.IsLifecycleHook) || m.RpcName is not null)).ToList();
         var candidates = new Dictionary<(string Service, string Rpc), List<DeploymentMethodInfo>>();
         foreach (var method in rpcMethods)
         {
