@@ -16,12 +16,20 @@ public sealed class BackPressureException : Exception
     public string DeploymentName { get; }
 }
 
-/// <summary>A deployment has no running replica to send the request to (UNAVAILABLE / 503).</summary>
+/// <summary>
+/// A deployment has no running replica to send the request to, or the replica running it was stopped before it
+/// finished (UNAVAILABLE / 503).
+/// </summary>
 public sealed class DeploymentUnavailableException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public DeploymentUnavailableException(string deploymentName)
         : base($"Deployment '{deploymentName}' has no running replica.")
+        => DeploymentName = deploymentName;
+
+    /// <summary>Creates the exception with its own message (a replica stopped while the request ran on it, say).</summary>
+    public DeploymentUnavailableException(string deploymentName, string message)
+        : base(message)
         => DeploymentName = deploymentName;
 
     /// <summary>The deployment without replicas.</summary>

@@ -31,6 +31,9 @@ public sealed record DeploymentConfig
     /// <summary>Ray Serve's default <c>health_check_timeout_s</c>: 30 seconds.</summary>
     public const double DefaultHealthCheckTimeoutS = 30;
 
+    /// <summary>Ray Serve's default <c>max_constructor_retry_count</c>: 20.</summary>
+    public const int DefaultMaxConstructorRetryCount = 20;
+
     /// <summary>The name of the deployment these options apply to (<c>name</c>; required, unique in its application).</summary>
     public required string Name { get; init; }
 
@@ -62,6 +65,13 @@ public sealed record DeploymentConfig
 
     /// <summary>Seconds a health check may take before it counts as failed (<c>health_check_timeout_s</c>; &gt; 0).</summary>
     public double? HealthCheckTimeoutS { get; init; }
+
+    /// <summary>
+    /// How many times replicas may fail to start (constructor, user_config or first health check) before the deployment
+    /// is DEPLOY_FAILED (<c>max_constructor_retry_count</c>; ≥ 1). As in Ray, a deployment of N replicas fails after at
+    /// most 3·N failures, and never once one of its replicas started.
+    /// </summary>
+    public int? MaxConstructorRetryCount { get; init; }
 
     /// <summary>The options shared with code-level <see cref="DeploymentOptions"/> (name, replicas, request limits, user_config), unset ones left null.</summary>
     /// <returns>Options to merge over the code's options with <see cref="DeploymentOptions.Merge"/>.</returns>
@@ -96,8 +106,6 @@ public sealed record DeploymentConfig
         Write = ConfigValues.NullableInt.Write,
         WriteJson = ConfigValues.NullableInt.WriteJson,
     };
-
-    private const string NotApplied = "the runtime does not act on it yet";
 
     /// <summary>The keys of a deployment's options (<c>deployments[]</c>): each one's reading, rules, writing, status JSON and change handling.</summary>
     /// <remarks>
@@ -158,14 +166,23 @@ public sealed record DeploymentConfig
                 OnChange.InPlace("replicas stopped from then on get the new timeout"), InJson.Shown,
                 validate: static (d, issues, p) => ConfigRules.NonNegativeOrNull(issues, p, d.GracefulShutdownTimeoutS)),
             Field.Of("graceful_shutdown_wait_loop_s", ConfigValues.NullableSeconds, static d => d.GracefulShutdownWaitLoopS, static (d, v) => d with { GracefulShutdownWaitLoopS = v },
-                OnChange.Ignored(NotApplied), InJson.Hidden(NotApplied),
+                OnChange.InPlace("replicas stopped from then on report their remaining requests at the new interval"), InJson.Shown,
                 validate: static (d, issues, p) => ConfigRules.PositiveOrNull(issues, p, d.GracefulShutdownWaitLoopS)),
             Field.Of("health_check_period_s", ConfigValues.NullableSeconds, static d => d.HealthCheckPeriodS, static (d, v) => d with { HealthCheckPeriodS = v },
-                OnChange.Ignored(NotApplied), InJson.Hidden(NotApplied),
+                OnChange.InPlace("the next health check comes after the new period"), InJson.Shown,
                 validate: static (d, issues, p) => ConfigRules.PositiveOrNull(issues, p, d.HealthCheckPeriodS)),
             Field.Of("health_check_timeout_s", ConfigValues.NullableSeconds, static d => d.HealthCheckTimeoutS, static (d, v) => d with { HealthCheckTimeoutS = v },
-                OnChange.Ignored(NotApplied), InJson.Hidden(NotApplied),
+                OnChange.InPlace("health checks from then on get the new timeout"), InJson.Shown,
                 validate: static (d, issues, p) => ConfigRules.PositiveOrNull(issues, p, d.HealthCheckTimeoutS)),
+            Field.Of("max_constructor_retry_count", ConfigValues.NullableInt, static d => d.MaxConstructorRetryCount, static (d, v) => d with { MaxConstructorRetryCount = v },
+                OnChange.InPlace("replicas started from then on get the new retry budget"), InJson.Shown,
+                validate: static (d, issues, p) =>
+                {
+                    if (d.MaxConstructorRetryCount is { } retries)
+                    {
+                        ConfigRules.AtLeast(issues, p, retries, 1, null);
+                    }
+                }),
         ],
         unsupported: new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -176,7 +193,6 @@ public sealed record DeploymentConfig
             ["max_replicas_per_node"] = Unsupported.NotYet + ".",
             ["logging_config"] = Unsupported.NotYet + " per deployment; set the top-level logging_config.",
             ["request_router_config"] = Unsupported.NotYet + ".",
-            ["max_constructor_retry_count"] = Unsupported.NotYet + ".",
             ["max_concurrent_queries"] = "was renamed max_ongoing_requests in Ray 2.10; use max_ongoing_requests.",
         });
 }

@@ -136,9 +136,11 @@ internal sealed class ApplicationGraph
             {
                 var userConfig = state.Options.UserConfig is { } json ? EffectiveOptions.ParseUserConfig(json) : (JsonElement?)null;
                 var replicas = new List<Replica>(state.NumReplicas);
+                state.ResolveChild = resolveChild;
+                var attempts = StartAttempts.For(state.Options, state.NumReplicas);
                 for (var r = 0; r < state.NumReplicas; r++)
                 {
-                    var replica = await state.StartReplicaAsync(resolveChild, r, userConfig, cancellationToken).ConfigureAwait(false);
+                    var replica = await state.Supervisor.StartWithRetriesAsync(resolveChild, r, userConfig, attempts, cancellationToken).ConfigureAwait(false);
                     replicas.Add(replica);
                     started.Add(replica);
                 }
@@ -170,30 +172,29 @@ internal sealed class ApplicationGraph
     /// <summary>
     /// Stops the replicas of one application's <paramref name="deployments"/> (dependency order, as
     /// <see cref="StartAsync"/> returns them) in reverse: parents first, so that requests still running in a
-    /// parent can call its children, which stop only once every parent has drained. All stages share
-    /// one <paramref name="drainTimeout"/>.
+    /// parent can call its children, which stop only once every parent has drained. Each deployment's replicas get its
+    /// own <c>graceful_shutdown_timeout_s</c> (and report every <c>graceful_shutdown_wait_loop_s</c>); health checks stop
+    /// first, so that no replacement starts meanwhile.
     /// </summary>
-    public static async Task StopAsync(IReadOnlyList<DeploymentState> deployments, TimeSpan drainTimeout, CancellationToken cancellationToken)
+    /// <param name="deployments">The application's deployments.</param>
+    /// <param name="cancellationToken">Cuts every drain short: the host cannot wait any longer.</param>
+    /// <param name="drainTimeout">Replaces every deployment's own timeout when set (local testing mode's fixed one).</param>
+    public static async Task StopAsync(IReadOnlyList<DeploymentState> deployments, CancellationToken cancellationToken, TimeSpan? drainTimeout = null)
     {
         if (deployments.Count == 0)
         {
             return;
         }
-        var time = deployments[0].Time;
+        await Task.WhenAll(deployments.Select(d => d.Supervisor.StopAsync())).ConfigureAwait(false);
         List<Exception>? failures = null;
-        var deadline = time.GetUtcNow() + drainTimeout;
         for (var i = deployments.Count - 1; i >= 0; i--)
         {
+            var options = deployments[i].Options;
             var replicas = deployments[i].Router.Replicas;
-            var remaining = deadline - time.GetUtcNow();
-            if (remaining < TimeSpan.Zero)
-            {
-                remaining = TimeSpan.Zero;
-            }
             var stops = new Task[replicas.Count];
             for (var r = 0; r < stops.Length; r++)
             {
-                stops[r] = replicas[r].StopAsync(remaining, cancellationToken).AsTask();
+                stops[r] = replicas[r].StopAsync(drainTimeout ?? options.GracefulShutdownTimeout, cancellationToken, options.GracefulShutdownWaitLoop).AsTask();
             }
             try
             {
@@ -281,4 +282,9 @@ internal sealed class ApplicationGraph
 /// An application could not be deployed; the message says why. The controller reports it as the
 /// application's DEPLOY_FAILED message; local testing mode throws it.
 /// </summary>
-internal sealed class DeployException(string message) : InvalidOperationException(message);
+internal sealed class DeployException(string message, bool retryable = true) : InvalidOperationException(message)
+{
+    /// <summary>False for a configuration error that fails every attempt the same way (a missing service, a user_config
+    /// without IReconfigurable): starting the replica again would not help, so it is not retried.</summary>
+    public bool Retryable { get; } = retryable;
+}

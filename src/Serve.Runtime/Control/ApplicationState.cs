@@ -87,11 +87,23 @@ internal sealed class ApplicationState
         set => Volatile.Write(ref _deployFailure, value);
     }
 
-    /// <summary>The status <c>serve status</c> reports: DEPLOY_FAILED while <see cref="DeployFailure"/> is set.</summary>
-    public ApplicationStatus ReportedStatus => DeployFailure is null ? Status : ApplicationStatus.DeployFailed;
+    /// <summary>
+    /// The status <c>serve status</c> reports: DEPLOY_FAILED while <see cref="DeployFailure"/> is set, else UNHEALTHY while a
+    /// deployment is (a replica failed its health checks and is being replaced).
+    /// </summary>
+    public ApplicationStatus ReportedStatus
+        => DeployFailure is not null ? ApplicationStatus.DeployFailed
+            : Status == ApplicationStatus.Running && UnhealthyDeployments().Any() ? ApplicationStatus.Unhealthy
+            : Status;
 
-    /// <summary>The message <c>serve status</c> reports with the status.</summary>
-    public string Message => DeployFailure ?? "";
+    /// <summary>The message <c>serve status</c> reports with the status, worded as Ray's.</summary>
+    public string Message
+        => DeployFailure
+           ?? (UnhealthyDeployments().ToList() is { Count: > 0 } unhealthy
+               ? $"The deployments [{string.Join(", ", unhealthy.Select(d => "'" + d.Name + "'"))}] are UNHEALTHY."
+               : "");
+
+    private IEnumerable<DeploymentState> UnhealthyDeployments() => Deployments.Where(d => d.Status == DeploymentStatus.Unhealthy);
 
     /// <summary>When the application's config was last applied with a change.</summary>
     public DateTimeOffset LastDeployedTime

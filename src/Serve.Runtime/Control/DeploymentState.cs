@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Text.Json;
 using Serve.Config;
 using Serve.Dispatch;
@@ -18,6 +20,18 @@ namespace Serve.Control;
 /// <param name="GracefulShutdownTimeout">How long a stopping replica's requests may run (<c>graceful_shutdown_timeout_s</c>).</param>
 internal sealed record EffectiveOptions(int NumReplicas, int MaxOngoingRequests, int MaxQueuedRequests, string? UserConfig, TimeSpan GracefulShutdownTimeout)
 {
+    /// <summary>How often a stopping replica reports its remaining requests (<c>graceful_shutdown_wait_loop_s</c>).</summary>
+    public TimeSpan GracefulShutdownWaitLoop { get; init; } = TimeSpan.FromSeconds(DeploymentConfig.DefaultGracefulShutdownWaitLoopS);
+
+    /// <summary>Time between health checks of a replica (<c>health_check_period_s</c>).</summary>
+    public TimeSpan HealthCheckPeriod { get; init; } = TimeSpan.FromSeconds(DeploymentConfig.DefaultHealthCheckPeriodS);
+
+    /// <summary>How long a health check may take before it counts as failed (<c>health_check_timeout_s</c>).</summary>
+    public TimeSpan HealthCheckTimeout { get; init; } = TimeSpan.FromSeconds(DeploymentConfig.DefaultHealthCheckTimeoutS);
+
+    /// <summary>Replica start failures allowed before DEPLOY_FAILED (<c>max_constructor_retry_count</c>).</summary>
+    public int MaxConstructorRetryCount { get; init; } = DeploymentConfig.DefaultMaxConstructorRetryCount;
+
     /// <summary>Merges the options of <paramref name="application"/> with its config entry, if any.</summary>
     public static EffectiveOptions Resolve(Application application, DeploymentConfig? entry)
     {
@@ -31,7 +45,13 @@ internal sealed record EffectiveOptions(int NumReplicas, int MaxOngoingRequests,
             options.MaxOngoingRequests ?? DeploymentOptions.DefaultMaxOngoingRequests,
             options.MaxQueuedRequests ?? DeploymentOptions.DefaultMaxQueuedRequests,
             options.UserConfig,
-            Timeouts.FromSeconds(entry?.GracefulShutdownTimeoutS ?? DeploymentConfig.DefaultGracefulShutdownTimeoutS));
+            Timeouts.FromSeconds(entry?.GracefulShutdownTimeoutS ?? DeploymentConfig.DefaultGracefulShutdownTimeoutS))
+        {
+            GracefulShutdownWaitLoop = Timeouts.FromSeconds(entry?.GracefulShutdownWaitLoopS ?? DeploymentConfig.DefaultGracefulShutdownWaitLoopS),
+            HealthCheckPeriod = Timeouts.FromSeconds(entry?.HealthCheckPeriodS ?? DeploymentConfig.DefaultHealthCheckPeriodS),
+            HealthCheckTimeout = Timeouts.FromSeconds(entry?.HealthCheckTimeoutS ?? DeploymentConfig.DefaultHealthCheckTimeoutS),
+            MaxConstructorRetryCount = entry?.MaxConstructorRetryCount ?? DeploymentConfig.DefaultMaxConstructorRetryCount,
+        };
     }
 
     /// <summary>
@@ -59,6 +79,10 @@ internal sealed record EffectiveOptions(int NumReplicas, int MaxOngoingRequests,
            && MaxOngoingRequests == other.MaxOngoingRequests
            && MaxQueuedRequests == other.MaxQueuedRequests
            && GracefulShutdownTimeout == other.GracefulShutdownTimeout
+           && GracefulShutdownWaitLoop == other.GracefulShutdownWaitLoop
+           && HealthCheckPeriod == other.HealthCheckPeriod
+           && HealthCheckTimeout == other.HealthCheckTimeout
+           && MaxConstructorRetryCount == other.MaxConstructorRetryCount
            && SameUserConfig(other);
 
     /// <summary>Parses a user_config once for every replica; the clone outlives its document.</summary>
@@ -78,6 +102,7 @@ internal sealed class DeploymentState
 {
     private readonly object _drainingLock = new();
     private readonly List<Replica> _draining = [];
+    private readonly List<StartingReplica> _starting = [];
     private EffectiveOptions _options;
     private int _status = (int)DeploymentStatus.Updating;
     private int _trigger = (int)DeploymentStatusTrigger.ConfigUpdateStarted;
@@ -99,6 +124,8 @@ internal sealed class DeploymentState
         Router = new ReplicaRouter(name, options.MaxQueuedRequests);
         Time = services.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System;
         HandleTarget = new RouterHandleTarget(applicationName, name, Router, Time);
+        Logger = (services.GetService(typeof(ILoggerFactory)) as ILoggerFactory)?.CreateLogger("Serve.Replicas") ?? NullLogger.Instance;
+        Supervisor = new ReplicaSupervisor(this, Logger);
     }
 
     /// <summary>A deployment outside a graph (tests of the proxies and routes).</summary>
@@ -116,6 +143,21 @@ internal sealed class DeploymentState
 
     /// <summary>The host's clock: handle-call timeouts and replica drains run on it, so tests can drive them with a fake one.</summary>
     public TimeProvider Time { get; }
+
+    /// <summary>Where replica lifecycle events (start failures, health checks, drains) are logged.</summary>
+    public ILogger Logger { get; }
+
+    /// <summary>Health checks and replica replacement; runs once the controller deployed the application.</summary>
+    public ReplicaSupervisor Supervisor { get; }
+
+    /// <summary>
+    /// Held by whoever changes the replica set (an apply's scaling, a health replacement) while it decides from the set it
+    /// read: not while replicas start, which may take long.
+    /// </summary>
+    public SemaphoreSlim ReplicaLock { get; } = new(1, 1);
+
+    /// <summary>The handles new replicas receive for bound children; set when the deployment first starts.</summary>
+    public Func<Application, object>? ResolveChild { get; set; }
 
     /// <summary>The bound deployment this state runs: new replicas are created from it.</summary>
     public Application Application { get; }
@@ -161,6 +203,18 @@ internal sealed class DeploymentState
         set => Volatile.Write(ref _message, value);
     }
 
+    /// <summary>Replicas whose constructor, user_config or first health check runs now (Ray's STARTING).</summary>
+    public IReadOnlyList<StartingReplica> Starting
+    {
+        get
+        {
+            lock (_drainingLock)
+            {
+                return _starting.ToArray();
+            }
+        }
+    }
+
     /// <summary>Replicas removed from the router that are finishing their requests before they stop.</summary>
     public IReadOnlyList<Replica> Draining
     {
@@ -193,6 +247,26 @@ internal sealed class DeploymentState
     /// deployment that does not implement <see cref="IReconfigurable"/>. The instance is disposed.</exception>
     public async Task<Replica> StartReplicaAsync(Func<Application, object> resolveChild, int index, JsonElement? userConfig, CancellationToken cancellationToken)
     {
+        var starting = new StartingReplica($"{ApplicationName}#{Name}#{Guid.NewGuid().ToString("N")[..8]}", Time.GetUtcNow());
+        lock (_drainingLock)
+        {
+            _starting.Add(starting);
+        }
+        try
+        {
+            return await StartReplicaCoreAsync(starting.Id, resolveChild, index, userConfig, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_drainingLock)
+            {
+                _starting.Remove(starting);
+            }
+        }
+    }
+
+    private async Task<Replica> StartReplicaCoreAsync(string id, Func<Application, object> resolveChild, int index, JsonElement? userConfig, CancellationToken cancellationToken)
+    {
         object? instance = null;
         Replica replica;
         // A scope per replica: scoped services live as long as the replica and are disposed after it.
@@ -200,8 +274,8 @@ internal sealed class DeploymentState
         try
         {
             instance = Application.CreateInstance(resolveChild, scope?.ServiceProvider ?? Services);
-            replica = new Replica($"{ApplicationName}#{Name}#{Guid.NewGuid().ToString("N")[..8]}", Name, instance, MaxOngoingRequests,
-                Definition.MultiplexedModels?.Invoke(instance), Definition.BatchMethods, scope, Time)
+            replica = new Replica(id, Name, instance, MaxOngoingRequests,
+                Definition.MultiplexedModels?.Invoke(instance), Definition.BatchMethods, scope, Time, Logger)
             {
                 State = ReplicaState.Starting,
             };
@@ -218,7 +292,9 @@ internal sealed class DeploymentState
                 await created.DisposeAsync().ConfigureAwait(false);
             }
             // A missing service is a configuration error, fully said by its message; anything else keeps its stack.
-            throw new DeployException($"Replica {index} of deployment '{Name}' failed to start: {(ex is MissingDeploymentServiceException ? ex.Message : ex.ToString())}");
+            throw ex is MissingDeploymentServiceException
+                ? new DeployException($"Replica {index} of deployment '{Name}' failed to start: {ex.Message}", retryable: false)
+                : new DeployException($"Replica {index} of deployment '{Name}' failed to start: {ex}");
         }
         if (userConfig is { } config)
         {
@@ -226,7 +302,7 @@ internal sealed class DeploymentState
             {
                 if (instance is not IReconfigurable reconfigurable)
                 {
-                    throw new DeployException(MissingReconfigure());
+                    throw new DeployException(MissingReconfigure(), retryable: false);
                 }
                 try
                 {
@@ -241,6 +317,15 @@ internal sealed class DeploymentState
             {
                 await StopQuietlyAsync(replica).ConfigureAwait(false);
                 throw;
+            }
+        }
+        if (Definition.HealthCheck is not null)
+        {
+            // As in Ray, a replica whose first health check fails never serves: it failed to start.
+            if (await Supervisor.CheckAsync(replica, cancellationToken).ConfigureAwait(false) is { } failure)
+            {
+                await StopQuietlyAsync(replica).ConfigureAwait(false);
+                throw new DeployException($"Replica {index} of deployment '{Name}' failed its first health check: {failure}");
             }
         }
         replica.State = ReplicaState.Running;
@@ -285,19 +370,37 @@ internal sealed class DeploymentState
         Router.Refresh();
     }
 
-    public void AddDraining(IEnumerable<Replica> replicas)
+    /// <summary>
+    /// Lets replicas already out of the router finish their requests (up to <c>graceful_shutdown_timeout_s</c>), then
+    /// stops them; they show as STOPPING meanwhile. Requests still running at the timeout are answered UNAVAILABLE.
+    /// </summary>
+    public Task DrainAsync(IReadOnlyList<Replica> replicas)
     {
         lock (_drainingLock)
         {
             _draining.AddRange(replicas);
         }
-    }
-
-    public void RemoveDraining(Replica replica)
-    {
-        lock (_drainingLock)
+        var options = Options;
+        var stops = new Task[replicas.Count];
+        for (var i = 0; i < stops.Length; i++)
         {
-            _draining.Remove(replica);
+            stops[i] = StopOneAsync(replicas[i], options);
+        }
+        return Task.WhenAll(stops);
+
+        async Task StopOneAsync(Replica replica, EffectiveOptions options)
+        {
+            try
+            {
+                await replica.StopAsync(options.GracefulShutdownTimeout, CancellationToken.None, options.GracefulShutdownWaitLoop).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_drainingLock)
+                {
+                    _draining.Remove(replica);
+                }
+            }
         }
     }
 
@@ -319,3 +422,8 @@ internal sealed class DeploymentState
         }
     }
 }
+
+/// <summary>A replica being constructed: listed as STARTING before its instance exists.</summary>
+/// <param name="Id">The id the replica will have.</param>
+/// <param name="StartTime">When its start began.</param>
+internal sealed record StartingReplica(string Id, DateTimeOffset StartTime);

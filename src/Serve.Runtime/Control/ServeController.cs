@@ -325,6 +325,7 @@ internal sealed partial class ServeController : IDisposable
                         if (await DeployAsync(plan, cancellationToken).ConfigureAwait(false) is { } deployed)
                         {
                             next[deployed.Name] = deployed;
+                            Supervise(deployed);
                             if (plan.Current is { } old)
                             {
                                 replaced.Add(old);
@@ -506,6 +507,20 @@ internal sealed partial class ServeController : IDisposable
 
     private async Task UpdateDeploymentAsync(ApplicationState app, DeploymentState deployment, EffectiveOptions target, List<string> changes, CancellationToken cancellationToken)
     {
+        // A health replacement changes the replica set too: one at a time.
+        await deployment.ReplicaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await UpdateDeploymentLockedAsync(app, deployment, target, changes, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            deployment.ReplicaLock.Release();
+        }
+    }
+
+    private async Task UpdateDeploymentLockedAsync(ApplicationState app, DeploymentState deployment, EffectiveOptions target, List<string> changes, CancellationToken cancellationToken)
+    {
         var current = deployment.Options;
         var name = deployment.Name;
         deployment.SetStatus(DeploymentStatus.Updating, DeploymentStatusTrigger.ConfigUpdateStarted);
@@ -528,6 +543,10 @@ internal sealed partial class ServeController : IDisposable
             MaxOngoingRequests = target.MaxOngoingRequests,
             MaxQueuedRequests = target.MaxQueuedRequests,
             GracefulShutdownTimeout = target.GracefulShutdownTimeout,
+            GracefulShutdownWaitLoop = target.GracefulShutdownWaitLoop,
+            HealthCheckPeriod = target.HealthCheckPeriod,
+            HealthCheckTimeout = target.HealthCheckTimeout,
+            MaxConstructorRetryCount = target.MaxConstructorRetryCount,
         };
 
         // Down first: replicas about to stop are not reconfigured.
@@ -575,9 +594,10 @@ internal sealed partial class ServeController : IDisposable
             var added = new List<Replica>();
             try
             {
+                var attempts = StartAttempts.For(deployment.Options, target.NumReplicas - replicas.Count);
                 for (var r = replicas.Count; r < target.NumReplicas; r++)
                 {
-                    added.Add(await deployment.StartReplicaAsync(app.ResolveChild, r, userConfig, cancellationToken).ConfigureAwait(false));
+                    added.Add(await deployment.Supervisor.StartWithRetriesAsync(app.ResolveChild, r, userConfig, attempts, cancellationToken).ConfigureAwait(false));
                 }
             }
             catch
@@ -650,26 +670,18 @@ internal sealed partial class ServeController : IDisposable
 
     /// <summary>Stops a removed or replaced application's replicas, parents first, without holding up the apply.</summary>
     private void StopInBackground(IReadOnlyList<DeploymentState> deployments)
-        => Track(StopQuietlyAsync(() => ApplicationGraph.StopAsync(deployments, TimeSpan.FromSeconds(DeploymentConfig.DefaultGracefulShutdownTimeoutS), CancellationToken.None)));
+        => Track(StopQuietlyAsync(() => ApplicationGraph.StopAsync(deployments, CancellationToken.None)));
 
     /// <summary>Lets a scaled-down deployment's surplus replicas finish their requests, then stops them.</summary>
     private void DrainInBackground(DeploymentState deployment, Replica[] surplus)
+        => Track(StopQuietlyAsync(() => deployment.DrainAsync(surplus)));
+
+    /// <summary>Starts health checks (and replacement) of a deployed application's deployments.</summary>
+    private void Supervise(ApplicationState app)
     {
-        deployment.AddDraining(surplus);
-        var timeout = deployment.Options.GracefulShutdownTimeout;
-        foreach (var replica in surplus)
+        foreach (var deployment in app.Deployments)
         {
-            Track(StopQuietlyAsync(async () =>
-            {
-                try
-                {
-                    await replica.StopAsync(timeout, CancellationToken.None).ConfigureAwait(false);
-                }
-                finally
-                {
-                    deployment.RemoveDraining(replica);
-                }
-            }));
+            deployment.Supervisor.Start(drain => Track(StopQuietlyAsync(() => drain)));
         }
     }
 
@@ -799,7 +811,7 @@ internal sealed partial class ServeController : IDisposable
             var stops = new Task[apps.Count + 1];
             for (var i = 0; i < apps.Count; i++)
             {
-                stops[i] = ApplicationGraph.StopAsync(apps[i].Deployments, drainTimeout, cancellationToken);
+                stops[i] = ApplicationGraph.StopAsync(apps[i].Deployments, cancellationToken);
             }
             stops[^1] = WhenStoppedAsync();
             await Task.WhenAll(stops).ConfigureAwait(false);

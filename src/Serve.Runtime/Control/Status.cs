@@ -37,11 +37,14 @@ public enum DeploymentStatus
 /// <summary>What last changed a deployment's status (Ray's <c>status_trigger</c>).</summary>
 internal enum DeploymentStatusTrigger
 {
+    Unspecified,
     ConfigUpdateStarted,
     ConfigUpdateCompleted,
     UpscaleCompleted,
     DownscaleCompleted,
     ReplicaStartupFailed,
+    HealthCheckFailed,
+    Autoscaling,
 }
 
 /// <summary>Ray's spelling of the states: <c>DEPLOY_FAILED</c>, <c>HEALTHY</c>, …</summary>
@@ -76,6 +79,9 @@ internal static class StatusNames
         DeploymentStatusTrigger.UpscaleCompleted => "UPSCALE_COMPLETED",
         DeploymentStatusTrigger.DownscaleCompleted => "DOWNSCALE_COMPLETED",
         DeploymentStatusTrigger.ReplicaStartupFailed => "REPLICA_STARTUP_FAILED",
+        DeploymentStatusTrigger.HealthCheckFailed => "HEALTH_CHECK_FAILED",
+        DeploymentStatusTrigger.Autoscaling => "AUTOSCALING",
+        DeploymentStatusTrigger.Unspecified => "UNSPECIFIED",
         _ => trigger.ToString().ToUpperInvariant(),
     };
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Serve.Config;
 using Serve.Control;
+using Serve.Replicas;
 
 namespace Serve.Dashboard;
 
@@ -85,14 +86,24 @@ internal static class ServeDetailsJson
         writer.WriteStartObject("required_resources");
         writer.WriteEndObject();
 
+        var starting = deployment.Starting;
         writer.WriteStartObject("replica_states");
-        foreach (var group in replicas.GroupBy(r => r.State).OrderBy(g => g.Key))
+        foreach (var group in replicas.Select(r => r.State).Concat(starting.Select(_ => ReplicaState.Starting)).GroupBy(s => s).OrderBy(g => g.Key))
         {
             writer.WriteNumber(StatusNames.Of(group.Key), group.Count());
         }
         writer.WriteEndObject();
 
         writer.WriteStartArray("replicas");
+        foreach (var replica in starting)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("replica_id", replica.Id);
+            writer.WriteString("state", StatusNames.Of(ReplicaState.Starting));
+            writer.WriteNumber("pid", Environment.ProcessId);
+            writer.WriteNumber("start_time_s", replica.StartTime.ToUnixTimeMilliseconds() / 1000.0);
+            writer.WriteEndObject();
+        }
         foreach (var replica in replicas)
         {
             writer.WriteStartObject();
@@ -115,5 +126,9 @@ internal static class ServeDetailsJson
         MaxQueuedRequests = options.MaxQueuedRequests,
         UserConfig = options.UserConfig,
         GracefulShutdownTimeoutS = options.GracefulShutdownTimeout.TotalSeconds,
+        GracefulShutdownWaitLoopS = options.GracefulShutdownWaitLoop.TotalSeconds,
+        HealthCheckPeriodS = options.HealthCheckPeriod.TotalSeconds,
+        HealthCheckTimeoutS = options.HealthCheckTimeout.TotalSeconds,
+        MaxConstructorRetryCount = options.MaxConstructorRetryCount,
     };
 }

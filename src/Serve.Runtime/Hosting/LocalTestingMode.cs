@@ -96,7 +96,7 @@ public sealed class LocalApplication<TDeployment> : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await ApplicationGraph.StopAsync(_deployments, ServeHost.DefaultGracefulShutdownTimeout, CancellationToken.None).ConfigureAwait(false);
+            await ApplicationGraph.StopAsync(_deployments, CancellationToken.None, ServeHost.DefaultGracefulShutdownTimeout).ConfigureAwait(false);
         }
     }
 }

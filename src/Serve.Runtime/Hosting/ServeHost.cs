@@ -34,6 +34,17 @@ public sealed partial class ServeHost : IAsyncDisposable
     /// <summary>How long shutdown waits for running requests (Ray's graceful_shutdown_timeout_s default).</summary>
     public static readonly TimeSpan DefaultGracefulShutdownTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// The host's shutdown timeout for <paramref name="config"/>: twice the longest <c>graceful_shutdown_timeout_s</c> of
+    /// its deployments (the server's drain, then the replicas'), at least twice Ray's default; capped at a day.
+    /// </summary>
+    internal static TimeSpan ShutdownTimeoutFor(ServeConfig config)
+    {
+        var longest = config.Applications.SelectMany(a => a.Deployments).Select(d => d.GracefulShutdownTimeoutS ?? 0)
+            .Append(DeploymentConfig.DefaultGracefulShutdownTimeoutS).Max();
+        return TimeSpan.FromSeconds(Math.Min(2 * longest, TimeSpan.FromDays(1).TotalSeconds));
+    }
+
     private readonly WebApplication _app;
     private readonly ServeController _controller;
     private readonly ServeConfig _config;
@@ -96,7 +107,9 @@ public sealed partial class ServeHost : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         configureLogging?.Invoke(builder.Logging);
 
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DefaultGracefulShutdownTimeout);
+        // Long enough for the longest graceful_shutdown_timeout_s the config gives a deployment: requests in the server
+        // first, then the replicas' own drains (which the host's token would otherwise cut short).
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeoutFor(config));
         // What a deployment constructor may take besides the host's defaults: IHttpClientFactory, and the program's own.
         builder.Services.AddHttpClient();
         options.ConfigureServices?.Invoke(builder.Services);

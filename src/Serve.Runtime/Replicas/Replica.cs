@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Serve.Multiplexing;
 
 namespace Serve.Replicas;
@@ -17,7 +19,11 @@ internal enum ReplicaState
 /// One running copy of a deployment: the user's instance plus the count of requests it is
 /// running, which the router reads to choose replicas and to enforce <c>max_ongoing_requests</c>.
 /// </summary>
-internal sealed class Replica
+// CA1001: the one disposable field is a CancellationTokenSource without a timer, which holds nothing to release, and
+// callers read its token after the replica stopped.
+#pragma warning disable CA1001
+internal sealed partial class Replica
+#pragma warning restore CA1001
 {
     private int _ongoing;
     private int _maxOngoingRequests;
@@ -30,10 +36,16 @@ internal sealed class Replica
     private readonly TimeProvider _time;
     // Completed when the last running request returns its slot after StopAsync began.
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Cancelled when the replica stops with requests still running (the drain timed out): their callers stop waiting.
+    private readonly CancellationTokenSource _abandoned = new();
+    private int _healthCheckFailures;
+    private readonly ILogger _logger;
 
     public Replica(string id, string deploymentName, object instance, int maxOngoingRequests, IMultiplexedModelSet? models = null,
-        IReadOnlyList<Batching.BatchMethodDefinition>? batchMethods = null, IAsyncDisposable? serviceScope = null, TimeProvider? time = null)
+        IReadOnlyList<Batching.BatchMethodDefinition>? batchMethods = null, IAsyncDisposable? serviceScope = null, TimeProvider? time = null,
+        ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         Models = models;
         _serviceScope = serviceScope;
         _time = time ?? TimeProvider.System;
@@ -85,6 +97,22 @@ internal sealed class Replica
     /// <summary>Requests running on this replica now.</summary>
     public int Ongoing => Volatile.Read(ref _ongoing);
 
+    /// <summary>
+    /// Cancelled when the replica stopped while requests still ran on it (they outlived <c>graceful_shutdown_timeout_s</c>):
+    /// their callers are answered UNAVAILABLE instead of waiting for a method that may never return.
+    /// </summary>
+    public CancellationToken Abandoned => _abandoned.Token;
+
+    /// <summary>What callers of an abandoned request are told.</summary>
+    public string AbandonedMessage => $"Replica '{Id}' of deployment '{DeploymentName}' was stopped before the request finished; retry it.";
+
+    /// <summary>Health checks failed in a row (reset by one that passes); the controller reads and writes it.</summary>
+    public int HealthCheckFailures
+    {
+        get => Volatile.Read(ref _healthCheckFailures);
+        set => Volatile.Write(ref _healthCheckFailures, value);
+    }
+
     /// <summary>Takes a slot if one is free. Lock-free: the router calls it on every request.</summary>
     public bool TryAcquire()
     {
@@ -120,19 +148,45 @@ internal sealed class Replica
 
     /// <summary>
     /// Takes no new request from now on, waits up to <paramref name="drainTimeout"/> for the running
-    /// ones, then disposes the user's instance.
+    /// ones (saying every <paramref name="waitLoop"/> how many remain), then disposes the user's instance.
+    /// Requests still running then are abandoned: their callers get UNAVAILABLE (<see cref="Abandoned"/>).
     /// </summary>
-    public async ValueTask StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
+    public async ValueTask StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken, TimeSpan? waitLoop = null)
     {
         Interlocked.Exchange(ref _state, (int)ReplicaState.Stopping);
         // Woken by the last slot coming back (Release), not by polling: a drain then ends on a fake clock too.
         if (Ongoing > 0 && drainTimeout > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
         {
-            var limit = drainTimeout.TotalMilliseconds >= int.MaxValue - 1 ? Timeout.InfiniteTimeSpan : drainTimeout;
+            var unbounded = drainTimeout.TotalMilliseconds >= int.MaxValue - 1;
+            var deadline = unbounded ? DateTimeOffset.MaxValue : _time.GetUtcNow() + drainTimeout;
             using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var timeUp = Task.Delay(limit, _time, stopWaiting.Token);
-            await Task.WhenAny(_drained.Task, timeUp).ConfigureAwait(false);
+            while (true)
+            {
+                var remaining = unbounded ? Timeout.InfiniteTimeSpan : deadline - _time.GetUtcNow();
+                if (!unbounded && remaining <= TimeSpan.Zero)
+                {
+                    break;
+                }
+                var step = waitLoop is { } loop && loop > TimeSpan.Zero && (unbounded || loop < remaining) ? loop : remaining;
+                var timeUp = Task.Delay(step, _time, stopWaiting.Token);
+                if (await Task.WhenAny(_drained.Task, timeUp).ConfigureAwait(false) == _drained.Task
+                    || cancellationToken.IsCancellationRequested || Ongoing == 0 || step == remaining)
+                {
+                    break;
+                }
+                // Ray's graceful_shutdown_wait_loop_s: the replica says, each period, what it still waits for.
+                LogWaiting(Id, step.TotalSeconds, Ongoing);
+            }
             stopWaiting.Cancel();
+        }
+        if (Ongoing > 0)
+        {
+            // The drain timed out (or there was none): whoever waits for these requests gets UNAVAILABLE now.
+            if (drainTimeout > TimeSpan.Zero)
+            {
+                LogForceStopped(Id, Ongoing);
+            }
+            _abandoned.Cancel();
         }
         try
         {
@@ -168,4 +222,10 @@ internal sealed class Replica
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica '{Replica}': waiting for an additional {Seconds}s to shut down because there are {Ongoing} ongoing requests.")]
+    private partial void LogWaiting(string replica, double seconds, int ongoing);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica '{Replica}' did not shut down after its grace period (graceful_shutdown_timeout_s); stopping it with {Ongoing} request(s) still running, whose callers get UNAVAILABLE.")]
+    private partial void LogForceStopped(string replica, int ongoing);
 }

@@ -22,6 +22,12 @@ internal interface IReplicaCall
     /// <summary>Answers a passed deadline the protocol's way (DEADLINE_EXCEEDED, 408) and drops the method's later writes.</summary>
     Task AnswerDeadlineAsync(TimeSpan timeout);
 
+    /// <summary>
+    /// Answers UNAVAILABLE (503) with <paramref name="message"/> for a request whose replica was stopped while the method ran,
+    /// and drops the method's later writes.
+    /// </summary>
+    Task AnswerUnavailableAsync(string message);
+
     /// <summary>Gives back what <see cref="PrepareAsync"/> holds (request buffers), once the method has returned.</summary>
     void Release();
 

@@ -9,6 +9,12 @@ internal enum ReplicaCallResult
     /// <summary>The deadline passed while the method ran or a lagging client was read to: the call's <see cref="IReplicaCall.AnswerDeadlineAsync"/> answered it.</summary>
     DeadlineAnswered,
 
+    /// <summary>
+    /// The replica was stopped while the method ran (the request outlived <c>graceful_shutdown_timeout_s</c>): the call's
+    /// <see cref="IReplicaCall.AnswerUnavailableAsync"/> answered it.
+    /// </summary>
+    UnavailableAnswered,
+
     /// <summary>The deadline passed before the method ran (queued for a replica, reading the request); nothing answered yet.</summary>
     TimedOut,
 
@@ -167,19 +173,53 @@ internal static class ReplicaCallRunner
     private static async ValueTask<ReplicaCallOutcome> CompleteWhenInvokedAsync<TCall>(TCall call, ValueTask invoking, ReplicaLease lease, CancellationToken requestAborted)
         where TCall : class, IReplicaCall
     {
+        var replica = lease.Replica;
+        Task? running = null;
         try
         {
-            await invoking.ConfigureAwait(false);
+            if (invoking.IsCompleted)
+            {
+                await invoking.ConfigureAwait(false);
+            }
+            else
+            {
+                // A replica stopped while the method runs (a wedged one replaced) must not keep its caller waiting forever.
+                running = invoking.AsTask();
+                await running.WaitAsync(replica.Abandoned).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (running is not null && !running.IsCompleted && replica.Abandoned.IsCancellationRequested)
+        {
+            lease.Dispose();
+            return await AnswerAbandonedAsync(call, replica, running).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
+            lease.Dispose();
             return Failed(call, ex, requestAborted);
         }
-        finally
-        {
-            lease.Dispose();
-        }
+        lease.Dispose();
         return await Completed(call).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Answers UNAVAILABLE for a request whose replica stopped under it, then waits for the method as a deadline answer
+    /// does: its request buffers are given back only once nothing reads them.
+    /// </summary>
+    private static async ValueTask<ReplicaCallOutcome> AnswerAbandonedAsync<TCall>(TCall call, Replicas.Replica replica, Task running)
+        where TCall : class, IReplicaCall
+    {
+        await call.AnswerUnavailableAsync(replica.AbandonedMessage).ConfigureAwait(false);
+        try
+        {
+            await running.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Nowhere to go: the client already has its answer.
+        }
+        call.Release();
+        return new ReplicaCallOutcome(ReplicaCallResult.UnavailableAnswered, null, false);
     }
 
     /// <summary>The method returned: its request buffers are given back, and what a lagging client has not read yet is sent.</summary>

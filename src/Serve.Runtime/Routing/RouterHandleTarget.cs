@@ -64,11 +64,29 @@ internal sealed class RouterHandleTarget : HandleTarget
             token.ThrowIfCancellationRequested();
             ServeRequestContext.SetCurrent(context);
             // The slot is held until the method's task completes, even when the caller stopped waiting.
-            return await invoke(lease.Replica.Instance, token).ConfigureAwait(false);
+            var pending = invoke(lease.Replica.Instance, token);
+            if (pending.IsCompleted)
+            {
+                return await pending.ConfigureAwait(false);
+            }
+            return await WaitUnlessAbandonedAsync(pending.AsTask(), lease.Replica).ConfigureAwait(false);
         }
         finally
         {
             lease.Dispose();
+        }
+    }
+
+    /// <summary>The method's result, unless its replica is stopped first (a wedged one replaced): then UNAVAILABLE, not a wait forever.</summary>
+    private async ValueTask<TResult> WaitUnlessAbandonedAsync<TResult>(Task<TResult> running, Replicas.Replica replica)
+    {
+        try
+        {
+            return await running.WaitAsync(replica.Abandoned).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!running.IsCompleted && replica.Abandoned.IsCancellationRequested)
+        {
+            throw new DeploymentUnavailableException(_deploymentName, replica.AbandonedMessage);
         }
     }
 

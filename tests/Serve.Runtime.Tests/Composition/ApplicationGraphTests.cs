@@ -233,7 +233,7 @@ public sealed class ApplicationGraphTests
         var bad = Bind<Node>(Define("Bad", _ => throw new InvalidOperationException("no GPU")));
         await controller.ApplyAsync(Config(() => Bound("Ingress", Bound("Good"), bad)));
 
-        Assert.StartsWith("Replica 0 of deployment 'Bad' failed to start: System.InvalidOperationException: no GPU", controller.FailedApplications["app"]);
+        Assert.StartsWith("The deployment failed to start 3 times in a row. This may be due to a problem with its constructor or initial health check failing. See controller logs for details. Error:" + Environment.NewLine + "Replica 0 of deployment 'Bad' failed to start: System.InvalidOperationException: no GPU", controller.FailedApplications["app"]);
         Assert.Equal(["created Good", "disposed Good"], _log);
         Assert.Empty(controller.Applications);
     }

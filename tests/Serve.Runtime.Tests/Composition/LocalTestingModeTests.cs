@@ -131,7 +131,7 @@ public sealed class LocalTestingModeTests
 
         var ex = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => LocalTestingMode.RunAsync(broken));
 
-        Assert.StartsWith("Replica 0 of deployment 'Middle' failed to start: System.IO.InvalidDataException: bad weights", ex.Message);
+        Assert.StartsWith("The deployment failed to start 3 times in a row. This may be due to a problem with its constructor or initial health check failing. See controller logs for details. Error:" + Environment.NewLine + "Replica 0 of deployment 'Middle' failed to start: System.IO.InvalidDataException: bad weights", ex.Message);
         Assert.Equal(["Leaf"], journal.Disposed);
     }
 }

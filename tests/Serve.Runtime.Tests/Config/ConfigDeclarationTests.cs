@@ -63,6 +63,7 @@ public sealed partial class ConfigDeclarationTests
         ["applications[].deployments[].graceful_shutdown_wait_loop_s"] = "0.5",
         ["applications[].deployments[].health_check_period_s"] = "11",
         ["applications[].deployments[].health_check_timeout_s"] = "31",
+        ["applications[].deployments[].max_constructor_retry_count"] = "7",
     };
 
     private const string BaseYaml = $"""

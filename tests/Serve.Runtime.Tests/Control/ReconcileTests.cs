@@ -269,7 +269,7 @@ public sealed class ReconcileTests : IAsyncLifetime
         Assert.Equal(ApplicationStatus.Running, old.Status);
         var status = Assert.Single(_controller.GetStatus().Applications);
         Assert.Equal(ApplicationStatus.DeployFailed, status.Status);
-        Assert.StartsWith("Replica 0 of deployment 'Broken' failed to start: System.IO.InvalidDataException: no weights for Broken", status.Message);
+        Assert.StartsWith("The deployment failed to start 3 times in a row. This may be due to a problem with its constructor or initial health check failing. See controller logs for details. Error:" + Environment.NewLine + "Replica 0 of deployment 'Broken' failed to start: System.IO.InvalidDataException: no weights for Broken", status.Message);
         Assert.Equal(status.Message, _controller.FailedApplications["app"]);
         Assert.Equal(0, _journal.Count("disposed Leaf"));
     }
@@ -393,7 +393,7 @@ public sealed class ReconcileTests : IAsyncLifetime
         Assert.Equal([running], leaf.Router.Replicas);
         Assert.Equal(1, leaf.NumReplicas);
         Assert.Equal(DeploymentStatus.DeployFailed, leaf.Status);
-        Assert.StartsWith("Replica 1 of deployment 'Leaf' failed to start", leaf.Message);
+        Assert.StartsWith("The deployment failed to start 3 times in a row. This may be due to a problem with its constructor or initial health check failing. See controller logs for details. Error:" + Environment.NewLine + "Replica 1 of deployment 'Leaf' failed to start", leaf.Message);
         Assert.Equal(ApplicationStatus.DeployFailed, _controller.GetStatus().Applications[0].Status);
 
         // Going back to what runs clears the failure.

@@ -73,7 +73,9 @@ public sealed class UserConfigTests
 
         var ex = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => LocalTestingMode.RunAsync(app));
 
-        Assert.StartsWith("Replica 0 of deployment 'Model' failed to start: ReconfigureAsync(user_config) threw System.InvalidOperationException: bad user_config [1]", ex.Message);
-        Assert.Equal(["created Leaf", "created Model", "reconfigured Model [1]", "disposed Model", "disposed Leaf"], _journal.Events);
+        Assert.StartsWith("The deployment failed to start 3 times in a row. This may be due to a problem with its constructor or initial health check failing. See controller logs for details. Error:" + Environment.NewLine + "Replica 0 of deployment 'Model' failed to start: ReconfigureAsync(user_config) threw System.InvalidOperationException: bad user_config [1]", ex.Message);
+        // Ray retries a replica that fails to start: three attempts for one replica, each instance disposed.
+        Assert.Equal(["created Leaf", "created Model", "reconfigured Model [1]", "disposed Model", "created Model", "reconfigured Model [1]", "disposed Model",
+            "created Model", "reconfigured Model [1]", "disposed Model", "disposed Leaf"], _journal.Events);
     }
 }

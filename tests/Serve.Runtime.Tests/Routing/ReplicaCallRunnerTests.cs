@@ -51,6 +51,14 @@ public sealed class ReplicaCallRunnerTests
             return Task.CompletedTask;
         }
 
+        public List<string> UnavailableAnswers { get; } = [];
+
+        public Task AnswerUnavailableAsync(string message)
+        {
+            UnavailableAnswers.Add(message);
+            return Task.CompletedTask;
+        }
+
         public void Release() => Released++;
 
         public Task DrainResponsesAsync() => Drain;

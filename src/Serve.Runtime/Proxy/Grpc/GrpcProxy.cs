@@ -225,9 +225,9 @@ internal sealed partial class GrpcProxy
     {
         var path = call.Method.Path;
         var requestId = call.RequestContext.RequestId;
-        if (outcome.Result == ReplicaCallResult.DeadlineAnswered)
+        if (outcome.Result is ReplicaCallResult.DeadlineAnswered or ReplicaCallResult.UnavailableAnswered)
         {
-            LogEnd(path, appName, requestId, StatusCode.DeadlineExceeded, started);
+            LogEnd(path, appName, requestId, outcome.Result == ReplicaCallResult.DeadlineAnswered ? StatusCode.DeadlineExceeded : StatusCode.Unavailable, started);
             return Task.CompletedTask;
         }
         if (requestAborted.IsCancellationRequested || call.ClientGone)
@@ -331,13 +331,16 @@ internal sealed partial class GrpcProxy
     private static readonly TimeSpan DeadlineSlack = TimeSpan.FromMilliseconds(20);
 
     /// <summary>DEADLINE_EXCEEDED with Ray Serve's message, then a stream reset, as grpc-dotnet does.</summary>
-    internal static async Task AnswerDeadlineAsync(HttpContext context, ProxyServerCall call, string requestId, TimeSpan timeout)
+    internal static Task AnswerDeadlineAsync(HttpContext context, ProxyServerCall call, string requestId, TimeSpan timeout)
+        => AnswerEarlyAsync(context, call, requestId, new Status(StatusCode.DeadlineExceeded, Timeouts.TimedOutMessage(timeout)));
+
+    /// <summary>Ends a call whose method still runs with <paramref name="status"/> (a passed deadline, a stopped replica).</summary>
+    internal static async Task AnswerEarlyAsync(HttpContext context, ProxyServerCall call, string requestId, Status status)
     {
         // Later writes from the still-running method are dropped. A lagging client whose stream still waits for a
         // flush cannot be written to any more: it only gets the reset.
         if (await call.CompleteEarlyAsync().ConfigureAwait(false))
         {
-            var status = new Status(StatusCode.DeadlineExceeded, Timeouts.TimedOutMessage(timeout));
             try
             {
                 if (call.ResponseStarted)

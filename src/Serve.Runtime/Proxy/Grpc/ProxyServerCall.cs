@@ -145,6 +145,10 @@ internal sealed class ProxyServerCall : GrpcServerCall, IReplicaCall
     public Task AnswerDeadlineAsync(TimeSpan timeout) => GrpcProxy.AnswerDeadlineAsync(_httpContext, this, _requestContext.RequestId, timeout);
 
     /// <inheritdoc />
+    public Task AnswerUnavailableAsync(string message)
+        => GrpcProxy.AnswerEarlyAsync(_httpContext, this, _requestContext.RequestId, new Status(StatusCode.Unavailable, message));
+
+    /// <inheritdoc />
     public void Release() => _message.Complete();
 
     public override async IAsyncEnumerable<T> ReadRequestsAsync<T>(MessageParser<T> parser, string messageName)

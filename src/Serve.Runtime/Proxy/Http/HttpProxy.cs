@@ -152,6 +152,7 @@ internal sealed partial class HttpProxy
         {
             ReplicaCallResult.Completed => context.Response.StatusCode,
             ReplicaCallResult.DeadlineAnswered => StatusCodes.Status408RequestTimeout,
+            ReplicaCallResult.UnavailableAnswered => StatusCodes.Status503ServiceUnavailable,
             ReplicaCallResult.ClientGone => ClientClosedRequest,
             _ => await WriteErrorAsync(context, outcome, requestId, route.MethodName).ConfigureAwait(false),
         };
@@ -256,6 +257,19 @@ internal sealed partial class HttpProxy
     };
 
     internal static Task AnswerTimeoutAsync(HttpContext context, ProxyHttpCall? call, TimeSpan timeout)
+        => AnswerEarlyAsync(context, call, 408, Timeouts.TimedOutMessage(timeout));
+
+    /// <summary>503 for a request whose replica was stopped while its method ran; the method's later writes are dropped.</summary>
+    internal static Task AnswerUnavailableAsync(HttpContext context, ProxyHttpCall call, string message)
+    {
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Headers.RetryAfter = "1";
+        }
+        return AnswerEarlyAsync(context, call, 503, message);
+    }
+
+    private static Task AnswerEarlyAsync(HttpContext context, ProxyHttpCall? call, int status, string text)
     {
         if (call?.AbandonStream() == true || context.Response.HasStarted)
         {
@@ -263,7 +277,7 @@ internal sealed partial class HttpProxy
             Cut(context);
             return Task.CompletedTask;
         }
-        return WriteTextAsync(context, 408, Timeouts.TimedOutMessage(timeout));
+        return WriteTextAsync(context, status, text);
     }
 
     private static Task WriteTextAsync(HttpContext context, int status, string text)

@@ -79,6 +79,9 @@ internal sealed class ProxyHttpCall : HttpServerCall, IReplicaCall
     public Task AnswerDeadlineAsync(TimeSpan timeout) => HttpProxy.AnswerTimeoutAsync(_context, this, timeout);
 
     /// <inheritdoc />
+    public Task AnswerUnavailableAsync(string message) => HttpProxy.AnswerUnavailableAsync(_context, this, message);
+
+    /// <inheritdoc />
     public void Release() => _bodies.Release(_body);
 
     /// <summary>
