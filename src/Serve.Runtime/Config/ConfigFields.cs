@@ -85,6 +85,46 @@ internal static class ConfigFields<T>
             Section = section,
         };
 
+    /// <summary>
+    /// A key holding a section that may be left out (<c>autoscaling_config</c>): null when missing or YAML null, written
+    /// and shown only when set, compared as a whole.
+    /// </summary>
+    public static ConfigField<T> OptionalSection<TSection>(string key, ConfigSection<TSection> section, Func<T, TSection?> get, Func<T, TSection?, T> set,
+        OnChange change, InJson json, Action<T, ConfigIssues, string>? validate = null)
+        where TSection : class
+        => new()
+        {
+            Key = key,
+            Read = (r, n, p, o) => set(o, YamlScalars.IsNull(n) ? null : r.ReadSection(section, n, p, nullIsEmpty: false)),
+            Validate = (o, issues, p) =>
+            {
+                if (get(o) is { } value)
+                {
+                    section.Validate(value, issues, p);
+                }
+                validate?.Invoke(o, issues, p);
+            },
+            Write = o => get(o) is { } value ? section.Write(value) : ServeConfigWriter.Plain("null"),
+            Same = (a, b) => Equals(get(a), get(b)),
+            Show = o => get(o) is null ? "null" : "{…}",
+            Change = change,
+            Json = json,
+            WriteJson = (w, k, o) =>
+            {
+                if (get(o) is { } value)
+                {
+                    w.WriteStartObject(k);
+                    section.WriteJson(w, value);
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WriteNull(k);
+                }
+            },
+            Section = section,
+        };
+
     /// <summary>A key holding a list of sections (<c>applications</c>); <paramref name="what"/> names it in errors.</summary>
     public static ConfigField<T> List<TItem>(
         string key, ConfigSection<TItem> section, string what, Func<T, IReadOnlyList<TItem>> get, Func<T, IReadOnlyList<TItem>, T> set,

@@ -95,6 +95,14 @@ internal static class ConfigValues
         WriteJson = static (w, k, v) => WriteNumberOrNull(w, k, v),
     };
 
+    /// <summary>A finite number that is not a time (a request count, a factor), or null.</summary>
+    public static ConfigValue<double?> NullableNumber { get; } = new()
+    {
+        Read = static (YamlConfigReader r, YamlNode n, string p, out double? v) => r.ReadDouble(n, p, nullable: true, out v, unit: ""),
+        Write = static v => v is { } d ? ServeConfigWriter.Number(d) : ServeConfigWriter.Plain("null"),
+        WriteJson = static (w, k, v) => WriteNumberOrNull(w, k, v),
+    };
+
     public static ConfigValue<bool> Bool { get; } = new()
     {
         Read = static (YamlConfigReader r, YamlNode n, string p, out bool v) => r.ReadBool(n, p, out v),

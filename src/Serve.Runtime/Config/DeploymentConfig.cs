@@ -37,8 +37,20 @@ public sealed record DeploymentConfig
     /// <summary>The name of the deployment these options apply to (<c>name</c>; required, unique in its application).</summary>
     public required string Name { get; init; }
 
-    /// <summary>How many replicas to run (<c>num_replicas</c>; 1 to <see cref="ServeConfig.MaxReplicas"/>). Ray's <c>"auto"</c> (autoscaling) is not supported yet.</summary>
+    /// <summary>
+    /// How many replicas to run (<c>num_replicas</c>; 1 to <see cref="ServeConfig.MaxReplicas"/>). Null when not set, or
+    /// when <see cref="NumReplicasAuto"/> says <c>auto</c>.
+    /// </summary>
     public int? NumReplicas { get; init; }
+
+    /// <summary>
+    /// True for <c>num_replicas: auto</c>: autoscaling with Ray's defaults for it (min 1, max 100, target 2 ongoing requests
+    /// per replica), under any <see cref="AutoscalingConfig"/> keys set.
+    /// </summary>
+    public bool NumReplicasAuto { get; init; }
+
+    /// <summary>The deployment's autoscaling options (<c>autoscaling_config</c>); null when not set. Excludes a fixed <see cref="NumReplicas"/>.</summary>
+    public AutoscalingConfig? AutoscalingConfig { get; init; }
 
     /// <summary>How many requests one replica runs at once (<c>max_ongoing_requests</c>; ≥ 1).</summary>
     public int? MaxOngoingRequests { get; init; }
@@ -89,22 +101,34 @@ public sealed record DeploymentConfig
 
     internal void Validate(ConfigIssues issues, string path) => Schema.Validate(this, issues, path);
 
-    /// <summary>A replica count; Ray's <c>"auto"</c> (autoscaling) is refused with its own message.</summary>
+    // How the num_replicas key carries "auto" through its one value: never a real count.
+    private const int Auto = int.MinValue;
+
+    /// <summary>A replica count, or Ray's <c>"auto"</c> (autoscaling).</summary>
     private static ConfigValue<int?> NumReplicasValue { get; } = new()
     {
         Read = static (YamlConfigReader r, YamlNode n, string p, out int? v) =>
         {
             if (n is YamlScalarNode { Value: { } text } && string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
             {
-                r.Error(p, n, "\"auto\" (autoscaling) is not supported yet; set a fixed number of replicas (an integer ≥ 1).");
-                v = null;
-                return false;
+                v = Auto;
+                return true;
             }
 
             return r.ReadInt(n, p, nullable: true, out v);
         },
-        Write = ConfigValues.NullableInt.Write,
-        WriteJson = ConfigValues.NullableInt.WriteJson,
+        Write = static v => v == Auto ? ServeConfigWriter.Plain("auto") : ConfigValues.NullableInt.Write(v),
+        WriteJson = static (w, k, v) =>
+        {
+            if (v == Auto)
+            {
+                w.WriteString(k, "auto");
+            }
+            else
+            {
+                ConfigValues.NullableInt.WriteJson!(w, k, v);
+            }
+        },
     };
 
     /// <summary>The keys of a deployment's options (<c>deployments[]</c>): each one's reading, rules, writing, status JSON and change handling.</summary>
@@ -126,13 +150,19 @@ public sealed record DeploymentConfig
                         issues.Add(p, "is required: the name of a deployment in the application.");
                     }
                 }),
-            Field.Of("num_replicas", NumReplicasValue, static d => d.NumReplicas, static (d, v) => d with { NumReplicas = v },
+            Field.Of("num_replicas", NumReplicasValue, static d => d.NumReplicasAuto ? Auto : d.NumReplicas,
+                static (d, v) => v == Auto ? d with { NumReplicas = null, NumReplicasAuto = true } : d with { NumReplicas = v, NumReplicasAuto = false },
                 OnChange.InPlace("replicas are started or drained to the new count"), InJson.Shown,
                 validate: static (d, issues, p) =>
                 {
                     if (d.NumReplicas is { } replicas)
                     {
                         ConfigRules.Between(issues, p, replicas, 1, ServeConfig.MaxReplicas);
+                        if (d.AutoscalingConfig is not null)
+                        {
+                            // Ray's message, word for word.
+                            issues.Add(p, "Manually setting num_replicas is not allowed when autoscaling_config is provided.");
+                        }
                     }
                 }),
             Field.Of("max_ongoing_requests", ConfigValues.NullableInt, static d => d.MaxOngoingRequests, static (d, v) => d with { MaxOngoingRequests = v },
@@ -162,6 +192,8 @@ public sealed record DeploymentConfig
                         issues.Add(p, "must be valid JSON text when set.");
                     }
                 }),
+            Field.OptionalSection("autoscaling_config", AutoscalingConfig.Schema, static d => d.AutoscalingConfig, static (d, v) => d with { AutoscalingConfig = v },
+                OnChange.InPlace("the autoscaler uses the new policy from its next decision; a changed initial_replicas restarts from it"), InJson.Shown),
             Field.Of("graceful_shutdown_timeout_s", ConfigValues.NullableSeconds, static d => d.GracefulShutdownTimeoutS, static (d, v) => d with { GracefulShutdownTimeoutS = v },
                 OnChange.InPlace("replicas stopped from then on get the new timeout"), InJson.Shown,
                 validate: static (d, issues, p) => ConfigRules.NonNegativeOrNull(issues, p, d.GracefulShutdownTimeoutS)),
@@ -186,7 +218,6 @@ public sealed record DeploymentConfig
         ],
         unsupported: new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["autoscaling_config"] = Unsupported.NotYet + " (autoscaling); set num_replicas to a fixed number.",
             ["ray_actor_options"] = Unsupported.NotYet + " (Ray actors).",
             ["placement_group_bundles"] = Unsupported.NotYet + ".",
             ["placement_group_strategy"] = Unsupported.NotYet + ".",

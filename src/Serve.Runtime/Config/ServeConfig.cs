@@ -29,6 +29,13 @@ public sealed record ServeConfig
     /// <summary>Logging options (<c>logging_config</c>).</summary>
     public LoggingConfig LoggingConfig { get; init; } = new();
 
+    /// <summary>
+    /// Scales every deployment's replicas, in percent (<c>target_capacity</c>; 0 to 100, default none = 100): a fixed
+    /// <c>num_replicas</c> and an autoscaled deployment's bounds alike, rounded half up and at least 1 unless it is 0.
+    /// Changed with each apply; Ray uses it to move traffic between clusters.
+    /// </summary>
+    public double? TargetCapacity { get; init; }
+
     /// <summary>The applications to run (<c>applications</c>; default none). Names and route prefixes are unique.</summary>
     public IReadOnlyList<ApplicationConfig> Applications { get; init; } = [];
 
@@ -75,6 +82,15 @@ public sealed record ServeConfig
             Field.Section("grpc_options", GrpcOptions.Schema, static c => c.GrpcOptions, static (c, v) => c with { GrpcOptions = v }, InJson.Shown),
             Field.Section("logging_config", LoggingConfig.Schema, static c => c.LoggingConfig, static (c, v) => c with { LoggingConfig = v },
                 InJson.Hidden("Ray's instance status has no logging_config")),
+            Field.Of("target_capacity", ConfigValues.NullableNumber, static c => c.TargetCapacity, static (c, v) => c with { TargetCapacity = v },
+                OnChange.InPlace("every deployment's replica count (or autoscaling bounds) is scaled again"), InJson.Shown,
+                validate: static (c, issues, p) =>
+                {
+                    if (c.TargetCapacity is { } capacity && (!double.IsFinite(capacity) || capacity < 0 || capacity > 100))
+                    {
+                        issues.Add(p, $"must be a number from 0 to 100 (percent); got {capacity.ToString(CultureInfo.InvariantCulture)}.");
+                    }
+                }),
             Field.List("applications", ApplicationConfig.Schema, "a list of applications", static c => c.Applications, static (c, v) => c with { Applications = v },
                 OnChange.Nested("the controller pairs running and requested applications by name"),
                 InJson.FromState("the status lists the running applications by name"),
@@ -82,7 +98,6 @@ public sealed record ServeConfig
         ],
         unsupported: new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["target_capacity"] = Unsupported.NotYet + ".",
             ["import_path"] = "belongs to an application: Serve reads Ray's multi-application layout, so write it under applications[] (with name and route_prefix).",
         },
         rules:

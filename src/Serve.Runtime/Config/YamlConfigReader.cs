@@ -305,7 +305,7 @@ internal sealed class YamlConfigReader
         return false;
     }
 
-    internal bool ReadDouble(YamlNode node, string path, bool nullable, out double? value)
+    internal bool ReadDouble(YamlNode node, string path, bool nullable, out double? value, string unit = "seconds")
     {
         value = null;
         if (IsNull(node) && nullable)
@@ -327,12 +327,12 @@ internal sealed class YamlConfigReader
 
             if (YamlScalars.IsSpecialFloat(scalar.Value))
             {
-                Error(path, node, $"must be a finite number of seconds; got {scalar.Value}.");
+                Error(path, node, unit.Length == 0 ? $"must be a finite number; got {scalar.Value}." : $"must be a finite number of {unit}; got {scalar.Value}.");
                 return false;
             }
         }
 
-        Error(path, node, $"must be a number (of seconds); got {Describe(node)}.");
+        Error(path, node, unit.Length == 0 ? $"must be a number; got {Describe(node)}." : $"must be a number (of {unit}); got {Describe(node)}.");
         return false;
     }
 

@@ -88,7 +88,7 @@ internal sealed class ApplicationGraph
     }
 
     /// <summary>The options <paramref name="node"/> runs with under <paramref name="configured"/> (attribute &lt; code &lt; config).</summary>
-    public static EffectiveOptions Resolve(Node node, IReadOnlyList<DeploymentConfig> configured)
+    public static EffectiveOptions Resolve(Node node, IReadOnlyList<DeploymentConfig> configured, TargetCapacity capacity = default)
     {
         DeploymentConfig? entry = null;
         foreach (var candidate in configured)
@@ -98,7 +98,7 @@ internal sealed class ApplicationGraph
                 entry = candidate;
             }
         }
-        return EffectiveOptions.Resolve(node.Application, entry);
+        return EffectiveOptions.Resolve(node.Application, entry, capacity);
     }
 
     /// <summary>
@@ -112,7 +112,8 @@ internal sealed class ApplicationGraph
     /// (the replicas started before it are stopped).</exception>
     /// <exception cref="OperationCanceledException">Cancelled while a replica applied its user_config (the replicas
     /// started are stopped).</exception>
-    public async Task<IReadOnlyList<DeploymentState>> StartAsync(string applicationName, IReadOnlyList<DeploymentConfig> configured, IServiceProvider services, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DeploymentState>> StartAsync(string applicationName, IReadOnlyList<DeploymentConfig> configured, IServiceProvider services, CancellationToken cancellationToken,
+        TargetCapacity capacity = default)
     {
         var problems = CheckConfigured(applicationName, configured);
         if (problems.Count > 0)
@@ -124,7 +125,7 @@ internal sealed class ApplicationGraph
         var stateOf = new Dictionary<Application, DeploymentState>(_nodes.Length, ReferenceEqualityComparer.Instance);
         for (var i = 0; i < _nodes.Length; i++)
         {
-            states[i] = new DeploymentState(applicationName, _nodes[i].Application, _nodes[i].Name, Resolve(_nodes[i], configured), services);
+            states[i] = new DeploymentState(applicationName, _nodes[i].Application, _nodes[i].Name, Resolve(_nodes[i], configured, capacity), services);
             stateOf.Add(_nodes[i].Application, states[i]);
         }
         var resolveChild = ChildResolver(stateOf);

@@ -32,15 +32,30 @@ internal sealed record EffectiveOptions(int NumReplicas, int MaxOngoingRequests,
     /// <summary>Replica start failures allowed before DEPLOY_FAILED (<c>max_constructor_retry_count</c>).</summary>
     public int MaxConstructorRetryCount { get; init; } = DeploymentConfig.DefaultMaxConstructorRetryCount;
 
+    /// <summary>The autoscaling policy (<c>num_replicas: auto</c> or <c>autoscaling_config</c>); null for a fixed replica count.</summary>
+    public Autoscaling.AutoscalingPolicy? Autoscaling { get; init; }
+
+    /// <summary>The config's <c>target_capacity</c> the replica counts were scaled by.</summary>
+    public TargetCapacity TargetCapacity { get; init; }
+
+    /// <summary>The fewest replicas now: the policy's lower bound, or the fixed count.</summary>
+    public int LowerBound => Autoscaling?.LowerBound(TargetCapacity.Percent, TargetCapacity.Rising) ?? NumReplicas;
+
+    /// <summary>The most replicas now: the policy's upper bound, or the fixed count.</summary>
+    public int UpperBound => Autoscaling?.UpperBound(TargetCapacity.Percent) ?? NumReplicas;
+
     /// <summary>Merges the options of <paramref name="application"/> with its config entry, if any.</summary>
-    public static EffectiveOptions Resolve(Application application, DeploymentConfig? entry)
+    /// <param name="application">The bound deployment, with its attribute's and code's options.</param>
+    /// <param name="entry">Its config entry; null when the config has none.</param>
+    /// <param name="capacity">The config's <c>target_capacity</c>, which scales every replica count.</param>
+    public static EffectiveOptions Resolve(Application application, DeploymentConfig? entry, TargetCapacity capacity = default)
     {
         var options = application.Deployment.Options.Merge(application.Options);
         if (entry is not null)
         {
             options = options.Merge(entry.ToDeploymentOptions());
         }
-        return new EffectiveOptions(
+        var resolved = new EffectiveOptions(
             options.NumReplicas ?? DeploymentOptions.DefaultNumReplicas,
             options.MaxOngoingRequests ?? DeploymentOptions.DefaultMaxOngoingRequests,
             options.MaxQueuedRequests ?? DeploymentOptions.DefaultMaxQueuedRequests,
@@ -52,6 +67,27 @@ internal sealed record EffectiveOptions(int NumReplicas, int MaxOngoingRequests,
             HealthCheckTimeout = Timeouts.FromSeconds(entry?.HealthCheckTimeoutS ?? DeploymentConfig.DefaultHealthCheckTimeoutS),
             MaxConstructorRetryCount = entry?.MaxConstructorRetryCount ?? DeploymentConfig.DefaultMaxConstructorRetryCount,
         };
+        var policy = Control.Autoscaling.AutoscalingPolicy.Resolve(entry);
+        return resolved with
+        {
+            Autoscaling = policy,
+            TargetCapacity = capacity,
+            NumReplicas = policy?.InitialTarget(capacity.Percent) ?? Control.Autoscaling.AutoscalingPolicy.AdjustForCapacity(resolved.NumReplicas, capacity.Percent),
+        };
+    }
+
+    /// <summary>
+    /// These requested options as a running deployment takes them: an autoscaled deployment whose policy is unchanged keeps
+    /// its current count (within the new bounds); a new policy starts from its <c>initial_replicas</c> when set, as Ray.
+    /// </summary>
+    public EffectiveOptions ContinuingFrom(EffectiveOptions running)
+    {
+        if (Autoscaling is not { } policy)
+        {
+            return this;
+        }
+        var count = policy == running.Autoscaling || policy.InitialReplicas is null ? running.NumReplicas : NumReplicas;
+        return this with { NumReplicas = Math.Clamp(count, LowerBound, Math.Max(LowerBound, UpperBound)) };
     }
 
     /// <summary>
@@ -83,6 +119,8 @@ internal sealed record EffectiveOptions(int NumReplicas, int MaxOngoingRequests,
            && HealthCheckPeriod == other.HealthCheckPeriod
            && HealthCheckTimeout == other.HealthCheckTimeout
            && MaxConstructorRetryCount == other.MaxConstructorRetryCount
+           && Autoscaling == other.Autoscaling
+           && TargetCapacity == other.TargetCapacity
            && SameUserConfig(other);
 
     /// <summary>Parses a user_config once for every replica; the clone outlives its document.</summary>
@@ -371,6 +409,63 @@ internal sealed class DeploymentState
     }
 
     /// <summary>
+    /// Scales down to <paramref name="count"/> replicas; the caller holds <see cref="ReplicaLock"/>. The replicas running the
+    /// fewest requests leave the router at once and drain (the returned task ends when they stopped).
+    /// </summary>
+    public Task ScaleDownLocked(int count, DeploymentStatusTrigger trigger)
+    {
+        var replicas = Router.Replicas;
+        if (count >= replicas.Count)
+        {
+            return Task.CompletedTask;
+        }
+        SetStatus(DeploymentStatus.Downscaling, trigger, $"Downscaling from {replicas.Count} to {count} replicas.");
+        // The least busy leave; among equals, the newest (Ray stops the replicas that hold the least work).
+        var surplus = replicas.Select((r, i) => (Replica: r, Index: i)).OrderBy(x => x.Replica.Ongoing).ThenByDescending(x => x.Index)
+            .Take(replicas.Count - count).Select(x => x.Replica).ToArray();
+        // Out of the router first, so the surplus takes no new request while it drains.
+        Router.SetReplicas(replicas.Where(r => !surplus.Contains(r)).ToArray());
+        Options = Options with { NumReplicas = count };
+        return DrainAsync(surplus);
+    }
+
+    /// <summary>
+    /// Scales up to <paramref name="count"/> replicas with Ray's start retries; the caller holds <see cref="ReplicaLock"/>.
+    /// The new replicas join the router together once all started; if one cannot start, those started are stopped.
+    /// </summary>
+    /// <exception cref="DeployException">A replica failed to start more often than <c>max_constructor_retry_count</c> allows.</exception>
+    public async Task ScaleUpLockedAsync(int count, DeploymentStatusTrigger trigger, CancellationToken cancellationToken)
+    {
+        var replicas = Router.Replicas;
+        if (count <= replicas.Count)
+        {
+            return;
+        }
+        SetStatus(DeploymentStatus.Upscaling, trigger, $"Upscaling from {replicas.Count} to {count} replicas.");
+        var userConfig = Options.UserConfig is { } json ? EffectiveOptions.ParseUserConfig(json) : (JsonElement?)null;
+        var added = new List<Replica>(count - replicas.Count);
+        try
+        {
+            var attempts = StartAttempts.For(Options, count - replicas.Count);
+            for (var r = replicas.Count; r < count; r++)
+            {
+                added.Add(await Supervisor.StartWithRetriesAsync(ResolveChild!, r, userConfig, attempts, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        catch
+        {
+            foreach (var replica in added)
+            {
+                await StopQuietlyAsync(replica).ConfigureAwait(false);
+            }
+            throw;
+        }
+        // Read again: a health replacement may have changed the set while these started.
+        Router.SetReplicas([.. Router.Replicas, .. added]);
+        Options = Options with { NumReplicas = count };
+    }
+
+    /// <summary>
     /// Lets replicas already out of the router finish their requests (up to <c>graceful_shutdown_timeout_s</c>), then
     /// stops them; they show as STOPPING meanwhile. Requests still running at the timeout are answered UNAVAILABLE.
     /// </summary>
@@ -427,3 +522,29 @@ internal sealed class DeploymentState
 /// <param name="Id">The id the replica will have.</param>
 /// <param name="StartTime">When its start began.</param>
 internal sealed record StartingReplica(string Id, DateTimeOffset StartTime);
+
+/// <summary>
+/// The config's <c>target_capacity</c> (percent of every deployment's replicas; null = 100) and whether it is rising, which
+/// makes an autoscaled deployment's lower bound its <c>initial_replicas</c> (Ray's <c>target_capacity_direction</c>).
+/// </summary>
+/// <param name="Percent">0 to 100; null when the config sets none.</param>
+/// <param name="Rising">True while the capacity goes up (Ray's UP direction).</param>
+internal readonly record struct TargetCapacity(double? Percent, bool Rising)
+{
+    /// <summary>
+    /// Ray's <c>calculate_target_capacity_direction</c>: the direction after going from <paramref name="previous"/> to
+    /// <paramref name="next"/>: up when it rises, down when it falls or first appears, none without one, else unchanged.
+    /// </summary>
+    public static TargetCapacity Next(TargetCapacity previous, double? next)
+    {
+        if (next is not { } value)
+        {
+            return default;
+        }
+        if (previous.Percent is not { } old)
+        {
+            return new TargetCapacity(value, false);
+        }
+        return new TargetCapacity(value, value > old || (value == old && previous.Rising));
+    }
+}

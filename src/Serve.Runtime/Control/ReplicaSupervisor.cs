@@ -36,6 +36,7 @@ internal sealed partial class ReplicaSupervisor
 #pragma warning restore CA2213
     private bool _stopped;
     private Task _loop = Task.CompletedTask;
+    private Task _autoscaling = Task.CompletedTask;
     private Action<Task>? _track;
 
     private readonly ILogger _logger;
@@ -44,6 +45,7 @@ internal sealed partial class ReplicaSupervisor
     {
         _deployment = deployment;
         _logger = logger;
+        Autoscaler = new Autoscaling.DeploymentAutoscaler(deployment, logger);
     }
 
     /// <summary>
@@ -65,7 +67,33 @@ internal sealed partial class ReplicaSupervisor
                 _loop = RunAsync(_stop.Token);
             }
         }
+        Refresh();
     }
+
+    /// <summary>The deployment's autoscaler; it runs while the deployment has an autoscaling policy.</summary>
+    public Autoscaling.DeploymentAutoscaler Autoscaler { get; }
+
+    /// <summary>
+    /// Starts the autoscaler if the deployment autoscales and it is not running (a config update may have just turned
+    /// autoscaling on), and lets the router hold requests while the deployment has no replica.
+    /// </summary>
+    public void Refresh()
+    {
+        lock (_lock)
+        {
+            var autoscales = _deployment.Options.Autoscaling is not null;
+            // Scaled to zero, a request waits for the replica it wakes instead of failing UNAVAILABLE.
+            _deployment.Router.HoldWhenEmpty = autoscales ? Autoscaler.Wake : null;
+            if (_stop is null || _stopped || !autoscales || !_autoscaling.IsCompleted)
+            {
+                return;
+            }
+            _autoscaling = Autoscaler.RunAsync(_stop.Token);
+        }
+    }
+
+    /// <summary>Hands a drain to whoever waits for the host's background work.</summary>
+    public void TrackDrain(Task drain) => (_track ?? (static _ => { }))(drain);
 
     /// <summary>Ends the loop (the deployment is being stopped) and waits for it; a replacement under way is abandoned.</summary>
     public async Task StopAsync()
@@ -80,7 +108,7 @@ internal sealed partial class ReplicaSupervisor
             }
             _stopped = true;
             (stop, _stop) = (_stop, null);
-            loop = _loop;
+            loop = Task.WhenAll(_loop, _autoscaling);
         }
         if (stop is null)
         {
@@ -225,7 +253,7 @@ internal sealed partial class ReplicaSupervisor
         {
             LogReplacing(replica.Id, UnhealthyThreshold);
         }
-        _track?.Invoke(_deployment.DrainAsync(removed));
+        TrackDrain(_deployment.DrainAsync(removed));
 
         var userConfig = _deployment.Options.UserConfig is { } json ? EffectiveOptions.ParseUserConfig(json) : (JsonElement?)null;
         var started = new List<Replica>(removed.Count);

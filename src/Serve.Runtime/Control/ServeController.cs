@@ -37,6 +37,8 @@ internal sealed partial class ServeController : IDisposable
     private RouteTable _routes = RouteTable.NotPopulated;
     private ServeConfig? _instance;
     private GrpcServicerFunction[] _servicers = [];
+    // The last applied config's target_capacity and its direction; read and written under the apply lock.
+    private TargetCapacity _capacity;
     private volatile bool _draining;
     private bool _stopped;
 
@@ -170,7 +172,7 @@ internal sealed partial class ServeController : IDisposable
                 {
                     LogInstanceOptionsIgnored(string.Join("; ", ignored));
                     // What runs keeps running as it was started; only the applications are taken from the config.
-                    config = _instance with { Applications = config.Applications };
+                    config = _instance with { Applications = config.Applications, TargetCapacity = config.TargetCapacity };
                 }
             }
             var plans = Plan(config);
@@ -201,6 +203,7 @@ internal sealed partial class ServeController : IDisposable
     private List<AppPlan> Plan(ServeConfig config)
     {
         var errors = new List<ServeConfigError>();
+        var capacity = TargetCapacity.Next(_capacity, config.TargetCapacity);
         if (_instance is null)
         {
             _servicers = CheckServicerFunctions(config.GrpcOptions.GrpcServicerFunctions, errors);
@@ -239,7 +242,8 @@ internal sealed partial class ServeController : IDisposable
             {
                 foreach (var node in graph.Nodes)
                 {
-                    replicas += ApplicationGraph.Resolve(node, plan.Config.Deployments).NumReplicas;
+                    // An autoscaled deployment counts as many as it may grow to.
+                    replicas += ApplicationGraph.Resolve(node, plan.Config.Deployments, capacity).UpperBound;
                 }
             }
         }
@@ -265,6 +269,7 @@ internal sealed partial class ServeController : IDisposable
     /// </remarks>
     private async Task ExecuteAsync(ServeConfig config, List<AppPlan> plans, CancellationToken cancellationToken)
     {
+        _capacity = TargetCapacity.Next(_capacity, config.TargetCapacity);
         var wanted = new HashSet<string>(config.Applications.Select(a => a.Name), StringComparer.Ordinal);
         var running = Applications;
         lock (_stateLock)
@@ -283,7 +288,7 @@ internal sealed partial class ServeController : IDisposable
             }
             _applying = true;
         }
-        Volatile.Write(ref _instance, (_instance ?? config) with { Applications = [] });
+        Volatile.Write(ref _instance, (_instance ?? config) with { Applications = [], TargetCapacity = config.TargetCapacity });
 
         var next = new Dictionary<string, ApplicationState>(running.Count, StringComparer.Ordinal);
         var removed = new List<ApplicationState>();
@@ -392,7 +397,7 @@ internal sealed partial class ServeController : IDisposable
         IReadOnlyList<DeploymentState> deployments;
         try
         {
-            deployments = await graph.StartAsync(appConfig.Name, appConfig.Deployments, Services, cancellationToken).ConfigureAwait(false);
+            deployments = await graph.StartAsync(appConfig.Name, appConfig.Deployments, Services, cancellationToken, _capacity).ConfigureAwait(false);
         }
         catch (DeployException ex)
         {
@@ -461,7 +466,7 @@ internal sealed partial class ServeController : IDisposable
         for (var i = 0; i < graph.Nodes.Count; i++)
         {
             var deployment = app.Deployments[i];
-            var target = ApplicationGraph.Resolve(graph.Nodes[i], appConfig.Deployments);
+            var target = ApplicationGraph.Resolve(graph.Nodes[i], appConfig.Deployments, _capacity).ContinuingFrom(deployment.Options);
             if (deployment.Options.SameAs(target))
             {
                 if (deployment.Status != DeploymentStatus.Healthy)
@@ -553,16 +558,10 @@ internal sealed partial class ServeController : IDisposable
         var replicas = deployment.Router.Replicas;
         if (target.NumReplicas < replicas.Count)
         {
-            deployment.SetStatus(DeploymentStatus.Downscaling, DeploymentStatusTrigger.ConfigUpdateStarted);
-            var keep = replicas.Take(target.NumReplicas).ToArray();
-            var surplus = replicas.Skip(target.NumReplicas).ToArray();
-            // Out of the router first, so the surplus takes no new request while it drains.
-            deployment.Router.SetReplicas(keep);
-            DrainInBackground(deployment, surplus);
-            deployment.Options = deployment.Options with { NumReplicas = target.NumReplicas };
+            Track(StopQuietlyAsync(() => deployment.ScaleDownLocked(target.NumReplicas, DeploymentStatusTrigger.ConfigUpdateStarted)));
             changes.Add($"{name}.num_replicas {replicas.Count} -> {target.NumReplicas}");
             trigger = DeploymentStatusTrigger.DownscaleCompleted;
-            replicas = keep;
+            replicas = deployment.Router.Replicas;
         }
 
         if (!current.SameUserConfig(target))
@@ -589,30 +588,12 @@ internal sealed partial class ServeController : IDisposable
 
         if (target.NumReplicas > replicas.Count)
         {
-            deployment.SetStatus(DeploymentStatus.Upscaling, DeploymentStatusTrigger.ConfigUpdateStarted);
-            var userConfig = deployment.Options.UserConfig is { } json ? EffectiveOptions.ParseUserConfig(json) : (JsonElement?)null;
-            var added = new List<Replica>();
-            try
-            {
-                var attempts = StartAttempts.For(deployment.Options, target.NumReplicas - replicas.Count);
-                for (var r = replicas.Count; r < target.NumReplicas; r++)
-                {
-                    added.Add(await deployment.Supervisor.StartWithRetriesAsync(app.ResolveChild, r, userConfig, attempts, cancellationToken).ConfigureAwait(false));
-                }
-            }
-            catch
-            {
-                foreach (var replica in added)
-                {
-                    await DeploymentState.StopQuietlyAsync(replica).ConfigureAwait(false);
-                }
-                throw;
-            }
-            deployment.Router.SetReplicas([.. replicas, .. added]);
-            deployment.Options = deployment.Options with { NumReplicas = target.NumReplicas };
+            await deployment.ScaleUpLockedAsync(target.NumReplicas, DeploymentStatusTrigger.ConfigUpdateStarted, cancellationToken).ConfigureAwait(false);
             changes.Add($"{name}.num_replicas {replicas.Count} -> {target.NumReplicas}");
             trigger = DeploymentStatusTrigger.UpscaleCompleted;
         }
+        deployment.Options = deployment.Options with { NumReplicas = target.NumReplicas, Autoscaling = target.Autoscaling, TargetCapacity = target.TargetCapacity };
+        deployment.Supervisor.Refresh();
         deployment.SetStatus(DeploymentStatus.Healthy, trigger);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Serve.Config;
 using Serve.Control;
+using Serve.Control.Autoscaling;
 using Serve.Replicas;
 
 namespace Serve.Dashboard;
@@ -43,7 +44,6 @@ internal static class ServeDetailsJson
             WriteApplication(writer, app);
         }
         writer.WriteEndObject();
-        writer.WriteNull("target_capacity");
         writer.WriteEndObject();
     }
 
@@ -83,6 +83,10 @@ internal static class ServeDetailsJson
         writer.WriteEndObject();
 
         writer.WriteNumber("target_num_replicas", options.NumReplicas);
+        if (options.Autoscaling is not null)
+        {
+            WriteAutoscalingDetail(writer, deployment, options);
+        }
         writer.WriteStartObject("required_resources");
         writer.WriteEndObject();
 
@@ -117,11 +121,53 @@ internal static class ServeDetailsJson
         writer.WriteEndObject();
     }
 
+    /// <summary>
+    /// What the autoscaler sees and did (Ray's experimental <c>autoscaling_detail</c>): the bounds now, the replicas running
+    /// and wanted, the last load reading, the decision pending and the ones applied.
+    /// </summary>
+    private static void WriteAutoscalingDetail(Utf8JsonWriter writer, DeploymentState deployment, EffectiveOptions options)
+    {
+        var autoscaler = deployment.Supervisor.Autoscaler;
+        writer.WriteStartObject("autoscaling_detail");
+        writer.WriteString("policy", "replica_queue_length_autoscaling_policy");
+        writer.WriteNumber("current_num_replicas", deployment.Router.Replicas.Count);
+        writer.WriteNumber("target_num_replicas", options.NumReplicas);
+        writer.WriteNumber("lower_bound", options.LowerBound);
+        writer.WriteNumber("upper_bound", options.UpperBound);
+        writer.WriteNumber("total_num_requests", autoscaler.LastReading);
+        var (direction, since) = autoscaler.Pending;
+        if (direction == ScaleDirection.None)
+        {
+            writer.WriteNull("pending_decision");
+        }
+        else
+        {
+            writer.WriteStartObject("pending_decision");
+            writer.WriteString("direction", direction == ScaleDirection.Up ? "UPSCALE" : "DOWNSCALE");
+            writer.WriteNumber("since_s", since.ToUnixTimeMilliseconds() / 1000.0);
+            writer.WriteEndObject();
+        }
+        writer.WriteStartArray("decisions");
+        foreach (var decision in autoscaler.Decisions)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("timestamp_s", decision.Time.ToUnixTimeMilliseconds() / 1000.0);
+            writer.WriteNumber("from_num_replicas", decision.From);
+            writer.WriteNumber("to_num_replicas", decision.To);
+            writer.WriteNumber("total_num_requests", Math.Round(decision.Load, 3));
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
     /// <summary>The options a deployment runs with (config over code over defaults), as a fully set config entry.</summary>
     private static DeploymentConfig Running(string name, EffectiveOptions options) => new()
     {
         Name = name,
-        NumReplicas = options.NumReplicas,
+        // Ray leaves num_replicas out of an autoscaled deployment's config: its target is target_num_replicas.
+        NumReplicas = options.Autoscaling is null ? options.NumReplicas : null,
+        AutoscalingConfig = options.Autoscaling?.ToConfig(),
         MaxOngoingRequests = options.MaxOngoingRequests,
         MaxQueuedRequests = options.MaxQueuedRequests,
         UserConfig = options.UserConfig,
@@ -131,4 +177,5 @@ internal static class ServeDetailsJson
         HealthCheckTimeoutS = options.HealthCheckTimeout.TotalSeconds,
         MaxConstructorRetryCount = options.MaxConstructorRetryCount,
     };
+
 }

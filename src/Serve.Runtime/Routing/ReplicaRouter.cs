@@ -40,6 +40,26 @@ internal sealed class ReplicaRouter
         set => Volatile.Write(ref _maxQueuedRequests, value);
     }
 
+    /// <summary>
+    /// Set for an autoscaled deployment: with no replica, a request waits in the queue (within its own deadline and
+    /// <c>max_queued_requests</c>) instead of failing UNAVAILABLE, and this is called to wake the autoscaler.
+    /// </summary>
+    public Action? HoldWhenEmpty
+    {
+        get => Volatile.Read(ref _holdWhenEmpty);
+        set
+        {
+            Volatile.Write(ref _holdWhenEmpty, value);
+            if (value is null)
+            {
+                // Requests held for a replica that no autoscaler will start any more fail now.
+                FailHeldIfEmpty();
+            }
+        }
+    }
+
+    private Action? _holdWhenEmpty;
+
     /// <summary>Requests waiting for a slot now.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
@@ -158,7 +178,7 @@ internal sealed class ReplicaRouter
     public ValueTask<ReplicaLease> AcquireAsync(CancellationToken cancellationToken)
     {
         var replicas = Volatile.Read(ref _replicas);
-        if (replicas.Length == 0)
+        if (replicas.Length == 0 && HoldWhenEmpty is null)
         {
             throw new DeploymentUnavailableException(DeploymentName);
         }
@@ -250,7 +270,7 @@ internal sealed class ReplicaRouter
             if (_waiters.Count == 0)
             {
                 var replicas = Volatile.Read(ref _replicas);
-                if (replicas.Length == 0)
+                if (replicas.Length == 0 && HoldWhenEmpty is null)
                 {
                     throw new DeploymentUnavailableException(DeploymentName);
                 }
@@ -268,6 +288,11 @@ internal sealed class ReplicaRouter
             waiter = new Waiter();
             _waiters.Enqueue(waiter);
             _queued++;
+        }
+        if (Volatile.Read(ref _replicas).Length == 0)
+        {
+            // Scaled to zero: this request is what the autoscaler must see to start a replica.
+            HoldWhenEmpty?.Invoke();
         }
 
         await using (cancellationToken.Register(static state => ((Waiter)state!).Completion.TrySetCanceled(), waiter).ConfigureAwait(false))
@@ -356,6 +381,26 @@ internal sealed class ReplicaRouter
                 {
                     chosen.Release();
                 }
+            }
+        }
+    }
+
+    private void FailHeldIfEmpty()
+    {
+        if (Volatile.Read(ref _replicas).Length > 0 || Volatile.Read(ref _queued) == 0)
+        {
+            return;
+        }
+        lock (_queueLock)
+        {
+            while (_waiters.TryDequeue(out var waiter))
+            {
+                if (!waiter.Counted)
+                {
+                    waiter.Counted = true;
+                    _queued--;
+                }
+                waiter.Completion.TrySetException(new DeploymentUnavailableException(DeploymentName));
             }
         }
     }

@@ -64,6 +64,34 @@ public sealed partial class ConfigDeclarationTests
         ["applications[].deployments[].health_check_period_s"] = "11",
         ["applications[].deployments[].health_check_timeout_s"] = "31",
         ["applications[].deployments[].max_constructor_retry_count"] = "7",
+        ["applications[].deployments[].autoscaling_config.min_replicas"] = "2",
+        ["applications[].deployments[].autoscaling_config.initial_replicas"] = "1",
+        ["applications[].deployments[].autoscaling_config.max_replicas"] = "3",
+        ["applications[].deployments[].autoscaling_config.target_ongoing_requests"] = "5",
+        ["applications[].deployments[].autoscaling_config.metrics_interval_s"] = "3",
+        ["applications[].deployments[].autoscaling_config.look_back_period_s"] = "10",
+        ["applications[].deployments[].autoscaling_config.smoothing_factor"] = "2",
+        ["applications[].deployments[].autoscaling_config.upscale_smoothing_factor"] = "2",
+        ["applications[].deployments[].autoscaling_config.downscale_smoothing_factor"] = "0.5",
+        ["applications[].deployments[].autoscaling_config.upscaling_factor"] = "2",
+        ["applications[].deployments[].autoscaling_config.downscaling_factor"] = "0.5",
+        ["applications[].deployments[].autoscaling_config.upscale_delay_s"] = "1",
+        ["applications[].deployments[].autoscaling_config.downscale_delay_s"] = "60",
+        ["applications[].deployments[].autoscaling_config.downscale_to_zero_delay_s"] = "30",
+        ["applications[].deployments[].autoscaling_config.aggregation_function"] = "max",
+        ["target_capacity"] = "50",
+    };
+
+    /// <summary>Properties set by another key than their own name: <c>num_replicas: auto</c> sets NumReplicasAuto.</summary>
+    private static readonly Dictionary<string, string> AlsoCarried = new(StringComparer.Ordinal)
+    {
+        ["NumReplicasAuto"] = "num_replicas",
+    };
+
+    /// <summary>Keys a sample needs next to it to be valid (min_replicas 2 needs a max_replicas of at least 2).</summary>
+    private static readonly Dictionary<string, string> SampleSiblings = new(StringComparer.Ordinal)
+    {
+        ["applications[].deployments[].autoscaling_config.min_replicas"] = "{max_replicas: 3}",
     };
 
     private const string BaseYaml = $"""
@@ -134,7 +162,8 @@ public sealed partial class ConfigDeclarationTests
                 .Where(p => p.SetMethod is not null)
                 .Select(p => p.Name)
                 .Order(StringComparer.Ordinal);
-            Assert.Equal(properties, section.Keys.Select(PropertyName).Order(StringComparer.Ordinal));
+            Assert.Equal(properties, section.Keys.Select(PropertyName).Concat(AlsoCarried.Where(c => section.Keys.Contains(c.Value)).Select(c => c.Key))
+                .Order(StringComparer.Ordinal));
         }
     }
 
@@ -283,6 +312,15 @@ public sealed partial class ConfigDeclarationTests
         var value = new YamlStream();
         value.Load(new StringReader(Samples[path]));
         node.Children[new YamlScalarNode(segments[^1])] = value.Documents[0].RootNode;
+        if (SampleSiblings.TryGetValue(path, out var siblings))
+        {
+            var extra = new YamlStream();
+            extra.Load(new StringReader(siblings));
+            foreach (var (key, sibling) in (YamlMappingNode)extra.Documents[0].RootNode)
+            {
+                node.Children[key] = sibling;
+            }
+        }
 
         using var writer = new StringWriter();
         stream.Save(writer, assignAnchors: false);
@@ -297,7 +335,12 @@ public sealed partial class ConfigDeclarationTests
         object? current = record;
         foreach (var segment in path.Split('.'))
         {
-            current = current!.GetType().GetProperty(PropertyName(segment.TrimEnd('[', ']')))!.GetValue(current);
+            if (current is null)
+            {
+                // A section left out (autoscaling_config): every key under it is unset.
+                return null;
+            }
+            current = current.GetType().GetProperty(PropertyName(segment.TrimEnd('[', ']')))!.GetValue(current);
             if (segment.EndsWith("[]", StringComparison.Ordinal))
             {
                 current = ((IList)current!)[0];
@@ -358,9 +401,10 @@ public sealed partial class ConfigDeclarationTests
     {
         var key = path.Split('.')[^1];
         var app = config.Applications[0];
-        if (path.StartsWith("applications[].deployments[].", StringComparison.Ordinal))
+        const string deployments = "applications[].deployments[].";
+        if (path.StartsWith(deployments, StringComparison.Ordinal))
         {
-            return ["applications", app.Name, "deployments", app.Deployments[0].Name, "deployment_config", key];
+            return ["applications", app.Name, "deployments", app.Deployments[0].Name, "deployment_config", .. path[deployments.Length..].Split('.')];
         }
         return path.StartsWith("applications[].", StringComparison.Ordinal) ? ["applications", app.Name, key] : path.Split('.');
     }
@@ -416,7 +460,7 @@ public sealed partial class ConfigDeclarationTests
         return VolatileValues().Replace(Encoding.UTF8.GetString(buffer.ToArray()), m => m.Groups[1].Value + "\"\"");
     }
 
-    [GeneratedRegex("""("(?:pid|start_time_s|last_deployed_time_s|replica_id)":)("[^"]*"|[0-9.eE+-]+)""")]
+    [GeneratedRegex("""("(?:pid|start_time_s|last_deployed_time_s|replica_id|timestamp_s|since_s)":)("[^"]*"|[0-9.eE+-]+)""")]
     private static partial Regex VolatileValues();
 
     private static Dictionary<string, string[]> ReplicaIds(ServeController controller)

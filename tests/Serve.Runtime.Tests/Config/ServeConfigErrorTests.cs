@@ -40,16 +40,51 @@ public class ServeConfigErrorTests
     }
 
     [Theory]
-    [InlineData("autoscaling_config: {min_replicas: 1}", "applications[0].deployments[1].autoscaling_config", "does not support yet (autoscaling)")]
+    [InlineData("autoscaling_config: {policy: {policy_function: 'my.module:scale'}}", "applications[0].deployments[1].autoscaling_config.policy", "cannot load")]
+    [InlineData("autoscaling_config: {target_num_ongoing_requests_per_replica: 2}", "applications[0].deployments[1].autoscaling_config.target_num_ongoing_requests_per_replica", "use target_ongoing_requests")]
     [InlineData("ray_actor_options: {num_cpus: 1}", "applications[0].deployments[1].ray_actor_options", "does not support yet")]
     [InlineData("max_concurrent_queries: 3", "applications[0].deployments[1].max_concurrent_queries", "use max_ongoing_requests")]
     public void Ray_options_that_are_not_supported_say_so(string option, string path, string fragment)
         => AssertSingleError(DeploymentOptionFails(option), path, 9, fragment);
 
     [Fact]
-    public void Auto_num_replicas_says_autoscaling_is_not_supported()
-        => AssertSingleError(DeploymentOptionFails("num_replicas: auto"), "applications[0].deployments[1].num_replicas", 9,
-            "\"auto\" (autoscaling) is not supported yet", "integer ≥ 1");
+    public void Auto_num_replicas_is_autoscaling_with_rays_defaults()
+    {
+        var d2 = ServeConfigLoader.Load(ConfigTestHelpers.WithDeploymentOption("num_replicas: auto"), "test.yaml").Applications[0].Deployments[1];
+        Assert.True(d2.NumReplicasAuto);
+        Assert.Null(d2.NumReplicas);
+        Assert.Null(d2.AutoscalingConfig);
+    }
+
+    [Fact]
+    public void A_fixed_num_replicas_with_an_autoscaling_config_is_refused_with_rays_message()
+        => AssertSingleError(LoadFails(ConfigTestHelpers.WithDeploymentOption("num_replicas: 2\n        autoscaling_config: {max_replicas: 3}")),
+            "applications[0].deployments[1].num_replicas", 9, "Manually setting num_replicas is not allowed when autoscaling_config is provided.");
+
+    [Theory]
+    [InlineData("{min_replicas: 3, max_replicas: 2}", "max_replicas (2) must be greater than or equal to min_replicas (3)!")]
+    [InlineData("{min_replicas: 2, initial_replicas: 1, max_replicas: 3}", "min_replicas (2) must be less than or equal to initial_replicas (1)!")]
+    [InlineData("{initial_replicas: 4, max_replicas: 3}", "max_replicas (3) must be greater than or equal to initial_replicas (4)!")]
+    public void Autoscaling_bounds_are_checked_with_rays_messages(string section, string message)
+        => AssertSingleError(DeploymentOptionFails("autoscaling_config: " + section), "applications[0].deployments[1].autoscaling_config.max_replicas", 9, message);
+
+    [Theory]
+    [InlineData("min_replicas: -1", "min_replicas", "must be an integer from 0 to 10,000; got -1.")]
+    [InlineData("max_replicas: 0", "max_replicas", "must be an integer from 1 to 10,000; got 0.")]
+    [InlineData("target_ongoing_requests: 0", "target_ongoing_requests", "must be a number > 0; got 0.")]
+    [InlineData("target_ongoing_requests: many", "target_ongoing_requests", "must be a number; got \"many\".")]
+    [InlineData("upscaling_factor: -2", "upscaling_factor", "must be a number > 0; got -2.")]
+    [InlineData("look_back_period_s: 0", "look_back_period_s", "must be a number of seconds > 0; got 0.")]
+    [InlineData("downscale_delay_s: -1", "downscale_delay_s", "must be a number of seconds ≥ 0; got -1.")]
+    [InlineData("aggregation_function: median", "aggregation_function", "must be one of mean, max, min; got \"median\".")]
+    public void Autoscaling_values_are_checked(string option, string key, string message)
+        => AssertSingleError(DeploymentOptionFails("autoscaling_config: {" + option + "}"), "applications[0].deployments[1].autoscaling_config." + key, 9, message);
+
+    [Theory]
+    [InlineData("target_capacity: 101", "must be a number from 0 to 100 (percent); got 101.")]
+    [InlineData("target_capacity: -5", "must be a number from 0 to 100 (percent); got -5.")]
+    public void Target_capacity_is_a_percentage(string option, string message)
+        => AssertSingleError(LoadFails(option + "\n" + ConfigTestHelpers.WithDeploymentOption("num_replicas: 1")), "target_capacity", 1, message);
 
     [Theory]
     [InlineData("num_replicas: abc", "num_replicas", "must be an integer; got \"abc\".")]
