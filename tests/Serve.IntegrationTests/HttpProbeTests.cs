@@ -123,7 +123,7 @@ public sealed class HttpProbeTests
         foreach (var target in new[] { $"http://127.0.0.1:{host.Host.HttpPort}/echo/1", "*" })
         {
             var method = target == "*" ? "OPTIONS" : "GET";
-            var answer = await HttpRequestIdTests.RawRequestAsync(host.Host.HttpPort, $"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{host.Host.HttpPort}\r\nConnection: close\r\n\r\n");
+            var answer = await HttpRequestIdTests.RawRequestAsync(host.Host.HttpPort!.Value, $"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{host.Host.HttpPort}\r\nConnection: close\r\n\r\n");
             // The proxy's own 404, not the application's.
             Assert.True(answer.StartsWith("HTTP/1.1 404 ", StringComparison.Ordinal), answer);
             Assert.Contains($"Path '{target}' not found.", answer, StringComparison.Ordinal);
@@ -228,7 +228,7 @@ public sealed class HttpProbeTests
 
         // Chunked, so the length is found out while reading. The whole request goes out in one write: a client
         // still writing chunks when the server answers and closes can lose the answer to a reset.
-        var undeclared = await HttpRequestIdTests.RawRequestAsync(host.Host.HttpPort,
+        var undeclared = await HttpRequestIdTests.RawRequestAsync(host.Host.HttpPort!.Value,
             "POST /probe/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
             + "3e8\r\n" + new string('a', 1000) + "\r\n0\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 413 ", undeclared);
@@ -314,7 +314,7 @@ public sealed class HttpSlowClientTests
         var config = ServeTestHost.MultiAppConfig() with { HttpOptions = new HttpOptions { Port = 0 } };
         await using var host = await ServeTestHost.StartAsync(config);
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, host.Host.HttpPort);
+        await socket.ConnectAsync(IPAddress.Loopback, host.Host.HttpPort!.Value);
         var head = "POST /probe/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\nContent-Type: application/octet-stream\r\n\r\n";
         await socket.SendAsync(Encoding.ASCII.GetBytes(head));
 
@@ -368,7 +368,7 @@ public sealed class HttpRequestIdTests
         Assert.True(Guid.TryParse(response.Headers.GetValues("x-request-id").Single(), out _));
 
         // Bytes outside ASCII never reach the proxy: Kestrel answers 400 itself, and keeps serving.
-        var text = await RawRequestAsync(host.Host.HttpPort, "GET /probe/echo/3 HTTP/1.1\r\nHost: 127.0.0.1\r\nx-request-id: h\u00e9llo\r\nConnection: close\r\n\r\n");
+        var text = await RawRequestAsync(host.Host.HttpPort!.Value, "GET /probe/echo/3 HTTP/1.1\r\nHost: 127.0.0.1\r\nx-request-id: h\u00e9llo\r\nConnection: close\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 400", text);
         Assert.Equal("3::probe", await client.GetStringAsync("/probe/echo/3"));
     }

@@ -126,6 +126,88 @@ public sealed partial class ServeProcessTests
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Ray's <c>serve start</c> then <c>serve deploy</c>: the instance starts with no application and the options given on
+    /// the command line; a config deployed to it afterwards is served, and <c>config</c> prints what was deployed.
+    /// </summary>
+    [Fact]
+    public async Task Start_then_deploy_serves_the_applications_deployed_to_it()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[]
+        {
+            dll, "start", "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "0",
+            "--grpc-servicer-functions", "user_defined_protos_pb2_grpc.add_UserDefinedServiceServicer_to_server",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var running = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) { return; }
+            lock (output) { output.AppendLine(e.Data); }
+            var match = StartedLine().Match(e.Data);
+            if (match.Success) { running.TrySetResult(match); }
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var started = await running.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal("(none)", started.Groups["apps"].Value);
+            var address = $"http://127.0.0.1:{started.Groups["dashboard"].Value}";
+
+            using var none = new StringWriter();
+            Assert.Equal(0, await Serve.Hosting.ServeCommandLine.BuildRootCommand().Parse(["config", "--address", address])
+                .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = none, Error = none }));
+            Assert.Equal("No configuration was found." + Environment.NewLine, none.ToString());
+
+            // The sample's file says port 8000 and 9000: as in Ray, a running instance keeps its own and warns.
+            using var deployOut = new StringWriter();
+            using var deployErr = new StringWriter();
+            var deployed = await Serve.Hosting.ServeCommandLine.BuildRootCommand().Parse(["deploy", Paths.Sample("single-app.yaml"), "--address", address])
+                .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = deployOut, Error = deployErr });
+            Assert.True(deployed == 0, deployErr.ToString());
+
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{started.Groups["grpc"].Value}");
+            var reply = await new UserDefinedService.UserDefinedServiceClient(channel)
+                .__call__Async(new UserDefinedMessage { Name = "foo", Origin = "bar", Num = 3 }, deadline: DateTime.UtcNow.AddSeconds(30));
+            Assert.Equal(("Hello foo from bar", 6), (reply.Greeting, reply.Num));
+
+            using var config = new StringWriter();
+            Assert.Equal(0, await Serve.Hosting.ServeCommandLine.BuildRootCommand().Parse(["config", "--address", address])
+                .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = config, Error = config }));
+            Assert.Contains("name: app1", config.ToString());
+            Assert.Contains("import_path: GrpcQuickstart.Applications:App1", config.ToString());
+
+            Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, process.ExitCode);
+        }
+        catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
+        {
+            lock (output)
+            {
+                throw new Xunit.Sdk.XunitException($"{ex}\nServe output:\n{output}");
+            }
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"gRPC proxy: [^:]+:(?<grpc>\d+); HTTP proxy: [^:]+:(?<http>\d+); REST API: http://[^:]+:(?<dashboard>\d+); applications: (?<apps>.+)\.$")]
+    private static partial Regex StartedLine();
+
     [GeneratedRegex(@"gRPC proxy: [^:]+:(?<grpc>\d+); HTTP proxy: [^:]+:(?<http>\d+)")]
     private static partial Regex RunningLine();
 

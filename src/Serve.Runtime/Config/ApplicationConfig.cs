@@ -67,7 +67,7 @@ public sealed record ApplicationConfig
 
     internal void Validate(ConfigIssues issues, string path) => Schema.Validate(this, issues, path);
 
-    private const string NotInStatus = "Ray shows it in deployed_app_config, which Serve's status does not have yet";
+    private const string NotInStatus = "as in Ray, the application's status shows it only inside deployed_app_config, which echoes the whole entry";
 
     /// <summary>The keys of an application (<c>applications[]</c>): each one's reading, rules, writing, status JSON and change handling.</summary>
     internal static ConfigSection<ApplicationConfig> Schema { get; } = new(

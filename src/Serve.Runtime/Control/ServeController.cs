@@ -30,6 +30,8 @@ internal sealed partial class ServeController : IDisposable
     private string[] _order = [];
     private Dictionary<string, int> _orderIndex = new(StringComparer.Ordinal);
     private Dictionary<string, string?> _requestedPrefixes = new(StringComparer.Ordinal);
+    // Each application's entry in the last config applied (Ray's deployed_app_config), by name.
+    private Dictionary<string, ApplicationConfig> _requested = new(StringComparer.Ordinal);
     private string? _deploying;
     private bool _applying;
 
@@ -277,10 +279,12 @@ internal sealed partial class ServeController : IDisposable
             _order = [.. config.Applications.Select(a => a.Name)];
             _orderIndex = new Dictionary<string, int>(_order.Length, StringComparer.Ordinal);
             _requestedPrefixes = new Dictionary<string, string?>(_order.Length, StringComparer.Ordinal);
+            _requested = new Dictionary<string, ApplicationConfig>(_order.Length, StringComparer.Ordinal);
             for (var i = 0; i < _order.Length; i++)
             {
                 _orderIndex[_order[i]] = i;
                 _requestedPrefixes[_order[i]] = config.Applications[i].RoutePrefix;
+                _requested[_order[i]] = config.Applications[i];
             }
             foreach (var name in _failed.Keys.Where(n => !wanted.Contains(n)).ToList())
             {
@@ -615,19 +619,20 @@ internal sealed partial class ServeController : IDisposable
                 if (running.TryGetValue(name, out var app))
                 {
                     views.Add(new ApplicationStatusView(name, app.RoutePrefix, deploying ? ApplicationStatus.Deploying : app.ReportedStatus, app.Message,
-                        app.LastDeployedTime, app.Deployments));
+                        app.LastDeployedTime, app.Deployments, _requested.GetValueOrDefault(name)));
                 }
                 else if (deploying)
                 {
-                    views.Add(new ApplicationStatusView(name, null, ApplicationStatus.Deploying, "", null, []));
+                    views.Add(new ApplicationStatusView(name, null, ApplicationStatus.Deploying, "", null, [], _requested.GetValueOrDefault(name)));
                 }
                 else if (_failed.TryGetValue(name, out var failed))
                 {
-                    views.Add(new ApplicationStatusView(name, failed.RoutePrefix, ApplicationStatus.DeployFailed, failed.Message, failed.LastDeployedTime, []));
+                    views.Add(new ApplicationStatusView(name, failed.RoutePrefix, ApplicationStatus.DeployFailed, failed.Message, failed.LastDeployedTime, [],
+                        _requested.GetValueOrDefault(name)));
                 }
                 else
                 {
-                    views.Add(new ApplicationStatusView(name, null, ApplicationStatus.NotStarted, "", null, []));
+                    views.Add(new ApplicationStatusView(name, null, ApplicationStatus.NotStarted, "", null, [], _requested.GetValueOrDefault(name)));
                 }
             }
             return new ServeStatusSnapshot(InstanceConfig, views);
@@ -856,4 +861,4 @@ internal sealed record ServeStatusSnapshot(ServeConfig? Instance, IReadOnlyList<
 
 /// <summary>One application's status; <paramref name="Deployments"/> are live (their replicas and options are read when written).</summary>
 internal sealed record ApplicationStatusView(string Name, string? RoutePrefix, ApplicationStatus Status, string Message, DateTimeOffset? LastDeployedTime,
-    IReadOnlyList<DeploymentState> Deployments);
+    IReadOnlyList<DeploymentState> Deployments, ApplicationConfig? DeployedConfig = null);

@@ -57,6 +57,16 @@ internal static class ServeDetailsJson
         writer.WriteString("message", app.Message);
         ConfigValues.WriteNumberOrNull(writer, "last_deployed_time_s", app.LastDeployedTime is { } time ? time.ToUnixTimeMilliseconds() / 1000.0 : null);
         writer.WriteString("source", "declarative");
+        // Ray's deployed_app_config: the application's entry in the last config applied, as written there.
+        if (app.DeployedConfig is { } deployed)
+        {
+            writer.WritePropertyName("deployed_app_config");
+            writer.WriteRawValue(new YamlConfigReader("deployed_app_config").ToJson(ApplicationConfig.Schema.Write(deployed), "")!, skipInputValidation: true);
+        }
+        else
+        {
+            writer.WriteNull("deployed_app_config");
+        }
         writer.WriteStartObject("deployments");
         foreach (var deployment in app.Deployments)
         {

@@ -9,8 +9,8 @@ namespace Serve.Hosting;
 
 /// <summary>
 /// The <c>serve</c> command line, for a host program's <c>Main</c>:
-/// <c>return await ServeCommandLine.RunAsync(args);</c>. Commands follow Ray Serve's CLI: <c>run</c>,
-/// <c>deploy</c>, <c>status</c>, <c>shutdown</c> and <c>build</c>.
+/// <c>return await ServeCommandLine.RunAsync(args);</c>. Commands follow Ray Serve's CLI: <c>run</c>, <c>start</c>,
+/// <c>deploy</c>, <c>config</c>, <c>status</c>, <c>shutdown</c> and <c>build</c>.
 /// </summary>
 public static class ServeCommandLine
 {
@@ -40,7 +40,7 @@ public static class ServeCommandLine
     {
         var root = new RootCommand("Serve for .NET: model serving with compile-time gRPC and HTTP binding.")
         {
-            RunCommand(configureServices), DeployCommand(), StatusCommand(), ShutdownCommand(), BuildCommand(),
+            RunCommand(configureServices), StartCommand(configureServices), DeployCommand(), ConfigCommand(), StatusCommand(), ShutdownCommand(), BuildCommand(),
         };
         // The default drops everything after the last dot of the program's name (Acme.Greeter would be "Acme").
         root.HelpName = ProgramCommand.FileName;
@@ -58,15 +58,7 @@ public static class ServeCommandLine
         var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC proxy port (overrides grpc_options.port)." };
         var name = new Option<string?>("--name") { Description = "Application name when running an import path (default: default)." };
         var routePrefix = new Option<string?>("--route-prefix") { Description = "Route prefix when running an import path (default: /)." };
-        var dashboardPort = new Option<int?>("--dashboard-port")
-        {
-            Description = $"Port of the REST API that the deploy, status and shutdown commands call (default {ServeHostOptions.DefaultDashboardPort}; 0 picks a free port; -1 turns it off).",
-        };
-
-        var dashboardHost = new Option<string?>("--dashboard-host")
-        {
-            Description = $"Address the REST API listens on (default {ServeHostOptions.DefaultDashboardHost}). It has no authentication: keep it on a loopback or private address.",
-        };
+        var (dashboardPort, dashboardHost) = DashboardOptions();
 
         var run = new Command("run", "Deploy the applications and serve them until Ctrl+C or SIGTERM.")
         {
@@ -95,45 +87,162 @@ public static class ServeCommandLine
                 return 2;
             }
 
-            var requestedDashboard = parse.GetValue(dashboardPort);
-            if (requestedDashboard is < -1 or > 65535)
-            {
-                await error.WriteLineAsync($"--dashboard-port: must be -1 (off), 0 (any free port) or a port up to 65535; got {requestedDashboard}.").ConfigureAwait(false);
-                return 2;
-            }
-            var options = new ServeHostOptions
-            {
-                DashboardPort = requestedDashboard switch
-                {
-                    null => ServeHostOptions.DefaultDashboardPort,
-                    -1 => null,
-                    var port => port,
-                },
-                DashboardHost = parse.GetValue(dashboardHost),
-                // The proxies matter more than the REST API: a taken default port is a warning, not a failure.
-                DashboardOptional = requestedDashboard is null,
-                ConfigureServices = configureServices,
-            };
+            return await ServeUntilStoppedAsync(config, parse, dashboardPort, dashboardHost, configureServices, dashboardRequired: false).ConfigureAwait(false);
+        });
+        return run;
+    }
 
+    private static (Option<int?> Port, Option<string?> Host) DashboardOptions() => (
+        new Option<int?>("--dashboard-port")
+        {
+            Description = $"Port of the REST API that the deploy, config, status and shutdown commands call (default {ServeHostOptions.DefaultDashboardPort}; 0 picks a free port; -1 turns it off).",
+        },
+        new Option<string?>("--dashboard-host")
+        {
+            Description = $"Address the REST API listens on (default {ServeHostOptions.DefaultDashboardHost}). It has no authentication: keep it on a loopback or private address.",
+        });
+
+    /// <summary>Hosts <paramref name="config"/> until Ctrl+C or SIGTERM, with the REST API the dashboard options ask for.</summary>
+    /// <param name="config">What to host.</param>
+    /// <param name="parse">The command's parsed arguments.</param>
+    /// <param name="dashboardPort">The <c>--dashboard-port</c> option.</param>
+    /// <param name="dashboardHost">The <c>--dashboard-host</c> option.</param>
+    /// <param name="configureServices">The program's own services.</param>
+    /// <param name="dashboardRequired">True when the REST API is the only way in (<c>start</c>): a taken port then fails the start.</param>
+    private static async Task<int> ServeUntilStoppedAsync(ServeConfig config, ParseResult parse, Option<int?> dashboardPort, Option<string?> dashboardHost,
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices, bool dashboardRequired)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        var requestedDashboard = parse.GetValue(dashboardPort);
+        if (requestedDashboard is < -1 or > 65535)
+        {
+            await error.WriteLineAsync($"--dashboard-port: must be -1 (off), 0 (any free port) or a port up to 65535; got {requestedDashboard}.").ConfigureAwait(false);
+            return 2;
+        }
+        var options = new ServeHostOptions
+        {
+            DashboardPort = requestedDashboard switch
+            {
+                null => ServeHostOptions.DefaultDashboardPort,
+                -1 => null,
+                var port => port,
+            },
+            DashboardHost = parse.GetValue(dashboardHost),
+            // The proxies matter more than the REST API: a taken default port is a warning, not a failure.
+            DashboardOptional = requestedDashboard is null && !dashboardRequired,
+            ConfigureServices = configureServices,
+        };
+
+        try
+        {
+            await using var serve = ServeHost.Create(config, options: options);
+            return await serve.RunAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ServeConfigException ex)
+        {
+            await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return 2;
+        }
+        catch (IOException ex) when (ex.InnerException is AddressInUseException or SocketException)
+        {
+            // A taken port, an address this machine does not have, ...: the message names the address; a stack
+            // trace would add nothing.
+            await error.WriteLineAsync($"Could not start: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    /// <summary>
+    /// Ray's <c>serve start</c>: the instance with no application, its proxies and REST API up, for <c>deploy</c> to fill.
+    /// There is no cluster to leave it in, so it runs in the foreground until Ctrl+C or SIGTERM, as <c>run</c> does.
+    /// </summary>
+    private static Command StartCommand(Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices)
+    {
+        var httpHost = new Option<string>("--http-host")
+        {
+            Description = $"Address the proxies listen on (default {HttpOptions.DefaultHost}).",
+            DefaultValueFactory = _ => HttpOptions.DefaultHost,
+        };
+        var httpPort = new Option<int>("--http-port") { Description = $"HTTP proxy port (default {HttpOptions.DefaultPort}).", DefaultValueFactory = _ => HttpOptions.DefaultPort };
+        var grpcPort = new Option<int>("--grpc-port") { Description = $"gRPC proxy port (default {GrpcOptions.DefaultPort}).", DefaultValueFactory = _ => GrpcOptions.DefaultPort };
+        var servicers = new Option<string[]>("--grpc-servicer-functions")
+        {
+            Description = "A gRPC service to expose (a proto service name, or Ray's add_XServicer_to_server function name); repeat for several. "
+                + "Default none: no gRPC proxy is started.",
+            AllowMultipleArgumentsPerToken = false,
+            DefaultValueFactory = _ => [],
+        };
+        var proxyLocation = new Option<string>("--proxy-location")
+        {
+            Description = "Where proxies run: EveryNode (the default) or HeadOnly, the same on one node; Disabled runs none (the REST API and handles still work).",
+            DefaultValueFactory = _ => nameof(ProxyLocation.EveryNode),
+        };
+        proxyLocation.AcceptOnlyFromAmong(nameof(ProxyLocation.EveryNode), nameof(ProxyLocation.HeadOnly), nameof(ProxyLocation.Disabled));
+        var (dashboardPort, dashboardHost) = DashboardOptions();
+        var start = new Command("start", "Start Serve with no application; then send it applications with the deploy command. Runs until Ctrl+C or SIGTERM.")
+        {
+            httpHost, httpPort, grpcPort, servicers, proxyLocation, dashboardPort, dashboardHost,
+        };
+        start.SetAction(async (parse, cancellationToken) =>
+        {
+            ServeConfig config;
             try
             {
-                await using var serve = ServeHost.Create(config, options: options);
-                return await serve.RunAsync(CancellationToken.None).ConfigureAwait(false);
+                config = new ServeConfig
+                {
+                    ProxyLocation = Enum.Parse<ProxyLocation>(parse.GetRequiredValue(proxyLocation)),
+                    HttpOptions = new HttpOptions { Host = parse.GetRequiredValue(httpHost), Port = parse.GetRequiredValue(httpPort) },
+                    GrpcOptions = new GrpcOptions { Port = parse.GetRequiredValue(grpcPort), GrpcServicerFunctions = parse.GetRequiredValue(servicers) },
+                };
+                config.Validate();
             }
             catch (ServeConfigException ex)
             {
-                await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+                await parse.InvocationConfiguration.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
                 return 2;
             }
-            catch (IOException ex) when (ex.InnerException is AddressInUseException or SocketException)
+            return await ServeUntilStoppedAsync(config, parse, dashboardPort, dashboardHost, configureServices, dashboardRequired: true).ConfigureAwait(false);
+        });
+        return start;
+    }
+
+    /// <summary>
+    /// Ray's <c>serve config</c>: each application's entry of the last config applied, as YAML documents separated by
+    /// <c>---</c>.
+    /// </summary>
+    private static Command ConfigCommand()
+    {
+        var address = AddressOption();
+        var name = new Option<string?>("--name", "-n") { Description = "Show this application's config only." };
+        var config = new Command("config", "Print the config of a running Serve's applications: each one's entry of the last config applied.")
+        {
+            address, name,
+        };
+        config.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            using var client = new ServeRestClient(parse.GetRequiredValue(address));
+            var response = await client.SendAsync(HttpMethod.Get, null, cancellationToken).ConfigureAwait(false);
+            if (!response.Succeeded)
             {
-                // A taken port, an address this machine does not have, ...: the message names the address; a stack
-                // trace would add nothing.
-                await error.WriteLineAsync($"Could not start: {ex.Message}").ConfigureAwait(false);
+                await error.WriteLineAsync(response.Error).ConfigureAwait(false);
                 return 1;
             }
+            string yaml;
+            try
+            {
+                yaml = StatusYaml.DeployedConfigs(response.Body, parse.GetValue(name));
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                await error.WriteLineAsync($"The answer from {client.Endpoint} is not a Serve status: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            await output.WriteAsync(yaml).ConfigureAwait(false);
+            return 0;
         });
-        return run;
+        return config;
     }
 
     private static Option<string> AddressOption() => new("--address", "-a")

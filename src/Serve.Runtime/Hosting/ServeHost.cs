@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,13 +51,13 @@ public sealed partial class ServeHost : IAsyncDisposable
     private readonly ServeController _controller;
     private readonly ServeConfig _config;
     private readonly ListenOptions? _grpcListen;
-    private readonly ListenOptions _httpListen;
+    private readonly ListenOptions? _httpListen;
     private readonly ILogger _logger;
     private readonly ServeHostOptions _options;
     private DashboardServer? _dashboard;
     private bool _stopped;
 
-    private ServeHost(WebApplication app, ServeConfig config, ServeHostOptions options, ListenOptions? grpcListen, ListenOptions httpListen)
+    private ServeHost(WebApplication app, ServeConfig config, ServeHostOptions options, ListenOptions? grpcListen, ListenOptions? httpListen)
     {
         _app = app;
         _config = config;
@@ -69,8 +71,11 @@ public sealed partial class ServeHost : IAsyncDisposable
     /// <summary>The port the gRPC proxy listens on (the bound one when the config asked for port 0), or null when gRPC is off.</summary>
     public int? GrpcPort => (_grpcListen?.EndPoint as IPEndPoint)?.Port;
 
-    /// <summary>The port the HTTP proxy listens on (the bound one when the config asked for port 0).</summary>
-    public int HttpPort => ((IPEndPoint)_httpListen.EndPoint).Port;
+    /// <summary>
+    /// The port the HTTP proxy listens on (the bound one when the config asked for port 0), or null when the config's
+    /// <c>proxy_location</c> is <c>Disabled</c>.
+    /// </summary>
+    public int? HttpPort => (_httpListen?.EndPoint as IPEndPoint)?.Port;
 
     /// <summary>
     /// The port the REST API listens on (the bound one when <see cref="ServeHostOptions.DashboardPort"/> is 0),
@@ -117,8 +122,15 @@ public sealed partial class ServeHost : IAsyncDisposable
         builder.Services.AddServe(config);
 
         ListenOptions? grpcListen = null;
-        ListenOptions httpListen = null!;
-        var grpcEnabled = config.GrpcOptions.GrpcServicerFunctions.Count > 0;
+        ListenOptions? httpListen = null;
+        // proxy_location: Disabled runs no proxy (the REST API and handles still work): no server at all, since Kestrel
+        // without endpoints would listen on its default port.
+        var proxies = config.ProxyLocation != ProxyLocation.Disabled;
+        if (!proxies)
+        {
+            builder.Services.AddSingleton<IServer, NoProxyServer>();
+        }
+        var grpcEnabled = proxies && config.GrpcOptions.GrpcServicerFunctions.Count > 0;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -137,12 +149,15 @@ public sealed partial class ServeHost : IAsyncDisposable
                     grpcListen = listen;
                 });
             }
-            kestrel.Listen(address, config.HttpOptions.Port, listen =>
+            if (proxies)
             {
-                // Without TLS, Kestrel cannot offer HTTP/2 next to HTTP/1.1 (no h2c upgrade); say so plainly.
-                listen.Protocols = HttpProtocols.Http1;
-                httpListen = listen;
-            });
+                kestrel.Listen(address, config.HttpOptions.Port, listen =>
+                {
+                    // Without TLS, Kestrel cannot offer HTTP/2 next to HTTP/1.1 (no h2c upgrade); say so plainly.
+                    listen.Protocols = HttpProtocols.Http1;
+                    httpListen = listen;
+                });
+            }
             kestrel.Limits.KeepAliveTimeout = Timeouts.FromSeconds(config.HttpOptions.KeepAliveTimeoutS);
             // Bodies of unknown length stop here; the HTTP proxy checks declared lengths itself (413).
             kestrel.Limits.MaxRequestBodySize = config.HttpOptions.MaxRequestBodySize;
@@ -189,8 +204,9 @@ public sealed partial class ServeHost : IAsyncDisposable
         {
             var apps = string.Join(", ", _controller.Routes.ApplicationNames.Select(n => $"'{n}'"));
             LogStarted(
-                GrpcPort is { } g ? $"{_config.HttpOptions.Host}:{g}" : "off (grpc_servicer_functions is empty)",
-                $"{_config.HttpOptions.Host}:{HttpPort}",
+                GrpcPort is { } g ? $"{_config.HttpOptions.Host}:{g}"
+                    : HttpPort is null ? "off (proxy_location: Disabled)" : "off (grpc_servicer_functions is empty)",
+                HttpPort is { } h ? $"{_config.HttpOptions.Host}:{h}" : "off (proxy_location: Disabled)",
                 DashboardPort is { } d ? $"http://{DashboardHost}:{d}" : "off",
                 apps.Length == 0 ? "(none)" : apps);
         }
@@ -301,4 +317,27 @@ public sealed partial class ServeHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serve shut down cleanly.")]
     private partial void LogStopped();
+}
+
+/// <summary>
+/// The server of a host whose config says <c>proxy_location: Disabled</c>: it listens nowhere, so that the host runs its
+/// controller, replicas and REST API without a proxy port.
+/// </summary>
+internal sealed class NoProxyServer : IServer
+{
+    /// <inheritdoc />
+    public IFeatureCollection Features { get; } = new FeatureCollection();
+
+    /// <inheritdoc />
+    public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
+        where TContext : notnull
+        => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
 }

@@ -72,13 +72,44 @@ internal static class StatusYaml
             {
                 applications.Style = YamlDotNet.Core.Events.MappingStyle.Flow;
             }
+            var capacity = document.RootElement.TryGetProperty("target_capacity", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetRawText() : "null";
             root = new YamlMappingNode
             {
                 { "applications", applications },
-                { "target_capacity", new YamlScalarNode("null") { Style = ScalarStyle.Plain } },
+                { "target_capacity", new YamlScalarNode(capacity) { Style = ScalarStyle.Plain } },
             };
         }
 
+        return Save(root);
+    }
+
+    /// <summary>
+    /// <c>serve config</c>'s output: each application's <c>deployed_app_config</c> as a YAML document, separated by
+    /// <c>---</c> as Ray's are; Ray's sentences when there is none.
+    /// </summary>
+    /// <param name="json">A <c>GET /api/serve/applications/</c> answer.</param>
+    /// <param name="application">Show only this application; null for all.</param>
+    public static string DeployedConfigs(string json, string? application)
+    {
+        using var document = JsonDocument.Parse(json);
+        var documents = new List<string>();
+        foreach (var app in document.RootElement.GetProperty("applications").EnumerateObject())
+        {
+            if ((application is null || app.Name == application)
+                && app.Value.TryGetProperty("deployed_app_config", out var deployed) && deployed.ValueKind == JsonValueKind.Object)
+            {
+                documents.Add(Save(ServeConfigWriter.FromJson(deployed)));
+            }
+        }
+        if (documents.Count == 0)
+        {
+            return (application is null ? "No configuration was found." : $"No config has been deployed for application \"{application}\".") + Environment.NewLine;
+        }
+        return string.Join("---" + Environment.NewLine + Environment.NewLine, documents);
+    }
+
+    private static string Save(YamlNode root)
+    {
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
         new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
         var text = writer.ToString();

@@ -227,7 +227,8 @@ public sealed partial class ConfigDeclarationTests
                 }
                 break;
             case JsonKind.Hidden:
-                Assert.Equal(before, after);
+                // deployed_app_config echoes each application's whole entry, as Ray's does; the rest of the status does not show it.
+                Assert.Equal(WithoutDeployedConfigs(before), WithoutDeployedConfigs(after));
                 break;
             default:
                 Assert.Fail($"{path}: a value key comes from running state; only sections and lists do.");
@@ -418,6 +419,16 @@ public sealed partial class ConfigDeclarationTests
             writer.WriteStringValue(text);
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string WithoutDeployedConfigs(string json)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        foreach (var (_, app) in root["applications"]!.AsObject())
+        {
+            app!.AsObject().Remove("deployed_app_config");
+        }
+        return root.ToJsonString();
     }
 
     private static string? JsonAt(string json, string[] path)

@@ -374,7 +374,8 @@ public sealed partial class ConfigTranscriptTests
                 }
                 result.Append(Volatile(Encoding.UTF8.GetString(buffer.ToArray()))).Append('\n');
             }
-            return result.ToString();
+            // The registered import path is unique per run (deployed_app_config shows it).
+            return result.ToString().Replace(path, "Tests.Control.Reconcile:App", StringComparison.Ordinal);
         }
         finally
         {

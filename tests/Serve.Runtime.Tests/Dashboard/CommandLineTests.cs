@@ -73,6 +73,34 @@ public sealed class CommandLineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Config_prints_each_applications_entry_of_the_last_config_applied()
+    {
+        var file = WriteFile(_serve.Yaml("""
+                deployments:
+                  - name: Helper
+                    num_replicas: 2
+                    autoscaling_config: ~
+            """));
+        Assert.Equal(0, (await InvokeAsync("deploy", file, "--address", _serve.Address)).Exit);
+
+        var (exit, output, error) = await InvokeAsync("config", "--address", _serve.Address);
+
+        Assert.Equal((0, ""), (exit, error));
+        // The application's entry as the file set it, read back as a config: what was deployed.
+        var entry = ServeConfigLoader.Load("applications:\n- " + output.Replace("\n", "\n  ", StringComparison.Ordinal).TrimEnd(), "printed").Applications.Single();
+        Assert.Equal(("app", _serve.ImportPath), (entry.Name, entry.ImportPath));
+        Assert.Equal(2, entry.Deployments.Single(d => d.Name == "Helper").NumReplicas);
+        Assert.DoesNotContain("---", output);
+    }
+
+    [Fact]
+    public async Task Config_of_an_application_that_does_not_exist_says_so_as_ray_does()
+    {
+        var (exit, output, _) = await InvokeAsync("config", "--address", _serve.Address, "-n", "nope");
+        Assert.Equal((0, "No config has been deployed for application \"nope\"." + Environment.NewLine), (exit, output));
+    }
+
+    [Fact]
     public async Task Deploy_checks_the_file_locally_first_and_exits_2_with_the_loaders_message()
     {
         var file = WriteFile(_serve.Yaml("""
