@@ -30,6 +30,22 @@ public sealed class ServeRequestContext
     /// <summary>The gRPC method path (<c>/package.Service/Method</c>) or HTTP route the request came in on.</summary>
     public string Route { get; }
 
+    /// <summary>The deployment whose replica runs the request (Ray's replica context); empty until a replica took it.</summary>
+    public string Deployment { get; private set; } = "";
+
+    /// <summary>The id of the replica running the request, e.g. <c>app1#Model#3f9a1c2b</c>; empty until a replica took it.</summary>
+    public string ReplicaId { get; private set; } = "";
+
+    /// <summary>Records the replica that took the request (its log lines name it); called by the runtime.</summary>
+    /// <param name="deployment">The replica's deployment.</param>
+    /// <param name="replicaId">The replica's id.</param>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public void AssignReplica(string deployment, string replicaId)
+    {
+        Deployment = deployment;
+        ReplicaId = replicaId;
+    }
+
     /// <summary>The context of the request running on this async flow, or null outside a request.</summary>
     public static ServeRequestContext? Current => s_current.Value;
 

@@ -15,10 +15,18 @@ public sealed record LoggingConfig
     /// </summary>
     public string LogLevel { get; init; } = "INFO";
 
-    /// <summary>The directory log files are written to (<c>logs_dir</c>; default none = the runtime's default location).</summary>
+    /// <summary>
+    /// A directory Serve also writes its log to (<c>logs_dir</c>; default none: the console only): one file per process,
+    /// <c>serve_&lt;pid&gt;.log</c>, rotated at 512 MiB with five old files kept; each line names its application, deployment,
+    /// replica and request id. Created when missing.
+    /// </summary>
     public string? LogsDir { get; init; }
 
-    /// <summary>The log line format (<c>encoding</c>: <c>TEXT</c>, the default, or <c>JSON</c>).</summary>
+    /// <summary>
+    /// The log line format (<c>encoding</c>: <c>TEXT</c>, the default, or <c>JSON</c>): with JSON, the console and the
+    /// <see cref="LogsDir"/> file get one JSON object per line with Ray's field names (<c>asctime</c>, <c>levelname</c>,
+    /// <c>message</c>, <c>application</c>, <c>deployment</c>, <c>replica</c>, <c>request_id</c>, …).
+    /// </summary>
     public LogEncoding Encoding { get; init; } = LogEncoding.Text;
 
     /// <summary>Whether each request is logged (<c>enable_access_log</c>; default true).</summary>

@@ -100,8 +100,8 @@ public sealed partial class ServeHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(HostBuilderOptions);
 
         builder.Logging.ClearProviders();
-        // Created by the container, which disposes it (flushing queued lines) when the host is disposed.
-        builder.Services.AddSingleton<ILoggerProvider>(_ => ConsoleLog.CreateProvider());
+        // Created by the container, which disposes them (flushing queued lines) when the host is disposed.
+        ServeLogging.AddServeHostProviders(builder.Services, config.LoggingConfig);
         builder.Logging.SetMinimumLevel(ToLogLevel(config.LoggingConfig.LogLevel));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Its per-request Activity and log scope cost ~4% of a no-op call and log nothing at Warning.

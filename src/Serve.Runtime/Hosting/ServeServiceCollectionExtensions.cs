@@ -63,6 +63,8 @@ public static class ServeServiceCollectionExtensions
         });
         services.AddSingleton(sp => new HttpProxy(sp.GetRequiredService<ServeController>(), httpOptions, LoggerFor<HttpProxy>(sp), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService(sp => new ServeLifecycle(sp.GetRequiredService<ServeController>(), config));
+        // logging_config.logs_dir: Serve's file, next to whatever logging the host has.
+        ServeLogging.AddFileProvider(services, config.LoggingConfig);
         return services;
     }
 

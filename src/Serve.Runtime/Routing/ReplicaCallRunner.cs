@@ -130,6 +130,7 @@ internal static class ReplicaCallRunner
             return InvokeIsolatedAsync(call, lease, requestAborted);
         }
         ValueTask invoking;
+        call.RequestContext.AssignReplica(lease.Replica.DeploymentName, lease.Replica.Id);
         ServeRequestContext.SetCurrent(call.RequestContext);
         try
         {
@@ -159,6 +160,7 @@ internal static class ReplicaCallRunner
         ValueTask invoking;
         try
         {
+            call.RequestContext.AssignReplica(lease.Replica.DeploymentName, lease.Replica.Id);
             ServeRequestContext.SetCurrent(call.RequestContext);
             invoking = call.InvokeAsync(lease.Replica.Instance);
         }
@@ -259,6 +261,7 @@ internal static class ReplicaCallRunner
         {
             await call.PrepareAsync().ConfigureAwait(false);
             using var lease = await router.AcquireAsync(call.RequestContext.MultiplexedModelId, token).ConfigureAwait(false);
+            call.RequestContext.AssignReplica(lease.Replica.DeploymentName, lease.Replica.Id);
             ServeRequestContext.SetCurrent(call.RequestContext);
             var answered = await RaceAsync(call, lease.Replica.Instance, timeout, deadline.Token).ConfigureAwait(false);
             outcome = new(answered ? ReplicaCallResult.DeadlineAnswered : ReplicaCallResult.Completed, null, false);

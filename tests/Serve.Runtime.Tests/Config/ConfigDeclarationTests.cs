@@ -153,6 +153,47 @@ public sealed partial class ConfigDeclarationTests
         Assert.Empty(Samples.Keys.Except(declared).Select(k => $"{k}: has a sample, but no section declares it."));
     }
 
+    /// <summary>
+    /// Every key Serve accepts does what it says (none is accepted and ignored), and every Ray key it refuses says so:
+    /// both lists are pinned here, so that a key moves from one to the other on purpose.
+    /// </summary>
+    [Fact]
+    public void Every_accepted_key_is_honoured_and_the_refused_ones_are_pinned()
+    {
+        var keys = ValueKeys(ServeConfig.Schema, "").ToList();
+        Assert.Empty(keys.Where(k => k.Field.Change.Kind == ChangeKind.Ignored).Select(k => k.Path));
+        Assert.Equal(Samples.Keys.Order(StringComparer.Ordinal), keys.Select(k => k.Path).Order(StringComparer.Ordinal));
+
+        var refused = Sections(ServeConfig.Schema, typeof(ServeConfig))
+            .SelectMany(s => s.Section.Unsupported.Keys.Select(k => s.Section.Context + ": " + k))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(
+        [
+            "a deployment's options: logging_config",
+            "a deployment's options: max_concurrent_queries",
+            "a deployment's options: max_replicas_per_node",
+            "a deployment's options: placement_group_bundles",
+            "a deployment's options: placement_group_strategy",
+            "a deployment's options: ray_actor_options",
+            "a deployment's options: request_router_config",
+            "an application: external_scaler_enabled",
+            "an application: host",
+            "an application: logging_config",
+            "an application: port",
+            "autoscaling_config: policy",
+            "autoscaling_config: target_num_ongoing_requests_per_replica",
+            "http_options: location",
+            "http_options: middlewares",
+            "http_options: num_cpus",
+            "http_options: ssl_ca_certs",
+            "http_options: ssl_certfile",
+            "http_options: ssl_keyfile",
+            "http_options: ssl_keyfile_password",
+            "logging_config: additional_log_standard_attrs",
+            "the config's top level: import_path",
+        ], refused);
+    }
+
     [Fact]
     public void Every_settable_property_of_a_config_record_is_a_declared_key()
     {
