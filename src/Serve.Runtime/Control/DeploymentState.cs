@@ -360,7 +360,18 @@ internal sealed class DeploymentState
         if (Definition.HealthCheck is not null)
         {
             // As in Ray, a replica whose first health check fails never serves: it failed to start.
-            if (await Supervisor.CheckAsync(replica, cancellationToken).ConfigureAwait(false) is { } failure)
+            string? failure;
+            try
+            {
+                failure = await Supervisor.CheckAsync(replica, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Cancelled (the deployment is being stopped while this replica starts): nothing else owns it.
+                await StopQuietlyAsync(replica).ConfigureAwait(false);
+                throw;
+            }
+            if (failure is not null)
             {
                 await StopQuietlyAsync(replica).ConfigureAwait(false);
                 throw new DeployException($"Replica {index} of deployment '{Name}' failed its first health check: {failure}");
@@ -473,6 +484,11 @@ internal sealed class DeploymentState
     {
         lock (_drainingLock)
         {
+            foreach (var replica in replicas)
+            {
+                // STOPPING from the moment the status lists it as draining, not once its stop got under way.
+                replica.State = ReplicaState.Stopping;
+            }
             _draining.AddRange(replicas);
         }
         var options = Options;

@@ -38,6 +38,8 @@ internal sealed partial class ReplicaSupervisor
     private Task _loop = Task.CompletedTask;
     private Task _autoscaling = Task.CompletedTask;
     private Action<Task>? _track;
+    // Completed, and replaced, when health_check_period_s changes in place: the loop's wait is measured again.
+    private TaskCompletionSource _periodChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly ILogger _logger;
 
@@ -129,13 +131,45 @@ internal sealed partial class ReplicaSupervisor
         }
     }
 
+    /// <summary>
+    /// Says that <c>health_check_period_s</c> changed in place: the loop schedules its next round from the last one with
+    /// the new period, as Ray's controller does, instead of first finishing a wait begun with the old one (which may be
+    /// far longer).
+    /// </summary>
+    public void PeriodChanged()
+        => Interlocked.Exchange(ref _periodChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     private async Task RunAsync(CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested)
+        var time = _deployment.Time;
+        // As in Ray, a period counts from the start of the last check (the replica's start for the first): a round that
+        // took longer than the period is followed by the next at once.
+        var last = time.GetUtcNow();
+        while (true)
         {
             // Ray spreads checks with ±10% jitter, so that replicas started together are not all checked at once.
-            var period = _deployment.Options.HealthCheckPeriod;
-            await Task.Delay(period * (0.9 + (Random.Shared.NextDouble() * 0.2)), _deployment.Time, stop).ConfigureAwait(false);
+            var jitter = 0.9 + (Random.Shared.NextDouble() * 0.2);
+            while (true)
+            {
+                stop.ThrowIfCancellationRequested();
+                var changed = Volatile.Read(ref _periodChanged).Task;
+                var wait = last + (_deployment.Options.HealthCheckPeriod * jitter) - time.GetUtcNow();
+                if (wait <= TimeSpan.Zero)
+                {
+                    break;
+                }
+                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                var due = Task.Delay(wait < Timeouts.Longest ? wait : Timeouts.Longest, time, waiting.Token);
+                if (await Task.WhenAny(due, changed).ConfigureAwait(false) == due)
+                {
+                    // Throws when the loop was stopped.
+                    await due.ConfigureAwait(false);
+                    break;
+                }
+                // The period changed: the wait is measured again from the last check.
+                await waiting.CancelAsync().ConfigureAwait(false);
+            }
+            last = time.GetUtcNow();
             try
             {
                 await CheckAllAsync(stop).ConfigureAwait(false);

@@ -557,6 +557,11 @@ internal sealed partial class ServeController : IDisposable
             HealthCheckTimeout = target.HealthCheckTimeout,
             MaxConstructorRetryCount = target.MaxConstructorRetryCount,
         };
+        if (target.HealthCheckPeriod != current.HealthCheckPeriod)
+        {
+            // The loop may be waiting out the old period, however long: it measures its wait again.
+            deployment.Supervisor.PeriodChanged();
+        }
 
         // Down first: replicas about to stop are not reconfigured.
         var replicas = deployment.Router.Replicas;

@@ -8,28 +8,41 @@ namespace Serve.Routing;
 internal static class DeadlineRace
 {
     /// <summary>
-    /// Starts <paramref name="invoke"/>; if <paramref name="deadline"/> fires first, awaits <paramref name="answerDeadline"/>.
-    /// Either way, waits for the method to end. Returns true when the deadline was answered; the method's late
-    /// outcome (result or exception) is then dropped, as the client already has its answer.
+    /// Starts <paramref name="invoke"/>; if <paramref name="deadline"/> fires first, awaits <paramref name="answerDeadline"/>,
+    /// and if <paramref name="abandoned"/> does (the replica was stopped while the method ran), awaits
+    /// <paramref name="answerAbandoned"/>. Either way, waits for the method to end. Returns which answer was given, if
+    /// any; the method's late outcome (result or exception) is then dropped, as the client already has its answer.
     /// </summary>
-    /// <remarks>Callers build the two delegates in a small method of their own: a lambda in a long async method
+    /// <remarks>Callers build the delegates in a small method of their own: a lambda in a long async method
     /// makes the compiler allocate its closure on every call, deadline or not.</remarks>
-    public static async Task<bool> RunAsync(Func<Task> invoke, Func<Task> answerDeadline, CancellationToken deadline)
+    public static async Task<RaceAnswer> RunAsync(Func<Task> invoke, Func<Task> answerDeadline, Func<Task>? answerAbandoned,
+        CancellationToken deadline, CancellationToken abandoned = default)
     {
         var running = Task.Run(invoke, CancellationToken.None);
-        var answered = false;
-        if (await Task.WhenAny(running, Task.Delay(Timeout.InfiniteTimeSpan, deadline)).ConfigureAwait(false) != running)
+        var answered = RaceAnswer.None;
+        using (var either = CancellationTokenSource.CreateLinkedTokenSource(deadline, abandoned))
         {
-            answered = true;
-            await answerDeadline().ConfigureAwait(false);
+            if (await Task.WhenAny(running, Task.Delay(Timeout.InfiniteTimeSpan, either.Token)).ConfigureAwait(false) != running)
+            {
+                if (deadline.IsCancellationRequested || answerAbandoned is null)
+                {
+                    answered = RaceAnswer.Deadline;
+                    await answerDeadline().ConfigureAwait(false);
+                }
+                else
+                {
+                    answered = RaceAnswer.Abandoned;
+                    await answerAbandoned().ConfigureAwait(false);
+                }
+            }
         }
         try
         {
             await running.ConfigureAwait(false);
         }
-        catch (Exception) when (answered)
+        catch (Exception) when (answered != RaceAnswer.None)
         {
-            // Nowhere to go: the client already has its deadline answer.
+            // Nowhere to go: the client already has its answer.
         }
         return answered;
     }
@@ -53,4 +66,17 @@ internal static class DeadlineRace
         }
         return true;
     }
+}
+
+/// <summary>What <see cref="DeadlineRace.RunAsync"/> answered before the method returned.</summary>
+internal enum RaceAnswer
+{
+    /// <summary>Nothing: the method returned first.</summary>
+    None,
+
+    /// <summary>The deadline passed: DEADLINE_EXCEEDED (408).</summary>
+    Deadline,
+
+    /// <summary>The replica was stopped under the method: UNAVAILABLE (503).</summary>
+    Abandoned,
 }

@@ -263,8 +263,13 @@ internal static class ReplicaCallRunner
             using var lease = await router.AcquireAsync(call.RequestContext.MultiplexedModelId, token).ConfigureAwait(false);
             call.RequestContext.AssignReplica(lease.Replica.DeploymentName, lease.Replica.Id);
             ServeRequestContext.SetCurrent(call.RequestContext);
-            var answered = await RaceAsync(call, lease.Replica.Instance, timeout, deadline.Token).ConfigureAwait(false);
-            outcome = new(answered ? ReplicaCallResult.DeadlineAnswered : ReplicaCallResult.Completed, null, false);
+            var answered = await RaceAsync(call, lease.Replica, timeout, deadline.Token).ConfigureAwait(false);
+            outcome = new(answered switch
+            {
+                RaceAnswer.Deadline => ReplicaCallResult.DeadlineAnswered,
+                RaceAnswer.Abandoned => ReplicaCallResult.UnavailableAnswered,
+                _ => ReplicaCallResult.Completed,
+            }, null, false);
         }
         catch (Exception ex)
         {
@@ -278,7 +283,7 @@ internal static class ReplicaCallRunner
 
         // The method returned and its replica slot is free: what a lagging client has not read yet is sent now, within
         // the deadline.
-        if (outcome.Result != ReplicaCallResult.DeadlineAnswered && call.StreamedResponses
+        if (outcome.Result is not (ReplicaCallResult.DeadlineAnswered or ReplicaCallResult.UnavailableAnswered) && call.StreamedResponses
             && await DeadlineRace.PassesFirstAsync(call.DrainResponsesAsync(), deadline.Token).ConfigureAwait(false))
         {
             await call.AnswerDeadlineAsync(timeout).ConfigureAwait(false);
@@ -287,12 +292,16 @@ internal static class ReplicaCallRunner
         return outcome with { DeadlinePassed = deadline.IsCancellationRequested };
     }
 
-    /// <summary>The method against its deadline (<see cref="DeadlineRace"/>); true when the deadline was answered.</summary>
+    /// <summary>
+    /// The method against its deadline and its replica being stopped under it (<see cref="DeadlineRace"/>): a wedged
+    /// replica that is replaced answers UNAVAILABLE at once, as without a deadline, not at the deadline.
+    /// </summary>
     /// <remarks>The lambdas live here, not in <see cref="RunWithDeadlineAsync"/>: there the compiler would allocate their
     /// closure on every call.</remarks>
-    private static ValueTask<bool> RaceAsync<TCall>(TCall call, object instance, TimeSpan timeout, CancellationToken deadline)
+    private static ValueTask<RaceAnswer> RaceAsync<TCall>(TCall call, Replicas.Replica replica, TimeSpan timeout, CancellationToken deadline)
         where TCall : class, IReplicaCall
-        => new(DeadlineRace.RunAsync(() => call.InvokeAsync(instance).AsTask(), () => call.AnswerDeadlineAsync(timeout), deadline));
+        => new(DeadlineRace.RunAsync(() => call.InvokeAsync(replica.Instance).AsTask(), () => call.AnswerDeadlineAsync(timeout),
+            () => call.AnswerUnavailableAsync(replica.AbandonedMessage), deadline, replica.Abandoned));
 
     /// <summary>
     /// What an exception means. A departed client comes first: once it left, a cancelled read or an aborted stream

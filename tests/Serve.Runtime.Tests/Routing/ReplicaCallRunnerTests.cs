@@ -202,6 +202,41 @@ public sealed class ReplicaCallRunnerTests
         Assert.Equal([TimeSpan.FromSeconds(5)], call.DeadlineAnswers);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_method_still_running_when_its_replica_stops_is_answered_unavailable_at_once_with_or_without_a_deadline(bool deadline)
+    {
+        var clock = new FakeTimeProvider();
+        var (entered, release) = (new TaskCompletionSource(), new TaskCompletionSource());
+        var router = Router();
+        var replica = router.Replicas[0];
+        var call = new ScriptedCall((_, _) =>
+        {
+            entered.TrySetResult();
+            return release.Task;
+        });
+
+        // A deadline far off on a clock that never moves: only the stopped replica can end the wait.
+        var running = ReplicaCallRunner.RunAsync(router, call, deadline ? TimeSpan.FromMinutes(10) : null, clock, CancellationToken.None).AsTask();
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // Replaced: out of the router, then stopped without a drain, the method still running.
+        router.SetReplicas([]);
+        await replica.StopAsync(TimeSpan.Zero, CancellationToken.None);
+
+        await WaitUntilAsync(() => call.UnavailableAnswers.Count == 1);
+        Assert.Equal(["Replica 'r0' of deployment 'd' was stopped before the request finished; retry it."], call.UnavailableAnswers);
+        Assert.Empty(call.DeadlineAnswers);
+        // The client has its answer; the request buffers are given back only once the method returned.
+        Assert.Equal(0, call.Released);
+        release.SetResult();
+        var outcome = await running.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(ReplicaCallResult.UnavailableAnswered, outcome.Result);
+        Assert.False(outcome.DeadlinePassed);
+        Assert.Equal(1, call.Released);
+        Assert.Equal(["Replica 'r0' of deployment 'd' was stopped before the request finished; retry it."], call.UnavailableAnswers);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

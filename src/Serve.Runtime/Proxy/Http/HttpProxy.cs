@@ -269,15 +269,24 @@ internal sealed partial class HttpProxy
         return AnswerEarlyAsync(context, call, 503, message);
     }
 
-    private static Task AnswerEarlyAsync(HttpContext context, ProxyHttpCall? call, int status, string text)
+    private static async Task AnswerEarlyAsync(HttpContext context, ProxyHttpCall? call, int status, string text)
     {
         if (call?.AbandonStream() == true || context.Response.HasStarted)
         {
             // A stream under way cannot change its status any more: it is cut, as after any error once it started.
             Cut(context);
-            return Task.CompletedTask;
+            return;
         }
-        return WriteTextAsync(context, status, text);
+        // The method may still run for long (it ignores its token, or its replica was stopped under it): the answer ends
+        // now, not when the method returns, or a client reading the whole response would wait for the method too. The
+        // HTTP/1.x connection is closed after it: the server reads no next request from it until the method returned,
+        // so a client reusing it would wait as long.
+        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
+        await WriteTextAsync(context, status, text).ConfigureAwait(false);
+        await context.Response.CompleteAsync().ConfigureAwait(false);
     }
 
     private static Task WriteTextAsync(HttpContext context, int status, string text)
