@@ -307,7 +307,19 @@ internal sealed partial class ReplicaSupervisor
             throw;
         }
 
-        await _deployment.ReplicaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _deployment.ReplicaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The deployment stopped while the new replicas waited to join it: they never will.
+            foreach (var replica in started)
+            {
+                await DeploymentState.StopQuietlyAsync(replica).ConfigureAwait(false);
+            }
+            throw;
+        }
         try
         {
             var current = _deployment.Router.Replicas;
