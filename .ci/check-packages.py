@@ -20,7 +20,7 @@ EXPECTED = {
     ),
     "Serve.Runtime": (
         ["lib/net10.0/Serve.Runtime.dll", "lib/net10.0/Serve.Runtime.xml", "build/Serve.Runtime.targets"],
-        ["Serve.Abstractions", "Google.Protobuf", "YamlDotNet", "System.CommandLine"],
+        ["Serve.Abstractions", "Google.Protobuf", "YamlDotNet", "System.CommandLine", "Serilog.Extensions.Logging", "Serilog.Sinks.File", "Serilog.Sinks.Console"],
         True,
     ),
     "Serve.Abstractions": (
