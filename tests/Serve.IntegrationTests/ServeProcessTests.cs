@@ -13,34 +13,11 @@ public sealed partial class ServeProcessTests
     [Fact]
     public async Task Sigterm_lets_the_running_stream_finish_then_exits_zero()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { dll, "run", Paths.Sample("single-app.yaml"), "--grpc-port", "0", "--http-port", "0" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var running = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) { return; }
-            lock (output) { output.AppendLine(e.Data); }
-            var match = RunningLine().Match(e.Data);
-            if (match.Success) { running.TrySetResult(match); }
-        };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+        var (process, output, running) = StartSample(RunningLine(), "run", Paths.Sample("single-app.yaml"), "--grpc-port", "0", "--http-port", "0");
+        using var _ = process;
         try
         {
-            var started = await running.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var started = await running.WaitAsync(TimeSpan.FromSeconds(60));
             var grpcPort = started.Groups["grpc"].Value;
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
             var client = new UserDefinedService.UserDefinedServiceClient(channel);
@@ -133,32 +110,12 @@ public sealed partial class ServeProcessTests
     [Fact]
     public async Task Start_then_deploy_serves_the_applications_deployed_to_it()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[]
-        {
-            dll, "start", "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "0",
-            "--grpc-servicer-functions", "user_defined_protos_pb2_grpc.add_UserDefinedServiceServicer_to_server",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var running = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) { return; }
-            lock (output) { output.AppendLine(e.Data); }
-            var match = StartedLine().Match(e.Data);
-            if (match.Success) { running.TrySetResult(match); }
-        };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var (process, output, running) = StartSample(StartedLine(), "start", "--http-port", "0", "--grpc-port", "0", "--dashboard-port", "0",
+            "--grpc-servicer-functions", "user_defined_protos_pb2_grpc.add_UserDefinedServiceServicer_to_server");
+        using var _ = process;
         try
         {
-            var started = await running.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var started = await running.WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal("(none)", started.Groups["apps"].Value);
             var address = $"http://127.0.0.1:{started.Groups["dashboard"].Value}";
 
@@ -207,6 +164,31 @@ public sealed partial class ServeProcessTests
 
     [GeneratedRegex(@"gRPC proxy: [^:]+:(?<grpc>\d+); HTTP proxy: [^:]+:(?<http>\d+); REST API: http://[^:]+:(?<dashboard>\d+); applications: (?<apps>.+)\.$")]
     private static partial Regex StartedLine();
+
+    /// <summary>The sample started as a user starts it, its output collected, and the first line matching <paramref name="line"/>.</summary>
+    private static (Process Process, StringBuilder Output, Task<Match> Started) StartSample(Regex line, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GrpcQuickstart.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var started = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) { return; }
+            lock (output) { output.AppendLine(e.Data); }
+            var match = line.Match(e.Data);
+            if (match.Success) { started.TrySetResult(match); }
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return (process, output, started.Task);
+    }
 
     [GeneratedRegex(@"gRPC proxy: [^:]+:(?<grpc>\d+); HTTP proxy: [^:]+:(?<http>\d+)")]
     private static partial Regex RunningLine();

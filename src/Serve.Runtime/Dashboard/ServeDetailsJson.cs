@@ -111,23 +111,23 @@ internal static class ServeDetailsJson
         writer.WriteStartArray("replicas");
         foreach (var replica in starting)
         {
-            writer.WriteStartObject();
-            writer.WriteString("replica_id", replica.Id);
-            writer.WriteString("state", StatusNames.Of(ReplicaState.Starting));
-            writer.WriteNumber("pid", Environment.ProcessId);
-            writer.WriteNumber("start_time_s", replica.StartTime.ToUnixTimeMilliseconds() / 1000.0);
-            writer.WriteEndObject();
+            WriteReplica(writer, replica.Id, ReplicaState.Starting, replica.StartTime);
         }
         foreach (var replica in replicas)
         {
-            writer.WriteStartObject();
-            writer.WriteString("replica_id", replica.Id);
-            writer.WriteString("state", StatusNames.Of(replica.State));
-            writer.WriteNumber("pid", Environment.ProcessId);
-            writer.WriteNumber("start_time_s", replica.StartTime.ToUnixTimeMilliseconds() / 1000.0);
-            writer.WriteEndObject();
+            WriteReplica(writer, replica.Id, replica.State, replica.StartTime);
         }
         writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteReplica(Utf8JsonWriter writer, string id, ReplicaState state, DateTimeOffset startTime)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("replica_id", id);
+        writer.WriteString("state", StatusNames.Of(state));
+        writer.WriteNumber("pid", Environment.ProcessId);
+        writer.WriteNumber("start_time_s", startTime.ToUnixTimeMilliseconds() / 1000.0);
         writer.WriteEndObject();
     }
 

@@ -218,30 +218,8 @@ public static class ServeCommandLine
         {
             address, name,
         };
-        config.SetAction(async (parse, cancellationToken) =>
-        {
-            var output = parse.InvocationConfiguration.Output;
-            var error = parse.InvocationConfiguration.Error;
-            using var client = new ServeRestClient(parse.GetRequiredValue(address));
-            var response = await client.SendAsync(HttpMethod.Get, null, cancellationToken).ConfigureAwait(false);
-            if (!response.Succeeded)
-            {
-                await error.WriteLineAsync(response.Error).ConfigureAwait(false);
-                return 1;
-            }
-            string yaml;
-            try
-            {
-                yaml = StatusYaml.DeployedConfigs(response.Body, parse.GetValue(name));
-            }
-            catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                await error.WriteLineAsync($"The answer from {client.Endpoint} is not a Serve status: {ex.Message}").ConfigureAwait(false);
-                return 1;
-            }
-            await output.WriteAsync(yaml).ConfigureAwait(false);
-            return 0;
-        });
+        config.SetAction((parse, cancellationToken) =>
+            PrintStatusAsync(parse, address, json => StatusYaml.DeployedConfigs(json, parse.GetValue(name)), cancellationToken));
         return config;
     }
 
@@ -309,31 +287,38 @@ public static class ServeCommandLine
         {
             address, name,
         };
-        status.SetAction(async (parse, cancellationToken) =>
-        {
-            var output = parse.InvocationConfiguration.Output;
-            var error = parse.InvocationConfiguration.Error;
-            using var client = new ServeRestClient(parse.GetRequiredValue(address));
-            var response = await client.SendAsync(HttpMethod.Get, null, cancellationToken).ConfigureAwait(false);
-            if (!response.Succeeded)
-            {
-                await error.WriteLineAsync(response.Error).ConfigureAwait(false);
-                return 1;
-            }
-            string yaml;
-            try
-            {
-                yaml = StatusYaml.FromDetailsJson(response.Body, parse.GetValue(name));
-            }
-            catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                await error.WriteLineAsync($"The answer from {client.Endpoint} is not a Serve status: {ex.Message}").ConfigureAwait(false);
-                return 1;
-            }
-            await output.WriteAsync(yaml).ConfigureAwait(false);
-            return 0;
-        });
+        status.SetAction((parse, cancellationToken) =>
+            PrintStatusAsync(parse, address, json => StatusYaml.FromDetailsJson(json, parse.GetValue(name)), cancellationToken));
         return status;
+    }
+
+    /// <summary>
+    /// Gets the REST API's status document and prints what <paramref name="render"/> makes of it (<c>status</c>,
+    /// <c>config</c>); exit 1 when Serve cannot be reached or answers something else.
+    /// </summary>
+    private static async Task<int> PrintStatusAsync(ParseResult parse, Option<string> address, Func<string, string> render, CancellationToken cancellationToken)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        var error = parse.InvocationConfiguration.Error;
+        using var client = new ServeRestClient(parse.GetRequiredValue(address));
+        var response = await client.SendAsync(HttpMethod.Get, null, cancellationToken).ConfigureAwait(false);
+        if (!response.Succeeded)
+        {
+            await error.WriteLineAsync(response.Error).ConfigureAwait(false);
+            return 1;
+        }
+        string text;
+        try
+        {
+            text = render(response.Body);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            await error.WriteLineAsync($"The answer from {client.Endpoint} is not a Serve status: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        await output.WriteAsync(text).ConfigureAwait(false);
+        return 0;
     }
 
     private static Command ShutdownCommand()

@@ -307,11 +307,7 @@ internal sealed class ReplicaRouter
                 lock (_queueLock)
                 {
                     // The waiter stays in the queue marked done; DrainQueue skips it. Count it out now.
-                    if (!waiter.Counted)
-                    {
-                        waiter.Counted = true;
-                        _queued--;
-                    }
+                    CountOut(waiter);
                 }
                 throw new OperationCanceledException(cancellationToken);
             }
@@ -334,11 +330,7 @@ internal sealed class ReplicaRouter
             {
                 while (_waiters.TryDequeue(out var waiter))
                 {
-                    if (!waiter.Counted)
-                    {
-                        waiter.Counted = true;
-                        _queued--;
-                    }
+                    CountOut(waiter);
                     // The slot passes to the waiter without being released.
                     if (waiter.Completion.TrySetResult(replica))
                     {
@@ -372,16 +364,22 @@ internal sealed class ReplicaRouter
                     return;
                 }
                 _waiters.Dequeue();
-                if (!waiter.Counted)
-                {
-                    waiter.Counted = true;
-                    _queued--;
-                }
+                CountOut(waiter);
                 if (!waiter.Completion.TrySetResult(chosen))
                 {
                     chosen.Release();
                 }
             }
+        }
+    }
+
+    /// <summary>Takes a waiter out of the queued count, once; the caller holds the queue lock.</summary>
+    private void CountOut(Waiter waiter)
+    {
+        if (!waiter.Counted)
+        {
+            waiter.Counted = true;
+            _queued--;
         }
     }
 
@@ -395,11 +393,7 @@ internal sealed class ReplicaRouter
         {
             while (_waiters.TryDequeue(out var waiter))
             {
-                if (!waiter.Counted)
-                {
-                    waiter.Counted = true;
-                    _queued--;
-                }
+                CountOut(waiter);
                 waiter.Completion.TrySetException(new DeploymentUnavailableException(DeploymentName));
             }
         }
