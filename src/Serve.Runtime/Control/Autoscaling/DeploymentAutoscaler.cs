@@ -188,6 +188,13 @@ internal sealed partial class DeploymentAutoscaler
             {
                 return;
             }
+            // Or left the count as it was with other bounds (a lower max_replicas, a new target_capacity).
+            var options = deployment.Options;
+            to = Math.Clamp(to, options.LowerBound, Math.Max(options.LowerBound, options.UpperBound));
+            if (to == from)
+            {
+                return;
+            }
             LogScaling(deployment.ApplicationName, deployment.Name, from, to, load.ToString("0.##", CultureInfo.InvariantCulture));
             DeploymentStatusTrigger completed;
             if (to > from)
