@@ -33,6 +33,7 @@ internal sealed partial class DeploymentAutoscaler
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _lastReadingTime = DateTimeOffset.MinValue;
     private double _reading;
+    private Task? _wait;
 
     public DeploymentAutoscaler(DeploymentState deployment, ILogger logger)
     {
@@ -114,9 +115,17 @@ internal sealed partial class DeploymentAutoscaler
                 // A failed scale-up (start retries exhausted) is reported in the status; the loop goes on and tries again.
                 LogStepFailed(_deployment.ApplicationName, _deployment.Name, ex);
             }
-            await Task.WhenAny(woken, Task.Delay(ControlInterval, _deployment.Time, stop)).ConfigureAwait(false);
+            var wait = Task.WhenAny(woken, Task.Delay(ControlInterval, _deployment.Time, stop));
+            Volatile.Write(ref _wait, wait);
+            await wait.ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// True while the loop waits for a round that is not due yet (neither woken nor reached on the deployment's clock):
+    /// until then only <see cref="Wake"/> runs one. Tests on a fake clock wait for it before they check what a wake does.
+    /// </summary>
+    internal bool Idle => Volatile.Read(ref _wait) is { IsCompleted: false };
 
     /// <summary>
     /// One control round: a load sample, a new reading when <c>metrics_interval_s</c> passed (or the deployment has no
