@@ -52,13 +52,13 @@ public sealed class ServeTestHost : IAsyncDisposable
         ],
     };
 
-    public static async Task<ServeTestHost> StartAsync(ServeConfig config)
+    public static async Task<ServeTestHost> StartAsync(ServeConfig config, ServeHostOptions? options = null)
     {
         // Generated module initializers register the sample's and the probe's deployments.
         RuntimeHelpers.RunModuleConstructor(typeof(GrpcQuickstart.GrpcDeployment).Module.ModuleHandle);
         RuntimeHelpers.RunModuleConstructor(typeof(ServeTestHost).Module.ModuleHandle);
         config.Validate();
-        var host = ServeHost.Create(config, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        var host = ServeHost.Create(config, logging => logging.SetMinimumLevel(LogLevel.Warning), options);
         await host.StartAsync();
         return new ServeTestHost(host);
     }

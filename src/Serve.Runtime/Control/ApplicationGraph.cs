@@ -192,6 +192,8 @@ internal sealed class ApplicationGraph
         {
             var options = deployments[i].Options;
             var replicas = deployments[i].Router.Replicas;
+            // Its parents have drained: requests still waiting for a slot here (or held at zero replicas) fail now.
+            deployments[i].Router.Close();
             var stops = new Task[replicas.Count];
             for (var r = 0; r < stops.Length; r++)
             {

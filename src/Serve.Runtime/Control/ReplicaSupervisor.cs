@@ -86,11 +86,20 @@ internal sealed partial class ReplicaSupervisor
             var autoscales = _deployment.Options.Autoscaling is not null;
             // Scaled to zero, a request waits for the replica it wakes instead of failing UNAVAILABLE.
             _deployment.Router.HoldWhenEmpty = autoscales ? Autoscaler.Wake : null;
-            if (_stop is null || _stopped || !autoscales || !_autoscaling.IsCompleted)
+            if (_stop is null || _stopped || !autoscales)
             {
                 return;
             }
-            _autoscaling = Autoscaler.RunAsync(_stop.Token);
+            if (_autoscaling.IsCompleted)
+            {
+                // Started the first time the deployment autoscales; it then idles while autoscaling is off.
+                _autoscaling = Autoscaler.RunAsync(_stop.Token);
+            }
+            else
+            {
+                // A loop idling since autoscaling was turned off resumes now.
+                Autoscaler.Wake();
+            }
         }
     }
 

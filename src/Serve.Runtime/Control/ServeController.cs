@@ -470,8 +470,8 @@ internal sealed partial class ServeController : IDisposable
         for (var i = 0; i < graph.Nodes.Count; i++)
         {
             var deployment = app.Deployments[i];
-            var target = ApplicationGraph.Resolve(graph.Nodes[i], appConfig.Deployments, _capacity).ContinuingFrom(deployment.Options);
-            if (deployment.Options.SameAs(target))
+            var requested = ApplicationGraph.Resolve(graph.Nodes[i], appConfig.Deployments, _capacity);
+            if (deployment.Options.SameAs(requested.ContinuingFrom(deployment.Options)))
             {
                 if (deployment.Status != DeploymentStatus.Healthy)
                 {
@@ -482,7 +482,7 @@ internal sealed partial class ServeController : IDisposable
             }
             try
             {
-                await UpdateDeploymentAsync(app, deployment, target, changes, cancellationToken).ConfigureAwait(false);
+                await UpdateDeploymentAsync(app, deployment, requested, changes, cancellationToken).ConfigureAwait(false);
             }
             catch (DeployException ex)
             {
@@ -514,12 +514,14 @@ internal sealed partial class ServeController : IDisposable
         return updated;
     }
 
-    private async Task UpdateDeploymentAsync(ApplicationState app, DeploymentState deployment, EffectiveOptions target, List<string> changes, CancellationToken cancellationToken)
+    private async Task UpdateDeploymentAsync(ApplicationState app, DeploymentState deployment, EffectiveOptions requested, List<string> changes, CancellationToken cancellationToken)
     {
-        // A health replacement changes the replica set too: one at a time.
+        // A health replacement or the autoscaler changes the replica set too: one at a time.
         await deployment.ReplicaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // The autoscaled count is read under the lock: a scaling that finished while this waited is kept, not undone.
+            var target = requested.ContinuingFrom(deployment.Options);
             await UpdateDeploymentLockedAsync(app, deployment, target, changes, cancellationToken).ConfigureAwait(false);
         }
         finally

@@ -50,15 +50,32 @@ internal sealed class ReplicaRouter
         set
         {
             Volatile.Write(ref _holdWhenEmpty, value);
-            if (value is null)
+            if (value is null && Volatile.Read(ref _replicas).Length == 0)
             {
                 // Requests held for a replica that no autoscaler will start any more fail now.
-                FailHeldIfEmpty();
+                FailWaiters();
             }
         }
     }
 
     private Action? _holdWhenEmpty;
+
+    // Set once the deployment stops; read under the queue lock.
+    private bool _closed;
+
+    /// <summary>
+    /// The deployment stops: its replicas (stopping now) take no new request, so requests waiting for a slot, and any
+    /// that would wait from now on, fail UNAVAILABLE instead of waiting for a replica that will never come.
+    /// </summary>
+    public void Close()
+    {
+        lock (_queueLock)
+        {
+            _closed = true;
+        }
+        Volatile.Write(ref _holdWhenEmpty, null);
+        FailWaiters();
+    }
 
     /// <summary>Requests waiting for a slot now.</summary>
     public int Queued => Volatile.Read(ref _queued);
@@ -266,6 +283,10 @@ internal sealed class ReplicaRouter
         Waiter waiter;
         lock (_queueLock)
         {
+            if (_closed)
+            {
+                throw new DeploymentUnavailableException(DeploymentName);
+            }
             // Re-check under the lock: a slot may have been freed since the fast path.
             if (_waiters.Count == 0)
             {
@@ -383,9 +404,9 @@ internal sealed class ReplicaRouter
         }
     }
 
-    private void FailHeldIfEmpty()
+    private void FailWaiters()
     {
-        if (Volatile.Read(ref _replicas).Length > 0 || Volatile.Read(ref _queued) == 0)
+        if (Volatile.Read(ref _queued) == 0)
         {
             return;
         }

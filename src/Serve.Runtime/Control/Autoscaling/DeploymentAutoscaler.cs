@@ -33,6 +33,7 @@ internal sealed partial class DeploymentAutoscaler
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _lastReadingTime = DateTimeOffset.MinValue;
     private double _reading;
+    private Task? _wait;
 
     public DeploymentAutoscaler(DeploymentState deployment, ILogger logger)
     {
@@ -87,10 +88,10 @@ internal sealed partial class DeploymentAutoscaler
         wake.TrySetResult();
     }
 
-    /// <summary>Samples, decides and scales until <paramref name="stop"/>, or until the deployment no longer autoscales.</summary>
+    /// <summary>Samples, decides and scales until <paramref name="stop"/>; idle (no timer) while the deployment does not autoscale.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested && _deployment.Options.Autoscaling is not null)
+        while (!stop.IsCancellationRequested)
         {
             Task woken;
             lock (_lock)
@@ -100,6 +101,13 @@ internal sealed partial class DeploymentAutoscaler
                     _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 }
                 woken = _wake.Task;
+            }
+            if (_deployment.Options.Autoscaling is null)
+            {
+                // Autoscaling was turned off by a config update: the loop sleeps, with no timer, until one turns it on
+                // again (ReplicaSupervisor.Refresh wakes it), so that no off-and-on sequence can leave it stopped.
+                await Task.WhenAny(woken, Task.Delay(Timeout.InfiniteTimeSpan, stop)).ConfigureAwait(false);
+                continue;
             }
             try
             {
@@ -114,9 +122,17 @@ internal sealed partial class DeploymentAutoscaler
                 // A failed scale-up (start retries exhausted) is reported in the status; the loop goes on and tries again.
                 LogStepFailed(_deployment.ApplicationName, _deployment.Name, ex);
             }
-            await Task.WhenAny(woken, Task.Delay(ControlInterval, _deployment.Time, stop)).ConfigureAwait(false);
+            var wait = Task.WhenAny(woken, Task.Delay(ControlInterval, _deployment.Time, stop));
+            Volatile.Write(ref _wait, wait);
+            await wait.ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// True while the loop waits for a round that is not due yet (neither woken nor reached on the deployment's clock):
+    /// until then only <see cref="Wake"/> runs one. Tests on a fake clock wait for it before they check what a wake does.
+    /// </summary>
+    internal bool Idle => Volatile.Read(ref _wait) is { IsCompleted: false };
 
     /// <summary>
     /// One control round: a load sample, a new reading when <c>metrics_interval_s</c> passed (or the deployment has no
@@ -185,6 +201,13 @@ internal sealed partial class DeploymentAutoscaler
         {
             // A config update may have changed the target while this waited for the lock.
             if (deployment.Options.NumReplicas != from || deployment.Options.Autoscaling is null)
+            {
+                return;
+            }
+            // Or left the count as it was with other bounds (a lower max_replicas, a new target_capacity).
+            var options = deployment.Options;
+            to = Math.Clamp(to, options.LowerBound, Math.Max(options.LowerBound, options.UpperBound));
+            if (to == from)
             {
                 return;
             }
