@@ -20,12 +20,20 @@ public static class ServeEndpointRouteBuilderExtensions
     /// go to the gRPC proxy, every other request to the HTTP proxy (route prefixes, 404 for the rest).
     /// </summary>
     /// <returns>The catch-all endpoint, for conventions such as <c>RequireHost</c>.</returns>
-    /// <exception cref="InvalidOperationException"><c>AddServe</c> was not called.</exception>
+    /// <exception cref="InvalidOperationException"><c>AddServe</c> was not called, or its config says
+    /// <c>proxy_location: Disabled</c>.</exception>
     public static IEndpointConventionBuilder MapServe(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var services = endpoints.ServiceProvider;
         RequireAddServe(services);
+        if (services.GetRequiredService<ServeConfig>().ProxyLocation == ProxyLocation.Disabled)
+        {
+            // The config and the program disagree; serving anyway would contradict one of them silently.
+            throw new InvalidOperationException(
+                "MapServe() maps Serve's proxies, but the config says proxy_location: Disabled (no proxies). "
+                + "Remove the MapServe() call to run without proxies (handles and MapServeApi() still work), or set proxy_location to EveryNode.");
+        }
         var grpcProxy = services.GetRequiredService<GrpcProxy>();
         var httpProxy = services.GetRequiredService<HttpProxy>();
         // The catch-all has the lowest route precedence, and the last order besides: the application's own endpoints

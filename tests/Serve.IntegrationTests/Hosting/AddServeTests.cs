@@ -37,7 +37,7 @@ public sealed class AddServeTests
         }
     }
 
-    private static WebApplication Build(ServeConfig config, Action<WebApplication>? map = null)
+    private static WebApplication Build(ServeConfig config, Action<WebApplication>? map = null, bool mapServe = true)
     {
         RuntimeHelpers.RunModuleConstructor(typeof(GrpcQuickstart.GrpcDeployment).Module.ModuleHandle);
         RuntimeHelpers.RunModuleConstructor(typeof(AddServeTests).Module.ModuleHandle);
@@ -51,7 +51,10 @@ public sealed class AddServeTests
         builder.Services.AddServe(config);
         var app = builder.Build();
         app.MapGet("/hello", () => "hello from the app");
-        app.MapServe();
+        if (mapServe)
+        {
+            app.MapServe();
+        }
         map?.Invoke(app);
         return app;
     }
@@ -122,6 +125,14 @@ public sealed class AddServeTests
         var controller = user.App.Services.GetRequiredService<Control.ServeController>();
         Assert.All(controller.Routes.Applications.Values, a => Assert.All(a.Deployments, d => Assert.All(d.Router.Replicas, r => Assert.Equal(Replicas.ReplicaState.Stopped, r.State))));
         await user.DisposeAsync();
+    }
+
+    [Fact]
+    public void MapServe_with_proxy_location_Disabled_says_the_config_and_the_program_disagree()
+    {
+        var app = Build(ServeTestHost.MultiAppConfig() with { ProxyLocation = ProxyLocation.Disabled }, map: null, mapServe: false);
+        var ex = Assert.Throws<InvalidOperationException>(() => app.MapServe());
+        Assert.StartsWith("MapServe() maps Serve's proxies, but the config says proxy_location: Disabled (no proxies).", ex.Message);
     }
 
     [Fact]

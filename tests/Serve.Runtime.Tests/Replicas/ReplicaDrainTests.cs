@@ -54,6 +54,47 @@ public sealed class ReplicaDrainTests
         Assert.Equal(ReplicaState.Stopped, replica.State);
     }
 
+    /// <summary>
+    /// graceful_shutdown_wait_loop_s: every loop period the stopping replica says how many requests it still waits for;
+    /// at graceful_shutdown_timeout_s it stops anyway, saying so, and the requests' callers are released (Abandoned).
+    /// </summary>
+    [Fact]
+    public async Task A_drain_reports_every_wait_loop_and_abandons_what_is_left_at_the_timeout()
+    {
+        var time = new FakeTimeProvider();
+        var log = new LogCapture();
+        var instance = new Disposable();
+        var replica = new Replica("app#d#1", "d", instance, 1, time: time, logger: log.CreateLogger("Serve.Replicas"));
+        Assert.True(replica.TryAcquire());
+
+        var stop = replica.StopAsync(TimeSpan.FromSeconds(5), CancellationToken.None, waitLoop: TimeSpan.FromSeconds(2)).AsTask();
+        for (var reports = 1; reports <= 2; reports++)
+        {
+            time.Advance(TimeSpan.FromSeconds(2));
+            await WaitUntilAsync(() => log.Messages.Count == reports);
+            Assert.Equal("Replica 'app#d#1': waiting for an additional 2s to shut down because there are 1 ongoing requests.", log.Messages[^1]);
+        }
+        Assert.False(replica.Abandoned.IsCancellationRequested);
+
+        // The last second of the timeout: no third report, the replica stops with its request still running.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await stop.WaitAsync(s_guard);
+        Assert.Equal(3, log.Messages.Count);
+        Assert.StartsWith("Replica 'app#d#1' did not shut down after its grace period", log.Messages[^1]);
+        Assert.True(replica.Abandoned.IsCancellationRequested);
+        Assert.True(instance.Disposed);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow + s_guard;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, "the condition was not met in time");
+            await Task.Delay(5);
+        }
+    }
+
     [Fact]
     public async Task A_drain_ends_when_the_last_request_returns_its_slot_without_the_clock_moving()
     {
