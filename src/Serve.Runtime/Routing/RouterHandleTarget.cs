@@ -78,6 +78,50 @@ internal sealed class RouterHandleTarget : HandleTarget
         }
     }
 
+    /// <summary>Disposes an abandoned stream's enumerator once its running step ends; nobody waits for either any more.</summary>
+    private static async Task DisposeAfterAsync<TItem>(Task<bool> step, IAsyncEnumerator<TItem> items)
+    {
+        try
+        {
+            await step.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The consumer already has its UNAVAILABLE; the step's own end has nowhere to go.
+        }
+        try
+        {
+            await items.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Likewise: the deployment's cleanup failing cannot reach anyone.
+        }
+    }
+
+    /// <summary>
+    /// The stream's next step, unless its replica is stopped first (a wedged one replaced): then UNAVAILABLE, and
+    /// <paramref name="stuck"/> gets the step still running.
+    /// </summary>
+    private ValueTask<bool> NextUnlessAbandonedAsync<TItem>(IAsyncEnumerator<TItem> items, Replicas.Replica replica, Action<Task<bool>> stuck)
+    {
+        var moving = items.MoveNextAsync();
+        return moving.IsCompleted ? moving : AwaitAsync(moving.AsTask());
+
+        async ValueTask<bool> AwaitAsync(Task<bool> step)
+        {
+            try
+            {
+                return await WaitUnlessAbandonedAsync(step, replica).ConfigureAwait(false);
+            }
+            catch (DeploymentUnavailableException)
+            {
+                stuck(step);
+                throw;
+            }
+        }
+    }
+
     /// <summary>The method's result, unless its replica is stopped first (a wedged one replaced): then UNAVAILABLE, not a wait forever.</summary>
     private async ValueTask<TResult> WaitUnlessAbandonedAsync<TResult>(Task<TResult> running, Replicas.Replica replica)
     {
@@ -121,9 +165,11 @@ internal sealed class RouterHandleTarget : HandleTarget
             ServeRequestContext.SetCurrent(context);
             var items = invoke(lease.Replica.Instance, token).GetAsyncEnumerator(token);
             var finished = false;
+            // Set when the replica was stopped while the stream waited for its next item: that step never ends.
+            Task<bool>? stuck = null;
             try
             {
-                while (await items.MoveNextAsync().ConfigureAwait(false))
+                while (await NextUnlessAbandonedAsync(items, lease.Replica, pending => stuck = pending).ConfigureAwait(false))
                 {
                     yield return items.Current;
                     await default(ThreadPoolHop);
@@ -140,7 +186,15 @@ internal sealed class RouterHandleTarget : HandleTarget
                 {
                     CancelAbandoned(abandon);
                 }
-                await items.DisposeAsync().ConfigureAwait(false);
+                if (stuck is null)
+                {
+                    await items.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    // An enumerator cannot be disposed while a step runs: it is, once (if ever) that step ends.
+                    _ = DisposeAfterAsync(stuck, items);
+                }
             }
         }
         finally
