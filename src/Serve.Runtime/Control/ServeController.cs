@@ -57,6 +57,13 @@ internal sealed partial class ServeController : IDisposable
     /// <summary>What deployment constructors resolve their service parameters from.</summary>
     public IServiceProvider Services { get; }
 
+    /// <summary>
+    /// The host's options, whose shutdown timeout each apply raises to twice the longest <c>graceful_shutdown_timeout_s</c>
+    /// now running, so that replicas deployed after the start (<c>deploy</c>, the REST API) get theirs at process
+    /// shutdown too. The host reads the timeout when it begins to stop. Null outside a host.
+    /// </summary>
+    public Microsoft.Extensions.Hosting.HostOptions? HostOptions { get; init; }
+
     /// <summary>The current route table; replaced as a whole on every change.</summary>
     public RouteTable Routes => Volatile.Read(ref _routes);
 
@@ -356,6 +363,7 @@ internal sealed partial class ServeController : IDisposable
                 // Even with no change at all: the first apply populates the route table. Also when the apply was cut
                 // short (shutdown): what started is routed to, so that stopping the host stops it.
                 Publish(next.Values);
+                AllowForShutdown(next.Values);
             }
             finally
             {
@@ -658,6 +666,28 @@ internal sealed partial class ServeController : IDisposable
             var routes = new RouteTable(list, claimsPrefix: a => !requested.TryGetValue(a.Name, out var prefix) || string.Equals(prefix, a.RoutePrefix, StringComparison.Ordinal));
             Volatile.Write(ref _applications, list);
             Volatile.Write(ref _routes, routes);
+        }
+    }
+
+    /// <summary>Raises the host's shutdown timeout to twice the longest graceful timeout of <paramref name="applications"/>.</summary>
+    private void AllowForShutdown(IEnumerable<ApplicationState> applications)
+    {
+        if (HostOptions is not { } host)
+        {
+            return;
+        }
+        var longest = TimeSpan.Zero;
+        foreach (var app in applications)
+        {
+            foreach (var deployment in app.Deployments)
+            {
+                longest = deployment.Options.GracefulShutdownTimeout > longest ? deployment.Options.GracefulShutdownTimeout : longest;
+            }
+        }
+        var wanted = longest > TimeSpan.FromHours(12) ? TimeSpan.FromDays(1) : longest * 2;
+        if (wanted > host.ShutdownTimeout)
+        {
+            host.ShutdownTimeout = wanted;
         }
     }
 

@@ -76,14 +76,18 @@ internal static class ServeLogging
         public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
         {
             var context = ServeRequestContext.Current;
-            logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("application", context?.ApplicationName ?? ""));
+            // The proxies' access lines are written after the request, outside its context: they name it themselves.
+            logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("application", context?.ApplicationName ?? Text(logEvent, "App")));
             logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("deployment", context?.Deployment ?? ""));
             logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("replica", context?.ReplicaId ?? ""));
-            logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("request_id", context?.RequestId ?? ""));
-            logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("route", context?.Route ?? ""));
+            logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("request_id", context?.RequestId ?? Text(logEvent, "RequestId")));
+            logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("route", context?.Route ?? Text(logEvent, "Path")));
             logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("levelname", RayJsonFormatter.LevelName(logEvent.Level)));
         }
     }
+
+    private static string Text(LogEvent logEvent, string property)
+        => logEvent.Properties.TryGetValue(property, out var value) && value is ScalarValue { Value: string text } ? text : "";
 
     /// <summary>
     /// One JSON object per line with Ray's field names: <c>asctime</c>, <c>levelname</c>, <c>message</c>, the request's

@@ -49,7 +49,7 @@ public static class ServeServiceCollectionExtensions
         // Factories, not AddSingleton<T>(): the container would find and invoke the constructors through reflection
         // and build Logger<T> from its open-generic registration, both done at run time under Native AOT (its type
         // loader), a measurable part of a cold start. The container still owns them.
-        services.AddSingleton(sp => new ServeController(LoggerFor<ServeController>(sp), sp));
+        services.AddSingleton(sp => new ServeController(LoggerFor<ServeController>(sp), sp) { HostOptions = sp.GetService<IOptions<HostOptions>>()?.Value });
         services.AddSingleton(sp =>
         {
             var controller = sp.GetRequiredService<ServeController>();

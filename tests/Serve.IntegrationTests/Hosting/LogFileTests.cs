@@ -72,6 +72,9 @@ public sealed class LogFileTests : IDisposable
         Assert.Equal("req-42", greeting.GetProperty("request_id").GetString());
         Assert.Equal("ada", greeting.GetProperty("Name").GetString());
         Assert.Matches(@"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}$", greeting.GetProperty("asctime").GetString());
+        // The proxy's access line, written after the request, names it too.
+        var access = Assert.Single(lines, l => l.GetProperty("message").GetString()!.StartsWith("HTTP GET /greeter/greet/ada", StringComparison.Ordinal));
+        Assert.Equal(("greeter", "req-42"), (access.GetProperty("application").GetString(), access.GetProperty("request_id").GetString()));
         // Serve's own lines are there too, outside any request.
         Assert.Contains(lines, l => l.GetProperty("message").GetString()!.StartsWith("Deployed app 'greeter'", StringComparison.Ordinal)
                                     && l.GetProperty("request_id").GetString() == "");
