@@ -187,6 +187,8 @@ internal static class ConfigValues
         Read = (YamlConfigReader r, YamlNode n, string p, out TEnum v) => r.ReadEnum(n, p, out v, allowed),
         Write = v => ServeConfigWriter.Plain(spelling(v)),
         WriteJson = (w, k, v) => w.WriteString(k, spelling(v)),
+        // Messages spell the value as the YAML does (JSON, not Json).
+        Show = v => "\"" + spelling(v) + "\"",
     };
 
     /// <summary>A value as change messages show it: strings quoted, numbers in invariant culture.</summary>

@@ -273,7 +273,9 @@ public static class ServeCommandLine
                 }
             }
             await output.WriteLineAsync("Sent deploy request successfully.").ConfigureAwait(false);
-            await output.WriteLineAsync($" * Use `{ProgramName} status` to check applications' statuses.").ConfigureAwait(false);
+            var target = parse.GetRequiredValue(address);
+            var addressArgument = string.Equals(target, DefaultAddress, StringComparison.Ordinal) ? "" : " --address " + target;
+            await output.WriteLineAsync($" * Use `{ProgramName} status{addressArgument}` to check applications' statuses.").ConfigureAwait(false);
             return 0;
         });
         return deploy;
@@ -311,6 +313,11 @@ public static class ServeCommandLine
         try
         {
             text = render(response.Body);
+        }
+        catch (UnknownApplicationException ex)
+        {
+            await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return 1;
         }
         catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -64,7 +64,7 @@ internal static class StatusYaml
         {
             root = applications.Children.TryGetValue(new YamlScalarNode(application), out var one)
                 ? one
-                : throw new InvalidOperationException($"Application \"{application}\" does not exist.");
+                : throw new UnknownApplicationException($"Application \"{application}\" does not exist.");
         }
         else
         {
@@ -123,3 +123,6 @@ internal static class StatusYaml
             ? new YamlScalarNode(text.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd()) { Style = ScalarStyle.Literal }
             : ServeConfigWriter.Str(text);
 }
+
+/// <summary>The application asked for (<c>--name</c>) is not in the status: Ray's message, not a malformed answer.</summary>
+internal sealed class UnknownApplicationException(string message) : Exception(message);

@@ -133,8 +133,10 @@ public sealed class PipelineDeployProcessTests : IAsyncLifetime
         var (exit, output) = await PipelineAsync("deploy", ConfigPath, "--address", serve.DashboardAddress);
         Assert.True(exit == 0, $"deploy exited {exit}:\n{output}");
         Assert.Contains("Sent deploy request successfully.", output, StringComparison.Ordinal);
-        // The hint names the command that ran this program (`dotnet <path>/Pipeline.dll`): there is no `serve` executable.
-        Assert.Matches(@" \* Use `dotnet \S*Pipeline\.dll status` to check applications' statuses\.", output);
+        // The hint names the command that ran this program (`dotnet <path>/Pipeline.dll`): there is no `serve` executable;
+        // and the address deploy was given, so that the hint can be run as it stands.
+        Assert.Matches(@" \* Use `dotnet \S*Pipeline\.dll status --address " + System.Text.RegularExpressions.Regex.Escape(serve.DashboardAddress)
+            + "` to check applications' statuses\\.", output);
     }
 
     [Fact]

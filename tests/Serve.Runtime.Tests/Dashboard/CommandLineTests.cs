@@ -149,6 +149,13 @@ public sealed class CommandLineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_of_an_application_that_does_not_exist_says_so_as_ray_does()
+    {
+        var (exit, output, error) = await InvokeAsync("status", "--address", _serve.Address, "-n", "nope");
+        Assert.Equal((1, "", "Application \"nope\" does not exist." + Environment.NewLine), (exit, output, error));
+    }
+
+    [Fact]
     public async Task Status_prints_rays_layout()
     {
         var (exit, output, error) = await InvokeAsync("status", "--address", _serve.Address);
