@@ -145,7 +145,7 @@ internal static class ServeDetailsJson
         writer.WriteNumber("lower_bound", options.LowerBound);
         writer.WriteNumber("upper_bound", options.UpperBound);
         writer.WriteNumber("total_num_requests", autoscaler.LastReading);
-        var (direction, since) = autoscaler.Pending;
+        var (direction, since, target) = autoscaler.Pending;
         if (direction == ScaleDirection.None)
         {
             writer.WriteNull("pending_decision");
@@ -155,6 +155,7 @@ internal static class ServeDetailsJson
             writer.WriteStartObject("pending_decision");
             writer.WriteString("direction", direction == ScaleDirection.Up ? "UPSCALE" : "DOWNSCALE");
             writer.WriteNumber("since_s", since.ToUnixTimeMilliseconds() / 1000.0);
+            writer.WriteNumber("to_num_replicas", target);
             writer.WriteEndObject();
         }
         writer.WriteStartArray("decisions");

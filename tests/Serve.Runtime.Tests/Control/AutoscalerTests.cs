@@ -154,7 +154,7 @@ public sealed class AutoscalerTests : IAsyncLifetime
         // Past the look-back window of the deploy's idle reading: the reading is 4, Ray's desired count ceil(1 × 4/1) = 4.
         await StepAsync(leaf, S(2));
         Assert.Equal(4, leaf.Supervisor.Autoscaler.LastReading);
-        Assert.Equal((ScaleDirection.Up, T0 + S(2)), leaf.Supervisor.Autoscaler.Pending);
+        Assert.Equal((ScaleDirection.Up, T0 + S(2), 4), leaf.Supervisor.Autoscaler.Pending);
         await StepAsync(leaf, S(4.9));
         Assert.Single(leaf.Router.Replicas);
         Assert.Equal(DeploymentStatus.Healthy, leaf.Status);
@@ -235,7 +235,7 @@ public sealed class AutoscalerTests : IAsyncLifetime
 
         // Idle from the start: "fewer" holds from the deploy on.
         await StepAsync(leaf);
-        Assert.Equal((ScaleDirection.Down, T0), leaf.Supervisor.Autoscaler.Pending);
+        Assert.Equal((ScaleDirection.Down, T0, 2), leaf.Supervisor.Autoscaler.Pending);
         await StepAsync(leaf, S(19.9));
         Assert.Equal(4, leaf.Router.Replicas.Count);
         Assert.Equal("DOWNSCALE", DeploymentJson().GetProperty("autoscaling_detail").GetProperty("pending_decision").GetProperty("direction").GetString());
@@ -308,7 +308,7 @@ public sealed class AutoscalerTests : IAsyncLifetime
         await ScaledTo(leaf, 1);
         // The next round starts the 1 → 0 decision, which waits downscale_to_zero_delay_s.
         await StepAsync(leaf);
-        Assert.Equal((ScaleDirection.Down, T0 + S(10)), leaf.Supervisor.Autoscaler.Pending);
+        Assert.Equal((ScaleDirection.Down, T0 + S(10), 0), leaf.Supervisor.Autoscaler.Pending);
         await StepAsync(leaf, S(29.9));
         Assert.Single(leaf.Router.Replicas);
         await StepAsync(leaf, S(0.1));

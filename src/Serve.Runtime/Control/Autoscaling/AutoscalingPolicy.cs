@@ -162,6 +162,9 @@ internal sealed class AutoscalingDecider
     /// <summary>Which way the pending decision goes, and since when (for the status).</summary>
     public (ScaleDirection Direction, DateTimeOffset Since) Pending => (_direction, _since);
 
+    /// <summary>The replica count the pending decision would apply, as last computed (meaningless without one).</summary>
+    public int PendingTarget { get; private set; }
+
     /// <summary>
     /// The replica count to run now: <paramref name="currentTarget"/> until a different desired count held for its delay.
     /// </summary>
@@ -189,6 +192,7 @@ internal sealed class AutoscalingDecider
         if (desired > currentTarget)
         {
             Start(ScaleDirection.Up, now);
+            PendingTarget = desired;
             if (now - _since >= policy.UpscaleDelay)
             {
                 _direction = ScaleDirection.None;
@@ -209,6 +213,7 @@ internal sealed class AutoscalingDecider
                 delay = policy.DownscaleDelay;
                 desired = Math.Max(1, desired);
             }
+            PendingTarget = desired;
             if (now - _since >= delay)
             {
                 _direction = ScaleDirection.None;

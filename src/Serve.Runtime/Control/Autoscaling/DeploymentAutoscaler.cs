@@ -53,14 +53,15 @@ internal sealed partial class DeploymentAutoscaler
         }
     }
 
-    /// <summary>Which way the decision being held for its delay goes, and since when.</summary>
-    public (ScaleDirection Direction, DateTimeOffset Since) Pending
+    /// <summary>Which way the decision being held for its delay goes, since when, and to how many replicas.</summary>
+    public (ScaleDirection Direction, DateTimeOffset Since, int Target) Pending
     {
         get
         {
             lock (_lock)
             {
-                return _decider.Pending;
+                var (direction, since) = _decider.Pending;
+                return (direction, since, _decider.PendingTarget);
             }
         }
     }
