@@ -20,6 +20,7 @@ namespace Serve.IntegrationTests.Hosting;
 /// <c>IOptions&lt;T&gt;</c>, <c>IHttpClientFactory</c>, <c>TimeProvider</c>), <c>[FromServices]</c>, keyed and optional ones,
 /// a scope per replica; a service nobody registered fails the deployment, naming the parameter and its type.
 /// </summary>
+[Collection(ServicesDeploymentCollection.Name)]
 public sealed class DeploymentServicesTests
 {
     private static ServeConfig Config(params ApplicationConfig[] applications) => new()

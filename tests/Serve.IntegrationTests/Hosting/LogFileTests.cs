@@ -11,6 +11,7 @@ namespace Serve.IntegrationTests.Hosting;
 /// <c>logging_config.logs_dir</c> and <c>encoding</c>: Serve's log goes to a file per process in the directory, and each
 /// line a deployment writes while it handles a request names the application, deployment, replica and request id.
 /// </summary>
+[Collection(ServicesDeploymentCollection.Name)]
 public sealed class LogFileTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Directory.CreateTempSubdirectory("serve-logs-").FullName, "logs");

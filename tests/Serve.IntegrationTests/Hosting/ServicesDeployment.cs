@@ -77,3 +77,13 @@ public static class ServicesApplications
     [ApplicationBuilder]
     public static Application Greeter(ApplicationArgs args) => ServicesDeployment.Bind(args.GetString("suffix", "none")!);
 }
+
+/// <summary>
+/// The tests that run <see cref="ServicesDeployment"/>: one at a time, since <see cref="ReplicaScope.Disposed"/> counts the
+/// scopes of every host in the process.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ServicesDeploymentCollection
+{
+    public const string Name = "ServicesDeployment hosts";
+}
