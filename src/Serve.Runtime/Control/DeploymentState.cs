@@ -111,17 +111,8 @@ internal sealed record EffectiveOptions(int NumReplicas, int MaxOngoingRequests,
 
     /// <summary>True when nothing differs that a running deployment would notice.</summary>
     public bool SameAs(EffectiveOptions other)
-        => NumReplicas == other.NumReplicas
-           && MaxOngoingRequests == other.MaxOngoingRequests
-           && MaxQueuedRequests == other.MaxQueuedRequests
-           && GracefulShutdownTimeout == other.GracefulShutdownTimeout
-           && GracefulShutdownWaitLoop == other.GracefulShutdownWaitLoop
-           && HealthCheckPeriod == other.HealthCheckPeriod
-           && HealthCheckTimeout == other.HealthCheckTimeout
-           && MaxConstructorRetryCount == other.MaxConstructorRetryCount
-           && Autoscaling == other.Autoscaling
-           && TargetCapacity == other.TargetCapacity
-           && SameUserConfig(other);
+        // Every option compares by value but the user_config, whose JSON text may differ for the same value.
+        => this with { UserConfig = null } == other with { UserConfig = null } && SameUserConfig(other);
 
     /// <summary>Parses a user_config once for every replica; the clone outlives its document.</summary>
     public static JsonElement ParseUserConfig(string json)

@@ -557,15 +557,14 @@ internal sealed partial class ServeController : IDisposable
             deployment.Router.MaxQueuedRequests = target.MaxQueuedRequests;
             changes.Add($"{name}.max_queued_requests {current.MaxQueuedRequests} -> {target.MaxQueuedRequests}");
         }
-        deployment.Options = current with
+        // Every option takes its new value now, but those applied step by step below: the replica count, the user_config
+        // and the scaling policy behind the count.
+        deployment.Options = target with
         {
-            MaxOngoingRequests = target.MaxOngoingRequests,
-            MaxQueuedRequests = target.MaxQueuedRequests,
-            GracefulShutdownTimeout = target.GracefulShutdownTimeout,
-            GracefulShutdownWaitLoop = target.GracefulShutdownWaitLoop,
-            HealthCheckPeriod = target.HealthCheckPeriod,
-            HealthCheckTimeout = target.HealthCheckTimeout,
-            MaxConstructorRetryCount = target.MaxConstructorRetryCount,
+            NumReplicas = current.NumReplicas,
+            UserConfig = current.UserConfig,
+            Autoscaling = current.Autoscaling,
+            TargetCapacity = current.TargetCapacity,
         };
         if (target.HealthCheckPeriod != current.HealthCheckPeriod)
         {

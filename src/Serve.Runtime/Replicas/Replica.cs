@@ -106,6 +106,15 @@ internal sealed partial class Replica
     /// <summary>What callers of an abandoned request are told.</summary>
     public string AbandonedMessage => $"Replica '{Id}' of deployment '{DeploymentName}' was stopped before the request finished; retry it.";
 
+    /// <summary>
+    /// Makes <paramref name="context"/> the current request's, run by this replica: its log lines name the replica from now on.
+    /// </summary>
+    public void Enter(ServeRequestContext context)
+    {
+        context.AssignReplica(DeploymentName, Id);
+        ServeRequestContext.SetCurrent(context);
+    }
+
     /// <summary>Health checks failed in a row (reset by one that passes); the controller reads and writes it.</summary>
     public int HealthCheckFailures
     {

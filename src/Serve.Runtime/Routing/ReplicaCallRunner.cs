@@ -130,8 +130,7 @@ internal static class ReplicaCallRunner
             return InvokeIsolatedAsync(call, lease, requestAborted);
         }
         ValueTask invoking;
-        call.RequestContext.AssignReplica(lease.Replica.DeploymentName, lease.Replica.Id);
-        ServeRequestContext.SetCurrent(call.RequestContext);
+        lease.Replica.Enter(call.RequestContext);
         try
         {
             invoking = call.InvokeAsync(lease.Replica.Instance);
@@ -160,8 +159,7 @@ internal static class ReplicaCallRunner
         ValueTask invoking;
         try
         {
-            call.RequestContext.AssignReplica(lease.Replica.DeploymentName, lease.Replica.Id);
-            ServeRequestContext.SetCurrent(call.RequestContext);
+            lease.Replica.Enter(call.RequestContext);
             invoking = call.InvokeAsync(lease.Replica.Instance);
         }
         catch (Exception ex)
@@ -261,8 +259,7 @@ internal static class ReplicaCallRunner
         {
             await call.PrepareAsync().ConfigureAwait(false);
             using var lease = await router.AcquireAsync(call.RequestContext.MultiplexedModelId, token).ConfigureAwait(false);
-            call.RequestContext.AssignReplica(lease.Replica.DeploymentName, lease.Replica.Id);
-            ServeRequestContext.SetCurrent(call.RequestContext);
+            lease.Replica.Enter(call.RequestContext);
             var answered = await RaceAsync(call, lease.Replica, timeout, deadline.Token).ConfigureAwait(false);
             outcome = new(answered switch
             {

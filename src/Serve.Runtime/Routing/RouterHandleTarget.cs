@@ -62,8 +62,7 @@ internal sealed class RouterHandleTarget : HandleTarget
             }
             // A call cancelled while it waited for a slot or for the hop never starts.
             token.ThrowIfCancellationRequested();
-            context.AssignReplica(lease.Replica.DeploymentName, lease.Replica.Id);
-            ServeRequestContext.SetCurrent(context);
+            lease.Replica.Enter(context);
             // The slot is held until the method's task completes, even when the caller stopped waiting.
             var pending = invoke(lease.Replica.Instance, token);
             if (pending.IsCompleted)
@@ -161,8 +160,7 @@ internal sealed class RouterHandleTarget : HandleTarget
             // iterator resumes on the consumer's execution context, so the request context is set again.
             await default(ThreadPoolHop);
             token.ThrowIfCancellationRequested();
-            context.AssignReplica(lease.Replica.DeploymentName, lease.Replica.Id);
-            ServeRequestContext.SetCurrent(context);
+            lease.Replica.Enter(context);
             var items = invoke(lease.Replica.Instance, token).GetAsyncEnumerator(token);
             var finished = false;
             // Set when the replica was stopped while the stream waited for its next item: that step never ends.
